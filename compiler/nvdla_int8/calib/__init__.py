@@ -1,0 +1,1 @@
+"""Calibration: FP32 reference runs, calibrators, TensorRT caches and NVDLA JSON tables."""

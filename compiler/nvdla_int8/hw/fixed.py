@@ -1,0 +1,85 @@
+"""Fixed-point primitives of the nv_small INT8 datapath (shared/spec/datapath.md §2).
+
+Each function mirrors one hardware/C-model primitive, takes explicit widths, works on Python ints
+and on int64 numpy arrays alike, and returns `(value, saturated)` where the hardware counts
+saturation. Every intermediate of the datapath fits in 49 bits, so int64 is exact.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+def _as_i64(x) -> np.ndarray:
+    a = np.asarray(x)
+    if a.dtype != np.int64:
+        a = a.astype(np.int64)
+    return a
+
+
+def _like(result: np.ndarray, x):
+    """Return a Python int when the caller passed a scalar."""
+    return int(result) if np.ndim(x) == 0 and not isinstance(x, np.ndarray) else result
+
+
+def sext(v, bits: int):
+    """The low `bits` bits of `v` read as two's complement.
+
+    >>> sext(0xc9, 8), sext(0x7f, 8), sext(0xa433, 16)
+    (-55, 127, -23501)
+    """
+    a = _as_i64(v)
+    m = np.int64((1 << bits) - 1)
+    lo = a & m
+    r = np.where(lo >= (1 << (bits - 1)), lo - (1 << bits), lo)
+    return _like(r, v)
+
+
+def sat(x, bits: int):
+    """Clamp to [-2^(bits-1), 2^(bits-1)-1]; returns (value, saturated).
+
+    >>> sat(128, 8), sat(-129, 8), sat(-128, 8)
+    ((127, True), (-128, True), (-128, False))
+    """
+    a = _as_i64(x)
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    r = np.clip(a, lo, hi)
+    flag = r != a
+    if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+        return int(r), bool(flag)
+    return r, flag
+
+
+def shl_sat(x, shift: int, bits: int):
+    """Saturating left shift (NV_NVDLA_HLS_shiftleftsu): sat(x * 2^shift, bits). Never wraps.
+
+    >>> shl_sat(-32768, 20, 32)
+    (-2147483648, True)
+    """
+    a = _as_i64(x)
+    # x is at most 16 bits here; clamp the shift so the product cannot leave int64.
+    s = min(shift, 62 - 16)
+    return sat(_like(a << np.int64(s), x), bits)
+
+
+def shr_round(x, shift: int, in_bits: int, out_bits: int):
+    """Right shift rounding to nearest, ties away from zero, then saturate (IntShiftRightSat,
+    cmod nvdla_int.h; NV_NVDLA_HLS_shiftrightsatsu). Returns (value, saturated).
+
+    A shift >= in_bits gives 0 (never -1, also for negative x); shift 0 only saturates.
+
+    >>> [shr_round(v, 1, 34, 32)[0] for v in (3, -3, 5, -5, -1)]
+    [2, -2, 3, -3, -1]
+    >>> shr_round(-1824, 6, 34, 32)
+    (-29, False)
+    >>> shr_round(-(1 << 48), 49, 49, 32)
+    (0, False)
+    """
+    a = _as_i64(x)
+    if shift >= in_bits:
+        r = np.zeros_like(a)
+    elif shift == 0:
+        r = a
+    else:
+        half = np.int64(1 << (shift - 1))
+        mag = (np.abs(a) + half) >> np.int64(shift)
+        r = np.where(a < 0, -mag, mag)
+    return sat(_like(r, x), out_bits)

@@ -1,0 +1,78 @@
+"""nv_small INT8 memory layouts (shared/spec/memory-layouts.md), as vectorised address maps.
+
+Every function returns int64 address (or offset) arrays whose shape is the logical index space,
+so a reader gathers a whole tensor with one fancy-index and a writer scatters it likewise.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import NV_SMALL
+
+ATOM = NV_SMALL.memory_atom
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+@dataclass(frozen=True)
+class Surface:
+    """Where a feature cube lives: base address and strides (memory-layouts §1)."""
+
+    base: int
+    line_stride: int
+    surf_stride: int
+
+    def addresses(self, channels: int, height: int, width: int, elem_bytes: int = 1) -> np.ndarray:
+        """Addresses of elements (c, y, x) for c < channels, shape (channels, height, width).
+
+        `elem_bytes` > 1 is the SDP per-element operand layout (memory-layouts §4): the x step
+        becomes 8 * elem_bytes and the lane offset is scaled too.
+        """
+        c = np.arange(channels, dtype=np.int64)[:, None, None]
+        y = np.arange(height, dtype=np.int64)[None, :, None]
+        x = np.arange(width, dtype=np.int64)[None, None, :]
+        return (self.base + (c // ATOM) * self.surf_stride + y * self.line_stride
+                + (ATOM * x + c % ATOM) * elem_bytes)
+
+    def atom_addresses(self, channels: int, height: int, width: int) -> np.ndarray:
+        """Addresses of every lane of every whole atom the cube occupies: the lanes past the last
+        channel included (what hardware writes, datapath §8.6). Shape (8*ceil(C/8), H, W)."""
+        return self.addresses(ATOM * ceil_div(channels, ATOM), height, width)
+
+    def footprint(self, channels: int, height: int, width: int) -> tuple[int, int]:
+        """(lowest address, one past the highest) of the cube's whole atoms."""
+        surfaces = ceil_div(channels, ATOM)
+        last = self.base + (surfaces - 1) * self.surf_stride + (height - 1) * self.line_stride + ATOM * width
+        return self.base, last
+
+
+def weight_offsets(k: int, c: int, r: int, s: int) -> np.ndarray:
+    """Byte offset of W[k][c][r][s] from the weight base, shape (K, C, R, S) (memory-layouts §2).
+
+    Kernel groups of 8, channel blocks of 8 with the last block holding only C mod 8 channels,
+    no padding anywhere: total K*R*S*C bytes.
+    """
+    kk = np.arange(k, dtype=np.int64)[:, None, None, None]
+    cc = np.arange(c, dtype=np.int64)[None, :, None, None]
+    rr = np.arange(r, dtype=np.int64)[None, None, :, None]
+    ss = np.arange(s, dtype=np.int64)[None, None, None, :]
+    bpk = r * s * c
+    g = kk // ATOM
+    kn = np.minimum(ATOM, k - ATOM * g)
+    b = cc // ATOM
+    cn = np.minimum(ATOM, c - ATOM * b)
+    return ATOM * bpk * g + ATOM * kn * r * s * b + ((rr * s + ss) * kn + kk % ATOM) * cn + cc % ATOM
+
+
+def weight_bytes(k: int, c: int, r: int, s: int) -> int:
+    """Bytes of the weight image: K * R * S * C (no padding)."""
+    return k * r * s * c
+
+
+def per_kernel_operand_offsets(channels: int, elem_bytes: int) -> np.ndarray:
+    """SDP PER_KERNEL operand element k at k * elem_bytes, for every lane of the whole atoms."""
+    return np.arange(ATOM * ceil_div(channels, ATOM), dtype=np.int64) * elem_bytes
