@@ -1,0 +1,147 @@
+"""The golden model: nv_small executing register programs on a memory image.
+
+`GoldenMachine` takes CSB register writes and reads like the hardware. When the OP_EN bits a
+layer needs are all set on their consumer groups, it runs the layer to completion at once
+(untimed), writes the output to memory, loads the result counters, raises the GLB done status
+bits, clears the OP_ENs and flips the consumer pointers. Each layer's per-stage results are kept
+in `layers`, so a testbench can say at which stage a mismatch began.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from ..hw.layouts import Surface
+from ..hw.regmap import REGMAP
+from ..trace.memory import SparseMemory
+from .conv import convolve
+from .program import ConvParams, SdpParams, decode_conv, decode_sdp
+from .regfile import RegisterFile
+from .sdp import read_standalone_input, run_sdp
+
+CONV_UNITS = ("CDMA", "CSC", "CMAC_A", "CMAC_B", "CACC")
+_INTR = REGMAP.reg("GLB", "S_INTR_STATUS")
+
+
+def _intr_bit(name: str, group: int) -> int:
+    return 1 << _INTR.field(f"{name}_DONE_STATUS{group}").lsb
+
+
+@dataclass
+class LayerResult:
+    """One executed layer: its parameters, per-stage values and output. Stage arrays are int64 of
+    shape (8*ceil(C/8), H, W): whole atoms, lanes past the last channel included."""
+
+    kind: str  # "conv" or "sdp" (stand-alone)
+    group: int  # SDP register group that ran (the GLB interrupt bit)
+    sdp: SdpParams
+    conv: ConvParams | None
+    cacc: np.ndarray | None  # CACC int32 output (conv only)
+    sdp_in: np.ndarray  # X1 input: CACC output, or the sign-extended stand-alone input
+    x1: np.ndarray
+    x2: np.ndarray
+    output: np.ndarray  # int8 bytes written
+    cacc_sat_count: int
+    sdp_sat_count: int
+
+    @property
+    def out_surface(self) -> Surface:
+        return self.sdp.dst
+
+    @property
+    def channels(self) -> int:
+        return self.sdp.channels
+
+    @property
+    def height(self) -> int:
+        return self.sdp.height
+
+    @property
+    def width(self) -> int:
+        return self.sdp.width
+
+    def output_addresses(self) -> np.ndarray:
+        return self.sdp.dst.atom_addresses(self.channels, self.height, self.width)
+
+
+class GoldenMachine:
+    """Bit-exact, untimed nv_small INT8 conv + SDP."""
+
+    def __init__(self, memory: SparseMemory | None = None):
+        self.memory = memory if memory is not None else SparseMemory()
+        self.regs = RegisterFile()
+        self.layers: list[LayerResult] = []
+
+    # -- CSB port --------------------------------------------------------------------------
+    def write_reg(self, addr: int, value: int) -> None:
+        reg = self.regs.write(addr, value)
+        if reg.name == "D_OP_ENABLE":
+            self._maybe_run()
+
+    def read_reg(self, addr: int) -> int:
+        return self.regs.read(addr)
+
+    @property
+    def intr_status(self) -> int:
+        return self.regs.intr_status
+
+    @property
+    def irq(self) -> bool:
+        return self.regs.irq
+
+    # -- layer execution -----------------------------------------------------------------------
+    def _armed(self, unit: str) -> bool:
+        u = self.regs[unit]
+        return u.op_en[u.consumer]
+
+    def _maybe_run(self) -> None:
+        if not self._armed("SDP"):
+            return
+        sdp = self.regs["SDP"]
+        flying = bool(sdp.consumer_field("D_FEATURE_MODE_CFG", "FLYING_MODE"))
+        if flying:
+            if not all(self._armed(u) for u in CONV_UNITS):
+                return
+            params = decode_sdp(self.regs)
+            if params.uses_rdma_operands and not self._armed("SDP_RDMA"):
+                return  # a conv layer with memory operands also waits for SDP_RDMA [U]
+            self._run_conv(params)
+        elif self._armed("SDP_RDMA"):
+            self._run_standalone(decode_sdp(self.regs))
+
+    def _finish(self, units: tuple[str, ...], done_bits: dict[str, tuple[str, ...]]) -> None:
+        """Close the layer on each unit and raise the GLB done bits of the group each one ran."""
+        for unit in units:
+            g = self.regs.finish(unit)
+            for name in done_bits.get(unit, ()):
+                self.regs.intr_status |= _intr_bit(name, g)
+
+    def _run_conv(self, sp: SdpParams) -> None:
+        cp = decode_conv(self.regs)
+        if (cp.out_w, cp.out_h) != (sp.width, sp.height) or sp.channels != cp.kernels:
+            raise InputError(f"illegal register program: SDP cube {sp.width}x{sp.height}x{sp.channels} "
+                             f"differs from the convolution output {cp.out_w}x{cp.out_h}x{cp.kernels}")
+        cacc, cacc_sat = convolve(self.memory, cp)
+        group = self.regs["SDP"].consumer
+        x1, x2, out, sdp_sat = run_sdp(cacc, self.memory, sp)
+        self.memory.scatter(sp.dst.atom_addresses(sp.channels, sp.height, sp.width), out)
+        self.regs.set_result("CACC", self.regs["CACC"].consumer, "D_OUT_SATURATION", cacc_sat)
+        self._set_sdp_counter(sp, sdp_sat)
+        self.layers.append(LayerResult("conv", group, sp, cp, cacc, cacc, x1, x2, out, cacc_sat, sdp_sat))
+        units = ("SDP", *CONV_UNITS) + (("SDP_RDMA",) if sp.uses_rdma_operands else ())
+        self._finish(units, {"SDP": ("SDP",), "CDMA": ("CDMA_DAT", "CDMA_WT"), "CACC": ("CACC",)})
+
+    def _run_standalone(self, sp: SdpParams) -> None:
+        group = self.regs["SDP"].consumer
+        x = read_standalone_input(self.memory, sp)
+        x1, x2, out, sdp_sat = run_sdp(x, self.memory, sp)
+        self.memory.scatter(sp.dst.atom_addresses(sp.channels, sp.height, sp.width), out)
+        self._set_sdp_counter(sp, sdp_sat)
+        self.layers.append(LayerResult("sdp", group, sp, None, None, x, x1, x2, out, 0, sdp_sat))
+        self._finish(("SDP", "SDP_RDMA"), {"SDP": ("SDP",)})
+
+    def _set_sdp_counter(self, sp: SdpParams, count: int) -> None:
+        sdp = self.regs["SDP"]
+        self.regs.set_result("SDP", sdp.consumer, "D_PERF_OUT_SATURATION", count if sp.perf_sat_en else 0)

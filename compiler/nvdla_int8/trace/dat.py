@@ -1,0 +1,110 @@
+"""NVDLA `.dat` memory-image files (shared/spec/trace-format.md §3).
+
+Grammar: optional `{`/`}` wrapper lines, `#` comments, and entries
+`{offset:0x4, size:4, payload:0xaa 0x8e 0xfd 0x3f} ,`. Byte i of an entry goes to
+base + offset + i. Parsing follows the upstream reader (numbers hex/octal/decimal, short payloads
+padded with 0, extra tokens ignored) but, unlike it, rejects a line it cannot read with an error
+naming file and line rather than skipping it silently.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..fileio import write_atomic
+
+
+@dataclass(frozen=True)
+class DatEntry:
+    offset: int
+    data: bytes
+
+
+def _number(tok: str) -> int:
+    """Upstream number rule: 0x hex, leading-0 octal, else decimal."""
+    t = tok.strip()
+    if t.lower().startswith("0x"):
+        return int(t, 16)
+    if len(t) > 1 and t.startswith("0"):
+        return int(t, 8)
+    return int(t, 10)
+
+
+def parse_dat(text: str, where: str = "<dat>") -> list[DatEntry]:
+    entries = []
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip("{}, \t\r")
+        if not line or line.startswith("#"):
+            continue
+        loc = f"{where}:{lineno}"
+        parts = line.split(",")
+        if len(parts) != 3:
+            raise InputError(f"expected 'offset:N, size:N, payload:...', got {raw.strip()[:60]!r}", where=loc)
+        fields = {}
+        for p in parts:
+            key, sep, val = p.partition(":")
+            if not sep:
+                raise InputError(f"missing ':' in {p.strip()!r}", where=loc)
+            fields[key.strip()] = val.strip()
+        if set(fields) != {"offset", "size", "payload"}:
+            raise InputError(f"expected keys offset, size, payload; got {', '.join(fields)}", where=loc)
+        try:
+            offset, size = _number(fields["offset"]), _number(fields["size"])
+            toks = fields["payload"].split()
+            vals = [_number(t) for t in toks[:size]]
+        except ValueError as e:
+            raise InputError(f"bad number ({e})", where=loc) from None
+        if offset < 0 or size < 0:
+            raise InputError("negative offset or size", where=loc)
+        if any(not 0 <= v <= 0xFF for v in vals):
+            raise InputError("payload byte out of range 0..0xff", where=loc)
+        data = bytes(vals) + bytes(size - len(vals))
+        entries.append(DatEntry(offset, data))
+    return entries
+
+
+def read_dat(path: str | Path) -> list[DatEntry]:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="ascii")
+    except UnicodeDecodeError:
+        raise InputError("not an ASCII .dat file", where=str(p)) from None
+    return parse_dat(text, str(p))
+
+
+def format_dat(entries: list[DatEntry], bytes_per_line: int = 32) -> str:
+    """Write in the common upstream style (wrapper lines, lower-case hex); long entries split."""
+    out = ["{"]
+    for e in entries:
+        for i in range(0, len(e.data), bytes_per_line):
+            chunk = e.data[i:i + bytes_per_line]
+            payload = " ".join(f"0x{b:02x}" for b in chunk)
+            out.append(f"{{offset:{e.offset + i:#x}, size:{len(chunk)}, payload:{payload}}} ,")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def entries_from_array(data: np.ndarray, offset: int = 0, skip_zero_runs: int = 0) -> list[DatEntry]:
+    """One entry per contiguous run; with skip_zero_runs = n, runs of >= n zero bytes are left out
+    (for sparse images over zero-initialised memory)."""
+    buf = np.asarray(data, dtype=np.uint8).tobytes()
+    if not skip_zero_runs:
+        return [DatEntry(offset, buf)] if buf else []
+    entries = []
+    nz = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8))
+    if nz.size == 0:
+        return []
+    # Split where the gap between non-zero bytes is at least skip_zero_runs.
+    gaps = np.flatnonzero(np.diff(nz) > skip_zero_runs)
+    starts = np.r_[nz[0], nz[gaps + 1]]
+    ends = np.r_[nz[gaps], nz[-1]] + 1
+    for s, e in zip(starts, ends):
+        entries.append(DatEntry(offset + int(s), buf[s:e]))
+    return entries
+
+
+def write_dat(path: str | Path, entries: list[DatEntry]) -> None:
+    write_atomic(path, format_dat(entries))
