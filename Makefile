@@ -47,5 +47,11 @@ sim: setup ## the main job: replay the conformance suite (or TRACE=file.cfg) on 
 bench: setup ## benchmarks: golden-model conv throughput vs onnxruntime ConvInteger
 	$(PY) bench/bench_golden_conv.py $(if $(TRACES),--traces $(TRACES))
 
+RTL_FILES := $(addprefix rtl_models/,$(shell cat rtl_models/rtl_models.f))
+
+lint: setup ## lint the RTL with Verilator -Wall (waivers, each explained, in rtl_models/lint.vlt)
+	$(PY) tools/gen_rtl_regpkg.py --check
+	verilator --lint-only -Wall --top-module nvdla_small_top rtl_models/lint.vlt $(RTL_FILES)
+
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build sim_build tb/sim_build .pytest_cache

@@ -1,0 +1,250 @@
+// NVDLA nv_small INT8 conv + SDP model, programmed like NVDLA: an APB register port at the CSB
+// byte addresses of shared/spec/registers.md, one 64-bit AXI4 master, one interrupt line.
+// Interfaces inside are described in docs/rtl-architecture.md. The convolution pipeline
+// (CDMA/CSC/CMAC/CACC, issue #5) plugs into the "conv side" section below; until it lands its
+// outputs are tied off here.
+module nvdla_small_top (
+  input  logic                          clk_i,
+  input  logic                          rst_ni,
+  // APB3 register port (zero wait states)
+  input  logic [31:0]                   apb_paddr_i,
+  input  logic                          apb_psel_i,
+  input  logic                          apb_penable_i,
+  input  logic                          apb_pwrite_i,
+  input  logic [31:0]                   apb_pwdata_i,
+  output logic [31:0]                   apb_prdata_o,
+  output logic                          apb_pready_o,
+  output logic                          apb_pslverr_o,
+  // AXI4 master (memory)
+  output logic [nvdla_pkg::RdIdW-1:0]   m_axi_awid,
+  output logic [31:0]                   m_axi_awaddr,
+  output logic [7:0]                    m_axi_awlen,
+  output logic [2:0]                    m_axi_awsize,
+  output logic [1:0]                    m_axi_awburst,
+  output logic                          m_axi_awvalid,
+  input  logic                          m_axi_awready,
+  output logic [63:0]                   m_axi_wdata,
+  output logic [7:0]                    m_axi_wstrb,
+  output logic                          m_axi_wlast,
+  output logic                          m_axi_wvalid,
+  input  logic                          m_axi_wready,
+  input  logic [nvdla_pkg::RdIdW-1:0]   m_axi_bid,
+  input  logic [1:0]                    m_axi_bresp,
+  input  logic                          m_axi_bvalid,
+  output logic                          m_axi_bready,
+  output logic [nvdla_pkg::RdIdW-1:0]   m_axi_arid,
+  output logic [31:0]                   m_axi_araddr,
+  output logic [7:0]                    m_axi_arlen,
+  output logic [2:0]                    m_axi_arsize,
+  output logic [1:0]                    m_axi_arburst,
+  output logic                          m_axi_arvalid,
+  input  logic                          m_axi_arready,
+  input  logic [nvdla_pkg::RdIdW-1:0]   m_axi_rid,
+  input  logic [63:0]                   m_axi_rdata,
+  input  logic [1:0]                    m_axi_rresp,
+  input  logic                          m_axi_rlast,
+  input  logic                          m_axi_rvalid,
+  output logic                          m_axi_rready,
+  output logic                          intr_o
+);
+  import nvdla_pkg::*;
+  import nvdla_reg_pkg::*;
+
+  // ---------------- APB -> per-unit CSB access ----------------
+  logic csb_valid, csb_write;
+  logic [9:0] csb_word;
+  logic [31:0] csb_wdata;
+
+  assign csb_valid = apb_psel_i && apb_penable_i;
+  assign csb_write = apb_pwrite_i;
+  assign csb_word = apb_paddr_i[11:2];
+  assign csb_wdata = apb_pwdata_i;
+  assign apb_pready_o = 1'b1;
+  assign apb_pslverr_o = 1'b0;   // unmapped addresses read 0 and ignore writes, as NVDLA's CSB
+
+  function automatic logic hit(input logic [31:0] base);
+    return apb_paddr_i[31:12] == base[31:12];  // unit bases are 4 KiB aligned
+  endfunction
+
+  // ---------------- register files ----------------
+  glb_regs_t unused_glb_layout;  // GLB is decoded by nvdla_glb itself
+  cdma_regs_t cdma_regs, cdma_hw;
+  csc_regs_t csc_regs;
+  cmac_a_regs_t cmac_a_regs;
+  cmac_b_regs_t cmac_b_regs;
+  cacc_regs_t cacc_regs, cacc_hw;
+  sdp_rdma_regs_t rdma_regs;
+  sdp_regs_t sdp_regs, sdp_hw;
+  logic [31:0] glb_rdata, cdma_rdata, csc_rdata, cmac_a_rdata, cmac_b_rdata, cacc_rdata,
+               rdma_rdata, sdp_rdata;
+  logic cdma_op_en, csc_op_en, cmac_a_op_en, cmac_b_op_en, cacc_op_en, rdma_op_en, sdp_op_en;
+  logic cdma_consumer, csc_consumer, cmac_a_consumer, cmac_b_consumer, cacc_consumer,
+        rdma_consumer, sdp_consumer;
+  logic cdma_done, csc_done, cmac_a_done, cmac_b_done, cacc_done, rdma_done, sdp_done;
+  logic cdma_dat_done, cdma_wt_done;
+  logic [31:0] sat_count;
+  logic [31:0] done_events;
+
+  assign unused_glb_layout = '0;
+
+  always_comb begin
+    cdma_hw = '0;
+    cdma_hw.s_cbuf_flush_status.flush_done = 1'b1;  // no CBUF flush to wait for after reset
+    cacc_hw = '0;
+    sdp_hw = '0;
+    sdp_hw.d_perf_out_saturation.out_saturation = sat_count;
+  end
+
+  nvdla_glb u_glb (
+    .clk_i, .rst_ni,
+    .csb_valid_i (csb_valid && hit(GLB_BASE)),
+    .csb_write_i (csb_write),
+    .csb_word_i  (csb_word),
+    .csb_wdata_i (csb_wdata),
+    .csb_rdata_o (glb_rdata),
+    .done_events_i(done_events),
+    .intr_o
+  );
+
+`define NVDLA_UNIT_REGFILE(U, u, HW, DONE) \
+  nvdla_unit_regfile #( \
+    .Words(U``_WORDS), .FirstDWord(U``_FIRST_D_WORD), .ResetValue(U``_RESET), \
+    .Writable(U``_WRITABLE), .ReadOnly(U``_READ_ONLY) \
+  ) u_``u``_regfile ( \
+    .clk_i, .rst_ni, \
+    .csb_valid_i (csb_valid && hit(U``_BASE)), \
+    .csb_write_i (csb_write), \
+    .csb_word_i  (csb_word), \
+    .csb_wdata_i (csb_wdata), \
+    .csb_rdata_o (u``_rdata), \
+    .hw_status_i (HW), \
+    .done_i      (DONE), \
+    .op_en_o     (u``_op_en), \
+    .consumer_o  (u``_consumer), \
+    .regs_o      (u``_regs) \
+  );
+
+  `NVDLA_UNIT_REGFILE(CDMA, cdma, cdma_hw, cdma_done)
+  `NVDLA_UNIT_REGFILE(CSC, csc, '0, csc_done)
+  `NVDLA_UNIT_REGFILE(CMAC_A, cmac_a, '0, cmac_a_done)
+  `NVDLA_UNIT_REGFILE(CMAC_B, cmac_b, '0, cmac_b_done)
+  `NVDLA_UNIT_REGFILE(CACC, cacc, cacc_hw, cacc_done)
+  `NVDLA_UNIT_REGFILE(SDP_RDMA, rdma, '0, rdma_done)
+  `NVDLA_UNIT_REGFILE(SDP, sdp, sdp_hw, sdp_done)
+`undef NVDLA_UNIT_REGFILE
+
+  always_comb begin
+    apb_prdata_o = '0;
+    if (hit(GLB_BASE)) apb_prdata_o = glb_rdata;
+    if (hit(CDMA_BASE)) apb_prdata_o = cdma_rdata;
+    if (hit(CSC_BASE)) apb_prdata_o = csc_rdata;
+    if (hit(CMAC_A_BASE)) apb_prdata_o = cmac_a_rdata;
+    if (hit(CMAC_B_BASE)) apb_prdata_o = cmac_b_rdata;
+    if (hit(CACC_BASE)) apb_prdata_o = cacc_rdata;
+    if (hit(SDP_RDMA_BASE)) apb_prdata_o = rdma_rdata;
+    if (hit(SDP_BASE)) apb_prdata_o = sdp_rdata;
+  end
+
+  // Done events at their S_INTR_STATUS bit: unit done for the group that was the consumer.
+  always_comb begin
+    done_events = '0;
+    done_events[sdp_consumer ? GLB_SDP_DONE_STATUS1_BIT : GLB_SDP_DONE_STATUS0_BIT] = sdp_done;
+    done_events[cdma_consumer ? GLB_CDMA_DAT_DONE_STATUS1_BIT : GLB_CDMA_DAT_DONE_STATUS0_BIT] = cdma_dat_done;
+    done_events[cdma_consumer ? GLB_CDMA_WT_DONE_STATUS1_BIT : GLB_CDMA_WT_DONE_STATUS0_BIT] = cdma_wt_done;
+    done_events[cacc_consumer ? GLB_CACC_DONE_STATUS1_BIT : GLB_CACC_DONE_STATUS0_BIT] = cacc_done;
+  end
+
+  // ---------------- DMA read clients and the AXI read arbiter ----------------
+  logic [NumRdClients-1:0] rd_req_valid, rd_req_ready, rd_rsp_valid, rd_rsp_ready;
+  logic [NumRdClients-1:0][31:0] rd_req_addr;
+  logic [NumRdClients-1:0][7:0] rd_req_len;
+  logic [63:0] rd_rsp_data;
+
+  nvdla_axi_rd_arb u_rd_arb (
+    .clk_i, .rst_ni,
+    .req_valid_i (rd_req_valid),
+    .req_ready_o (rd_req_ready),
+    .req_addr_i  (rd_req_addr),
+    .req_len_i   (rd_req_len),
+    .rsp_valid_o (rd_rsp_valid),
+    .rsp_ready_i (rd_rsp_ready),
+    .rsp_data_o  (rd_rsp_data),
+    .m_axi_arid, .m_axi_araddr, .m_axi_arlen, .m_axi_arsize, .m_axi_arburst, .m_axi_arvalid,
+    .m_axi_arready, .m_axi_rid, .m_axi_rdata, .m_axi_rresp, .m_axi_rlast, .m_axi_rvalid,
+    .m_axi_rready
+  );
+
+  // ---------------- conv side (issue #5): tied off until the pipeline lands ----------------
+  // The conv pipeline drives: read clients RdCdmaDat and RdCdmaWt, the CACC -> SDP atom stream,
+  // its units' done pulses and CACC's saturation count (cacc_hw.d_out_saturation).
+  logic cacc2sdp_valid, cacc2sdp_ready;
+  atom32_t cacc2sdp_data;
+
+  assign rd_req_valid[RdCdmaDat] = 1'b0;
+  assign rd_req_addr[RdCdmaDat] = '0;
+  assign rd_req_len[RdCdmaDat] = '0;
+  assign rd_rsp_ready[RdCdmaDat] = 1'b1;
+  assign rd_req_valid[RdCdmaWt] = 1'b0;
+  assign rd_req_addr[RdCdmaWt] = '0;
+  assign rd_req_len[RdCdmaWt] = '0;
+  assign rd_rsp_ready[RdCdmaWt] = 1'b1;
+  assign cacc2sdp_valid = 1'b0;
+  assign cacc2sdp_data = '0;
+  assign cdma_done = 1'b0;
+  assign cdma_dat_done = 1'b0;
+  assign cdma_wt_done = 1'b0;
+  assign csc_done = 1'b0;
+  assign cmac_a_done = 1'b0;
+  assign cmac_b_done = 1'b0;
+  assign cacc_done = 1'b0;
+
+  // ---------------- SDP ----------------
+  logic wr_valid, wr_ready, wr_idle;
+  logic [31:0] wr_addr;
+  logic [63:0] wr_data;
+  logic sdp_tap_valid;
+  atom32_t sdp_tap_in, sdp_tap_x1, sdp_tap_x2;
+
+  nvdla_sdp u_sdp (
+    .clk_i, .rst_ni,
+    .sdp_regs_i       (sdp_regs),
+    .rdma_regs_i      (rdma_regs),
+    .sdp_op_en_i      (sdp_op_en),
+    .rdma_op_en_i     (rdma_op_en),
+    .sdp_done_o       (sdp_done),
+    .rdma_done_o      (rdma_done),
+    .sat_count_o      (sat_count),
+    .cacc2sdp_valid_i (cacc2sdp_valid),
+    .cacc2sdp_ready_o (cacc2sdp_ready),
+    .cacc2sdp_data_i  (cacc2sdp_data),
+    .rd_req_valid_o   (rd_req_valid[RdSdpNrdma:RdSdpMrdma]),
+    .rd_req_ready_i   (rd_req_ready[RdSdpNrdma:RdSdpMrdma]),
+    .rd_req_addr_o    (rd_req_addr[RdSdpNrdma:RdSdpMrdma]),
+    .rd_req_len_o     (rd_req_len[RdSdpNrdma:RdSdpMrdma]),
+    .rd_rsp_valid_i   (rd_rsp_valid[RdSdpNrdma:RdSdpMrdma]),
+    .rd_rsp_ready_o   (rd_rsp_ready[RdSdpNrdma:RdSdpMrdma]),
+    .rd_rsp_data_i    (rd_rsp_data),
+    .wr_valid_o       (wr_valid),
+    .wr_ready_i       (wr_ready),
+    .wr_addr_o        (wr_addr),
+    .wr_data_o        (wr_data),
+    .wr_idle_i        (wr_idle),
+    .tap_valid_o      (sdp_tap_valid),
+    .tap_in_o         (sdp_tap_in),
+    .tap_x1_o         (sdp_tap_x1),
+    .tap_x2_o         (sdp_tap_x2)
+  );
+
+  nvdla_axi_wr u_axi_wr (
+    .clk_i, .rst_ni,
+    .req_valid_i (wr_valid),
+    .req_ready_o (wr_ready),
+    .req_addr_i  (wr_addr),
+    .req_data_i  (wr_data),
+    .idle_o      (wr_idle),
+    .m_axi_awid, .m_axi_awaddr, .m_axi_awlen, .m_axi_awsize, .m_axi_awburst, .m_axi_awvalid,
+    .m_axi_awready, .m_axi_wdata, .m_axi_wstrb, .m_axi_wlast, .m_axi_wvalid, .m_axi_wready,
+    .m_axi_bid, .m_axi_bresp, .m_axi_bvalid, .m_axi_bready
+  );
+
+endmodule : nvdla_small_top

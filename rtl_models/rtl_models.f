@@ -1,0 +1,16 @@
+nvdla_pkg.sv
+nvdla_reg_pkg.sv
+nvdla_fifo.sv
+nvdla_dma_reader.sv
+nvdla_axi_rd_arb.sv
+nvdla_axi_wr.sv
+nvdla_unit_regfile.sv
+nvdla_glb.sv
+nvdla_sdp_x_lane.sv
+nvdla_sdp_cvt_lane.sv
+nvdla_sdp_operand_unpack.sv
+nvdla_sdp_operand_reader.sv
+nvdla_sdp_core.sv
+nvdla_sdp_wdma.sv
+nvdla_sdp.sv
+nvdla_small_top.sv
