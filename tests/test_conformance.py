@@ -1,0 +1,78 @@
+"""The conformance replay on the golden model: every shared trace passes, and broken traces fail."""
+import json
+import re
+import shutil
+
+import pytest
+
+from nvdla_int8.cli import main
+from nvdla_int8.conformance import find_traces
+from nvdla_int8.golden.replay import replay_traces
+
+
+def test_all_shared_traces_pass_on_golden(traces_dir):
+    paths = find_traces([traces_dir])
+    assert len(paths) >= 151
+    failed = [f"{o.name}: {o.message}" for o in replay_traces(paths) if not o.passed]
+    assert not failed, "\n".join(failed)
+
+
+def _copy(traces_dir, name, tmp_path):
+    src = next(traces_dir.rglob(f"{name}.cfg")).parent
+    dst = tmp_path / name
+    shutil.copytree(src, dst)
+    return dst / f"{name}.cfg"
+
+
+def test_corrupted_expected_crc_fails(traces_dir, tmp_path):
+    cfg = _copy(traces_dir, "sdp_3x3x33_bn_int8_reg_0", tmp_path)
+    cfg.write_text(cfg.read_text().replace("0xb81f461a", "0xb81f461b"))
+    (o,) = replay_traces([cfg])
+    assert not o.passed and o.expected_crc == "0xb81f461b" and o.crc == "0xb81f461a"
+    assert "CRC of" in o.message
+
+
+def test_changed_input_byte_fails(traces_dir, tmp_path):
+    cfg = _copy(traces_dir, "sdp_8x8x32_bypass_int8_1", tmp_path)  # identity SDP: every input byte shows
+    dat = cfg.parent / "SDP_0_input.dat"
+    text = dat.read_text()
+    m = re.search(r"payload:0x([0-9a-fA-F]{2})", text)
+    flipped = f"{int(m.group(1), 16) ^ 0x01:02x}"
+    dat.write_text(text[:m.start(1)] + flipped + text[m.end(1):])
+    (o,) = replay_traces([cfg])
+    assert not o.passed
+
+
+def test_missing_interrupt_and_unknown_sync_fail(tmp_path):
+    cfg = tmp_path / "t.cfg"
+    cfg.write_text("mem_init(pri_mem, 0x0, 0x8, ALL_ZERO);\nintr_notify(SDP_0, s0);\n"
+                   "check_crc(s0, 1, 0x0, 0x8, 0x0);\n")
+    (o,) = replay_traces([cfg])
+    assert not o.passed and "SDP_0 never arrived" in o.message
+
+
+def test_malformed_trace_is_one_failure_line(tmp_path):
+    cfg = tmp_path / "bad.cfg"
+    cfg.write_text("reg_write(NVDLA_SDP.D_CVT_SHIFT_0 0x1);\n")
+    (o,) = replay_traces([cfg])
+    assert not o.passed and o.message.startswith(f"{cfg}:1: ")
+
+
+def test_cli_report_shape(traces_dir, tmp_path, capsys):
+    cfg = next(traces_dir.rglob("dc_1x1x8_1x1x8x1_int8_0.cfg"))
+    report = tmp_path / "r.json"
+    assert main(["replay", "--report", str(report), str(cfg)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "1 passed, 0 failed"
+    assert out[0].startswith("dc_1x1x8_1x1x8x1_int8_0") and " PASS " in out[0]
+    r = json.loads(report.read_text())
+    assert r["backend"] == "golden" and r["passed"] == 1 and r["failed"] == 0
+    (t,) = r["traces"]
+    assert t["name"] == "dc_1x1x8_1x1x8x1_int8_0" and t["status"] == "PASS"
+    assert t["expected_crc"] == t["crc"] == "0x8f68a2ae" and isinstance(t["seconds"], float)
+
+
+def test_cli_bad_path_is_one_line(tmp_path, capsys):
+    assert main(["replay", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "not a trace (.cfg) or a folder" in err

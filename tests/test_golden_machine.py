@@ -1,0 +1,183 @@
+"""Golden-model machine behaviour: register groups, OP_EN, interrupts, counters, bad programs."""
+import numpy as np
+import pytest
+
+from nvdla_int8.errors import InputError
+from nvdla_int8.golden import GoldenMachine
+from nvdla_int8.golden.conv import cacc_round
+from nvdla_int8.hw import REGMAP
+from nvdla_int8.hw.fixed import shr_round
+from nvdla_int8.trace.program import RegisterProgram
+
+A = lambda unit, reg: REGMAP.reg(unit, reg).address  # noqa: E731
+
+
+def identity_sdp(prog: RegisterProgram, src: int, dst: int, c: int = 8, h: int = 1, w: int = 1) -> RegisterProgram:
+    for u in ("SDP", "SDP_RDMA"):
+        prog.set(u, "D_DATA_CUBE_WIDTH", WIDTH=w - 1).set(u, "D_DATA_CUBE_HEIGHT", HEIGHT=h - 1)
+        prog.set(u, "D_DATA_CUBE_CHANNEL", CHANNEL=c - 1)
+    prog.set("SDP_RDMA", "D_SRC_BASE_ADDR_LOW", src).set("SDP_RDMA", "D_SRC_LINE_STRIDE", 8 * w)
+    prog.set("SDP_RDMA", "D_SRC_SURFACE_STRIDE", 8 * w * h)
+    prog.set("SDP_RDMA", "D_FEATURE_MODE_CFG", FLYING_MODE=0, IN_PRECISION=0, PROC_PRECISION=0)
+    prog.set("SDP", "D_DST_BASE_ADDR_LOW", dst).set("SDP", "D_DST_LINE_STRIDE", 8 * w)
+    prog.set("SDP", "D_DST_SURFACE_STRIDE", 8 * w * h).set("SDP", "D_CVT_SCALE", 1)
+    return prog
+
+
+def write(m: GoldenMachine, prog: RegisterProgram) -> None:
+    for r, v in prog.writes:
+        m.write_reg(r.address, v)
+
+
+def test_standalone_layer_runs_on_last_enable_and_raises_sdp_done():
+    m = GoldenMachine()
+    m.memory.write(0x1000, bytes([1, 2, 3, 0x80, 5, 6, 7, 0xFF]))
+    write(m, identity_sdp(RegisterProgram(), 0x1000, 0x2000))
+    m.write_reg(A("SDP", "D_OP_ENABLE"), 1)
+    assert not m.layers and m.read_reg(A("SDP", "S_STATUS")) == 1  # RUNNING, waiting for SDP_RDMA
+    m.write_reg(A("SDP_RDMA", "D_OP_ENABLE"), 1)
+    assert m.memory.read(0x2000, 8).tolist() == [1, 2, 3, 0x80, 5, 6, 7, 0xFF]
+    assert m.intr_status == 1 and m.irq
+    assert m.read_reg(A("SDP", "S_POINTER")) == 1 << 16  # consumer flipped to group 1
+    assert m.read_reg(A("SDP", "D_OP_ENABLE")) == 0
+    m.write_reg(A("GLB", "S_INTR_STATUS"), 1)  # write 1 to clear
+    assert m.intr_status == 0 and not m.irq
+
+
+def test_group_one_and_pending_status():
+    m = GoldenMachine()
+    m.memory.write(0x1000, bytes(range(8)))
+    prog = identity_sdp(RegisterProgram(), 0x1000, 0x2000)
+    write(m, prog)
+    m.write_reg(A("SDP", "D_OP_ENABLE"), 1)
+    # program group 1 while group 0 is armed
+    m.write_reg(A("SDP", "S_POINTER"), 1)
+    m.write_reg(A("SDP_RDMA", "S_POINTER"), 1)
+    write(m, identity_sdp(RegisterProgram(), 0x1000, 0x3000))
+    m.write_reg(A("SDP", "D_OP_ENABLE"), 1)
+    assert m.read_reg(A("SDP", "S_STATUS")) == 1 | (2 << 16)  # group 0 RUNNING, group 1 PENDING
+    m.write_reg(A("SDP_RDMA", "S_POINTER"), 0)
+    m.write_reg(A("SDP_RDMA", "D_OP_ENABLE"), 1)  # group 0 runs
+    m.write_reg(A("SDP_RDMA", "S_POINTER"), 1)
+    m.write_reg(A("SDP_RDMA", "D_OP_ENABLE"), 1)  # then group 1
+    assert [layer.group for layer in m.layers] == [0, 1]
+    assert m.intr_status == 0b11
+    assert m.memory.read(0x3000, 8).tolist() == list(range(8))
+
+
+def test_armed_group_ignores_writes_and_ro_ignores_writes():
+    m = GoldenMachine()
+    m.write_reg(A("SDP", "D_CVT_SHIFT"), 5)
+    m.write_reg(A("SDP", "D_OP_ENABLE"), 1)
+    m.write_reg(A("SDP", "D_CVT_SHIFT"), 9)  # dropped: group 0 is armed
+    assert m.read_reg(A("SDP", "D_CVT_SHIFT")) == 5
+    m.write_reg(A("CACC", "D_OUT_SATURATION"), 1234)
+    assert m.read_reg(A("CACC", "D_OUT_SATURATION")) == 0
+    assert m.read_reg(A("CDMA", "S_CBUF_FLUSH_STATUS")) == 1
+    assert m.read_reg(A("GLB", "S_NVDLA_HW_VERSION")) == 0x303031
+
+
+def test_intr_set_and_mask():
+    m = GoldenMachine()
+    m.write_reg(A("GLB", "S_INTR_MASK"), 0x1)
+    m.write_reg(A("GLB", "S_INTR_SET"), 0x100001)
+    assert m.intr_status == 0x100001 and m.irq  # bit 20 unmasked
+    m.write_reg(A("GLB", "S_INTR_MASK"), 0x100001)
+    assert not m.irq
+    assert m.read_reg(A("GLB", "S_INTR_SET")) == 0
+
+
+def test_output_converter_saturation_counter():
+    m = GoldenMachine()
+    m.memory.write(0x1000, bytes([0x7F, 0x80, 0, 1, 2, 3, 4, 5]))
+    prog = identity_sdp(RegisterProgram(), 0x1000, 0x2000)
+    prog.set("SDP", "D_CVT_SCALE", 0x7FFF).set("SDP", "D_PERF_ENABLE", PERF_SAT_EN=1)
+    write(m, prog)
+    m.write_reg(A("SDP", "D_OP_ENABLE"), 1)
+    m.write_reg(A("SDP_RDMA", "D_OP_ENABLE"), 1)
+    # 127*32767 and -128*32767 overflow 17 bits; 2*32767 = 65534 does not; 3*32767 does
+    assert m.layers[0].sdp_sat_count == 5
+    assert m.read_reg(A("SDP", "D_PERF_OUT_SATURATION")) == 5  # reads reach the producer group (0)
+    m.write_reg(A("SDP", "S_POINTER"), 1)
+    assert m.read_reg(A("SDP", "D_PERF_OUT_SATURATION")) == 0
+
+
+@pytest.mark.parametrize("unit,reg,field,value,msg", [
+    ("SDP", "D_DATA_FORMAT", "OUT_PRECISION", 1, "OUT_PRECISION = 1"),
+    ("SDP", "D_FEATURE_MODE_CFG", "OUTPUT_DST", 1, "OUTPUT_DST = 1"),
+    ("SDP_RDMA", "D_FEATURE_MODE_CFG", "IN_PRECISION", 1, "IN_PRECISION = 1"),
+])
+def test_illegal_mode_fields_are_rejected(unit, reg, field, value, msg):
+    m = GoldenMachine()
+    prog = identity_sdp(RegisterProgram(), 0x1000, 0x2000)
+    r = REGMAP.reg(unit, reg)
+    prog.set(unit, reg, r.field(field).put(prog.value(unit, reg), value))
+    write(m, prog)
+    m.write_reg(A("SDP", "D_OP_ENABLE"), 1)
+    with pytest.raises(InputError, match=f"NVDLA_{unit}.{reg}_0 field {msg}"):
+        m.write_reg(A("SDP_RDMA", "D_OP_ENABLE"), 1)
+
+
+def test_memory_operand_without_rdma_is_rejected():
+    m = GoldenMachine()
+    prog = identity_sdp(RegisterProgram(), 0x1000, 0x2000)
+    prog.set("SDP", "D_DP_BS_CFG", BS_BYPASS=0, BS_ALU_BYPASS=0, BS_ALU_ALGO=2)
+    prog.set("SDP", "D_DP_BS_ALU_CFG", BS_ALU_SRC=1)
+    write(m, prog)
+    m.write_reg(A("SDP", "D_OP_ENABLE"), 1)
+    with pytest.raises(InputError, match="BRDMA_DISABLE = YES"):
+        m.write_reg(A("SDP_RDMA", "D_OP_ENABLE"), 1)
+
+
+def test_out_of_scope_unit_address_is_rejected():
+    with pytest.raises(InputError, match="0xb004 is not a register"):
+        GoldenMachine().write_reg(0xB004, 1)  # PDP
+
+
+def test_cacc_round_sticky_limit_above_16():
+    # t = 17: discarded bits 0..16; the RTL's sticky sees bits 1..15 only.
+    t = 17
+    x = -(1 << 16) + 1  # -0.5 + 2^-17: nearest is 0, but its only non-zero discarded bit (bit 0)
+    assert shr_round(x, t, 34, 32)[0] == 0  # lies outside the sticky, so the RTL sees an exact
+    assert cacc_round(np.array([x]), t)[0][0] == -1  # negative tie and rounds away from zero
+    x = -(1 << 16) + 2  # bit 1 is inside the sticky: both give 0
+    assert cacc_round(np.array([x]), t)[0][0] == 0 == shr_round(x, t, 34, 32)[0]
+    assert cacc_round(np.array([(1 << 16)]), t)[0][0] == 1  # positive tie rounds up
+    for t in range(0, 17):  # inside 0..16 the clip is exactly the formula
+        xs = np.arange(-70000, 70000, 37, dtype=np.int64)
+        assert np.array_equal(cacc_round(xs, t)[0], shr_round(xs, t, 34, 32)[0])
+
+
+def _conv_params(**kw):
+    from nvdla_int8.golden.program import ConvParams
+    from nvdla_int8.hw.layouts import Surface
+    base = dict(width=4, height=4, channels=8192, kernels=1, kernel_w=4, kernel_h=4, out_w=1, out_h=1,
+                stride_x=1, stride_y=1, dilation_x=1, dilation_y=1, pad_left=0, pad_top=0, pad_value=0,
+                feature=Surface(0x1000_0000, 8 * 4, 8 * 4 * 4), weight_base=0x2000_0000, cvt_en=False,
+                cvt_offset=0, cvt_scale=0, cvt_truncate=0, clip_truncate=0)
+    base.update(kw)
+    return ConvParams(**base)
+
+
+def test_cacc_int32_saturation_is_counted():
+    from nvdla_int8.golden.conv import convolve
+    from nvdla_int8.trace import SparseMemory
+    mem = SparseMemory()
+    mem.fill(0x1000_0000, 1024 * 4 * 4 * 8, 0x80)  # every input -128
+    mem.fill(0x2000_0000, 8192 * 16, 0x80)  # every weight -128
+    # 16 taps * 8192 channels * 2^14 = 2^31: one above the int32 maximum
+    out, count = convolve(mem, _conv_params())
+    assert out[0, 0, 0] == (1 << 31) - 1 and count == 1
+    out, count = convolve(mem, _conv_params(clip_truncate=1))
+    assert out[0, 0, 0] == 1 << 30 and count == 0
+
+
+def test_stepwise_accumulation_equals_gemm_without_saturation():
+    from nvdla_int8.golden.conv import _accumulate_saturating, mac_sums, padded_input
+    rng = np.random.default_rng(1)
+    p = _conv_params(channels=19, kernels=5, width=6, height=5, kernel_w=3, kernel_h=2, out_w=4, out_h=3,
+                     stride_x=2, dilation_y=2, pad_left=1, pad_value=-3)
+    feat = rng.integers(-128, 128, (19, 5, 6))
+    W = rng.integers(-128, 128, (5, 19, 2, 3))
+    P = padded_input(feat, p)
+    assert np.array_equal(_accumulate_saturating(P, W, p), mac_sums(P, W, p))

@@ -1,0 +1,201 @@
+"""Property tests: the vectorised golden model against the scalar reference, on random small
+conv + SDP layers and stand-alone SDP layers programmed through the register map."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nvdla_int8.golden import GoldenMachine
+from nvdla_int8.hw import REGMAP
+from nvdla_int8.hw.layouts import Surface, ceil_div, weight_offsets
+from nvdla_int8.trace import SparseMemory
+from nvdla_int8.trace.program import RegisterProgram
+from tests import scalar_reference as ref
+
+FEAT, WGT, DST, BS_OPS, BN_OPS, SRC = 0x1000_0000, 0x2000_0000, 0x3000_0000, 0x4000_0000, 0x5000_0000, 0x6000_0000
+
+
+@st.composite
+def x_stage(draw, name):
+    return {
+        "name": name, "bypass": draw(st.booleans()), "alu_bypass": draw(st.booleans()),
+        "algo": draw(st.integers(0, 3)), "alu_shift": draw(st.sampled_from([0, 1, 5, 17, 31, 40, 63])),
+        "mul_bypass": draw(st.booleans()), "prelu": draw(st.booleans()), "relu_bypass": draw(st.booleans()),
+        "mul_shift": draw(st.sampled_from([0, 1, 3, 8, 15, 30, 48, 49, 63])),
+        "alu_op": draw(st.integers(-32768, 32767)), "mul_op": draw(st.integers(-32768, 32767)),
+        "alu_mem": draw(st.booleans()), "mul_mem": draw(st.booleans()),
+        "two_byte": draw(st.booleans()), "per_element": draw(st.booleans()), "both": draw(st.booleans()),
+        "seed": draw(st.integers(0, 2**31)),
+    }
+
+
+@st.composite
+def sdp_cfg(draw):
+    return {
+        "x1": draw(x_stage("BS")), "x2": draw(x_stage("BN")),
+        "cvt_offset": draw(st.sampled_from([0, 1, -1, 300, -(2**31), 2**31 - 1])) if draw(st.booleans())
+        else draw(st.integers(-(2**31), 2**31 - 1)),
+        "cvt_scale": draw(st.integers(-32768, 32767)), "cvt_shift": draw(st.integers(0, 63)),
+    }
+
+
+def _stream_use(s):
+    if s["both"] or (s["alu_mem"] and s["mul_mem"]):
+        return 2
+    return 1 if s["alu_mem"] else 0
+
+
+def program_sdp(prog: RegisterProgram, mem: SparseMemory, cfg: dict, C: int, H: int, W: int):
+    """Program X1, X2, C; put memory operands in memory; return per-lane operand arrays."""
+    lanes = 8 * ceil_div(C, 8)
+    prog.set("SDP", "D_DATA_CUBE_WIDTH", WIDTH=W - 1).set("SDP", "D_DATA_CUBE_HEIGHT", HEIGHT=H - 1)
+    prog.set("SDP", "D_DATA_CUBE_CHANNEL", CHANNEL=C - 1)
+    prog.set("SDP_RDMA", "D_DATA_CUBE_WIDTH", WIDTH=W - 1).set("SDP_RDMA", "D_DATA_CUBE_HEIGHT", HEIGHT=H - 1)
+    prog.set("SDP_RDMA", "D_DATA_CUBE_CHANNEL", CHANNEL=C - 1)
+    prog.set("SDP", "D_DST_BASE_ADDR_LOW", DST).set("SDP", "D_DST_LINE_STRIDE", 8 * W + 8)
+    prog.set("SDP", "D_DST_SURFACE_STRIDE", (8 * W + 8) * H + 16)
+    ops = {}
+    for s, base, letter in ((cfg["x1"], BS_OPS, "B"), (cfg["x2"], BN_OPS, "N")):
+        p = s["name"]
+        uses_mem = s["alu_mem"] or s["mul_mem"]
+        prog.set("SDP", f"D_DP_{p}_CFG", **{f"{p}_BYPASS": int(s["bypass"]), f"{p}_ALU_BYPASS": int(s["alu_bypass"]),
+                 f"{p}_ALU_ALGO": s["algo"], f"{p}_MUL_BYPASS": int(s["mul_bypass"]),
+                 f"{p}_MUL_PRELU": int(s["prelu"]), f"{p}_RELU_BYPASS": int(s["relu_bypass"])})
+        prog.set("SDP", f"D_DP_{p}_ALU_CFG", **{f"{p}_ALU_SRC": int(s["alu_mem"]), f"{p}_ALU_SHIFT_VALUE": s["alu_shift"]})
+        prog.set("SDP", f"D_DP_{p}_ALU_SRC_VALUE", s["alu_op"] & 0xFFFF)
+        prog.set("SDP", f"D_DP_{p}_MUL_CFG", **{f"{p}_MUL_SRC": int(s["mul_mem"]), f"{p}_MUL_SHIFT_VALUE": s["mul_shift"]})
+        prog.set("SDP", f"D_DP_{p}_MUL_SRC_VALUE", s["mul_op"] & 0xFFFF)
+        use = _stream_use(s)
+        bpc = 2 if s["two_byte"] else 1
+        bpe = bpc * (2 if use == 2 else 1)
+        prog.set("SDP_RDMA", f"D_{letter}RDMA_CFG", **{f"{letter}RDMA_DISABLE": int(not uses_mem),
+                 f"{letter}RDMA_DATA_USE": use, f"{letter}RDMA_DATA_SIZE": int(s["two_byte"]),
+                 f"{letter}RDMA_DATA_MODE": int(s["per_element"])})
+        line, surf = 8 * W * bpe + 8, (8 * W * bpe + 8) * H
+        prog.set("SDP_RDMA", f"D_{p}_BASE_ADDR_LOW", base).set("SDP_RDMA", f"D_{p}_LINE_STRIDE", line)
+        prog.set("SDP_RDMA", f"D_{p}_SURFACE_STRIDE", surf)
+        shape = (lanes, H, W) if s["per_element"] else (lanes, 1, 1)
+        lo, hi = (-32768, 32768) if s["two_byte"] else (-128, 128)
+        r = np.random.default_rng(s["seed"])
+        comps = {"alu": r.integers(lo, hi, shape), "mul": r.integers(lo, hi, shape)}
+        order = ["alu", "mul"] if use == 2 else (["alu"] if use == 1 else ["mul"])
+        surface = Surface(base, line, surf)
+        for i, which in enumerate(order):
+            if s["per_element"]:
+                addrs = surface.addresses(lanes, H, W, bpe) + i * bpc
+            else:
+                addrs = (base + np.arange(lanes) * bpe + i * bpc)[:, None, None]
+            v = comps[which].astype(np.int64) & 0xFFFF
+            mem.scatter(addrs, v & 0xFF)
+            if bpc == 2:
+                mem.scatter(addrs + 1, v >> 8)
+        ops[p] = {w: np.broadcast_to(comps[w], (lanes, H, W)) if (s[f"{w}_mem"] and uses_mem) else None
+                  for w in ("alu", "mul")}
+    prog.set("SDP", "D_CVT_OFFSET", cfg["cvt_offset"] & 0xFFFFFFFF).set("SDP", "D_CVT_SCALE", cfg["cvt_scale"] & 0xFFFF)
+    prog.set("SDP", "D_CVT_SHIFT", cfg["cvt_shift"])
+    prog.set("SDP", "D_PERF_ENABLE", PERF_SAT_EN=1)
+    prog.set("SDP_RDMA", "D_FEATURE_MODE_CFG", FLYING_MODE=0, IN_PRECISION=0, PROC_PRECISION=0)
+    return ops
+
+
+def reference_sdp(value, lane, y, x, cfg, ops):
+    for s in (cfg["x1"], cfg["x2"]):
+        o = ops[s["name"]]
+        alu = int(o["alu"][lane, y, x]) if o["alu"] is not None else s["alu_op"]
+        mul = int(o["mul"][lane, y, x]) if o["mul"] is not None else s["mul_op"]
+        value = ref.x_stage(value, s, alu, mul)
+    return ref.out_cvt(value, cfg["cvt_offset"], cfg["cvt_scale"], cfg["cvt_shift"])
+
+
+def run(prog: RegisterProgram, mem: SparseMemory, units: tuple[str, ...]) -> GoldenMachine:
+    m = GoldenMachine(mem)
+    for r, v in prog.writes:
+        m.write_reg(r.address, v)
+    for u in units:
+        m.write_reg(REGMAP.reg(u, "D_OP_ENABLE").address, 1)
+    return m
+
+
+@given(C=st.integers(1, 19), H=st.integers(1, 4), W=st.integers(1, 5), cfg=sdp_cfg(), seed=st.integers(0, 2**31))
+def test_standalone_sdp_matches_scalar_reference(C, H, W, cfg, seed):
+    rng = np.random.default_rng(seed)
+    mem = SparseMemory()
+    prog = RegisterProgram()
+    ops = program_sdp(prog, mem, cfg, C, H, W)
+    prog.set("SDP", "D_FEATURE_MODE_CFG", FLYING_MODE=0)
+    src = Surface(SRC, 8 * W, 8 * W * H)
+    lanes = 8 * ceil_div(C, 8)
+    data = rng.integers(-128, 128, (lanes, H, W))
+    mem.scatter(src.addresses(lanes, H, W), data & 0xFF)
+    prog.set("SDP_RDMA", "D_SRC_BASE_ADDR_LOW", SRC).set("SDP_RDMA", "D_SRC_LINE_STRIDE", 8 * W)
+    prog.set("SDP_RDMA", "D_SRC_SURFACE_STRIDE", 8 * W * H)
+    m = run(prog, mem, ("SDP", "SDP_RDMA"))
+    assert len(m.layers) == 1 and m.intr_status & 1
+    out = m.memory.gather(Surface(DST, 8 * W + 8, (8 * W + 8) * H + 16).addresses(lanes, H, W)).astype(np.int8)
+    for lane in range(lanes):
+        for y in range(H):
+            for x in range(W):
+                want = reference_sdp(int(data[lane, y, x]), lane, y, x, cfg, ops)
+                assert int(out[lane, y, x]) == want, (lane, y, x)
+
+
+@given(C=st.integers(1, 18), K=st.integers(1, 17), H=st.integers(1, 6), W=st.integers(1, 6),
+       R=st.integers(1, 3), S=st.integers(1, 3), sx_=st.integers(1, 3), sy=st.integers(1, 3),
+       dx=st.integers(1, 3), dy=st.integers(1, 3), pads=st.tuples(*[st.integers(0, 3)] * 4),
+       pv=st.integers(-128, 127), clip=st.integers(0, 31), cvt=st.booleans(),
+       cvt_params=st.tuples(st.integers(-32768, 32767), st.integers(-32768, 32767), st.integers(0, 63)),
+       cfg=sdp_cfg(), seed=st.integers(0, 2**31))
+def test_conv_layer_matches_scalar_reference(C, K, H, W, R, S, sx_, sy, dx, dy, pads, pv, clip, cvt, cvt_params,
+                                             cfg, seed):
+    pl, pr, pt, pb = pads
+    Wo = (W + pl + pr - ((S - 1) * dx + 1)) // sx_ + 1
+    Ho = (H + pt + pb - ((R - 1) * dy + 1)) // sy + 1
+    if Wo < 1 or Ho < 1:
+        return
+    rng = np.random.default_rng(seed)
+    mem, prog = SparseMemory(), RegisterProgram()
+    ops = program_sdp(prog, mem, cfg, K, Ho, Wo)
+    uses_rdma = any(not s["bypass"] and ((s["alu_mem"] and not s["alu_bypass"]) or (s["mul_mem"] and not s["mul_bypass"]))
+                    for s in (cfg["x1"], cfg["x2"]))
+    prog.set("SDP", "D_FEATURE_MODE_CFG", FLYING_MODE=1)
+    prog.set("SDP_RDMA", "D_FEATURE_MODE_CFG", FLYING_MODE=1, IN_PRECISION=0, PROC_PRECISION=0)
+    feat = rng.integers(-128, 128, (C, H, W))
+    fs = Surface(FEAT, 8 * W + 16, (8 * W + 16) * H)
+    mem.scatter(fs.addresses(C, H, W), feat & 0xFF)
+    wts = rng.integers(-128, 128, (K, C, R, S))
+    mem.scatter(WGT + weight_offsets(K, C, R, S), wts & 0xFF)
+    for u in ("CDMA", "CSC"):
+        prog.set(u, "D_MISC_CFG", IN_PRECISION=0, PROC_PRECISION=0)
+    for u in ("CMAC_A", "CMAC_B", "CACC"):
+        prog.set(u, "D_MISC_CFG", PROC_PRECISION=0)
+    prog.set("CDMA", "D_DAIN_ADDR_LOW_0", FEAT).set("CDMA", "D_LINE_STRIDE", fs.line_stride)
+    prog.set("CDMA", "D_SURF_STRIDE", fs.surf_stride).set("CDMA", "D_WEIGHT_ADDR_LOW", WGT)
+    off, scale, trunc = cvt_params
+    prog.set("CDMA", "D_CVT_CFG", CVT_EN=int(cvt), CVT_TRUNCATE=trunc)
+    prog.set("CDMA", "D_CVT_OFFSET", off & 0xFFFF).set("CDMA", "D_CVT_SCALE", scale & 0xFFFF)
+    prog.set("CSC", "D_DATAIN_SIZE_EXT_0", DATAIN_WIDTH_EXT=W - 1, DATAIN_HEIGHT_EXT=H - 1)
+    prog.set("CSC", "D_DATAIN_SIZE_EXT_1", DATAIN_CHANNEL_EXT=C - 1)
+    prog.set("CSC", "D_WEIGHT_SIZE_EXT_0", WEIGHT_WIDTH_EXT=S - 1, WEIGHT_HEIGHT_EXT=R - 1)
+    prog.set("CSC", "D_WEIGHT_SIZE_EXT_1", WEIGHT_CHANNEL_EXT=C - 1, WEIGHT_KERNEL=K - 1)
+    prog.set("CSC", "D_DATAOUT_SIZE_0", DATAOUT_WIDTH=Wo - 1, DATAOUT_HEIGHT=Ho - 1)
+    prog.set("CSC", "D_CONV_STRIDE_EXT", CONV_X_STRIDE_EXT=sx_ - 1, CONV_Y_STRIDE_EXT=sy - 1)
+    prog.set("CSC", "D_DILATION_EXT", X_DILATION_EXT=dx - 1, Y_DILATION_EXT=dy - 1)
+    prog.set("CSC", "D_ZERO_PADDING", PAD_LEFT=pl, PAD_TOP=pt)
+    prog.set("CSC", "D_ZERO_PADDING_VALUE", PAD_VALUE=(pv & 0xFF) | 0xAB00)  # upper byte must be ignored
+    prog.set("CACC", "D_CLIP_CFG", CLIP_TRUNCATE=clip)
+    units = ("SDP", "CACC", "CMAC_A", "CMAC_B", "CSC", "CDMA") + (("SDP_RDMA",) if uses_rdma else ())
+    m = run(prog, mem, units)
+    assert len(m.layers) == 1 and m.intr_status & 1
+    layer = m.layers[0]
+    conv_in = [[[ref.cdma_cvt(int(v), off, scale, trunc) if cvt else int(v) for v in row] for row in ch] for ch in feat]
+    acc = ref.conv(conv_in, wts.tolist(), K=K, C=C, H=H, W=W, R=R, S=S, Ho=Ho, Wo=Wo, sx_=sx_, sy=sy, dx=dx, dy=dy,
+                   pl=pl, pt=pt, pv=pv, clip=clip)
+    lanes = 8 * ceil_div(K, 8)
+    out = m.memory.gather(Surface(DST, 8 * Wo + 8, (8 * Wo + 8) * Ho + 16).addresses(lanes, Ho, Wo)).astype(np.int8)
+    for k in range(lanes):
+        for y in range(Ho):
+            for x in range(Wo):
+                a = acc[k, y, x] if k < K else 0
+                assert int(layer.cacc[k, y, x]) == a, ("cacc", k, y, x)
+                assert int(out[k, y, x]) == reference_sdp(a, k, y, x, cfg, ops), ("out", k, y, x)
