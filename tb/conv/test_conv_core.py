@@ -1,0 +1,112 @@
+"""conv_core against the golden model's per-stage CACC output, bit for bit (issue #5).
+
+Layers come from the dc_* traces and from directed corner cases; each simulation also checks
+the CACC saturation count. `-m "rtl and not slow"` is the quick set; the slow mark holds the
+large traces and the random-latency runs.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import conv_case as cc
+from conv_sim import REPO, run_cases
+
+pytestmark = pytest.mark.rtl
+
+SHARED = REPO.parent / "shared" / "nvdla_traces"
+DC = sorted(SHARED.glob("*/dc_*/*.cfg"))
+# Upstream traces above ~100k ideal cycles take minutes in cocotb; they run under -m slow.
+BIG = {"dc_35x22x54_6x8x54x29_int8_0", "dc_32x26x76_6x3x76x16_int8_0", "dc_24x44x14_5x3x14x41_int8_0",
+       "dc_8192x1x1_2x3x1x41_int8_0"}
+
+
+def _check(cases, **knobs):
+    tests, failed = run_cases(cases, knobs)
+    assert tests >= 1 and failed == 0, "see the cocotb log above for the first mismatch"
+
+
+def test_conv_cfg_layout():
+    """CFG_FIELDS must list conv_cfg_t's members in order with their widths."""
+    src = (REPO / "rtl_models" / "conv" / "conv_pkg.sv").read_text()
+    body = src[src.index("typedef struct packed"):src.index("} conv_cfg_t;")]
+    members = re.findall(r"logic\s*(?:\[(\d+):0\])?\s+(\w+);", body)
+    sv = [(name, int(msb) + 1 if msb else 1) for msb, name in members]
+    assert sv == [(n, w) for n, w, *_ in cc.CFG_FIELDS]
+
+
+@pytest.mark.parametrize("cfg", [p for p in DC if p.parent.name not in BIG], ids=lambda p: p.parent.name)
+def test_trace_layer(cfg: Path):
+    _check([cc.from_trace(cfg)])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cfg", [p for p in DC if p.parent.name in BIG], ids=lambda p: p.parent.name)
+def test_big_trace_layer(cfg: Path):
+    _check([cc.from_trace(cfg)])
+
+
+DIRECTED = [
+    # channel tails (C mod 8 = 1..7), kernel tails (K mod 8 = 1, 7)
+    dict(name="ctail1_ktail1", w=5, h=4, c=1, k=9, r=2, s=2),
+    dict(name="ctail7_ktail7", w=4, h=3, c=15, k=15, r=1, s=3),
+    dict(name="ctail3_k1", w=6, h=2, c=11, k=1, r=3, s=1),
+    # stride, dilation, all-four-sides padding with a negative raw pad value
+    dict(name="stride3x2_pad4", w=9, h=8, c=9, k=8, r=3, s=3, stride=(3, 2), pad=(2, 1, 1, 2), pad_value=-77),
+    dict(name="dilation3x2", w=10, h=9, c=8, k=8, r=2, s=3, dilation=(3, 2), pad=(1, 1, 1, 1), pad_value=113),
+    dict(name="stride8_dil1", w=17, h=3, c=8, k=8, r=1, s=2, stride=(8, 1)),
+    # a stripe wrapping over several short lines, 1x1 output, pad bigger than the kernel reach
+    dict(name="narrow_lines", w=2, h=20, c=16, k=16, r=3, s=3, pad=(1, 1, 1, 1), pad_value=5),
+    dict(name="all_pad_taps", w=1, h=1, c=8, k=8, r=3, s=3, pad=(1, 1, 1, 1), pad_value=-128),
+    # CDMA converter on, with padding (the pad is not converted)
+    dict(name="cvt_pad", w=5, h=5, c=10, k=8, r=3, s=3, pad=(1, 1, 1, 1), pad_value=-9,
+         cvt=(-100, 23456, 9)),
+    dict(name="cvt_neg_scale_t0", w=4, h=4, c=8, k=8, cvt=(37, -3, 0)),
+    dict(name="cvt_truncate_big", w=4, h=3, c=8, k=8, r=2, s=2, cvt=(-32768, -32768, 40)),
+    # weight groups that only fit the ring one at a time; a tight data region
+    dict(name="one_group_ring", w=6, h=6, c=24, k=24, r=3, s=3, banks=(1, 1)),
+]
+# CLIP_TRUNCATE over its legal range 0..16
+DIRECTED += [dict(name=f"clip{t}", w=4, h=3, c=16, k=8, r=2, s=2, clip=t, seed=100 + t) for t in range(17)]
+# 34-bit partial-sum saturation and the int32 output clamp (and its counter)
+DIRECTED += [
+    dict(name="sat34_pos", w=4, h=4, c=8192, k=8, feature_fill="max", weight_fill="max", banks=(30, 2)),
+    dict(name="sat34_neg", w=4, h=4, c=8192, k=8, feature_fill="max", weight_fill="min", banks=(30, 2)),
+    dict(name="sat32_clip0", w=2, h=2, c=4096, k=8, r=2, s=1, feature_fill="min", weight_fill="min",
+         banks=(16, 16)),
+]
+
+
+@pytest.mark.parametrize("spec", DIRECTED, ids=lambda d: d["name"])
+def test_directed(spec):
+    _check([cc.directed(**spec)])
+
+
+def test_random_latency_and_backpressure():
+    cases = [cc.directed(**d) for d in DIRECTED[:8]]
+    cases.append(cc.from_trace(next(p for p in DC if p.parent.name.startswith("dc_8x8x36"))))
+    _check(cases, seed=7, latency=20, jitter=40, rsp_idle=0.3, req_stall=0.3, sink_stall=0.4)
+
+
+def test_illegal_bank_program_raises_error():
+    ok = cc.directed(name="banks_ok", w=4, h=4, c=8, k=8, banks=(16, 16))
+    over = cc.directed(name="banks_33", w=4, h=4, c=8, k=8, banks=(16, 16))
+    over.cfg = _with_banks(over.cfg, 17, 16)
+    over.expect_error = True
+    small = cc.directed(name="cube_too_big", w=64, h=16, c=16, k=8, banks=(4, 4))
+    small.cfg = _with_banks(small.cfg, 3, 4)  # 2048 entries needed, 1536 given
+    small.expect_error = True
+    _check([over, ok, small])
+
+
+def _with_banks(cfg: int, data_banks: int, weight_banks: int) -> int:
+    """Rewrite DATA_BANK/WEIGHT_BANK inside a packed conv_cfg_t."""
+    shift = sum(w for _, w, *_ in cc.CFG_FIELDS)
+    for name, width, *_ in cc.CFG_FIELDS:
+        shift -= width
+        if name in ("data_bank", "weight_bank"):
+            v = (data_banks if name == "data_bank" else weight_banks) - 1
+            cfg = (cfg & ~(((1 << width) - 1) << shift)) | (v << shift)
+    return cfg
