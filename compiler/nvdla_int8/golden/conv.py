@@ -1,8 +1,8 @@
 """Direct convolution, CDMA input converter and CACC (datapath.md §4-§7, §9), vectorised.
 
-The MACs are exact integer sums; they are computed as a float64 GEMM (BLAS), which is exact here
-because every product and partial sum is an integer below 2^53 (|acc| <= 2^14 * 8192 * 32 * 32 =
-2^37). Hardware saturates the 34-bit partial sum after every atomic operation; that can only bite
+The MACs are exact integer sums computed as float32 GEMMs (BLAS) over slices of at most 1024
+reduction terms: every product is at most 2^14 in magnitude, so every partial sum inside a slice
+stays within 2^24, where float32 is exact; the slices are then added in int64. Hardware saturates the 34-bit partial sum after every atomic operation; that can only bite
 when some kernel's worst case reaches 2^33, and only then is the accumulation replayed step by
 step in hardware order (see `_accumulate_saturating`).
 """
@@ -19,6 +19,7 @@ from .program import ConvParams
 ATOM = NV_SMALL.atomic_k
 PSUM_BITS = NV_SMALL.cacc_psum_bits
 _GEMM_CHUNK = 1 << 24  # im2col elements per chunk: bounds memory for huge layers
+_EXACT_TERMS = 1024  # 1024 products of at most 2^14: partial sums within 2^24, exact in float32
 
 
 def read_feature(mem: SparseMemory, p: ConvParams) -> np.ndarray:
@@ -60,17 +61,22 @@ def _taps(P: np.ndarray, p: ConvParams, r: int, s: int, rows: slice) -> np.ndarr
 def mac_sums(P: np.ndarray, W: np.ndarray, p: ConvParams) -> np.ndarray:
     """Exact sum over (r, s, c) of W * P: int64 (K, Ho, Wo)."""
     K, C, R, S = W.shape
-    Wmat = W.transpose(0, 2, 3, 1).reshape(K, R * S * C).astype(np.float64)
+    L = R * S * C
+    Wmat = W.transpose(0, 2, 3, 1).reshape(K, L).astype(np.float32)
     out = np.empty((K, p.out_h, p.out_w), dtype=np.int64)
-    rows_per_chunk = max(1, _GEMM_CHUNK // max(1, R * S * C * p.out_w))
+    rows_per_chunk = max(1, _GEMM_CHUNK // max(1, L * p.out_w))
     for y0 in range(0, p.out_h, rows_per_chunk):
         rows = slice(y0, min(p.out_h, y0 + rows_per_chunk))
         n = rows.stop - rows.start
-        cols = np.empty((R, S, C, n * p.out_w), dtype=np.float64)
+        cols = np.empty((R, S, C, n * p.out_w), dtype=np.float32)
         for r in range(R):
             for s in range(S):
                 cols[r, s] = _taps(P, p, r, s, rows).reshape(C, -1)
-        out[:, rows, :] = np.rint(Wmat @ cols.reshape(R * S * C, -1)).astype(np.int64).reshape(K, n, p.out_w)
+        cols = cols.reshape(L, -1)
+        acc = np.zeros((K, n * p.out_w), dtype=np.int64)
+        for k0 in range(0, L, _EXACT_TERMS):
+            acc += (Wmat[:, k0:k0 + _EXACT_TERMS] @ cols[k0:k0 + _EXACT_TERMS]).astype(np.int64)
+        out[:, rows, :] = acc.reshape(K, n, p.out_w)
     return out
 
 
