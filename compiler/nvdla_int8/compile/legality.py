@@ -1,0 +1,191 @@
+"""Legality of an nv_small INT8 conv + SDP register program, checked before anything is written.
+
+`check_program(writes)` takes the ordered (register or CSB address, value) writes of one layer
+and returns every violation as a one-line string (empty list = legal). It checks what the golden
+model accepts silently or the hardware would do wrong: bits outside a register's fields,
+mode fields with their one legal value, consistency copies (CDMA vs CSC vs CACC vs SDP), the
+convolution output-size rule, register ranges narrower than their fields (CLIP_TRUNCATE 0..16,
+MUL_SHIFT bits [15:14]), SDP operand streams, and CBUF capacity. The verification environment
+can call it on any program, including hand-written ones.
+"""
+from __future__ import annotations
+
+from ..hw.config import NV_SMALL
+from ..hw.layouts import ceil_div
+from ..hw.regmap import REGMAP, Register
+
+_MODES = [  # (unit, register, field, legal value)
+    ("CDMA", "D_MISC_CFG", "CONV_MODE", 0), ("CDMA", "D_MISC_CFG", "IN_PRECISION", 0),
+    ("CDMA", "D_MISC_CFG", "PROC_PRECISION", 0), ("CDMA", "D_DATAIN_FORMAT", "DATAIN_FORMAT", 0),
+    ("CDMA", "D_BATCH_NUMBER", "BATCHES", 0), ("CDMA", "D_WEIGHT_FORMAT", "WEIGHT_FORMAT", 0),
+    ("CSC", "D_MISC_CFG", "CONV_MODE", 0), ("CSC", "D_MISC_CFG", "IN_PRECISION", 0),
+    ("CSC", "D_MISC_CFG", "PROC_PRECISION", 0), ("CSC", "D_DATAIN_FORMAT", "DATAIN_FORMAT", 0),
+    ("CSC", "D_BATCH_NUMBER", "BATCHES", 0), ("CSC", "D_WEIGHT_FORMAT", "WEIGHT_FORMAT", 0),
+    ("CMAC_A", "D_MISC_CFG", "PROC_PRECISION", 0), ("CMAC_B", "D_MISC_CFG", "PROC_PRECISION", 0),
+    ("CMAC_A", "D_MISC_CFG", "CONV_MODE", 0), ("CMAC_B", "D_MISC_CFG", "CONV_MODE", 0),
+    ("CACC", "D_MISC_CFG", "PROC_PRECISION", 0), ("CACC", "D_MISC_CFG", "CONV_MODE", 0),
+    ("CACC", "D_BATCH_NUMBER", "BATCHES", 0),
+    ("SDP", "D_FEATURE_MODE_CFG", "FLYING_MODE", 1), ("SDP", "D_FEATURE_MODE_CFG", "OUTPUT_DST", 0),
+    ("SDP", "D_FEATURE_MODE_CFG", "WINOGRAD", 0), ("SDP", "D_FEATURE_MODE_CFG", "BATCH_NUMBER", 0),
+    ("SDP", "D_DATA_FORMAT", "PROC_PRECISION", 0), ("SDP", "D_DATA_FORMAT", "OUT_PRECISION", 0),
+]
+# (unit A, register A, field A, unit B, register B, field B): copies that must agree.
+_COPIES = [
+    ("CDMA", "D_DATAIN_SIZE_0", "DATAIN_WIDTH", "CSC", "D_DATAIN_SIZE_EXT_0", "DATAIN_WIDTH_EXT"),
+    ("CDMA", "D_DATAIN_SIZE_0", "DATAIN_HEIGHT", "CSC", "D_DATAIN_SIZE_EXT_0", "DATAIN_HEIGHT_EXT"),
+    ("CDMA", "D_DATAIN_SIZE_EXT_0", "DATAIN_WIDTH_EXT", "CSC", "D_DATAIN_SIZE_EXT_0", "DATAIN_WIDTH_EXT"),
+    ("CDMA", "D_DATAIN_SIZE_EXT_0", "DATAIN_HEIGHT_EXT", "CSC", "D_DATAIN_SIZE_EXT_0", "DATAIN_HEIGHT_EXT"),
+    ("CDMA", "D_DATAIN_SIZE_1", "DATAIN_CHANNEL", "CSC", "D_DATAIN_SIZE_EXT_1", "DATAIN_CHANNEL_EXT"),
+    ("CSC", "D_WEIGHT_SIZE_EXT_1", "WEIGHT_CHANNEL_EXT", "CSC", "D_DATAIN_SIZE_EXT_1", "DATAIN_CHANNEL_EXT"),
+    ("CDMA", "D_WEIGHT_SIZE_1", "WEIGHT_KERNEL", "CSC", "D_WEIGHT_SIZE_EXT_1", "WEIGHT_KERNEL"),
+    ("CDMA", "D_WEIGHT_BYTES", "WEIGHT_BYTES", "CSC", "D_WEIGHT_BYTES", "WEIGHT_BYTES"),
+    ("CDMA", "D_CONV_STRIDE", "CONV_X_STRIDE", "CSC", "D_CONV_STRIDE_EXT", "CONV_X_STRIDE_EXT"),
+    ("CDMA", "D_CONV_STRIDE", "CONV_Y_STRIDE", "CSC", "D_CONV_STRIDE_EXT", "CONV_Y_STRIDE_EXT"),
+    ("CDMA", "D_ZERO_PADDING", "PAD_LEFT", "CSC", "D_ZERO_PADDING", "PAD_LEFT"),
+    ("CDMA", "D_ZERO_PADDING", "PAD_TOP", "CSC", "D_ZERO_PADDING", "PAD_TOP"),
+    ("CDMA", "D_ZERO_PADDING_VALUE", "PAD_VALUE", "CSC", "D_ZERO_PADDING_VALUE", "PAD_VALUE"),
+    ("CDMA", "D_ENTRY_PER_SLICE", "ENTRIES", "CSC", "D_ENTRY_PER_SLICE", "ENTRIES"),
+    ("CDMA", "D_BANK", "DATA_BANK", "CSC", "D_BANK", "DATA_BANK"),
+    ("CDMA", "D_BANK", "WEIGHT_BANK", "CSC", "D_BANK", "WEIGHT_BANK"),
+    ("CSC", "D_WEIGHT_SIZE_EXT_1", "WEIGHT_KERNEL", "CSC", "D_DATAOUT_SIZE_1", "DATAOUT_CHANNEL"),
+    ("CSC", "D_DATAOUT_SIZE_0", "DATAOUT_WIDTH", "CACC", "D_DATAOUT_SIZE_0", "DATAOUT_WIDTH"),
+    ("CSC", "D_DATAOUT_SIZE_0", "DATAOUT_HEIGHT", "CACC", "D_DATAOUT_SIZE_0", "DATAOUT_HEIGHT"),
+    ("CSC", "D_DATAOUT_SIZE_1", "DATAOUT_CHANNEL", "CACC", "D_DATAOUT_SIZE_1", "DATAOUT_CHANNEL"),
+    ("CSC", "D_DATAOUT_SIZE_0", "DATAOUT_WIDTH", "SDP", "D_DATA_CUBE_WIDTH", "WIDTH"),
+    ("CSC", "D_DATAOUT_SIZE_0", "DATAOUT_HEIGHT", "SDP", "D_DATA_CUBE_HEIGHT", "HEIGHT"),
+    ("CSC", "D_DATAOUT_SIZE_1", "DATAOUT_CHANNEL", "SDP", "D_DATA_CUBE_CHANNEL", "CHANNEL"),
+]
+
+
+class _State:
+    """Register values after the writes (group 0; the reset value where never written)."""
+
+    def __init__(self, writes):
+        self.values: dict[Register, int] = {}
+        self.violations: list[str] = []
+        for reg, value in writes:
+            r = reg if isinstance(reg, Register) else REGMAP.at(reg)
+            if r is None:
+                self.violations.append(f"write to {reg:#x}: no nv_small register at that CSB address")
+                continue
+            if value >> 32 or value < 0:
+                self.violations.append(f"{r.trace_name} = {value:#x}: not a 32-bit value")
+                continue
+            stray = value & ~(r.writable_mask | r.ro_mask) & 0xFFFFFFFF
+            if stray:
+                self.violations.append(f"{r.trace_name} = {value:#x}: bits {stray:#x} are outside every field")
+            if r.name == "S_POINTER" and value & 1:
+                self.violations.append(f"{r.trace_name} = {value:#x}: programs are checked for register group 0")
+            self.values[r] = value
+
+    def get(self, unit: str, reg: str, field: str) -> int:
+        r = REGMAP.reg(unit, reg)
+        return r.field(field).get(self.values.get(r, r.reset))
+
+    def written(self, unit: str, reg: str) -> bool:
+        return REGMAP.reg(unit, reg) in self.values
+
+
+def check_program(writes) -> list[str]:
+    s = _State(writes)
+    v = s.violations
+    name = lambda u, r, f: f"NVDLA_{u}.{r}_0.{f}"  # noqa: E731
+    for unit in ("SDP", "CDMA", "CSC", "CMAC_A", "CMAC_B", "CACC"):
+        if s.get(unit, "D_OP_ENABLE", "OP_EN") != 1:
+            v.append(f"NVDLA_{unit}.D_OP_ENABLE_0 is never set: the layer would not start")
+    for u, r, f, legal in _MODES:
+        got = s.get(u, r, f)
+        if got != legal:
+            v.append(f"{name(u, r, f)} = {got}: nv_small INT8 direct convolution needs {legal}")
+    for ua, ra, fa, ub, rb, fb in _COPIES:
+        a, b = s.get(ua, ra, fa), s.get(ub, rb, fb)
+        if a != b:
+            v.append(f"{name(ua, ra, fa)} = {a} but {name(ub, rb, fb)} = {b}: the copies must agree")
+    g = lambda r, f: s.get("CSC", r, f)  # noqa: E731
+    wi, hi = g("D_DATAIN_SIZE_EXT_0", "DATAIN_WIDTH_EXT") + 1, g("D_DATAIN_SIZE_EXT_0", "DATAIN_HEIGHT_EXT") + 1
+    c = g("D_DATAIN_SIZE_EXT_1", "DATAIN_CHANNEL_EXT") + 1
+    sw, rh = g("D_WEIGHT_SIZE_EXT_0", "WEIGHT_WIDTH_EXT") + 1, g("D_WEIGHT_SIZE_EXT_0", "WEIGHT_HEIGHT_EXT") + 1
+    k = g("D_WEIGHT_SIZE_EXT_1", "WEIGHT_KERNEL") + 1
+    wo, ho = g("D_DATAOUT_SIZE_0", "DATAOUT_WIDTH") + 1, g("D_DATAOUT_SIZE_0", "DATAOUT_HEIGHT") + 1
+    sx, sy = g("D_CONV_STRIDE_EXT", "CONV_X_STRIDE_EXT") + 1, g("D_CONV_STRIDE_EXT", "CONV_Y_STRIDE_EXT") + 1
+    dx, dy = g("D_DILATION_EXT", "X_DILATION_EXT") + 1, g("D_DILATION_EXT", "Y_DILATION_EXT") + 1
+    cd = lambda f: s.get("CDMA", "D_ZERO_PADDING", f)  # noqa: E731
+    pl, pr, pt, pb = cd("PAD_LEFT"), cd("PAD_RIGHT"), cd("PAD_TOP"), cd("PAD_BOTTOM")
+    for axis, size, pad, kern, dil, stride, out in (("width", wi, pl + pr, sw, dx, sx, wo), ("height", hi, pt + pb, rh, dy, sy, ho)):
+        eff = (kern - 1) * dil + 1
+        want = (size + pad - eff) // stride + 1 if size + pad >= eff else 0
+        if want != out:
+            v.append(f"output {axis} {out} does not follow from input {size}, pads {pad}, kernel {kern}, "
+                     f"dilation {dil}, stride {stride} (expected {want})")
+    bpk = s.get("CDMA", "D_WEIGHT_SIZE_0", "BYTE_PER_KERNEL") + 1
+    if bpk != c * rh * sw:
+        v.append(f"NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = {bpk - 1}: must be R*S*C - 1 = {c * rh * sw - 1}")
+    wbytes = s.get("CDMA", "D_WEIGHT_BYTES", "WEIGHT_BYTES")
+    if wbytes < k * bpk:
+        v.append(f"NVDLA_CDMA.D_WEIGHT_BYTES_0 = {wbytes}: less than the {k * bpk} weight bytes of K*R*S*C")
+    atomics = g("D_ATOMICS", "ATOMICS") + 1
+    if atomics != wo * ho:
+        v.append(f"NVDLA_CSC.D_ATOMICS_0 = {atomics - 1}: must be Wo*Ho - 1 = {wo * ho - 1}")
+    clip = s.get("CACC", "D_CLIP_CFG", "CLIP_TRUNCATE")
+    if clip > NV_SMALL.clip_truncate_max:
+        v.append(f"NVDLA_CACC.D_CLIP_CFG_0.CLIP_TRUNCATE = {clip}: legal range is 0..{NV_SMALL.clip_truncate_max}")
+    for stage in ("BS", "BN"):
+        sh = s.get("SDP", f"D_DP_{stage}_MUL_CFG", f"{stage}_MUL_SHIFT_VALUE")
+        if sh >> 6:
+            v.append(f"NVDLA_SDP.D_DP_{stage}_MUL_CFG_0.{stage}_MUL_SHIFT_VALUE = {sh}: only 6 bits reach the datapath")
+    v.extend(_operand_checks(s))
+    v.extend(_cbuf_checks(s, c, wi, hi, k, bpk))
+    for u, r in (("CDMA", "D_DAIN_ADDR_LOW_0"), ("CDMA", "D_LINE_STRIDE"), ("CDMA", "D_SURF_STRIDE"),
+                 ("SDP", "D_DST_BASE_ADDR_LOW"), ("SDP", "D_DST_LINE_STRIDE"), ("SDP", "D_DST_SURFACE_STRIDE"),
+                 ("CDMA", "D_WEIGHT_ADDR_LOW")):
+        reg = REGMAP.reg(u, r)
+        val = s.values.get(reg, reg.reset)
+        if val % NV_SMALL.memory_atom:
+            v.append(f"{reg.trace_name} = {val:#x}: not a multiple of the {NV_SMALL.memory_atom}-byte memory atom")
+    return v
+
+
+def _operand_checks(s: _State) -> list[str]:
+    v = []
+    for stage, letter in (("BS", "B"), ("BN", "N")):
+        if s.get("SDP", f"D_DP_{stage}_CFG", f"{stage}_BYPASS"):
+            continue
+        needs = [which for which, src, byp in (("ALU", f"{stage}_ALU_SRC", f"{stage}_ALU_BYPASS"),
+                                               ("MUL", f"{stage}_MUL_SRC", f"{stage}_MUL_BYPASS"))
+                 if s.get("SDP", f"D_DP_{stage}_{which}_CFG", src) and not s.get("SDP", f"D_DP_{stage}_CFG", byp)]
+        if not needs:
+            continue
+        cfg = f"D_{letter}RDMA_CFG"
+        if s.get("SDP_RDMA", cfg, f"{letter}RDMA_DISABLE"):
+            v.append(f"SDP {stage} reads {'/'.join(needs)} operands from memory but NVDLA_SDP_RDMA.{cfg}_0 is disabled")
+            continue
+        use = s.get("SDP_RDMA", cfg, f"{letter}RDMA_DATA_USE")
+        carried = {0: {"MUL"}, 1: {"ALU"}, 2: {"ALU", "MUL"}}.get(use, set())
+        if set(needs) - carried:
+            v.append(f"NVDLA_SDP_RDMA.{cfg}_0 DATA_USE = {use} does not carry the {'/'.join(needs)} operand of SDP {stage}")
+        if s.get("SDP_RDMA", "D_OP_ENABLE", "OP_EN") != 1:
+            v.append("SDP operands come from memory but NVDLA_SDP_RDMA.D_OP_ENABLE_0 is never set")
+        if s.get("SDP_RDMA", "D_FEATURE_MODE_CFG", "FLYING_MODE") != 1:
+            v.append("NVDLA_SDP_RDMA.D_FEATURE_MODE_CFG_0.FLYING_MODE must be ON for a conv layer's operands")
+        for f in ("IN_PRECISION", "PROC_PRECISION", "OUT_PRECISION"):
+            if s.get("SDP_RDMA", "D_FEATURE_MODE_CFG", f):
+                v.append(f"NVDLA_SDP_RDMA.D_FEATURE_MODE_CFG_0.{f} must be INT8 (0)")
+    return v
+
+
+def _cbuf_checks(s: _State, c: int, wi: int, hi: int, k: int, bpk: int) -> list[str]:
+    v = []
+    entries = s.get("CDMA", "D_ENTRY_PER_SLICE", "ENTRIES") + 1
+    want = ceil_div(c, NV_SMALL.atomic_c) * wi
+    if entries != want:
+        v.append(f"NVDLA_CDMA.D_ENTRY_PER_SLICE_0 = {entries - 1}: must be ceil(C/8)*W - 1 = {want - 1}")
+    dbanks = s.get("CDMA", "D_BANK", "DATA_BANK") + 1
+    wbanks = s.get("CDMA", "D_BANK", "WEIGHT_BANK") + 1
+    if dbanks + wbanks > NV_SMALL.cbuf_banks:
+        v.append(f"CBUF: {dbanks} data + {wbanks} weight banks exceed the {NV_SMALL.cbuf_banks} banks")
+    if want * hi > dbanks * NV_SMALL.cbuf_bank_entries:
+        v.append(f"CBUF: the input ({want} entries x {hi} rows) does not fit {dbanks} data banks "
+                 f"({dbanks * NV_SMALL.cbuf_bank_entries} entries); split the layer")
+    if k * bpk > wbanks * NV_SMALL.cbuf_bank_bytes:
+        v.append(f"CBUF: {k * bpk} weight bytes do not fit {wbanks} weight banks; split the layer")
+    return v

@@ -1,0 +1,334 @@
+"""Quantized layer -> nv_small register programs plus memory images (one per hardware pass).
+
+Every program is self-contained, as a trace is: input cube at INPUT_BASE (packed), weights at
+WEIGHT_BASE (memory-layouts §2), SDP operand arrays at BS_BASE/BN_BASE (PER_KERNEL int16,
+memory-layouts §4), output cube at OUTPUT_BASE (packed). CBUF: the whole input band and the
+whole kernel chunk must fit the 32 banks at once (the simple, always-legal allocation: no
+weight/data streaming); a layer that does not fit is split along kernels (multiples of 8, so an
+output surface is never shared) and then along output rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from ..hw.config import NV_SMALL
+from ..hw.layouts import Surface, ceil_div, per_kernel_operand_offsets, weight_offsets
+from ..hw.regmap import REGMAP, Register
+from .quantize import QLayer
+
+ATOM = NV_SMALL.memory_atom
+INPUT_BASE, WEIGHT_BASE, BS_BASE, BN_BASE, OUTPUT_BASE = 0x80000000, 0x90000000, 0x98000000, 0x98800000, 0xA0000000
+WEIGHT_BYTES_ALIGN = 128  # what every upstream trace programs (memory-layouts §2)
+
+CONV_UNITS = ("CDMA", "CSC", "CMAC_A", "CMAC_B", "CACC")
+# Consumers before producers, as the traces start a conv layer (registers.md §4).
+START_ORDER = ("SDP", "SDP_RDMA", "CACC", "CMAC_A", "CMAC_B", "CSC", "CDMA")
+
+
+def packed(base: int, c: int, h: int, w: int) -> Surface:
+    return Surface(base, ATOM * w, ATOM * w * h)
+
+
+def footprint_bytes(c: int, h: int, w: int) -> int:
+    return ceil_div(c, ATOM) * ATOM * w * h
+
+
+@dataclass
+class Program:
+    """One hardware pass: ordered register writes (config, then OP_ENs) and memory images."""
+
+    name: str
+    config: list[tuple[Register, int]]
+    start: list[tuple[Register, int]]
+    images: list[tuple[int, bytes]]  # (base, bytes) loaded before the writes
+    regions: list[tuple[int, int, str]]  # (base, size, what) zero-initialised
+    input_shape: tuple[int, int, int]  # whole input cube of the layer (C, H, W)
+    input_surface: Surface
+    output_shape: tuple[int, int, int]  # whole output cube of the layer
+    output_surface: Surface
+    window: dict = field(default_factory=dict)  # k0, k1, y0, y1 of the output this pass writes
+    cbuf: dict = field(default_factory=dict)
+
+    @property
+    def writes(self) -> list[tuple[Register, int]]:
+        return self.config + self.start
+
+    @property
+    def output_region(self) -> tuple[int, int]:
+        c, h, w = self.output_shape
+        return self.output_surface.base, footprint_bytes(c, h, w)
+
+
+class _Writer:
+    def __init__(self):
+        self.config: list[tuple[Register, int]] = []
+
+    def __call__(self, unit: str, reg: str, **fields: int) -> None:
+        r = REGMAP.reg(unit, reg)
+        self.config.append((r, r.encode(**fields)))
+
+    def word(self, unit: str, reg: str, value: int) -> None:
+        self.config.append((REGMAP.reg(unit, reg), value & 0xFFFFFFFF))
+
+
+def cbuf_need(c: int, w: int, rows: int, kernels: int, bpk: int) -> tuple[int, int, int]:
+    """(entries per slice, data banks, weight banks) for `rows` input rows and `kernels` kernels."""
+    entries = ceil_div(c, NV_SMALL.atomic_c) * w
+    data = ceil_div(entries * rows, NV_SMALL.cbuf_bank_entries)
+    wbytes = ceil_div(kernels * bpk, WEIGHT_BYTES_ALIGN) * WEIGHT_BYTES_ALIGN
+    return entries, max(1, data), max(1, ceil_div(wbytes, NV_SMALL.cbuf_bank_bytes))
+
+
+def _rows_for(y0: int, y1: int, q: QLayer) -> tuple[int, int, int, int]:
+    """Input rows [r0, r1) and top/bottom pads for output rows [y0, y1)."""
+    L = q.layer
+    hi = L.in_shape[1]
+    sy, dy, r = L.stride[0], L.dilation[0], L.weight.shape[2]
+    start = y0 * sy - L.pads[0]
+    end = (y1 - 1) * sy - L.pads[0] + (r - 1) * dy + 1
+    r0, r1 = max(0, start), min(hi, end)
+    return r0, r1, r0 - start, end - r1
+
+
+def plan_split(q: QLayer) -> list[tuple[int, int, int, int]]:
+    """Output windows (k0, k1, y0, y1) such that every pass fits CBUF."""
+    L = q.layer
+    k, c, r, s = L.weight.shape
+    _, ho, _ = L.out_shape
+    wi = L.in_shape[2]
+    bpk = c * r * s
+    banks = NV_SMALL.cbuf_banks
+
+    def fits(kc: int, y0: int, y1: int) -> bool:
+        r0, r1, _, _ = _rows_for(y0, y1, q)
+        _, d, wgt = cbuf_need(c, wi, r1 - r0, kc, bpk)
+        return d + wgt <= banks
+
+    kc = k
+    while kc > ATOM and not fits(kc, 0, 1):
+        kc = ATOM * ceil_div(kc, ATOM) - ATOM if kc % ATOM == 0 else ATOM * (kc // ATOM)
+    if not fits(kc, 0, 1):
+        raise InputError(f"layer {L.name!r}: one output row of {min(kc, ATOM)} kernels needs more than the "
+                         f"{banks} CBUF banks (input width {wi} x {c} channels, {bpk} weight bytes per kernel); "
+                         "splitting along width is not implemented")
+    windows = []
+    for k0 in range(0, k, kc):
+        k1 = min(k, k0 + kc)
+        y0 = 0
+        while y0 < ho:
+            y1 = y0 + 1
+            while y1 < ho and fits(k1 - k0, y0, y1 + 1):
+                y1 += 1
+            windows.append((k0, k1, y0, y1))
+            y0 = y1
+    return windows
+
+
+def _int16_le(v: np.ndarray) -> np.ndarray:
+    return np.asarray(v, dtype=np.int64).astype("<i2").view(np.uint8)
+
+
+def lower_layer(q: QLayer, prefix: str = "") -> list[Program]:
+    windows = plan_split(q)
+    return [_program(q, win, f"{prefix}{q.layer.name}" + (f"_part{i}" if len(windows) > 1 else ""))
+            for i, win in enumerate(windows)]
+
+
+def _program(q: QLayer, win: tuple[int, int, int, int], name: str) -> Program:
+    L = q.layer
+    k0, k1, y0, y1 = win
+    kn = k1 - k0
+    K, C, R, S = L.weight.shape
+    ci, hi, wi = L.in_shape
+    _, ho, wo = L.out_shape
+    bpk = C * R * S
+    sy, sx = L.stride
+    dy, dx = L.dilation
+    r0, r1, pt, pb = _rows_for(y0, y1, q)
+    hin, hout = r1 - r0, y1 - y0
+    pl = L.pads[1]
+    pr = max(0, (wo - 1) * sx + (S - 1) * dx + 1 - wi - pl)
+    in_surf = packed(INPUT_BASE, ci, hi, wi)
+    out_surf = packed(OUTPUT_BASE, K, ho, wo)
+    band_in = in_surf.base + r0 * in_surf.line_stride
+    band_out = out_surf.base + (k0 // ATOM) * out_surf.surf_stride + y0 * out_surf.line_stride
+    entries, dbanks, wbanks = cbuf_need(C, wi, hin, kn, bpk)
+    wbytes = ceil_div(kn * bpk, WEIGHT_BYTES_ALIGN) * WEIGHT_BYTES_ALIGN
+
+    weights = np.zeros(kn * bpk, dtype=np.uint8)
+    weights[weight_offsets(kn, C, R, S).ravel()] = q.weight[k0:k1].astype(np.uint8).ravel()
+    images = [(WEIGHT_BASE, weights.tobytes())]
+    regions = [(INPUT_BASE, footprint_bytes(ci, hi, wi), "input"), (WEIGHT_BASE, wbytes, "weights")]
+
+    p = q.sdp
+    sl = slice(k0, k1)
+    lanes = ATOM * ceil_div(kn, ATOM)
+    x1_mul = p.prelu if p.prelu is not None else p.x1_mul
+    bs_both = x1_mul is not None  # X1 MUL operand (PReLU slope or per-filter m) shares the bias stream
+
+    def operand_block(components: list[np.ndarray]) -> bytes:
+        n = len(components)
+        buf = np.zeros(lanes * 2 * n, dtype=np.uint8)
+        offs = per_kernel_operand_offsets(kn, 2 * n)
+        for i, comp in enumerate(components):
+            v = np.zeros(lanes, dtype=np.int64)
+            v[:kn] = comp[sl]
+            b = _int16_le(v).reshape(lanes, 2)
+            buf[offs[:, None] + 2 * i + np.arange(2)] = b
+        return buf.tobytes()
+
+    bs_components = [p.bias] + ([x1_mul] if bs_both else [])
+    images.append((BS_BASE, operand_block(bs_components)))
+    regions.append((BS_BASE, lanes * 2 * len(bs_components), "bs operands"))
+    if p.x2_mul is not None:
+        images.append((BN_BASE, operand_block([p.x2_mul])))
+        regions.append((BN_BASE, lanes * 2, "bn operands"))
+    regions.append((OUTPUT_BASE, footprint_bytes(K, ho, wo), "output"))
+
+    w = _Writer()
+    glb = REGMAP.reg("GLB", "S_INTR_MASK")
+    sdp_bits = {f.name for f in glb.fields if f.name.startswith("SDP_DONE")}
+    w.word("GLB", "S_INTR_MASK", sum(f.mask for f in glb.fields if f.name not in sdp_bits))
+    w.word("GLB", "S_INTR_STATUS", 0)
+
+    # SDP (X1 = bias [+ PReLU | per-filter rescale] [+ ReLU], X2 = per-filter rescale after PReLU)
+    w("SDP", "S_POINTER", PRODUCER=0)
+    w("SDP", "D_DATA_CUBE_WIDTH", WIDTH=wo - 1)
+    w("SDP", "D_DATA_CUBE_HEIGHT", HEIGHT=hout - 1)
+    w("SDP", "D_DATA_CUBE_CHANNEL", CHANNEL=kn - 1)
+    w("SDP", "D_DST_BASE_ADDR_LOW", DST_BASE_ADDR_LOW=band_out)
+    w("SDP", "D_DST_BASE_ADDR_HIGH", DST_BASE_ADDR_HIGH=0)
+    w("SDP", "D_DST_LINE_STRIDE", DST_LINE_STRIDE=out_surf.line_stride)
+    w("SDP", "D_DST_SURFACE_STRIDE", DST_SURFACE_STRIDE=out_surf.surf_stride)
+    w("SDP", "D_DP_BS_CFG", BS_BYPASS=0, BS_ALU_BYPASS=0, BS_ALU_ALGO=2, BS_MUL_BYPASS=int(x1_mul is None),
+      BS_MUL_PRELU=int(p.prelu is not None), BS_RELU_BYPASS=int(not p.relu))
+    w("SDP", "D_DP_BS_ALU_CFG", BS_ALU_SRC=1, BS_ALU_SHIFT_VALUE=p.bias_shift)
+    w("SDP", "D_DP_BS_ALU_SRC_VALUE", BS_ALU_OPERAND=0)
+    x1_shift = p.prelu_shift if p.prelu is not None else (p.x1_shift if p.x1_mul is not None else 0)
+    w("SDP", "D_DP_BS_MUL_CFG", BS_MUL_SRC=int(bs_both), BS_MUL_SHIFT_VALUE=x1_shift)
+    w("SDP", "D_DP_BS_MUL_SRC_VALUE", BS_MUL_OPERAND=0)
+    if p.x2_mul is not None:
+        w("SDP", "D_DP_BN_CFG", BN_BYPASS=0, BN_ALU_BYPASS=1, BN_ALU_ALGO=2, BN_MUL_BYPASS=0, BN_MUL_PRELU=0,
+          BN_RELU_BYPASS=1)
+        w("SDP", "D_DP_BN_MUL_CFG", BN_MUL_SRC=1, BN_MUL_SHIFT_VALUE=p.x2_shift)
+    else:
+        w("SDP", "D_DP_BN_CFG", BN_BYPASS=1, BN_ALU_BYPASS=1, BN_MUL_BYPASS=1, BN_MUL_PRELU=0, BN_RELU_BYPASS=1)
+        w("SDP", "D_DP_BN_MUL_CFG", BN_MUL_SRC=0, BN_MUL_SHIFT_VALUE=0)
+    w("SDP", "D_DP_BN_ALU_CFG", BN_ALU_SRC=0, BN_ALU_SHIFT_VALUE=0)
+    w("SDP", "D_DP_BN_ALU_SRC_VALUE", BN_ALU_OPERAND=0)
+    w("SDP", "D_DP_BN_MUL_SRC_VALUE", BN_MUL_OPERAND=0)
+    w("SDP", "D_DP_EW_CFG", EW_BYPASS=1)
+    w("SDP", "D_FEATURE_MODE_CFG", FLYING_MODE=1, OUTPUT_DST=0, WINOGRAD=0, NAN_TO_ZERO=0, BATCH_NUMBER=0)
+    w("SDP", "D_DST_DMA_CFG", DST_RAM_TYPE=1)
+    w("SDP", "D_DATA_FORMAT", PROC_PRECISION=0, OUT_PRECISION=0)
+    w("SDP", "D_CVT_OFFSET", CVT_OFFSET=0)
+    w("SDP", "D_CVT_SCALE", CVT_SCALE=p.cvt_scale & 0xFFFF)
+    w("SDP", "D_CVT_SHIFT", CVT_SHIFT=p.cvt_shift)
+    w("SDP", "D_PERF_ENABLE", PERF_SAT_EN=1)
+
+    # SDP_RDMA: operand streams only (flying mode)
+    w("SDP_RDMA", "S_POINTER", PRODUCER=0)
+    w("SDP_RDMA", "D_DATA_CUBE_WIDTH", WIDTH=wo - 1)
+    w("SDP_RDMA", "D_DATA_CUBE_HEIGHT", HEIGHT=hout - 1)
+    w("SDP_RDMA", "D_DATA_CUBE_CHANNEL", CHANNEL=kn - 1)
+    w("SDP_RDMA", "D_BRDMA_CFG", BRDMA_DISABLE=0, BRDMA_DATA_USE=2 if bs_both else 1, BRDMA_DATA_SIZE=1,
+      BRDMA_DATA_MODE=0, BRDMA_RAM_TYPE=1)
+    w("SDP_RDMA", "D_BS_BASE_ADDR_LOW", BS_BASE_ADDR_LOW=BS_BASE)
+    w("SDP_RDMA", "D_BS_BASE_ADDR_HIGH", BS_BASE_ADDR_HIGH=0)
+    w("SDP_RDMA", "D_BS_LINE_STRIDE", BS_LINE_STRIDE=0)
+    w("SDP_RDMA", "D_BS_SURFACE_STRIDE", BS_SURFACE_STRIDE=0)
+    if p.x2_mul is not None:
+        w("SDP_RDMA", "D_NRDMA_CFG", NRDMA_DISABLE=0, NRDMA_DATA_USE=0, NRDMA_DATA_SIZE=1, NRDMA_DATA_MODE=0,
+          NRDMA_RAM_TYPE=1)
+        w("SDP_RDMA", "D_BN_BASE_ADDR_LOW", BN_BASE_ADDR_LOW=BN_BASE)
+    else:
+        w("SDP_RDMA", "D_NRDMA_CFG", NRDMA_DISABLE=1)
+    w("SDP_RDMA", "D_ERDMA_CFG", ERDMA_DISABLE=1)
+    w("SDP_RDMA", "D_FEATURE_MODE_CFG", FLYING_MODE=1, WINOGRAD=0, IN_PRECISION=0, PROC_PRECISION=0,
+      OUT_PRECISION=0, BATCH_NUMBER=0)
+    w("SDP_RDMA", "D_SRC_DMA_CFG", SRC_RAM_TYPE=1)
+
+    # CDMA
+    cvt = q.cvt
+    w("CDMA", "S_POINTER", PRODUCER=0)
+    w("CDMA", "D_MISC_CFG", CONV_MODE=0, IN_PRECISION=0, PROC_PRECISION=0, DATA_REUSE=0, WEIGHT_REUSE=0,
+      SKIP_DATA_RLS=0, SKIP_WEIGHT_RLS=0)
+    w("CDMA", "D_DATAIN_FORMAT", DATAIN_FORMAT=0)
+    w("CDMA", "D_DATAIN_SIZE_0", DATAIN_WIDTH=wi - 1, DATAIN_HEIGHT=hin - 1)
+    w("CDMA", "D_DATAIN_SIZE_1", DATAIN_CHANNEL=C - 1)
+    w("CDMA", "D_DATAIN_SIZE_EXT_0", DATAIN_WIDTH_EXT=wi - 1, DATAIN_HEIGHT_EXT=hin - 1)
+    w("CDMA", "D_DAIN_RAM_TYPE", DATAIN_RAM_TYPE=1)
+    w("CDMA", "D_DAIN_ADDR_HIGH_0", DATAIN_ADDR_HIGH_0=0)
+    w("CDMA", "D_DAIN_ADDR_LOW_0", DATAIN_ADDR_LOW_0=band_in)
+    w("CDMA", "D_LINE_STRIDE", LINE_STRIDE=in_surf.line_stride)
+    w("CDMA", "D_SURF_STRIDE", SURF_STRIDE=in_surf.surf_stride)
+    w("CDMA", "D_DAIN_MAP", LINE_PACKED=int(in_surf.line_stride == ATOM * wi),
+      SURF_PACKED=int(in_surf.surf_stride == hin * in_surf.line_stride))
+    w("CDMA", "D_BATCH_NUMBER", BATCHES=0)
+    w("CDMA", "D_ENTRY_PER_SLICE", ENTRIES=entries - 1)
+    w("CDMA", "D_FETCH_GRAIN", GRAINS=0)
+    w("CDMA", "D_WEIGHT_FORMAT", WEIGHT_FORMAT=0)
+    w("CDMA", "D_WEIGHT_SIZE_0", BYTE_PER_KERNEL=bpk - 1)
+    w("CDMA", "D_WEIGHT_SIZE_1", WEIGHT_KERNEL=kn - 1)
+    w("CDMA", "D_WEIGHT_RAM_TYPE", WEIGHT_RAM_TYPE=1)
+    w("CDMA", "D_WEIGHT_ADDR_HIGH", WEIGHT_ADDR_HIGH=0)
+    w("CDMA", "D_WEIGHT_ADDR_LOW", WEIGHT_ADDR_LOW=WEIGHT_BASE)
+    w("CDMA", "D_WEIGHT_BYTES", WEIGHT_BYTES=wbytes)
+    w("CDMA", "D_MEAN_FORMAT", MEAN_FORMAT=0)
+    w("CDMA", "D_CVT_CFG", CVT_EN=int(cvt is not None), CVT_TRUNCATE=cvt.cvt_truncate if cvt else 0)
+    w("CDMA", "D_CVT_OFFSET", CVT_OFFSET=(cvt.cvt_offset if cvt else 0) & 0xFFFF)
+    w("CDMA", "D_CVT_SCALE", CVT_SCALE=(cvt.cvt_scale if cvt else 0) & 0xFFFF)
+    w("CDMA", "D_CONV_STRIDE", CONV_X_STRIDE=sx - 1, CONV_Y_STRIDE=sy - 1)
+    w("CDMA", "D_ZERO_PADDING", PAD_LEFT=pl, PAD_RIGHT=pr, PAD_TOP=pt, PAD_BOTTOM=pb)
+    w("CDMA", "D_ZERO_PADDING_VALUE", PAD_VALUE=0)
+    w("CDMA", "D_BANK", DATA_BANK=dbanks - 1, WEIGHT_BANK=wbanks - 1)
+
+    # CSC
+    w("CSC", "S_POINTER", PRODUCER=0)
+    w("CSC", "D_MISC_CFG", CONV_MODE=0, IN_PRECISION=0, PROC_PRECISION=0, DATA_REUSE=0, WEIGHT_REUSE=0,
+      SKIP_DATA_RLS=0, SKIP_WEIGHT_RLS=0)
+    w("CSC", "D_DATAIN_FORMAT", DATAIN_FORMAT=0)
+    w("CSC", "D_DATAIN_SIZE_EXT_0", DATAIN_WIDTH_EXT=wi - 1, DATAIN_HEIGHT_EXT=hin - 1)
+    w("CSC", "D_DATAIN_SIZE_EXT_1", DATAIN_CHANNEL_EXT=C - 1)
+    w("CSC", "D_BATCH_NUMBER", BATCHES=0)
+    w("CSC", "D_POST_Y_EXTENSION", Y_EXTENSION=0)
+    w("CSC", "D_ENTRY_PER_SLICE", ENTRIES=entries - 1)
+    w("CSC", "D_WEIGHT_FORMAT", WEIGHT_FORMAT=0)
+    w("CSC", "D_WEIGHT_SIZE_EXT_0", WEIGHT_WIDTH_EXT=S - 1, WEIGHT_HEIGHT_EXT=R - 1)
+    w("CSC", "D_WEIGHT_SIZE_EXT_1", WEIGHT_CHANNEL_EXT=C - 1, WEIGHT_KERNEL=kn - 1)
+    w("CSC", "D_WEIGHT_BYTES", WEIGHT_BYTES=wbytes)
+    w("CSC", "D_DATAOUT_SIZE_0", DATAOUT_WIDTH=wo - 1, DATAOUT_HEIGHT=hout - 1)
+    w("CSC", "D_DATAOUT_SIZE_1", DATAOUT_CHANNEL=kn - 1)
+    w("CSC", "D_ATOMICS", ATOMICS=wo * hout - 1)
+    w("CSC", "D_RELEASE", RLS_SLICES=hin - 1)
+    w("CSC", "D_CONV_STRIDE_EXT", CONV_X_STRIDE_EXT=sx - 1, CONV_Y_STRIDE_EXT=sy - 1)
+    w("CSC", "D_DILATION_EXT", X_DILATION_EXT=dx - 1, Y_DILATION_EXT=dy - 1)
+    w("CSC", "D_ZERO_PADDING", PAD_LEFT=pl, PAD_TOP=pt)
+    w("CSC", "D_ZERO_PADDING_VALUE", PAD_VALUE=0)
+    w("CSC", "D_BANK", DATA_BANK=dbanks - 1, WEIGHT_BANK=wbanks - 1)
+
+    for unit in ("CMAC_A", "CMAC_B"):
+        w(unit, "S_POINTER", PRODUCER=0)
+        w(unit, "D_MISC_CFG", CONV_MODE=0, PROC_PRECISION=0)
+
+    w("CACC", "S_POINTER", PRODUCER=0)
+    w("CACC", "D_MISC_CFG", CONV_MODE=0, PROC_PRECISION=0)
+    w("CACC", "D_DATAOUT_SIZE_0", DATAOUT_WIDTH=wo - 1, DATAOUT_HEIGHT=hout - 1)
+    w("CACC", "D_DATAOUT_SIZE_1", DATAOUT_CHANNEL=kn - 1)
+    w("CACC", "D_DATAOUT_ADDR", DATAOUT_ADDR=band_out)
+    w("CACC", "D_BATCH_NUMBER", BATCHES=0)
+    w("CACC", "D_LINE_STRIDE", LINE_STRIDE=out_surf.line_stride)
+    w("CACC", "D_SURF_STRIDE", SURF_STRIDE=out_surf.surf_stride)
+    w("CACC", "D_DATAOUT_MAP", LINE_PACKED=1, SURF_PACKED=int(hout == ho))
+    w("CACC", "D_CLIP_CFG", CLIP_TRUNCATE=0)
+
+    start = []
+    for unit in START_ORDER:
+        r = REGMAP.reg(unit, "D_OP_ENABLE")
+        start.append((r, r.encode(OP_EN=1)))
+    return Program(name, w.config, start, images, regions, L.in_shape, in_surf, L.out_shape, out_surf,
+                   window={"k0": k0, "k1": k1, "y0": y0, "y1": y1, "rows": [r0, r1]},
+                   cbuf={"entries_per_slice": entries, "data_banks": dbanks, "weight_banks": wbanks})

@@ -1,0 +1,281 @@
+"""ONNX -> graph IR. Reads only what the nv_small INT8 path can run exactly; everything else is an
+InputError naming the node, its op and the offending attribute (never a traceback, never a
+silent approximation).
+
+Per-channel affine nodes (BatchNormalization, Mul/Add by a constant) and activations are returned
+as `Affine` / `ActNode` records; `fold.fold` merges them into the convolution before them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from .ir import HOST_OPS, Activation, ConvLayer, Graph, HostOp
+
+SUPPORTED = ("Conv", "Gemm", "MatMul", "BatchNormalization", "Mul", "Add", "Relu", "PRelu", "LeakyRelu", "Clip",
+             *HOST_OPS)
+
+
+@dataclass
+class Affine:
+    """y[c] = x[c] * scale[c] + shift[c] from BatchNormalization or Mul/Add by a constant."""
+
+    name: str
+    op: str
+    input: str
+    output: str
+    scale: np.ndarray
+    shift: np.ndarray
+
+
+@dataclass
+class ActNode:
+    name: str
+    op: str
+    input: str
+    output: str
+    act: Activation
+
+
+class _Node:
+    """Uniform access to one ONNX node's attributes and constant inputs, with errors naming it."""
+
+    def __init__(self, node, inits: dict, where: str):
+        from onnx import helper
+
+        self.node, self.inits, self.where = node, inits, where
+        self.name = node.name or (node.output[0] if node.output else "?")
+        self.op = node.op_type
+        self.attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+    def error(self, msg: str) -> InputError:
+        return InputError(f"node {self.name!r} ({self.op}): {msg}", where=self.where)
+
+    def attr(self, key: str, default=None):
+        v = self.attrs.get(key, default)
+        return v.decode() if isinstance(v, bytes) else v
+
+    def const(self, i: int, what: str) -> np.ndarray | None:
+        if i >= len(self.node.input) or not self.node.input[i]:
+            return None
+        name = self.node.input[i]
+        if name not in self.inits:
+            raise self.error(f"input {i} ({what}, tensor {name!r}) must be a constant initializer")
+        return self.inits[name]
+
+    def data_input(self) -> str:
+        consts = [n for n in self.node.input if n in self.inits]
+        data = [n for n in self.node.input if n and n not in self.inits]
+        if len(data) != 1:
+            raise self.error(f"expects exactly one non-constant input, has {len(data)} "
+                             f"({', '.join(data) or 'none'}; constants: {', '.join(consts) or 'none'})")
+        return data[0]
+
+
+def _per_channel(v: np.ndarray, channels: int, n: _Node, what: str, spatial: bool) -> np.ndarray:
+    """Broadcast a constant to one value per channel, or refuse if it varies along H/W."""
+    a = np.asarray(v, dtype=np.float64)
+    if a.size == 1:
+        return np.full(channels, float(a.reshape(-1)[0]))
+    shape = tuple(d for d in a.shape)
+    ok = {(channels,), (1, channels)} if not spatial else {(channels, 1, 1), (1, channels, 1, 1)}
+    if shape not in ok:
+        raise n.error(f"{what} of shape {list(shape)} is not a scalar or per-channel constant for {channels} channels")
+    return a.reshape(channels)
+
+
+def _cube(shape: list, n_or_name, where: str) -> tuple[int, int, int]:
+    """ONNX (1, C, H, W) or (1, F) -> (C, H, W) for one image."""
+    if not shape or any(not isinstance(d, int) or d <= 0 for d in shape[1:]):
+        raise InputError(f"tensor {n_or_name!r} has unknown or symbolic shape {shape}", where=where)
+    if isinstance(shape[0], int) and shape[0] != 1:
+        raise InputError(f"tensor {n_or_name!r} has batch {shape[0]}; nv_small runs batch 1", where=where)
+    if len(shape) == 4:
+        return (shape[1], shape[2], shape[3])
+    if len(shape) == 2:
+        return (shape[1], 1, 1)
+    raise InputError(f"tensor {n_or_name!r} has rank {len(shape)}; only (N, C, H, W) and (N, F) are supported",
+                     where=where)
+
+
+def _shapes(model) -> dict[str, list]:
+    import onnx
+
+    inferred = onnx.shape_inference.infer_shapes(model)
+    out = {}
+    for vi in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
+        dims = vi.type.tensor_type.shape.dim
+        out[vi.name] = [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in dims]
+    return out
+
+
+def load_model(path: str | Path):
+    import onnx
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("no such ONNX model", where=str(p))
+    try:
+        return onnx.load(str(p))
+    except Exception as e:  # protobuf raises its own DecodeError; report it as bad input
+        raise InputError(f"not a readable ONNX model ({type(e).__name__})", where=str(p)) from None
+
+
+def import_onnx(path: str | Path) -> tuple[Graph, list]:
+    """Read an ONNX model into (Graph shell, raw op list); `fold.fold` finishes the Graph."""
+    from onnx import numpy_helper
+
+    where = str(path)
+    model = load_model(path)
+    g = model.graph
+    inits = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in g.initializer}
+    inputs = [i for i in g.input if i.name not in inits]
+    if len(inputs) != 1 or len(g.output) != 1:
+        raise InputError(f"the model must have one input and one output, has {len(inputs)} and {len(g.output)}",
+                         where=where)
+    try:
+        shapes = _shapes(model)
+    except Exception as e:
+        raise InputError(f"ONNX shape inference failed ({e})".splitlines()[0], where=where) from None
+    cube = lambda t: _cube(shapes.get(t, []), t, where)  # noqa: E731
+    ops = []
+    for node in g.node:
+        n = _Node(node, inits, where)
+        if n.op not in SUPPORTED:
+            raise n.error(f"op {n.op} is not supported (supported: {', '.join(SUPPORTED)})")
+        ops.append(_convert(n, cube, shapes))
+    meta = {p.key: p.value for p in model.metadata_props}
+    mean, scale = meta.get("nvdla_int8.image_mean"), meta.get("nvdla_int8.image_scale")
+    graph = Graph(name=g.name or Path(path).stem, input=inputs[0].name, input_shape=cube(inputs[0].name),
+                  output=g.output[0].name, ops=[],
+                  image_mean=float(mean) if mean is not None else None,
+                  image_scale=float(scale) if scale is not None else None)
+    return graph, ops
+
+
+def _convert(n: _Node, cube, shapes):
+    out = n.node.output[0]
+    if n.op == "Conv":
+        return _conv(n, cube)
+    if n.op in ("Gemm", "MatMul"):
+        return _fully_connected(n, cube)
+    x = n.data_input()
+    if n.op == "BatchNormalization":
+        if len(n.node.output) > 1 and any(n.node.output[1:]):
+            raise n.error("training-mode outputs (running mean/var) are not supported")
+        c = cube(x)[0]
+        gamma, beta, mean, var = (_per_channel(n.const(i, w), c, n, w, False)
+                                  for i, w in ((1, "scale"), (2, "bias"), (3, "mean"), (4, "var")))
+        a = gamma / np.sqrt(var + float(n.attr("epsilon", 1e-5)))
+        return Affine(n.name, n.op, x, out, a, beta - mean * a)
+    if n.op in ("Mul", "Add"):
+        c, h, w = cube(x)
+        const = next((n.inits[i] for i in n.node.input if i in n.inits), None)
+        v = _per_channel(const, c, n, "constant", len(shapes.get(x, [])) == 4)
+        if n.op == "Mul":
+            return Affine(n.name, n.op, x, out, v, np.zeros(c))
+        return Affine(n.name, n.op, x, out, np.ones(c), v)
+    if n.op == "Relu":
+        return ActNode(n.name, n.op, x, out, Activation("relu", source=n.name))
+    if n.op == "LeakyRelu":
+        c = cube(x)[0]
+        return ActNode(n.name, n.op, x, out, Activation("prelu", np.full(c, float(n.attr("alpha", 0.01))), source=n.name))
+    if n.op == "PRelu":
+        c = cube(x)[0]
+        slope = _per_channel(n.const(1, "slope"), c, n, "slope", len(shapes.get(x, [])) == 4)
+        return ActNode(n.name, n.op, x, out, Activation("prelu", slope, source=n.name))
+    if n.op == "Clip":
+        lo = n.const(1, "min") if len(n.node.input) > 1 else None
+        hi = n.const(2, "max") if len(n.node.input) > 2 else None
+        lo = float(lo) if lo is not None else n.attr("min")
+        hi = float(hi) if hi is not None else n.attr("max")
+        if lo is None or float(lo) != 0.0:
+            raise n.error(f"attribute min={lo}: only Clip(0, max) is supported (as a ReLU)")
+        return ActNode(n.name, n.op, x, out, Activation("relu", clip_max=None if hi is None else float(hi), source=n.name))
+    return _host(n, x, out, cube, shapes)
+
+
+def _conv(n: _Node, cube) -> ConvLayer:
+    x = n.node.input[0]
+    if x in n.inits:
+        raise n.error("input 0 must be the data tensor, not a constant")
+    w = n.const(1, "weights")
+    if w is None or w.ndim != 4:
+        raise n.error("only 2-D convolutions with 4-D constant weights are supported")
+    group = int(n.attr("group", 1))
+    if group != 1:
+        raise n.error(f"attribute group={group}: grouped/depthwise convolution is not supported on nv_small "
+                      "direct convolution")
+    auto_pad = n.attr("auto_pad", "NOTSET")
+    if auto_pad not in ("NOTSET", "VALID"):
+        raise n.error(f"attribute auto_pad={auto_pad} is not supported; export explicit pads")
+    k, c, r, s = w.shape
+    if tuple(n.attr("kernel_shape", [r, s])) != (r, s):
+        raise n.error(f"attribute kernel_shape={n.attr('kernel_shape')} disagrees with the weights {list(w.shape)}")
+    pads = list(n.attr("pads", [0, 0, 0, 0]))
+    strides = list(n.attr("strides", [1, 1]))
+    dil = list(n.attr("dilations", [1, 1]))
+    b = n.const(2, "bias")
+    in_shape = cube(x)
+    if in_shape[0] != c:
+        raise n.error(f"weights have {c} input channels, input tensor {x!r} has {in_shape[0]}")
+    return ConvLayer(name=n.name, op="Conv", input=x, output=n.node.output[0], weight=w,
+                     bias=np.zeros(k) if b is None else b.reshape(k), in_shape=in_shape, out_shape=cube(n.node.output[0]),
+                     stride=(strides[0], strides[1]), dilation=(dil[0], dil[1]),
+                     pads=(pads[0], pads[1], pads[2], pads[3]), fused=[])
+
+
+def _fully_connected(n: _Node, cube) -> ConvLayer:
+    x = n.node.input[0]
+    if x in n.inits:
+        raise n.error("input 0 must be the data tensor (a constant left operand is not supported)")
+    b_mat = n.const(1, "weights")
+    if b_mat is None or b_mat.ndim != 2:
+        raise n.error("input 1 (weights) must be a 2-D constant")
+    alpha, beta = 1.0, 1.0
+    if n.op == "Gemm":
+        if int(n.attr("transA", 0)):
+            raise n.error("attribute transA=1 is not supported")
+        alpha, beta = float(n.attr("alpha", 1.0)), float(n.attr("beta", 1.0))
+        w = b_mat if int(n.attr("transB", 0)) else b_mat.T
+        c_bias = n.const(2, "bias")
+    else:
+        w, c_bias = b_mat.T, None
+    k, f = w.shape
+    in_shape = cube(x)
+    if in_shape != (f, 1, 1):
+        raise n.error(f"input {x!r} has shape {list(in_shape)} per image; a fully connected layer needs (N, {f}) "
+                      "(insert Flatten)")
+    bias = np.zeros(k) if c_bias is None else beta * np.broadcast_to(c_bias.reshape(-1), (k,)).astype(np.float64)
+    return ConvLayer(name=n.name, op=n.op, input=x, output=n.node.output[0], weight=(alpha * w).reshape(k, f, 1, 1),
+                     bias=bias, in_shape=in_shape, out_shape=(k, 1, 1), fused=[])
+
+
+def _host(n: _Node, x: str, out: str, cube, shapes) -> HostOp:
+    attrs: dict = {}
+    if n.op in ("MaxPool", "AveragePool"):
+        if n.attr("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
+            raise n.error(f"attribute auto_pad={n.attr('auto_pad')} is not supported")
+        if int(n.attr("ceil_mode", 0)):
+            raise n.error("attribute ceil_mode=1 is not supported")
+        if any(d != 1 for d in n.attr("dilations", [1, 1])):
+            raise n.error(f"attribute dilations={n.attr('dilations')} is not supported")
+        if len(n.node.output) > 1:
+            raise n.error("the Indices output is not supported")
+        ks = list(n.attr("kernel_shape"))
+        attrs = {"kernel": ks, "strides": list(n.attr("strides", [1, 1])), "pads": list(n.attr("pads", [0, 0, 0, 0])),
+                 "count_include_pad": int(n.attr("count_include_pad", 0))}
+    elif n.op in ("Flatten",):
+        if int(n.attr("axis", 1)) != 1:
+            raise n.error(f"attribute axis={n.attr('axis')}: only axis=1 is supported")
+    elif n.op == "Softmax":
+        rank = len(shapes.get(x, []))
+        axis = int(n.attr("axis", -1))
+        if rank != 2 or axis not in (1, -1):
+            raise n.error(f"attribute axis={axis} on a rank-{rank} input: only the class axis of (N, F) is supported")
+    elif n.op == "Reshape":
+        n.const(1, "shape")
+    return HostOp(n.name, n.op, x, out, cube(x), cube(out), attrs)

@@ -1,0 +1,257 @@
+"""Float graph + per-tensor scales -> integer layers for nv_small's conv + SDP datapath.
+
+Conventions (shared/spec/calibration.md §1): real ~= q * scale, symmetric, zero point 0.
+Rounding everywhere is to nearest, ties away from zero, the hardware's own rule
+(shared/spec/datapath.md §2), so host-side and hardware-side rounding agree.
+
+Per layer, with Si the input scale, Sw[k] the weight scale and So the output scale:
+- weights: q = clamp(round(W / Sw), -127, 127); Sw = max|W| / 127 over the layer (per-kernel,
+  NVDLA's name for one scale per layer) or over each output channel (per-filter). An all-zero
+  kernel keeps Sw = 1 so no division by zero can reach the registers; its weights are all 0.
+- bias: b32 = round(b / (Si Sw[k])); the smallest ALU left shift ls with round(b32 / 2^ls) inside
+  int16 (checked after rounding, so 2^15 never wraps as in NVDLA's compiler).
+- rescale f[k] = Si Sw[k] / So as (m, t): the pair with the smallest relative error over every
+  shift 0..63 and |m| <= 32767, not the truncated one NVDLA's compiler takes (both reported).
+  per-kernel: m, t in the SDP output converter; per-filter: m[k] from memory in an X stage with
+  a shared shift t, output converter identity.
+- ReLU rides on X1 (before the positive rescale, which is exact); PReLU/LeakyRelu uses X1's
+  PReLU multiplier (slope as m/2^sh); with per-filter scales the rescale then moves to X2.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from ..hw.regmap import REGMAP
+from .ir import SCALE_PRESERVING, ConvLayer, Graph
+
+MODES = ("per-kernel", "per-filter")
+_CVT_SCALE_MAX = (1 << (REGMAP.reg("SDP", "D_CVT_SCALE").field("CVT_SCALE").width - 1)) - 1
+_SHIFT_MAX = (1 << REGMAP.reg("SDP", "D_CVT_SHIFT").field("CVT_SHIFT").width) - 1
+_ALU_SHIFT_MAX = (1 << REGMAP.reg("SDP", "D_DP_BS_ALU_CFG").field("BS_ALU_SHIFT_VALUE").width) - 1
+_CDMA_TRUNC_MAX = (1 << REGMAP.reg("CDMA", "D_CVT_CFG").field("CVT_TRUNCATE").width) - 1
+_INT16 = (-(1 << 15), (1 << 15) - 1)
+
+
+def round_away(x):
+    """Round to nearest, ties away from zero (the datapath's rule).
+
+    >>> round_away(np.array([2.5, -2.5, 1.49, -0.5])).tolist()
+    [3.0, -3.0, 1.0, -1.0]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+def best_mul_shift(f, max_m: int = _CVT_SCALE_MAX, max_shift: int = _SHIFT_MAX) -> tuple[np.ndarray, int, float]:
+    """Integers m (one per factor) and one shift t with m / 2^t ~= f, minimising the largest
+    relative error; ties keep the smaller shift. Raises ValueError when no pair fits.
+
+    >>> m, t, e = best_mul_shift(np.array([1.21398])); int(m[0]), t, e < 2e-5
+    (19889, 14, True)
+    """
+    f = np.atleast_1d(np.asarray(f, dtype=np.float64))
+    nz = f != 0
+    best = None
+    for t in range(max_shift + 1):
+        m = round_away(f * 2.0 ** t)
+        if np.any(np.abs(m) > max_m):
+            break
+        if np.any(m[nz] == 0):
+            continue
+        err = float(np.max(np.abs(m[nz] / 2.0 ** t - f[nz]) / np.abs(f[nz]))) if nz.any() else 0.0
+        if best is None or err < best[2]:
+            best = (m.astype(np.int64), t, err)
+    if best is None:
+        raise ValueError(f"factor(s) {f.min():.6g}..{f.max():.6g} cannot be written as m / 2^t with |m| <= {max_m}, "
+                         f"t <= {max_shift}")
+    return best
+
+
+def nvdla_truncated_error(f: float) -> float:
+    """Relative error of NVDLA's compiler for the same factor (LowPrecision.h Impl2: 15-bit
+    mantissa, truncation), reported next to ours."""
+    nbits = int(np.floor(np.log2(f))) + 1
+    t = 15 - nbits
+    m = int(f * 2.0 ** t)
+    return abs(m / 2.0 ** t - f) / f if m else 1.0
+
+
+@dataclass
+class SdpPlan:
+    """Integer SDP settings of one layer (datapath.md §8)."""
+
+    bias: np.ndarray  # int16 per kernel (X1 ALU SUM operand from memory)
+    bias_shift: int  # X1 ALU left shift
+    relu: bool
+    prelu: np.ndarray | None = None  # int16 per kernel: X1 PReLU negative-branch multiplier
+    prelu_shift: int = 0
+    x1_mul: np.ndarray | None = None  # int16 per kernel: per-filter rescale in X1
+    x1_shift: int = 0
+    x2_mul: np.ndarray | None = None  # per-filter rescale in X2 (when X1 holds the PReLU)
+    x2_shift: int = 0
+    cvt_scale: int = 1
+    cvt_shift: int = 0
+
+
+@dataclass
+class InputPlan:
+    """How the network input reaches the first layer: 'image' = uint8 pixels stored as
+    pixel - 128 and converted by CDMA CVT; 'feature' = host-quantized int8."""
+
+    mode: str
+    scale: float  # Si of the first layer
+    cvt_offset: int = 0
+    cvt_scale: int = 1
+    cvt_truncate: int = 0
+    offset_error: float = 0.0  # pixels
+    scale_rel_error: float = 0.0
+
+
+@dataclass
+class QLayer:
+    layer: ConvLayer
+    mode: str
+    in_scale: float
+    out_scale: float
+    w_scale: np.ndarray  # (K,)
+    weight: np.ndarray  # int8 (K, C, R, S)
+    sdp: SdpPlan
+    cvt: InputPlan | None  # CDMA input converter (first layer on image input)
+    report: dict = field(default_factory=dict)
+
+
+@dataclass
+class QNetwork:
+    graph: Graph
+    mode: str
+    input: InputPlan
+    layers: dict[str, QLayer]  # by ConvLayer name
+    scales: dict[str, float]  # int8 tensor -> scale actually used
+    report: list[dict]
+
+
+def lookup_scale(table: dict[str, float], tensor: str, op, source: str, missing: str, fallback: float | None) -> float:
+    s = table.get(tensor)
+    if s is None:
+        s = table.get(op.name)
+    if s is None:
+        if missing == "propagate" and fallback is not None:
+            return fallback
+        raise InputError(f"calibration table {source} has no scale for tensor {tensor!r} (output of {op.op} node "
+                         f"{op.name!r}); calibrate the model again, or pass --missing-scale propagate to reuse the "
+                         "input's scale")
+    if not np.isfinite(s) or s <= 0:
+        raise InputError(f"calibration table {source}: scale {s} of {tensor!r} is not a positive number")
+    return float(s)
+
+
+def quantize_input(graph: Graph, s_in: float, use_image: bool) -> InputPlan:
+    if not use_image or graph.image_mean is None or graph.image_scale is None:
+        return InputPlan("feature", s_in)
+    # q = (pixel - mean) * scale / Si, pixel = x + 128 with x the stored int8 byte, and CVT
+    # computes (x - offset) * m / 2^t: offset = mean - 128, m / 2^t = scale / Si.
+    off_exact = graph.image_mean - 128.0
+    off = int(np.clip(round_away(off_exact), *_INT16))
+    try:
+        m, t, err = best_mul_shift(graph.image_scale / s_in, max_shift=_CDMA_TRUNC_MAX)
+    except ValueError as e:
+        raise InputError(f"input {graph.input!r}: CDMA input converter cannot represent the preprocessing: {e}") from None
+    return InputPlan("image", s_in, off, int(m[0]), t, abs(off - off_exact), err)
+
+
+def _bias16(b32: np.ndarray, name: str) -> tuple[np.ndarray, int]:
+    for ls in range(_ALU_SHIFT_MAX + 1):
+        b16 = round_away(b32 / 2.0 ** ls)
+        if b16.min() >= _INT16[0] and b16.max() <= _INT16[1]:
+            if np.any(np.abs(b16 * 2.0 ** ls) >= 2.0 ** 31):
+                break
+            return b16.astype(np.int64), ls
+    raise InputError(f"layer {name!r}: bias {np.abs(b32).max():.4g} (accumulator units) does not fit the SDP bias "
+                     "operand even with the largest shift; its scales are inconsistent")
+
+
+def quantize_layer(layer: ConvLayer, s_in: float, s_out: float, mode: str, cvt: InputPlan | None) -> QLayer:
+    w = layer.weight
+    k = w.shape[0]
+    if mode == "per-kernel":
+        amax = np.full(k, np.abs(w).max())
+    else:
+        amax = np.abs(w).reshape(k, -1).max(axis=1)
+    w_scale = np.where(amax > 0, amax / 127.0, 1.0)
+    qw = np.clip(round_away(w / w_scale[:, None, None, None]), -127, 127).astype(np.int8)
+    acc_scale = s_in * w_scale
+    b32 = round_away(layer.bias / acc_scale)
+    bias16, ls = _bias16(b32, layer.name)
+    f = acc_scale / s_out
+    act = layer.act
+    if act is not None and act.clip_max is not None and 127 * s_out > act.clip_max:
+        raise InputError(f"node {act.source!r} (Clip): max={act.clip_max:g} lies inside the calibrated range "
+                         f"+-{127 * s_out:.4g} of {layer.output!r}; Clip(0, max) is supported only where it acts as a "
+                         "ReLU (max never reached)")
+    plan = SdpPlan(bias=bias16, bias_shift=ls, relu=act is not None and act.kind == "relu")
+    rep = {"layer": layer.name, "op": layer.op, "fused": list(layer.fused), "mode": mode, "in_scale": s_in,
+           "out_scale": s_out, "w_scale_min": float(w_scale.min()), "w_scale_max": float(w_scale.max()),
+           "bias_shift": ls, "zero_kernels": int(np.count_nonzero(amax == 0))}
+    try:
+        if act is not None and act.kind == "prelu":
+            slope_m, slope_t, slope_err = best_mul_shift(act.slope)
+            plan.prelu, plan.prelu_shift = slope_m, slope_t
+            rep["prelu_rel_error"] = slope_err
+        if mode == "per-kernel":
+            m, t, err = best_mul_shift(f[:1])
+            plan.cvt_scale, plan.cvt_shift = int(m[0]), t
+        else:
+            m, t, err = best_mul_shift(f)
+            if plan.prelu is None:
+                plan.x1_mul, plan.x1_shift = m, t
+            else:
+                plan.x2_mul, plan.x2_shift = m, t
+    except ValueError as e:
+        raise InputError(f"layer {layer.name!r}: rescale Si*Sw/So: {e}") from None
+    rep["rescale_rel_error"] = err
+    rep["nvdla_truncation_rel_error"] = max(nvdla_truncated_error(float(x)) for x in np.unique(f))
+    exact_bias = layer.bias / acc_scale
+    rep["bias_error_out_lsb"] = float(np.max(np.abs(bias16 * 2.0 ** ls - exact_bias) * f))
+    deq = qw * w_scale[:, None, None, None]
+    noise = float(np.sum((deq - w) ** 2))
+    rep["weight_sqnr_db"] = float(10 * np.log10(np.sum(w ** 2) / noise)) if noise > 0 else float("inf")
+    return QLayer(layer, mode, s_in, s_out, w_scale, qw, plan, cvt, rep)
+
+
+def quantize(graph: Graph, table: dict[str, float], mode: str = "per-kernel", source: str = "table",
+             missing: str = "error", use_image: bool = True) -> QNetwork:
+    if mode not in MODES:
+        raise InputError(f"--quantizationMode {mode!r}: use one of {', '.join(MODES)}")
+    if graph.input not in table:
+        raise InputError(f"calibration table {source} has no scale for the network input {graph.input!r}")
+    s_in0 = float(table[graph.input])
+    if not np.isfinite(s_in0) or s_in0 <= 0:
+        raise InputError(f"calibration table {source}: scale {s_in0} of input {graph.input!r} is not a positive number")
+    scales = {graph.input: s_in0}
+    inp = quantize_input(graph, scales[graph.input], use_image)
+    layers: dict[str, QLayer] = {}
+    report: list[dict] = []
+    first = True
+    for op in graph.ops:
+        s_in = scales.get(op.input)
+        if isinstance(op, ConvLayer):
+            if s_in is None:
+                raise InputError(f"layer {op.name!r}: its input {op.input!r} is a float tensor (after Softmax); "
+                                 "nothing can run on the hardware after it")
+            s_out = lookup_scale(table, op.output, op, source, missing, s_in)
+            cvt = inp if first and op.input == graph.input and inp.mode == "image" else None
+            q = quantize_layer(op, s_in, s_out, mode, cvt)
+            layers[op.name] = q
+            report.append(q.report)
+            scales[op.output] = s_out
+        elif op.op in SCALE_PRESERVING:
+            scales[op.output] = s_in
+        elif op.op in ("AveragePool", "GlobalAveragePool"):
+            scales[op.output] = lookup_scale(table, op.output, op, source, missing, s_in)
+        first = False if isinstance(op, ConvLayer) else first
+    return QNetwork(graph, mode, inp, layers, scales, report)
+
+
