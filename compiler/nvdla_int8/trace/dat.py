@@ -8,6 +8,7 @@ naming file and line rather than skipping it silently.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +34,48 @@ def _number(tok: str) -> int:
     return int(t, 10)
 
 
+_ENTRY = r"\{offset:(0x[0-9a-fA-F]+|[1-9]\d*|0), size:(\d+), payload:((?:0x[0-9a-fA-F]{2} ?)*)\} ?,?"
+_STRICT_ENTRY = re.compile(_ENTRY)
+_STRICT_FILE = re.compile(r"(?:[ \t]*(?:\{|\}|#[^\n]*|" + _ENTRY.replace("(", "(?:").replace("(?:?:", "(?:")
+                          + r")?[ \t]*\r?(?:\n|$))*")
+
+
+def _parse_strict(text: str) -> list[DatEntry] | None:
+    """Fast path for files in the exact style NVDLA's tools write: regex passes and one hex decode
+    for the whole file, merged with numpy. None if anything deviates; the careful parser takes over."""
+    if not _STRICT_FILE.fullmatch(text):
+        return None
+    found = _STRICT_ENTRY.findall(text)
+    if not found:
+        return []
+    payloads = [f[2] for f in found]
+    sizes = np.array([int(f[1]) for f in found], dtype=np.int64)
+    if not np.array_equal((np.array([len(p) for p in payloads]) + 1) // 5, sizes):
+        return None  # short or long payloads: leave the padding rules to the careful parser
+    blob = bytes.fromhex("".join(payloads).replace("0x", "").replace("0X", ""))
+    offs = np.array([int(f[0], 0) for f in found], dtype=np.int64)
+    first = np.flatnonzero(np.r_[True, offs[1:] != offs[:-1] + sizes[:-1]])  # runs of contiguous entries
+    cum = np.r_[0, np.cumsum(sizes)]
+    bounds = np.r_[first, len(found)]
+    return [DatEntry(int(offs[i]), blob[cum[i]:cum[j]]) for i, j in zip(bounds[:-1], bounds[1:])]
+
+
+def _merge(entries) -> list[DatEntry]:
+    runs: list[tuple[int, bytearray]] = []
+    for offset, data in entries:
+        if runs and runs[-1][0] + len(runs[-1][1]) == offset:
+            runs[-1][1].extend(data)  # contiguous entries become one run
+        else:
+            runs.append((offset, bytearray(data)))
+    return [DatEntry(o, bytes(d)) for o, d in runs]
+
+
 def parse_dat(text: str, where: str = "<dat>") -> list[DatEntry]:
-    entries = []
+    """Entries of a .dat text; contiguous entries come back merged into one."""
+    strict = _parse_strict(text)
+    if strict is not None:
+        return strict
+    entries: list[tuple[int, bytes]] = []
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip("{}, \t\r")
         if not line or line.startswith("#"):
@@ -53,17 +94,20 @@ def parse_dat(text: str, where: str = "<dat>") -> list[DatEntry]:
             raise InputError(f"expected keys offset, size, payload; got {', '.join(fields)}", where=loc)
         try:
             offset, size = _number(fields["offset"]), _number(fields["size"])
-            toks = fields["payload"].split()
-            vals = [_number(t) for t in toks[:size]]
+            toks = fields["payload"].split()[:size]
+            if all(len(t) == 4 and t[:2] in ("0x", "0X") for t in toks):  # the common case, fast
+                data = bytes.fromhex("".join(t[2:] for t in toks))
+            else:
+                vals = [_number(t) for t in toks]
+                if any(not 0 <= v <= 0xFF for v in vals):
+                    raise InputError("payload byte out of range 0..0xff", where=loc)
+                data = bytes(vals)
         except ValueError as e:
             raise InputError(f"bad number ({e})", where=loc) from None
         if offset < 0 or size < 0:
             raise InputError("negative offset or size", where=loc)
-        if any(not 0 <= v <= 0xFF for v in vals):
-            raise InputError("payload byte out of range 0..0xff", where=loc)
-        data = bytes(vals) + bytes(size - len(vals))
-        entries.append(DatEntry(offset, data))
-    return entries
+        entries.append((offset, data + bytes(size - len(data))))
+    return _merge(entries)
 
 
 def read_dat(path: str | Path) -> list[DatEntry]:
