@@ -16,7 +16,7 @@ BACKEND ?= golden
 TRACE ?=
 JOBS ?= 2
 
-.PHONY: help setup test test-python test-rtl conformance sim lint bench clean
+.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,8 +41,11 @@ conformance: setup ## replay every trace under TRACES on BACKEND; report in buil
 	@test -n "$(TRACES)" || { echo "no traces: set TRACES=dir (default ../shared/nvdla_traces)"; exit 2; }
 	$(PY) -m nvdla_int8.cli replay --backend $(BACKEND) --report build/conformance-$(BACKEND).json $(TRACES)
 
-sim: setup ## the main job: replay the conformance suite (or TRACE=file.cfg) on the most complete backend
-	$(PY) -m nvdla_int8.cli replay --backend $(if $(SIM_BACKEND),$(SIM_BACKEND),golden) --report build/sim.json $(if $(TRACE),$(TRACE),$(TRACES))
+sim: setup ## end to end on the default model: calibrate, compile (both modes), held-out accuracy FP32 vs INT8
+	$(PY) -m nvdla_int8.compile.flow sim $(if $(LIMIT),--limit $(LIMIT))
+
+vectors: setup ## regression vectors of the default model (both quantization modes) in vectors/digits_cnn
+	$(PY) -m nvdla_int8.compile.flow vectors
 
 bench: setup ## benchmarks: golden-model conv throughput vs onnxruntime ConvInteger
 	$(PY) bench/bench_golden_conv.py $(if $(TRACES),--traces $(TRACES))

@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     golden_commands.register(sub)
     calib_commands.register(sub)
+    from .compile import commands as compile_commands; compile_commands.register(sub)
     return p
 
 

@@ -1,0 +1,132 @@
+"""`nvdla-int8 compile` and `nvdla-int8 run`: thin front doors over the compiler."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..fileio import write_atomic
+
+
+def load_scales(path: str) -> dict[str, float]:
+    """A calibration table as tensor -> scale, read by the calibration package (issue #4):
+    NVDLA JSON tables and TensorRT caches."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("no such calibration table", where=str(p))
+    try:
+        from ..calib import nvdla_table, trt_cache
+    except ImportError:
+        raise InputError("the calibration table readers (nvdla_int8.calib, issue #4) are not installed",
+                         where=str(p)) from None
+    if p.read_bytes()[:4] == b"TRT-":
+        return {k: float(v) for k, v in trt_cache.read_cache(p).scales.items()}
+    return {k: float(e.effective_scale()) for k, e in nvdla_table.read_table(p).items()}
+
+
+def load_input(path: str) -> np.ndarray:
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("no such input file", where=str(p))
+    try:
+        return np.load(p, allow_pickle=False)
+    except ValueError as e:
+        raise InputError(f"not a .npy array ({e})", where=str(p)) from None
+
+
+def compile_model(model: str, table: str, out: str, mode: str, seed: int, input_file: str | None,
+                  missing: str = "error") -> dict:
+    from .fold import load_graph
+    from .quantize import quantize
+    from .vectors import build_vectors, default_input
+
+    graph = load_graph(model)
+    qnet = quantize(graph, load_scales(table), mode, source=table, missing=missing)
+    x = load_input(input_file) if input_file else default_input(qnet, seed)
+    return build_vectors(qnet, model, out, x, seed, table)
+
+
+def _compile(args) -> int:
+    man = compile_model(args.model, args.calibtable, args.output, args.quantizationMode, args.seed, args.input,
+                        args.missing_scale)
+    n = sum(len(s["traces"]) for s in man["steps"] if s["kind"] == "hw")
+    print(f"{n} traces for {sum(s['kind'] == 'hw' for s in man['steps'])} hardware layers "
+          f"({', '.join(s['name'] for s in man['steps'] if s['kind'] == 'host')} on the host) in {args.output}")
+    for r in man["quantization_report"]:
+        print(f"  {r['layer']:12} rescale rel. error {r['rescale_rel_error']:.2e} (NVDLA truncation "
+              f"{r['nvdla_truncation_rel_error']:.2e}), bias error {r['bias_error_out_lsb']:.4f} LSB, "
+              f"weights SQNR {r['weight_sqnr_db']:.1f} dB")
+    cvt = man["input"]["cdma_cvt"]
+    if cvt:
+        print(f"  input CDMA CVT offset {cvt['offset']} scale {cvt['scale']} truncate {cvt['truncate']}: "
+              f"offset error {cvt['offset_error_pixels']:.4f} px, scale rel. error {cvt['scale_rel_error']:.2e}")
+    return 0
+
+
+def _run(args) -> int:
+    from .run import evaluate
+
+    if args.dataset:
+        from .digits import load_split
+
+        images, labels = load_split(args.dataset)
+    else:
+        if not args.input:
+            raise InputError("give --input FILE.npy or --dataset SPLIT")
+        images = load_input(args.input)
+        labels = load_input(args.labels) if args.labels else None
+    if args.limit:
+        images = images[:args.limit]
+        labels = labels[:args.limit] if labels is not None else None
+    prep = None
+    model = args.model
+    if model:
+        from .fold import load_graph
+
+        g = load_graph(model)
+        if g.image_mean is not None:
+            prep = lambda px: ((px.astype(np.float64) - g.image_mean) * g.image_scale).reshape(  # noqa: E731
+                (len(px),) + g.input_shape)
+    res = evaluate(args.vectors, images, labels, model, args.backend, prep)
+    print_report(res)
+    if args.report:
+        write_atomic(args.report, json.dumps(res, indent=1, sort_keys=True) + "\n")
+    return 0
+
+
+def print_report(res: dict, out=sys.stdout) -> None:
+    print(f"backend {res['backend']}, {res['images']} images", file=out)
+    for layer in res["layers"]:
+        sq = f"{layer['sqnr_db']:.2f} dB" if layer["sqnr_db"] is not None else "-"
+        print(f"  {layer['layer']:12} bit-exact vs golden {100 * layer['bit_exact_vs_golden']:.1f}%  "
+              f"SQNR vs FP32 {sq}  ({layer['passes']} pass(es))", file=out)
+    if "fp32_accuracy" in res:
+        print(f"  FP32 accuracy {100 * res['fp32_accuracy']:.2f}%", file=out)
+    if "int8_accuracy" in res:
+        print(f"  INT8 accuracy ({res['backend']}) {100 * res['int8_accuracy']:.2f}%", file=out)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("compile", help="ONNX model + calibration table -> nv_small traces and manifest")
+    p.add_argument("model")
+    p.add_argument("--calibtable", required=True, help="NVDLA JSON calibration table or TensorRT cache")
+    p.add_argument("-o", "--output", required=True, help="folder for the traces and manifest.json")
+    p.add_argument("--quantizationMode", default="per-kernel", choices=("per-kernel", "per-filter"))
+    p.add_argument("--seed", type=int, default=1, help="seed of the vector input when --input is not given")
+    p.add_argument("--input", help=".npy vector input (uint8 pixels for image models)")
+    p.add_argument("--missing-scale", default="error", choices=("error", "propagate"),
+                   help="a layer missing from the table: error (default) or reuse its input's scale")
+    p.set_defaults(func=_compile)
+    r = sub.add_parser("run", help="run a compiled network: hardware layers on a backend, host ops in numpy")
+    r.add_argument("vectors", help="folder written by `nvdla-int8 compile`")
+    r.add_argument("--backend", default="golden", choices=("golden", "rtl"))
+    r.add_argument("--input", help=".npy of inputs (N, ...)")
+    r.add_argument("--labels", help=".npy of labels (N,)")
+    r.add_argument("--dataset", help="digits split instead of --input: train, calib or test")
+    r.add_argument("--model", help="the ONNX model, for SQNR and FP32 accuracy")
+    r.add_argument("--limit", type=int, default=0)
+    r.add_argument("--report", help="write the results as JSON")
+    r.set_defaults(func=_run)

@@ -1,0 +1,80 @@
+"""Compile -> vectors -> golden: traces replay PASS, files are byte-identical per seed, results
+track the FP32 model, and the default digits model keeps its accuracy."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nvdla_int8.compile.activations import fp32_activations, minmax_scales
+from nvdla_int8.compile.fold import load_graph
+from nvdla_int8.compile.quantize import quantize
+from nvdla_int8.compile.run import CompiledNetwork, sqnr_db
+from nvdla_int8.compile.vectors import build_vectors, default_input
+from nvdla_int8.conformance import find_traces
+from nvdla_int8.golden.replay import replay_trace
+from nvdla_int8.trace import Trace
+
+ROOT = Path(__file__).resolve().parents[2]
+DIGITS = ROOT / "models" / "digits_cnn.onnx"
+
+
+def _table(model, n=20, seed=3):
+    g = load_graph(model)
+    x = np.random.default_rng(seed).normal(0, 1, (n,) + g.input_shape)
+    tens = [g.input] + [o.output for o in g.ops]
+    return g, x, fp32_activations(model, x, tens)
+
+
+@pytest.mark.parametrize("mode", ["per-kernel", "per-filter"])
+def test_conv_bn_mul_leaky_replays_and_tracks_fp32(conv_model, tmp_path, mode):
+    g, x, acts = _table(conv_model)
+    qnet = quantize(g, minmax_scales(acts), mode)
+    out = tmp_path / "v"
+    build_vectors(qnet, conv_model, out, x[0], 1, "t.json")
+    traces = find_traces([out])
+    assert traces
+    for t in traces:
+        outcome, _ = replay_trace(Trace.load(t))
+        assert outcome.passed, outcome.message
+    net = CompiledNetwork(out)
+    got = np.stack([net.dequantize("y", net.run(xi)["y"]) for xi in x[:8]])
+    assert sqnr_db(acts["y"][:8], got) > 25
+
+
+def test_vectors_byte_identical_for_same_seed(conv_model, tmp_path):
+    g, x, acts = _table(conv_model)
+    qnet = quantize(g, minmax_scales(acts), "per-kernel")
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        build_vectors(qnet, conv_model, d, default_input(qnet, 7), 7, "t.json")
+    files = sorted(p.name for p in a.iterdir())
+    assert files == sorted(p.name for p in b.iterdir())
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
+    build_vectors(qnet, conv_model, tmp_path / "c", default_input(qnet, 8), 8, "t.json")
+    assert (tmp_path / "c" / "manifest.json").read_bytes() != (a / "manifest.json").read_bytes()
+
+
+@pytest.mark.skipif(not DIGITS.is_file(), reason="default model not built")
+@pytest.mark.parametrize("mode", ["per-kernel", "per-filter"])
+def test_digits_model_keeps_accuracy(tmp_path, mode):
+    from nvdla_int8.compile.digits import load_split
+    from nvdla_int8.compile.flow import preprocess_for
+    from nvdla_int8.compile.run import evaluate
+
+    g = load_graph(DIGITS)
+    cal, _ = load_split("calib")
+    tens = [g.input] + [o.output for o in g.ops if o.kind == "conv"]
+    scales = minmax_scales(fp32_activations(DIGITS, preprocess_for(g)(cal[:200]), tens))
+    qnet = quantize(g, scales, mode)
+    build_vectors(qnet, DIGITS, tmp_path, cal[0], 1, "t.json")
+    for t in find_traces([tmp_path]):
+        assert replay_trace(Trace.load(t))[0].passed
+    images, labels = load_split("test")
+    res = evaluate(tmp_path, images[:60], labels[:60], DIGITS, "golden", preprocess_for(g))
+    assert res["int8_accuracy"] >= res["fp32_accuracy"] - 0.02
+    assert all(layer["sqnr_db"] > 20 for layer in res["layers"])
+    man = json.loads((tmp_path / "manifest.json").read_text())
+    assert man["input"]["mode"] == "image" and man["input"]["cdma_cvt"]["truncate"] > 0

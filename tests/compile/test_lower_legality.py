@@ -1,0 +1,81 @@
+"""Lowering splits what does not fit CBUF into legal passes with the same result; the legality
+checker rejects hand-made illegal programs."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nvdla_int8.compile.hwrun import run_golden
+from nvdla_int8.compile.ir import ConvLayer
+from nvdla_int8.compile.legality import check_program
+from nvdla_int8.compile.lower import _program, lower_layer
+from nvdla_int8.compile.quantize import quantize_layer
+from nvdla_int8.hw.regmap import REGMAP
+
+
+def _qlayer(c=64, h=40, w=40, k=20, r=3, mode="per-kernel", act=None, stride=(1, 1)):
+    rng = np.random.default_rng(1)
+    ho = (h + 2 - r) // stride[0] + 1
+    wo = (w + 2 - r) // stride[1] + 1
+    layer = ConvLayer("big", "Conv", "x", "y", rng.normal(0, 0.1, (k, c, r, r)), rng.normal(0, 0.1, k), (c, h, w),
+                      (k, ho, wo), stride=stride, pads=(1, 1, 1, 1), act=act)
+    return quantize_layer(layer, 0.02, 0.05, mode, None)
+
+
+def test_small_layer_is_one_legal_pass():
+    progs = lower_layer(_qlayer(c=8, h=6, w=5, k=10))
+    assert len(progs) == 1 and check_program(progs[0].writes) == []
+
+
+@pytest.mark.parametrize("mode,stride", [("per-kernel", (1, 1)), ("per-filter", (2, 1))])
+def test_split_layer_matches_unsplit(mode, stride):
+    q = _qlayer(mode=mode, stride=stride)
+    progs = lower_layer(q)
+    assert len(progs) > 1
+    x = np.random.default_rng(2).integers(-128, 128, q.layer.in_shape).astype(np.int8)
+    y = np.zeros(q.layer.out_shape, dtype=np.int8)
+    for p in progs:
+        assert check_program(p.writes) == [], p.name
+        win, _, _ = run_golden(p, x)
+        y[p.window["k0"]:p.window["k1"], p.window["y0"]:p.window["y1"]] = win
+    k, ho = q.layer.out_shape[0], q.layer.out_shape[1]
+    whole = _program(q, (0, k, 0, ho), "whole")
+    assert any("CBUF" in v for v in check_program(whole.writes))  # too big for one pass...
+    ref, _, _ = run_golden(whole, x)  # ...but the golden model computes it anyway
+    assert np.array_equal(y, ref)
+
+
+def _mutate(writes, unit, reg, **fields):
+    r = REGMAP.reg(unit, reg)
+    out = []
+    for rr, v in writes:
+        if rr is r:
+            for f, val in fields.items():
+                v = r.field(f).put(v, val)
+        out.append((rr, v))
+    return out
+
+
+@pytest.mark.parametrize("unit,reg,fields,needle", [
+    ("CACC", "D_CLIP_CFG", {"CLIP_TRUNCATE": 17}, "CLIP_TRUNCATE"),
+    ("CDMA", "D_DATAIN_SIZE_0", {"DATAIN_WIDTH": 3}, "copies must agree"),
+    ("CDMA", "D_BANK", {"DATA_BANK": 31}, "exceed"),
+    ("CSC", "D_BANK", {"DATA_BANK": 5}, "copies must agree"),
+    ("SDP", "D_DP_BS_MUL_CFG", {"BS_MUL_SHIFT_VALUE": 0x45}, "6 bits"),
+    ("SDP_RDMA", "D_BRDMA_CFG", {"BRDMA_DISABLE": 1}, "disabled"),
+    ("CSC", "D_MISC_CFG", {"PROC_PRECISION": 1}, "PROC_PRECISION"),
+    ("CSC", "D_ATOMICS", {"ATOMICS": 5}, "ATOMICS"),
+    ("CDMA", "D_ENTRY_PER_SLICE", {"ENTRIES": 1}, "ENTRY_PER_SLICE"),
+])
+def test_checker_rejects_illegal_programs(unit, reg, fields, needle):
+    prog = lower_layer(_qlayer(c=8, h=6, w=5, k=10, mode="per-filter"))[0]
+    bad = check_program(_mutate(prog.writes, unit, reg, **fields))
+    assert any(needle in v for v in bad), bad
+
+
+def test_checker_rejects_stray_bits_and_missing_start():
+    prog = lower_layer(_qlayer(c=8, h=6, w=5, k=10))[0]
+    r = REGMAP.reg("CACC", "D_CLIP_CFG")
+    assert any("outside every field" in v for v in check_program(prog.writes + [(r, 0x100)]))
+    assert any("never set" in v for v in check_program(prog.config))
+    assert any("no nv_small register" in v for v in check_program(prog.writes + [(0x9ff0, 1)]))
