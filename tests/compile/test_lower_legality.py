@@ -13,7 +13,7 @@ from nvdla_int8.compile.quantize import quantize_layer
 from nvdla_int8.hw.regmap import REGMAP
 
 
-def _qlayer(c=64, h=40, w=40, k=20, r=3, mode="per-kernel", act=None, stride=(1, 1)):
+def _qlayer(c=64, h=48, w=48, k=20, r=3, mode="per-kernel", act=None, stride=(1, 1)):
     rng = np.random.default_rng(1)
     ho = (h + 2 - r) // stride[0] + 1
     wo = (w + 2 - r) // stride[1] + 1
