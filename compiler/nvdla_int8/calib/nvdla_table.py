@@ -1,0 +1,165 @@
+"""NVDLA JSON calibration table: read, validate, write (spec/calibration.md §2).
+
+One entry per network input and per layer output::
+
+    {"<name>": {"scale": s, "offset": 0}, ...}            # what we write by default
+    {"<name>": {"min": a, "max": b, "offset": 0}, ...}    # also accepted
+
+How NVDLA's compiler reads an entry: ``scale`` if present, else ``max(|min|, |max|) / 127``
+(asymmetric ranges are silently made symmetric); ``offset`` is never read. So we validate:
+
+- ``scale`` finite and > 0; without ``scale``, both ``min`` and ``max`` finite, ``min <= max`` and
+  not both zero;
+- ``offset``, when present, an integer equal to 0 (NVDLA's int8 path is symmetric only; a
+  non-zero offset would be silently ignored by NVDLA's compiler, so we refuse it);
+- no other keys, no duplicate names (JSON allows them, the compiler would keep one silently).
+
+Values are written as the shortest decimal that reads back to the same float64, and the float64
+is the exact value of the float32 scale, so JSON <-> TensorRT cache conversions are bit-exact.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from .atomic_io import write_atomic
+
+_ALLOWED_KEYS = {"scale", "min", "max", "offset"}
+
+
+@dataclass(frozen=True)
+class TableEntry:
+    """One table entry. `scale` wins over `min`/`max` exactly as in NVDLA's compiler."""
+
+    scale: float | None = None
+    min: float | None = None
+    max: float | None = None
+    offset: int = 0
+
+    def effective_scale(self) -> float:
+        """The scale NVDLA's compiler uses for this entry."""
+        if self.scale is not None:
+            return self.scale
+        return max(abs(self.min), abs(self.max)) / 127.0
+
+    def threshold(self) -> float:
+        """The symmetric threshold T (= 127 * scale)."""
+        return 127.0 * self.effective_scale()
+
+
+def entries_from_scales(scales: dict[str, float]) -> dict[str, TableEntry]:
+    """Table entries for a name -> scale map (scales rounded to float32, as TensorRT stores them)."""
+    return {k: TableEntry(scale=float(np.float32(v))) for k, v in scales.items()}
+
+
+def _line_of_key(text: str, name: str, occurrence: int = 1) -> int:
+    """Line (1-based) of the n-th occurrence of `"name":` in the JSON text, 0 if not found."""
+    pat = re.compile(re.escape(json.dumps(name)) + r"\s*:")
+    pos = -1
+    for _ in range(occurrence):
+        m = pat.search(text, pos + 1)
+        if not m:
+            return 0
+        pos = m.start()
+    return text.count("\n", 0, pos) + 1
+
+
+def _number(name: str, key: str, v, where: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise InputError(f"{name!r}: {key!r} must be a number, got {v!r}", where=where)
+    f = float(v)
+    if not math.isfinite(f):
+        raise InputError(f"{name!r}: {key} is {f} (must be finite)", where=where)
+    return f
+
+
+def _entry(name: str, obj, where: str) -> TableEntry:
+    if not isinstance(obj, dict):
+        raise InputError(f"{name!r}: expected an object with 'scale' or 'min'/'max', got {obj!r}", where=where)
+    unknown = sorted(set(obj) - _ALLOWED_KEYS)
+    if unknown:
+        raise InputError(f"{name!r}: unknown key(s) {', '.join(map(repr, unknown))}; "
+                         "allowed: scale, min, max, offset", where=where)
+    scale = _number(name, "scale", obj["scale"], where) if "scale" in obj else None
+    lo = _number(name, "min", obj["min"], where) if "min" in obj else None
+    hi = _number(name, "max", obj["max"], where) if "max" in obj else None
+    if "offset" in obj:
+        off = obj["offset"]
+        if isinstance(off, bool) or not isinstance(off, (int, float)) or off != int(off):
+            raise InputError(f"{name!r}: offset must be an integer, got {off!r}", where=where)
+        if off != 0:
+            raise InputError(f"{name!r}: offset {off} but NVDLA int8 is symmetric: offset must be 0 "
+                             "(NVDLA's compiler would silently ignore it)", where=where)
+    if lo is not None and hi is not None and lo > hi:
+        raise InputError(f"{name!r}: min {lo!r} > max {hi!r}", where=where)
+    if scale is not None:
+        if scale <= 0:
+            raise InputError(f"{name!r}: scale {scale!r} must be > 0", where=where)
+    elif lo is None or hi is None:
+        raise InputError(f"{name!r}: needs 'scale' or both 'min' and 'max'", where=where)
+    elif max(abs(lo), abs(hi)) == 0:
+        raise InputError(f"{name!r}: min and max are both 0 and there is no scale", where=where)
+    return TableEntry(scale, lo, hi, 0)
+
+
+def parse_table(text: str, path: str = "<table>") -> dict[str, TableEntry]:
+    """Parse and validate NVDLA JSON table text, keeping key order."""
+    seen: list[list[tuple[str, object]]] = []
+
+    def keep_pairs(pairs):
+        seen.append(pairs)
+        return dict(pairs)
+
+    try:
+        top = json.loads(text, object_pairs_hook=keep_pairs)
+    except json.JSONDecodeError as e:
+        raise InputError(f"not valid JSON: {e.msg}", where=f"{path}:{e.lineno}") from None
+    if not isinstance(top, dict):
+        raise InputError("top level must be an object {name: {scale: ...}}", where=f"{path}:1")
+    top_pairs = seen[-1]  # the hook runs innermost first, so the top object comes last
+    counts: dict[str, int] = {}
+    out: dict[str, TableEntry] = {}
+    for name, obj in top_pairs:
+        counts[name] = counts.get(name, 0) + 1
+        where = f"{path}:{_line_of_key(text, name, counts[name])}"
+        if counts[name] > 1:
+            raise InputError(f"duplicate name {name!r} (first on line {_line_of_key(text, name)})", where=where)
+        out[name] = _entry(name, obj, where)
+    return out
+
+
+def read_table(path: str | Path) -> dict[str, TableEntry]:
+    """Read and validate a table file."""
+    return parse_table(Path(path).read_text(encoding="utf-8"), str(path))
+
+
+def format_table(entries: dict[str, TableEntry]) -> str:
+    """Clean JSON: 2-space indent, one entry per line, final newline; validated before writing."""
+    lines = []
+    for name, e in entries.items():
+        _entry(name, _as_obj(e), "table")
+        lines.append(f"  {json.dumps(name)}: {json.dumps(_as_obj(e))}")
+    return "{\n" + ",\n".join(lines) + ("\n" if lines else "") + "}\n"
+
+
+def _as_obj(e: TableEntry) -> dict:
+    obj: dict = {}
+    if e.scale is not None:
+        obj["scale"] = float(e.scale)
+    if e.min is not None:
+        obj["min"] = e.min
+    if e.max is not None:
+        obj["max"] = e.max
+    obj["offset"] = 0
+    return obj
+
+
+def write_table(path: str | Path, entries: dict[str, TableEntry]) -> None:
+    """Write a table atomically."""
+    write_atomic(path, format_table(entries))
