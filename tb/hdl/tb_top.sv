@@ -1,0 +1,187 @@
+// Test harness around nvdla_small_top: the fast-mode AXI memory (tb_axi_mem) or, with
+// ext_mem_en, the DUT's AXI port passed out to cocotbext-axi's AxiRam; a cycle counter; a
+// no-progress watchdog; and capture buffers for the SDP stage taps, dumped only when the
+// scoreboard needs to say at which stage a mismatch began.
+module tb_top #(
+  parameter int unsigned TapDepth = 65536   // atoms of stage taps kept per layer
+) (
+  input  logic        clk,
+  input  logic        rst_n,
+  input  logic [31:0] apb_paddr,
+  input  logic        apb_psel,
+  input  logic        apb_penable,
+  input  logic        apb_pwrite,
+  input  logic [31:0] apb_pwdata,
+  output logic [31:0] apb_prdata,
+  output logic        apb_pready,
+  output logic        apb_pslverr,
+  output logic        intr,
+  // memory selection and the fast memory's controls
+  input  logic        ext_mem_en,
+  input  logic [31:0] mem_seed,
+  input  logic        mem_stall_en,
+  input  logic        mem_load,
+  input  logic [15:0] mem_clear_pages,
+  input  logic        mem_patch,
+  input  logic        mem_dump,
+  input  logic [31:0] mem_dump_first,
+  input  logic [31:0] mem_dump_last,
+  output logic        mem_fault,
+  output logic [31:0] mem_fault_addr,
+  // run control
+  output logic [63:0] cycles,
+  input  logic [31:0] watchdog_limit,   // cycles without progress before watchdog_fired; 0 = off
+  output logic        watchdog_fired,
+  input  logic        tap_clear,
+  input  logic        tap_dump,
+  output logic [31:0] tap_count,
+  // the DUT's AXI port, for cocotbext-axi (used when ext_mem_en = 1)
+  output logic [2:0]  m_axi_awid,
+  output logic [31:0] m_axi_awaddr,
+  output logic [7:0]  m_axi_awlen,
+  output logic [2:0]  m_axi_awsize,
+  output logic [1:0]  m_axi_awburst,
+  output logic        m_axi_awvalid,
+  input  logic        m_axi_awready,
+  output logic [63:0] m_axi_wdata,
+  output logic [7:0]  m_axi_wstrb,
+  output logic        m_axi_wlast,
+  output logic        m_axi_wvalid,
+  input  logic        m_axi_wready,
+  input  logic [2:0]  m_axi_bid,
+  input  logic [1:0]  m_axi_bresp,
+  input  logic        m_axi_bvalid,
+  output logic        m_axi_bready,
+  output logic [2:0]  m_axi_arid,
+  output logic [31:0] m_axi_araddr,
+  output logic [7:0]  m_axi_arlen,
+  output logic [2:0]  m_axi_arsize,
+  output logic [1:0]  m_axi_arburst,
+  output logic        m_axi_arvalid,
+  input  logic        m_axi_arready,
+  input  logic [2:0]  m_axi_rid,
+  input  logic [63:0] m_axi_rdata,
+  input  logic [1:0]  m_axi_rresp,
+  input  logic        m_axi_rlast,
+  input  logic        m_axi_rvalid,
+  output logic        m_axi_rready
+);
+  // DUT side of the AXI port
+  logic [2:0]  awid, arid, bid, rid, im_bid, im_rid;
+  logic [31:0] awaddr, araddr;
+  logic [7:0]  awlen, arlen, wstrb;
+  logic [2:0]  awsize, arsize;
+  logic [1:0]  awburst, arburst, bresp, rresp, im_bresp, im_rresp;
+  logic        awvalid, awready, wlast, wvalid, wready, bvalid, bready, arvalid, arready;
+  logic        rlast, rvalid, rready, im_awready, im_wready, im_bvalid, im_arready, im_rlast, im_rvalid;
+  logic [63:0] wdata, rdata, im_rdata;
+
+  nvdla_small_top u_dut (
+    .clk_i(clk), .rst_ni(rst_n),
+    .apb_paddr_i(apb_paddr), .apb_psel_i(apb_psel), .apb_penable_i(apb_penable),
+    .apb_pwrite_i(apb_pwrite), .apb_pwdata_i(apb_pwdata), .apb_prdata_o(apb_prdata),
+    .apb_pready_o(apb_pready), .apb_pslverr_o(apb_pslverr),
+    .m_axi_awid(awid), .m_axi_awaddr(awaddr), .m_axi_awlen(awlen), .m_axi_awsize(awsize),
+    .m_axi_awburst(awburst), .m_axi_awvalid(awvalid), .m_axi_awready(awready),
+    .m_axi_wdata(wdata), .m_axi_wstrb(wstrb), .m_axi_wlast(wlast), .m_axi_wvalid(wvalid),
+    .m_axi_wready(wready), .m_axi_bid(bid), .m_axi_bresp(bresp), .m_axi_bvalid(bvalid),
+    .m_axi_bready(bready), .m_axi_arid(arid), .m_axi_araddr(araddr), .m_axi_arlen(arlen),
+    .m_axi_arsize(arsize), .m_axi_arburst(arburst), .m_axi_arvalid(arvalid),
+    .m_axi_arready(arready), .m_axi_rid(rid), .m_axi_rdata(rdata), .m_axi_rresp(rresp),
+    .m_axi_rlast(rlast), .m_axi_rvalid(rvalid), .m_axi_rready(rready),
+    .intr_o(intr)
+  );
+
+  tb_axi_mem u_mem (
+    .clk, .rst_n,
+    .seed_i(mem_seed), .stall_en_i(mem_stall_en), .load_i(mem_load), .clear_pages_i(mem_clear_pages),
+    .patch_i(mem_patch), .dump_i(mem_dump), .dump_first_i(mem_dump_first), .dump_last_i(mem_dump_last),
+    .fault_o(mem_fault), .fault_addr_o(mem_fault_addr),
+    .s_axi_awid(awid), .s_axi_awaddr(awaddr), .s_axi_awlen(awlen), .s_axi_awsize(awsize),
+    .s_axi_awburst(awburst), .s_axi_awvalid(awvalid && !ext_mem_en), .s_axi_awready(im_awready),
+    .s_axi_wdata(wdata), .s_axi_wstrb(wstrb), .s_axi_wlast(wlast),
+    .s_axi_wvalid(wvalid && !ext_mem_en), .s_axi_wready(im_wready),
+    .s_axi_bid(im_bid), .s_axi_bresp(im_bresp), .s_axi_bvalid(im_bvalid),
+    .s_axi_bready(bready && !ext_mem_en),
+    .s_axi_arid(arid), .s_axi_araddr(araddr), .s_axi_arlen(arlen), .s_axi_arsize(arsize),
+    .s_axi_arburst(arburst), .s_axi_arvalid(arvalid && !ext_mem_en), .s_axi_arready(im_arready),
+    .s_axi_rid(im_rid), .s_axi_rdata(im_rdata), .s_axi_rresp(im_rresp), .s_axi_rlast(im_rlast),
+    .s_axi_rvalid(im_rvalid), .s_axi_rready(rready && !ext_mem_en)
+  );
+
+  assign m_axi_awid = awid;
+  assign m_axi_awaddr = awaddr;
+  assign m_axi_awlen = awlen;
+  assign m_axi_awsize = awsize;
+  assign m_axi_awburst = awburst;
+  assign m_axi_awvalid = awvalid && ext_mem_en;
+  assign m_axi_wdata = wdata;
+  assign m_axi_wstrb = wstrb;
+  assign m_axi_wlast = wlast;
+  assign m_axi_wvalid = wvalid && ext_mem_en;
+  assign m_axi_bready = bready && ext_mem_en;
+  assign m_axi_arid = arid;
+  assign m_axi_araddr = araddr;
+  assign m_axi_arlen = arlen;
+  assign m_axi_arsize = arsize;
+  assign m_axi_arburst = arburst;
+  assign m_axi_arvalid = arvalid && ext_mem_en;
+  assign m_axi_rready = rready && ext_mem_en;
+
+  assign awready = ext_mem_en ? m_axi_awready : im_awready;
+  assign wready = ext_mem_en ? m_axi_wready : im_wready;
+  assign bid = ext_mem_en ? m_axi_bid : im_bid;
+  assign bresp = ext_mem_en ? m_axi_bresp : im_bresp;
+  assign bvalid = ext_mem_en ? m_axi_bvalid : im_bvalid;
+  assign arready = ext_mem_en ? m_axi_arready : im_arready;
+  assign rid = ext_mem_en ? m_axi_rid : im_rid;
+  assign rdata = ext_mem_en ? m_axi_rdata : im_rdata;
+  assign rresp = ext_mem_en ? m_axi_rresp : im_rresp;
+  assign rlast = ext_mem_en ? m_axi_rlast : im_rlast;
+  assign rvalid = ext_mem_en ? m_axi_rvalid : im_rvalid;
+
+  // ---------------- cycles and watchdog ----------------
+  logic [31:0] idle_q;
+  logic progress;
+  assign progress = (awvalid && awready) || (wvalid && wready) || (bvalid && bready)
+                 || (arvalid && arready) || (rvalid && rready) || (apb_psel && apb_penable) || intr;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      cycles <= '0;
+      idle_q <= '0;
+    end else begin
+      cycles <= cycles + 1'b1;
+      idle_q <= progress ? '0 : idle_q + 1'b1;
+    end
+  end
+  assign watchdog_fired = (watchdog_limit != 0) && (idle_q >= watchdog_limit);
+
+  // ---------------- SDP stage taps ----------------
+  logic [255:0] tap_in [TapDepth];
+  logic [255:0] tap_x1 [TapDepth];
+  logic [255:0] tap_x2 [TapDepth];
+  string dir;
+
+  initial begin
+    if (!$value$plusargs("TB_MEM_DIR=%s", dir)) dir = ".";
+  end
+
+  always_ff @(posedge clk) begin
+    if (tap_clear) tap_count <= '0;
+    else if (u_dut.sdp_tap_valid) begin
+      if (tap_count < TapDepth) begin
+        tap_in[tap_count] <= u_dut.sdp_tap_in;
+        tap_x1[tap_count] <= u_dut.sdp_tap_x1;
+        tap_x2[tap_count] <= u_dut.sdp_tap_x2;
+      end
+      tap_count <= tap_count + 1'b1;
+    end
+    if (tap_dump && tap_count != 0) begin
+      $writememh({dir, "/tap_in.hex"}, tap_in, 0, (tap_count < TapDepth ? tap_count : TapDepth) - 1);
+      $writememh({dir, "/tap_x1.hex"}, tap_x1, 0, (tap_count < TapDepth ? tap_count : TapDepth) - 1);
+      $writememh({dir, "/tap_x2.hex"}, tap_x2, 0, (tap_count < TapDepth ? tap_count : TapDepth) - 1);
+    end
+  end
+
+endmodule : tb_top

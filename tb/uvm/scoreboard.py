@@ -1,0 +1,87 @@
+"""Scoreboard: compares the RTL with the golden model, beyond the trace's own CRC checks.
+
+For each layer the golden model ran, the RTL's output cube (every lane of every atom) is read
+from memory and compared element by element; the first difference is reported as
+(channel, line, column) with both values. When the stage taps are available, the SDP input,
+X1 and X2 atoms are compared too, in stream order, so a mismatch names the first stage at fault.
+Pure functions over numpy arrays plus a small pyuvm component that collects the verdicts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pyuvm import uvm_component
+
+from nvdla_int8.hw.config import NV_SMALL
+
+ATOM = NV_SMALL.memory_atom
+
+
+@dataclass
+class Mismatch:
+    stage: str
+    channel: int
+    line: int
+    column: int
+    rtl: int
+    golden: int
+    count: int  # elements that differ at this stage
+
+    def __str__(self) -> str:
+        return (f"{self.stage} differs at (channel {self.channel}, line {self.line}, column {self.column}): "
+                f"RTL {self.rtl}, golden {self.golden} ({self.count} elements differ)")
+
+
+def to_stream(cube: np.ndarray) -> np.ndarray:
+    """(8*S, H, W) -> (S, H, W, 8): the order the SDP produces and writes atoms."""
+    c, h, w = cube.shape
+    return cube.reshape(c // ATOM, ATOM, h, w).transpose(0, 2, 3, 1)
+
+
+def first_mismatch(stage: str, rtl: np.ndarray, golden: np.ndarray) -> Mismatch | None:
+    """First differing element in stream order, both arrays shaped (8*S, H, W)."""
+    r, g = to_stream(rtl), to_stream(golden)
+    diff = r != g
+    if not diff.any():
+        return None
+    s, y, x, lane = (int(v) for v in np.argwhere(diff)[0])
+    return Mismatch(stage, s * ATOM + lane, y, x, int(r[s, y, x, lane]), int(g[s, y, x, lane]),
+                    int(np.count_nonzero(diff)))
+
+
+def taps_to_cube(words: list[int], shape: tuple[int, int, int]) -> np.ndarray:
+    """256-bit tap words (lane 0 in the low 32 bits, int32 lanes) -> int64 cube (8*S, H, W)."""
+    c, h, w = shape
+    raw = np.array([[(v >> (32 * lane)) & 0xFFFFFFFF for lane in range(ATOM)] for v in words], dtype=np.int64)
+    raw = np.where(raw >= 1 << 31, raw - (1 << 32), raw)
+    return raw.reshape(c // ATOM, h, w, ATOM).transpose(0, 3, 1, 2).reshape(c, h, w)
+
+
+class Scoreboard(uvm_component):
+    """Collects per-trace verdicts: CRC checks, register checks, output and stage comparisons."""
+
+    def build_phase(self):
+        self.failures: list[str] = []
+
+    def start_trace(self) -> None:
+        self.failures = []
+
+    def fail(self, message: str) -> None:
+        self.failures.append(message)
+        self.logger.error(message)
+
+    def compare_output(self, layer_index: int, rtl: np.ndarray, golden: np.ndarray) -> Mismatch | None:
+        m = first_mismatch("output", rtl.astype(np.int64), golden.astype(np.int64))
+        if m:
+            self.fail(f"layer {layer_index}: {m}")
+        return m
+
+    def compare_stages(self, layer_index: int, stages: dict[str, tuple[np.ndarray, np.ndarray]]) -> Mismatch | None:
+        """stages: name -> (rtl, golden), in pipeline order; reports the first stage that differs."""
+        for name, (rtl, golden) in stages.items():
+            m = first_mismatch(name, rtl, golden)
+            if m:
+                self.fail(f"layer {layer_index}: first stage to differ: {m}")
+                return m
+        return None

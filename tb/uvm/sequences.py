@@ -1,0 +1,129 @@
+"""The trace-player sequence: replays an NVDLA `.cfg` on the RTL (trace-format.md §5).
+
+Memory commands have already built the image the memory agent loaded; register commands become
+APB items; `intr_notify` waits for the interrupt (bounded by the harness watchdog), claims the
+awaited GLB status bit and clears it as NVDLA's testbench does; `check_crc`/`check_file` read
+the memory back and compare.
+"""
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+from pyuvm import uvm_sequence
+
+from nvdla_int8.golden.replay import intr_bit
+from nvdla_int8.hw.regmap import REGMAP
+from nvdla_int8.trace.cfg import Command
+
+from .agents import ApbItem
+
+_STATUS = REGMAP.reg("GLB", "S_INTR_STATUS")
+_MASK = REGMAP.reg("GLB", "S_INTR_MASK")
+POLL_LIMIT = 1000  # reads before a poll_reg_equal is declared stuck
+
+
+class TracePlayerSeq(uvm_sequence):
+    def __init__(self, name, trace, ctx):
+        super().__init__(name)
+        self.trace = trace
+        self.ctx = ctx  # TraceRun: bfm, memory, config, failures, timing, hooks
+        self.fired: set[str] = set()
+        self.crcs: list[tuple[int, int]] = []
+
+    async def reg(self, addr: int, write: bool, data: int = 0) -> int | None:
+        item = ApbItem("apb", addr, write, data)
+        await self.start_item(item)
+        await self.finish_item(item)
+        if write and self.ctx.first_write_cycle is None:
+            self.ctx.first_write_cycle = item.cycle
+        return item.rdata
+
+    def fail(self, c: Command, msg: str) -> None:
+        self.ctx.fail(f"{self.trace.where(c)}: {msg}")
+
+    async def body(self):
+        for c in self.trace.commands:
+            handler = getattr(self, f"_{c.op}", None)
+            if handler is not None:
+                await handler(c)
+            if self.ctx.aborted:
+                return
+
+    async def _reg_write(self, c):
+        reg, value = c.args
+        await self.reg(reg.address, True, value)
+
+    async def _reg_read_check(self, c):
+        reg, expected = c.args
+        got = await self.reg(reg.address, False)
+        if got != expected:
+            self.fail(c, f"{reg.trace_name} read {got:#x}, expected {expected:#x}")
+
+    async def _poll_reg_equal(self, c):
+        reg, expected = c.args
+        for _ in range(POLL_LIMIT):
+            got = await self.reg(reg.address, False)
+            if got == expected:
+                return
+        self.fail(c, f"poll of {reg.trace_name} stuck at {got:#x} after {POLL_LIMIT} reads, waits for {expected:#x}")
+        self.ctx.aborted = True
+
+    async def _intr_notify(self, c):
+        bfm, cfg = self.ctx.bfm, self.ctx.config
+        bit = intr_bit(str(c.args[0]), self.trace.where(c)) if len(c.args) == 2 else None
+        sync = str(c.args[-1])
+        while True:
+            why = await bfm.wait_intr(cfg.max_cycles)
+            if why != "intr":
+                reason = (f"no progress for {cfg.watchdog} cycles" if why == "watchdog"
+                          else f"not done after {cfg.max_cycles} cycles")
+                self.fail(c, f"hang: interrupt {c.args[0]} never arrived ({reason}, watchdog)")
+                self.ctx.aborted = True
+                return
+            self.ctx.done_cycle = bfm.cycles()
+            status = await self.reg(_STATUS.address, False)
+            mask = await self.reg(_MASK.address, False)
+            pending = status & ~mask
+            want = bit if bit is not None else pending & -pending
+            if pending & want:
+                await self.reg(_STATUS.address, True, want)  # W1C, as NVDLA's intr handler
+                self.fired.add(sync)
+                await self.ctx.after_layer()
+                return
+            self.fail(c, f"unexpected interrupt status {pending:#x} while waiting for {c.args[0]}")
+            await self.reg(_STATUS.address, True, pending)
+
+    def _awaited(self, c) -> bool:
+        if str(c.args[0]) not in self.fired:
+            self.fail(c, f"{c.op} waits for {c.args[0]}, which never fired")
+            return False
+        return True
+
+    async def _check_crc(self, c):
+        if not self._awaited(c):
+            self.crcs.append((c.args[4], -1))
+            return
+        _, _, base, size, expected = c.args
+        got = zlib.crc32(await self.ctx.memory.read(base, size)) & 0xFFFFFFFF
+        self.crcs.append((expected, got))
+        if got != expected:
+            self.fail(c, f"CRC of [{base:#x}, +{size:#x}) is {got:#010x}, expected {expected:#010x}")
+
+    async def _check_file(self, c):
+        if not self._awaited(c):
+            return
+        _, _, base, size, fname = c.args
+        want = np.zeros(size, dtype=np.uint8)
+        for e in self.trace.dats[str(fname)]:
+            lo, hi = e.offset, min(size, e.offset + len(e.data))
+            if lo < size:
+                want[lo:hi] = np.frombuffer(e.data[:hi - lo], dtype=np.uint8)
+        got = np.frombuffer(await self.ctx.memory.read(base, size), dtype=np.uint8)
+        bad = np.flatnonzero(got != want)
+        if bad.size:
+            a = int(bad[0])
+            self.fail(c, f"memory differs from {fname} at {base + a:#x}: {got[a]:#04x}, expected {want[a]:#04x}")
+
+    async def _check_nothing(self, c):
+        self._awaited(c)
