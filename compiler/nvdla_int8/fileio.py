@@ -1,21 +1,30 @@
 """Atomic file output: write to a temporary file in the same folder, then rename over the target,
-so an interrupted run never leaves a truncated table, trace or report behind."""
+so an interrupted run never leaves a truncated table, trace, picture or report that a later step
+would read as valid."""
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
-def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8") -> None:
+def write_with(path: str | Path, writer: Callable) -> None:
+    """Call `writer(binary_file)` on a temporary file, then rename it to `path`."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data.encode(encoding) if isinstance(data, str) else data)
+            writer(f)
         os.replace(tmp, p)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8") -> None:
+    """Write text (encoded) or bytes to `path` atomically."""
+    payload = data.encode(encoding) if isinstance(data, str) else data
+    write_with(path, lambda f: f.write(payload))

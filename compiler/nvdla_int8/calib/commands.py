@@ -130,7 +130,7 @@ def _looks_like_json(path: str) -> bool:
 def cmd_convert(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .atomic_io import write_atomic
+    from ..fileio import write_atomic
     from .legacy_converter import convert_compat
     from .name_mapping import load_model_names, map_names, missing_message
     from .nvdla_table import TableEntry, read_table, write_table

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .atomic_io import write_atomic
+from ..fileio import write_atomic
 
 _ALLOWED_KEYS = {"scale", "min", "max", "offset"}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic_io import write_with
+from ..fileio import write_with
 from .histogram import AbsHistogram
 
 _COLOURS = {"max": "black", "percentile": "tab:green", "entropy": "tab:red", "mse": "tab:blue"}

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .atomic_io import write_atomic
+from ..fileio import write_atomic
 
 KNOWN_ALGORITHMS = ("EntropyCalibration2", "EntropyCalibration", "MinMaxCalibration", "LegacyCalibration")
 _HEADER = re.compile(r"TRT-(\d+)-([A-Za-z0-9]+)")
