@@ -13,6 +13,7 @@ export PATH = $(CURDIR)/$(VENV)/bin:$(VERILATOR_BIN):$(ORIG_PATH)
 SHARED ?= $(firstword $(wildcard ../shared))
 TRACES ?= $(if $(SHARED),$(SHARED)/nvdla_traces)
 BACKEND ?= golden
+MEM ?= sv
 TRACE ?=
 JOBS ?= 2
 
@@ -20,7 +21,7 @@ JOBS ?= 2
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
-	@echo "  variables: TRACES=dir|file.cfg BACKEND=golden|rtl TRACE=file.cfg WAVES=1 JOBS=$(JOBS)"
+	@echo "  variables: TRACES=dir|file.cfg BACKEND=golden|rtl MEM=sv|axiram TRACE=file.cfg WAVES=1 JOBS=$(JOBS)"
 
 setup: $(STAMP) ## create .venv and install every pinned dependency (requirements.txt) and the package
 
@@ -39,10 +40,16 @@ test-python: setup ## only the Python-layer tests (no simulator)
 
 conformance: setup ## replay every trace under TRACES on BACKEND; report in build/conformance-BACKEND.json
 	@test -n "$(TRACES)" || { echo "no traces: set TRACES=dir (default ../shared/nvdla_traces)"; exit 2; }
-	$(PY) -m nvdla_int8.cli replay --backend $(BACKEND) --report build/conformance-$(BACKEND).json $(TRACES)
+	NVDLA_TB_MEM=$(MEM) $(PY) -m nvdla_int8.cli replay --backend $(BACKEND) \
+	  --report build/conformance-$(BACKEND)$(if $(filter axiram,$(MEM)),-axiram).json $(TRACES)
 
-sim: setup ## end to end on the default model: calibrate, compile (both modes), held-out accuracy FP32 vs INT8
-	$(PY) -m nvdla_int8.compile.flow sim $(if $(LIMIT),--limit $(LIMIT))
+sim: setup ## end to end on the default model (FP32 vs INT8); TRACE=file.cfg replays one trace on the RTL (WAVES=1)
+	@if [ -n "$(TRACE)" ]; then \
+	  NVDLA_TB_MEM=$(MEM) NVDLA_TB_WAVES=$(if $(WAVES),1,0) $(PY) -m nvdla_int8.cli replay --backend rtl \
+	    --report build/sim-rtl.json $(TRACE) && { test -z "$(WAVES)" || ls build/rtl-*-waves-*/dump.* 2>/dev/null | tail -1; }; \
+	else \
+	  $(PY) -m nvdla_int8.compile.flow sim $(if $(LIMIT),--limit $(LIMIT)); \
+	fi
 
 vectors: setup ## regression vectors of the default model (both quantization modes) in vectors/digits_cnn
 	$(PY) -m nvdla_int8.compile.flow vectors

@@ -75,8 +75,8 @@ def get_runner(waves: bool = False):
 
 
 def run_module(test_module: str, *, env: dict[str, str], waves: bool = False, work_dir: Path,
-               testcase: str | None = None) -> Path:
-    """Run a cocotb test module on the harness; returns the results.xml path. Raises
+               testcase: str | None = None) -> tuple[int, int]:
+    """Run a cocotb test module on the harness; returns (tests run, tests failed). Raises
     RuntimeError when no test ran (the runner alone would report that as a pass)."""
     from cocotb_tools.check_results import get_results
 
@@ -88,7 +88,7 @@ def run_module(test_module: str, *, env: dict[str, str], waves: bool = False, wo
         extra_env={**env, "PYTHONPATH": pypath}, plusargs=[f"+TB_MEM_DIR={work_dir}"],
         waves=waves, testcase=testcase, results_xml=str(work_dir / "results.xml"),
         log_file=work_dir / "sim.log")
-    num_tests, _ = get_results(results)
+    num_tests, num_failed = get_results(results)
     if num_tests == 0:
         raise RuntimeError(f"no cocotb test ran in {test_module} (see {work_dir / 'sim.log'})")
-    return results
+    return num_tests, num_failed
