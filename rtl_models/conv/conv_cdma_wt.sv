@@ -103,7 +103,8 @@ module conv_cdma_wt
   logic [9:0]   rrs_q, rrs_d;
   logic [10:0]  rb_q, rb_d, rg_q, rg_d;
   logic [3:0]   cn, rkn;
-  logic         emit, grp_end;
+  logic         emit, grp_end, last_in;
+  logic [31:0]  rbeat_q, rbeat_d;   // beats of group rg_q taken in
   logic [31:0]  wr_cnt_q, wr_cnt_d, wp_q, wp_d;
   atom_t        entry;
   logic         wr_q;
@@ -145,11 +146,16 @@ module conv_cdma_wt
         cnt_e = '0;
       end
     end
-    rd_rsp_ready_o = (cnt_e <= 5'd8);
+    // Once a group's last beat is in, the next group's first beat waits for the group to end:
+    // it must not land behind the padding bytes that the group end discards.
+    last_in = (rbeat_q == ((32'(rkn) * bpk + 32'd7) >> 3));
+    rbeat_d = (emit && grp_end) ? '0 : rbeat_q;
+    rd_rsp_ready_o = (cnt_e <= 5'd8) && (!last_in || (emit && grp_end));
     cnt_d = cnt_e;
     if (rd_rsp_valid_i && rd_rsp_ready_o) begin
       buf_d = buf_d | (128'(rd_rsp_data_i) << {cnt_e, 3'd0});
       cnt_d = cnt_e + 5'd8;
+      rbeat_d = rbeat_d + 32'd1;
     end
     wr_cnt_d = wr_cnt_q + 32'(emit);
     wp_d = wp_q;
@@ -157,7 +163,7 @@ module conv_cdma_wt
     if (start_i) begin
       buf_d = '0;
       cnt_d = '0;
-      {rk_d, rrs_d, rb_d, rg_d, wr_cnt_d, wp_d} = '0;
+      {rk_d, rrs_d, rb_d, rg_d, wr_cnt_d, wp_d, rbeat_d} = '0;
     end
   end
 
@@ -167,7 +173,7 @@ module conv_cdma_wt
       grp_open_q <= 1'b0;
       {qg_q, qbeat_q, resv_q, freed_q, relg_q} <= '0;
       buf_q <= '0;
-      {cnt_q, rk_q, rrs_q, rb_q, rg_q, wr_cnt_q, wp_q} <= '0;
+      {cnt_q, rk_q, rrs_q, rb_q, rg_q, wr_cnt_q, wp_q, rbeat_q} <= '0;
       wr_q <= 1'b0;
       waddr_q <= '0;
       wdata_q <= '0;
@@ -187,6 +193,7 @@ module conv_cdma_wt
       rg_q <= rg_d;
       wr_cnt_q <= wr_cnt_d;
       wp_q <= wp_d;
+      rbeat_q <= rbeat_d;
       wr_q <= emit;
       waddr_q <= CbufAw'(wbase + wp_q);
       wdata_q <= entry;

@@ -70,6 +70,21 @@ class TB:
         d.rst_ni.value = 1
         await RisingEdge(d.clk_i)
 
+    def dump(self):
+        """Log the sequencer state of a layer that hangs (needs Verilator's public signals)."""
+        for path in ("u_csc.run_q", "u_csc.g_q", "u_csc.p_q", "u_csc.b_q", "u_csc.left_q", "u_csc.lg_q",
+                     "u_csc.lst_q", "u_csc.lop_q", "u_csc.lk_q", "u_csc.fill_q", "u_csc.resv_q",
+                     "u_csc.pops_q", "u_csc.rows_done_i", "u_csc.wt_written_i", "u_cdma_wt.rg_q",
+                     "u_cdma_wt.qg_q", "u_cdma_wt.cnt_q", "u_cdma_wt.grp_open_q", "u_cdma_wt.resv_q",
+                     "u_cdma_wt.freed_q", "u_cdma_dat.rows_q"):
+            obj = self.dut
+            try:
+                for part in path.split("."):
+                    obj = getattr(obj, part)
+                self.dut._log.error("%s = %s", path, obj.value)
+            except AttributeError:
+                self.dut._log.error("%s not visible", path)
+
     async def run(self, case, limit: int):
         """Start the layer, serve memory, collect atoms. Returns (atoms, cycles, error)."""
         d, mem = self.dut, case.memory
@@ -90,6 +105,7 @@ class TB:
             if int(d.done_o.value) and cycle > 1:
                 return atoms, cycle, False
             if cycle > limit:
+                self.dump()
                 raise AssertionError(f"{case.name}: no done after {limit} cycles, {len(atoms)} atoms out")
             for c in self.clients:
                 if int(c.req_ready.value) and int(c.req_valid.value):

@@ -1,0 +1,42 @@
+"""conv_cacc on its own: the 34-bit saturating partial sum and the int32 clamp with its counter
+(datapath.md §7), which a layer small enough for CBUF cannot reach through conv_core."""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conv_sim import REPO, _verilator_on_path
+
+pytestmark = pytest.mark.rtl
+BUILD = REPO / "build" / "conv_cacc_sim"
+
+
+@pytest.mark.parametrize("spec", [
+    dict(ops=40000, back=0, clip=0, seed=1),      # all lanes pinned at +-2^33, int32 clamp on 4+
+    dict(ops=40000, back=1500, clip=16, seed=2),  # saturate, then walk back: wraps would differ
+    dict(ops=17000, back=0, clip=1, seed=3),      # past int32 but inside 34 bits, clip 1
+    dict(ops=300, back=100, clip=5, seed=4),      # nothing saturates
+], ids=lambda d: f"ops{d['ops']}_back{d['back']}_clip{d['clip']}")
+def test_cacc_saturation(spec):
+    from cocotb_tools.check_results import get_results
+    from cocotb_tools.runner import get_runner
+    _verilator_on_path()
+    BUILD.mkdir(parents=True, exist_ok=True)
+    r = get_runner("verilator")
+    with open(BUILD / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        r.build(sources=[REPO / "rtl_models/conv/conv_pkg.sv", REPO / "rtl_models/conv/conv_cacc.sv"],
+                hdl_toplevel="conv_cacc", build_dir=BUILD, build_args=["-j", "2", "-Wno-fatal"],
+                timescale=("1ns", "1ps"))
+    with tempfile.TemporaryDirectory(prefix="cacc_") as tmp:
+        env = {"CACC_SPEC": json.dumps(spec),
+               "PYTHONPATH": os.pathsep.join([str(REPO / "tb/conv"), str(REPO / "compiler"), str(REPO)])}
+        xml = r.test(test_module="conv_cacc_tb", hdl_toplevel="conv_cacc", build_dir=BUILD, test_dir=tmp,
+                     extra_env=env, results_xml=str(Path(tmp) / "results.xml"))
+        tests, failed = get_results(xml)
+    assert tests == 1 and failed == 0
