@@ -91,6 +91,7 @@ module nvdla_small_top (
     cdma_hw = '0;
     cdma_hw.s_cbuf_flush_status.flush_done = 1'b1;  // no CBUF flush to wait for after reset
     cacc_hw = '0;
+    cacc_hw.d_out_saturation.sat_count = conv_sat_count;
     sdp_hw = '0;
     sdp_hw.d_perf_out_saturation.out_saturation = sat_count;
   end
@@ -174,29 +175,90 @@ module nvdla_small_top (
     .m_axi_rready
   );
 
-  // ---------------- conv side (issue #5): tied off until the pipeline lands ----------------
-  // The conv pipeline drives: read clients RdCdmaDat and RdCdmaWt, the CACC -> SDP atom stream,
-  // its units' done pulses and CACC's saturation count (cacc_hw.d_out_saturation).
+  // ---------------- conv side (issue #5): rtl_models/conv/conv_core ----------------
+  // Drives read clients RdCdmaDat and RdCdmaWt, the CACC -> SDP atom stream, the conv units'
+  // done pulses and CACC's saturation count. It starts once all five conv units have OP_EN on
+  // their consumer group; the register files then hold those fields until the done pulse.
   logic cacc2sdp_valid, cacc2sdp_ready;
   atom32_t cacc2sdp_data;
+  conv_pkg::conv_cfg_t conv_cfg;
+  logic conv_arm, conv_run_q, conv_start, conv_done, conv_error;
+  logic [31:0] conv_sat_count;
+  conv_pkg::acc_atom_t conv_atom;
 
-  assign rd_req_valid[RdCdmaDat] = 1'b0;
-  assign rd_req_addr[RdCdmaDat] = '0;
-  assign rd_req_len[RdCdmaDat] = '0;
-  assign rd_rsp_ready[RdCdmaDat] = 1'b1;
-  assign rd_req_valid[RdCdmaWt] = 1'b0;
-  assign rd_req_addr[RdCdmaWt] = '0;
-  assign rd_req_len[RdCdmaWt] = '0;
-  assign rd_rsp_ready[RdCdmaWt] = 1'b1;
-  assign cacc2sdp_valid = 1'b0;
-  assign cacc2sdp_data = '0;
-  assign cdma_done = 1'b0;
-  assign cdma_dat_done = 1'b0;
-  assign cdma_wt_done = 1'b0;
-  assign csc_done = 1'b0;
-  assign cmac_a_done = 1'b0;
-  assign cmac_b_done = 1'b0;
-  assign cacc_done = 1'b0;
+  always_comb begin
+    conv_cfg = '0;
+    conv_cfg.dain_addr       = cdma_regs.d_dain_addr_low_0.datain_addr_low_0;
+    conv_cfg.line_stride     = cdma_regs.d_line_stride.line_stride;
+    conv_cfg.surf_stride     = cdma_regs.d_surf_stride.surf_stride;
+    conv_cfg.weight_addr     = cdma_regs.d_weight_addr_low.weight_addr_low;
+    conv_cfg.byte_per_kernel = cdma_regs.d_weight_size_0.byte_per_kernel;
+    conv_cfg.cvt_en          = cdma_regs.d_cvt_cfg.cvt_en;
+    conv_cfg.cvt_truncate    = cdma_regs.d_cvt_cfg.cvt_truncate;
+    conv_cfg.cvt_offset      = cdma_regs.d_cvt_offset.cvt_offset;
+    conv_cfg.cvt_scale       = cdma_regs.d_cvt_scale.cvt_scale;
+    conv_cfg.data_bank       = cdma_regs.d_bank.data_bank;
+    conv_cfg.weight_bank     = cdma_regs.d_bank.weight_bank;
+    conv_cfg.datain_width    = csc_regs.d_datain_size_ext_0.datain_width_ext;
+    conv_cfg.datain_height   = csc_regs.d_datain_size_ext_0.datain_height_ext;
+    conv_cfg.datain_channel  = csc_regs.d_datain_size_ext_1.datain_channel_ext;
+    conv_cfg.weight_width    = csc_regs.d_weight_size_ext_0.weight_width_ext;
+    conv_cfg.weight_height   = csc_regs.d_weight_size_ext_0.weight_height_ext;
+    conv_cfg.weight_kernel   = csc_regs.d_weight_size_ext_1.weight_kernel;
+    conv_cfg.dataout_width   = csc_regs.d_dataout_size_0.dataout_width;
+    conv_cfg.dataout_height  = csc_regs.d_dataout_size_0.dataout_height;
+    conv_cfg.x_stride        = csc_regs.d_conv_stride_ext.conv_x_stride_ext;
+    conv_cfg.y_stride        = csc_regs.d_conv_stride_ext.conv_y_stride_ext;
+    conv_cfg.x_dilation      = csc_regs.d_dilation_ext.x_dilation_ext;
+    conv_cfg.y_dilation      = csc_regs.d_dilation_ext.y_dilation_ext;
+    conv_cfg.pad_left        = csc_regs.d_zero_padding.pad_left;
+    conv_cfg.pad_top         = csc_regs.d_zero_padding.pad_top;
+    conv_cfg.pad_value       = csc_regs.d_zero_padding_value.pad_value[7:0];
+    conv_cfg.clip_truncate   = cacc_regs.d_clip_cfg.clip_truncate;
+  end
+
+  assign conv_arm = cdma_op_en && csc_op_en && cmac_a_op_en && cmac_b_op_en && cacc_op_en;
+  assign conv_start = conv_arm && !conv_run_q;
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) conv_run_q <= 1'b0;
+    else conv_run_q <= conv_start ? 1'b1 : (conv_done || conv_error) ? 1'b0 : conv_run_q;
+  end
+
+  conv_core u_conv (
+    .clk_i, .rst_ni,
+    .start_i            (conv_start),
+    .cfg_i              (conv_cfg),
+    .dat_rd_req_valid_o (rd_req_valid[RdCdmaDat]),
+    .dat_rd_req_ready_i (rd_req_ready[RdCdmaDat]),
+    .dat_rd_req_addr_o  (rd_req_addr[RdCdmaDat]),
+    .dat_rd_req_len_o   (rd_req_len[RdCdmaDat]),
+    .dat_rd_rsp_valid_i (rd_rsp_valid[RdCdmaDat]),
+    .dat_rd_rsp_ready_o (rd_rsp_ready[RdCdmaDat]),
+    .dat_rd_rsp_data_i  (rd_rsp_data),
+    .wt_rd_req_valid_o  (rd_req_valid[RdCdmaWt]),
+    .wt_rd_req_ready_i  (rd_req_ready[RdCdmaWt]),
+    .wt_rd_req_addr_o   (rd_req_addr[RdCdmaWt]),
+    .wt_rd_req_len_o    (rd_req_len[RdCdmaWt]),
+    .wt_rd_rsp_valid_i  (rd_rsp_valid[RdCdmaWt]),
+    .wt_rd_rsp_ready_o  (rd_rsp_ready[RdCdmaWt]),
+    .wt_rd_rsp_data_i   (rd_rsp_data),
+    .cacc2sdp_valid_o   (cacc2sdp_valid),
+    .cacc2sdp_ready_i   (cacc2sdp_ready),
+    .cacc2sdp_data_o    (conv_atom),
+    .dat_done_o         (cdma_dat_done),
+    .wt_done_o          (cdma_wt_done),
+    .done_o             (conv_done),
+    .error_o            (conv_error),
+    .sat_count_o        (conv_sat_count)
+  );
+  assign cacc2sdp_data = conv_atom;
+  // An illegal CBUF bank program ends the conv units' layer (OP_EN clears) without CACC_DONE
+  // and without atoms: the SDP layer then never completes, so the host sees no SDP interrupt.
+  assign cdma_done = conv_done || conv_error;
+  assign csc_done = conv_done || conv_error;
+  assign cmac_a_done = conv_done || conv_error;
+  assign cmac_b_done = conv_done || conv_error;
+  assign cacc_done = conv_done;
 
   // ---------------- SDP ----------------
   logic wr_valid, wr_ready, wr_idle;

@@ -13,4 +13,13 @@ nvdla_sdp_operand_reader.sv
 nvdla_sdp_core.sv
 nvdla_sdp_wdma.sv
 nvdla_sdp.sv
+conv/conv_pkg.sv
+conv/conv_cdma_cvt.sv
+conv/conv_cdma_dat.sv
+conv/conv_cdma_wt.sv
+conv/conv_cbuf.sv
+conv/conv_csc.sv
+conv/conv_cmac.sv
+conv/conv_cacc.sv
+conv/conv_core.sv
 nvdla_small_top.sv

@@ -33,8 +33,7 @@ module conv_core
   output logic        wt_done_o,          // pulse: CDMA weight fetch done (GLB CDMA_WT_DONE)
   output logic        done_o,             // pulse: last atom taken by SDP (GLB CACC_DONE)
   output logic        error_o,            // pulse instead of done_o: illegal CBUF bank program
-  output logic [31:0] sat_count_o,        // CACC D_OUT_SATURATION of the layer
-  output logic        busy_o
+  output logic [31:0] sat_count_o         // CACC D_OUT_SATURATION of the layer
 );
   // ---------------------------------------------------------------- CBUF bank program check
   // Banks are split DATA_BANK+1 / WEIGHT_BANK+1 out of 32. This model keeps the whole input
@@ -149,5 +148,4 @@ module conv_core
   assign wt_done_o  = wt_done;
   assign done_o     = fin;
   assign error_o    = err_q;
-  assign busy_o     = run_q;
 endmodule
