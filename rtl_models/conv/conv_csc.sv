@@ -102,7 +102,11 @@ module conv_csc
   logic        op_end, stripe_end;
 
   always_comb begin
-    n        = (left_q < 28'(Stripe)) ? (StripeAw+1)'(left_q) : (StripeAw+1)'(Stripe);
+    // Stripes are Stripe long, except that the last two share what is left: a short last
+    // stripe (say 2 positions) would make each pass wait for its 8 weight entries.
+    if (left_q <= 28'(Stripe)) n = (StripeAw+1)'(left_q);
+    else if (left_q < 28'(2 * Stripe)) n = (StripeAw+1)'((left_q + 28'd1) >> 1);
+    else n = (StripeAw+1)'(Stripe);
     first_op = (b_q == '0) && (r_q == '0) && (s_q == '0);
     last_op  = (b_q == cb - 11'd1) && (r_q == rk - 6'd1) && (s_q == sk - 6'd1);
     ii       = 20'($signed({3'd0, ys_q})) + 20'($signed({9'd0, rdy_q})) - 20'($signed({15'd0, cfg_i.pad_top}));
