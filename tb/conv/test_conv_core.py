@@ -18,9 +18,6 @@ pytestmark = pytest.mark.rtl
 
 SHARED = REPO.parent / "shared" / "nvdla_traces"
 DC = sorted(SHARED.glob("*/dc_*/*.cfg"))
-# Upstream traces above ~100k ideal cycles take minutes in cocotb; they run under -m slow.
-BIG = {"dc_35x22x54_6x8x54x29_int8_0", "dc_32x26x76_6x3x76x16_int8_0", "dc_24x44x14_5x3x14x41_int8_0",
-       "dc_8192x1x1_2x3x1x41_int8_0"}
 
 
 def _check(cases, **knobs):
@@ -37,14 +34,21 @@ def test_conv_cfg_layout():
     assert sv == [(n, w) for n, w, *_ in cc.CFG_FIELDS]
 
 
-@pytest.mark.parametrize("cfg", [p for p in DC if p.parent.name not in BIG], ids=lambda p: p.parent.name)
-def test_trace_layer(cfg: Path):
-    _check([cc.from_trace(cfg)])
+# One simulation over a spread of small trace layers (partial C and K groups, stride,
+# dilation, padding, CDMA CVT, 1x1 and tall kernels, several weight groups); every dc_* trace
+# runs under -m slow, and through the top in `make conformance BACKEND=rtl`.
+QUICK = ("dc_1x1x8_1x1x8x1_int8_0", "dc_8x8x36_4x4x36x16_dilation_int8_0", "dc_13x19x18_1x1x18x40_int8_1_78",
+         "dc_11x7x64_4x6x64x8_int8_1_116", "dc_10x15x24_3x1x24x7_int8_1_114", "dc_2x13x63_2x2x63x8_int8_1_88",
+         "dc_7x1x15_7x5x15x32_int8_1_100", "dc_25x1x48_3x4x48x7_int8_1_42")
+
+
+def test_trace_layers_quick():
+    _check([cc.from_trace(p) for p in DC if p.parent.name in QUICK])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("cfg", [p for p in DC if p.parent.name in BIG], ids=lambda p: p.parent.name)
-def test_big_trace_layer(cfg: Path):
+@pytest.mark.parametrize("cfg", DC, ids=lambda p: p.parent.name)
+def test_trace_layer(cfg: Path):
     _check([cc.from_trace(cfg)])
 
 
@@ -81,9 +85,16 @@ DIRECTED += [
 ]
 
 
-@pytest.mark.parametrize("spec", DIRECTED, ids=lambda d: d["name"])
-def test_directed(spec):
-    _check([cc.directed(**spec)])
+def test_directed_corners():
+    _check([cc.directed(**d) for d in DIRECTED if not d["name"].startswith(("clip", "extreme"))])
+
+
+def test_directed_clip_truncate_0_to_16():
+    _check([cc.directed(**d) for d in DIRECTED if d["name"].startswith("clip")])
+
+
+def test_directed_extreme_sums():
+    _check([cc.directed(**d) for d in DIRECTED if d["name"].startswith("extreme")])
 
 
 def test_random_latency_and_backpressure():
@@ -112,3 +123,19 @@ def _with_banks(cfg: int, data_banks: int, weight_banks: int) -> int:
             v = (data_banks if name == "data_bank" else weight_banks) - 1
             cfg = (cfg & ~(((1 << width) - 1) << shift)) | (v << shift)
     return cfg
+
+
+@pytest.mark.parametrize("fault", ["cacc_value", "sat_count", "atom_count"])
+def test_scoreboard_catches_faults(fault):
+    """The scoreboard must fail when the golden expectation differs by one element, one count
+    or one atom (proof that a wrong RTL result would be caught)."""
+    case = cc.directed(name=f"fault_{fault}", w=5, h=4, c=11, k=10, r=3, s=2, pad=(1, 1, 1, 1), pad_value=-3)
+    case.cacc = case.cacc.copy()
+    if fault == "cacc_value":
+        case.cacc[9, 2, 3] += 1
+    elif fault == "sat_count":
+        case.sat_count += 1
+    else:
+        case.cacc = case.cacc[:, :, :-1]
+    tests, failed = run_cases([case])
+    assert (tests, failed) == (1, 1)
