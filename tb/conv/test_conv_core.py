@@ -1,8 +1,8 @@
 """conv_core against the golden model's per-stage CACC output, bit for bit (issue #5).
 
 Layers come from the dc_* traces and from directed corner cases; each simulation also checks
-the CACC saturation count. `-m "rtl and not slow"` is the quick set; the slow mark holds the
-large traces and the random-latency runs.
+the CACC saturation count. The quick set runs by default; NVDLA_RUN_SLOW=1 adds every dc_*
+trace, one simulation each (tb/conv/conftest.py).
 """
 from __future__ import annotations
 
