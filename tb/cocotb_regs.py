@@ -29,7 +29,7 @@ def ro_value(reg) -> int:
 
 async def setup(dut) -> HarnessBfm:
     bfm = HarnessBfm(dut)
-    bfm.start_clock()
+    bfm.start_clock(internal=False)
     await bfm.reset(ext_mem=False, stall=False, seed=1, watchdog=0)
     return bfm
 

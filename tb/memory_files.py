@@ -36,9 +36,12 @@ class PageMap:
         a = lo
         while a < hi:
             page = a >> PAGE_BITS
-            end = min(hi, (page + 1) << PAGE_BITS)
             if page not in self.phys:
                 raise KeyError(f"address {a:#x} is not in the memory image")
+            last = page  # extend over pages that are consecutive in the physical memory too
+            while ((last + 1) << PAGE_BITS) < hi and self.phys.get(last + 1) == self.phys[last] + 1:
+                last += 1
+            end = min(hi, (last + 1) << PAGE_BITS)
             first = self.phys[page] * WORDS_PER_PAGE + ((a & (PAGE - 1)) >> 3)
             yield a, first, (end - a) >> 3
             a = end
@@ -66,7 +69,7 @@ def write_load_files(mem: SparseMemory, folder: Path) -> PageMap:
 
 def read_dump(path: Path, words: int) -> bytes:
     """Bytes of a $writememh dump of `words` 64-bit words (little-endian, word order)."""
-    vals = [int(t, 16) for t in path.read_text().split() if not t.startswith("//") and not t.startswith("@")]
-    if len(vals) != words:
-        raise RuntimeError(f"{path}: expected {words} words, found {len(vals)}")
-    return np.array(vals, dtype="<u8").tobytes()
+    toks = [t for t in path.read_text().split() if not t.startswith(("//", "@"))]
+    if len(toks) != words or any(len(t) != 16 for t in toks):
+        raise RuntimeError(f"{path}: expected {words} words of 16 hex digits")
+    return np.frombuffer(bytes.fromhex("".join(toks)), dtype=">u8").astype("<u8").tobytes()

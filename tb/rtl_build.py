@@ -1,8 +1,14 @@
 """Build the RTL harness with Verilator (once, reused until an RTL file changes) and run cocotb
 test modules on it through the cocotb Python runner.
 
-Two build directories: build/rtl_sim (no tracing: fastest) and build/rtl_sim_waves (FST
-tracing compiled in), each rebuilt by the runner only when a source is newer than the binary.
+Three builds, each rebuilt by the runner only when a source is newer than its binary:
+- build/rtl_sim: --timing, the harness runs its own clock (no VPI callback per edge): the fast
+  mode with the SystemVerilog memory;
+- build/rtl_sim_plain: cocotb drives the clock (clk_in). cocotbext-axi's AxiRam samples
+  valid/ready at the edge it awaits, which is only right on the clock cocotb itself drives (an
+  edge of a clock made inside the simulator is reported after the design has evaluated it),
+  so the AxiRam mode and the register tests use this build;
+- build/rtl_sim_waves: as plain, with VCD tracing (the wheel's FST writer needs lz4.h).
 """
 from __future__ import annotations
 
@@ -24,8 +30,10 @@ def rtl_sources() -> list[Path]:
     return [RTL / n for n in names] + [HDL / "tb_axi_mem.sv", HDL / "tb_top.sv"]
 
 
-def build_dir(waves: bool) -> Path:
-    return ROOT / "build" / ("rtl_sim_waves" if waves else "rtl_sim")
+def build_dir(waves: bool, timing: bool) -> Path:
+    if waves:
+        return ROOT / "build" / "rtl_sim_waves"
+    return ROOT / "build" / ("rtl_sim" if timing else "rtl_sim_plain")
 
 
 def _verilator_on_path() -> None:
@@ -51,22 +59,28 @@ def _build_lock(d: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def get_runner(waves: bool = False):
+def get_runner(waves: bool = False, timing: bool = True):
     """A Verilator runner with the harness built (built now if missing or stale)."""
     from cocotb_tools.runner import get_runner as _get
 
     _verilator_on_path()
     runner = _get("verilator")
-    d = build_dir(waves)
+    timing = timing and not waves
+    d = build_dir(waves, timing)
     args = ["-j", "2", "--assert", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3",
             "--x-assign", "fast", "--x-initial", "fast", str(RTL / "lint.vlt")]
+    if timing:
+        # The harness clock is an SV delay loop; the wheel's verilated.mk omits the -fcoroutines
+        # that --timing needs on GCC 12.
+        args += ["--timing", "-CFLAGS", "-fcoroutines", "+define+TB_INTERNAL_CLOCK"]
     if waves:
         args += ["--trace-structs"]
     # The PyPI wheel's verilated.mk leaves the precompiled-header include flag empty, which breaks
     # the split C++ build of a model this size; make takes variables from MAKEFLAGS.
+    # OPT_FAST: the model's per-cycle code at -O2 rather than the default -Os.
     flags = os.environ.get("MAKEFLAGS", "")
     if "CFG_CXXFLAGS_PCH_I" not in flags:
-        os.environ["MAKEFLAGS"] = f"{flags} CFG_CXXFLAGS_PCH_I=-include".strip()
+        os.environ["MAKEFLAGS"] = f"{flags} CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O2".strip()
     with _build_lock(d):
         runner.build(sources=rtl_sources(), hdl_toplevel=TOPLEVEL, build_dir=d, build_args=args,
                      waves=waves, always=False, timescale=("1ns", "1ps"),
@@ -74,18 +88,20 @@ def get_runner(waves: bool = False):
     return runner
 
 
-def run_module(test_module: str, *, env: dict[str, str], waves: bool = False, work_dir: Path,
-               testcase: str | None = None) -> tuple[int, int]:
+def run_module(test_module: str, *, env: dict[str, str], waves: bool = False, timing: bool = False,
+               work_dir: Path, testcase: str | None = None) -> tuple[int, int]:
     """Run a cocotb test module on the harness; returns (tests run, tests failed). Raises
     RuntimeError when no test ran (the runner alone would report that as a pass)."""
     from cocotb_tools.check_results import get_results
 
-    runner = get_runner(waves)
+    runner = get_runner(waves, timing)
+    timing = timing and not waves
     work_dir.mkdir(parents=True, exist_ok=True)
     pypath = os.pathsep.join([str(ROOT), str(ROOT / "compiler"), os.environ.get("PYTHONPATH", "")])
     results = runner.test(
-        test_module=test_module, hdl_toplevel=TOPLEVEL, build_dir=build_dir(waves), test_dir=work_dir,
-        extra_env={**env, "PYTHONPATH": pypath}, plusargs=[f"+TB_MEM_DIR={work_dir}"],
+        test_module=test_module, hdl_toplevel=TOPLEVEL, build_dir=build_dir(waves, timing), test_dir=work_dir,
+        extra_env={**env, "PYTHONPATH": pypath, "TB_INTERNAL_CLOCK": "1" if timing else "0"},
+        plusargs=[f"+TB_MEM_DIR={work_dir}"],
         waves=waves, testcase=testcase, results_xml=str(work_dir / "results.xml"),
         log_file=work_dir / "sim.log")
     num_tests, num_failed = get_results(results)

@@ -4,7 +4,7 @@ Runs every trace in one simulation (tb/cocotb_player.py) and yields each TraceOu
 the simulation reports it, so the conformance lines appear while the run goes on. Knobs, from
 the environment: NVDLA_TB_MEM = sv (default, fast SystemVerilog memory) | axiram (cocotbext-axi
 AxiRam); NVDLA_TB_SEED (default 1); NVDLA_TB_STALL = 1 (default: random latency and
-back-pressure) | 0; NVDLA_TB_WAVES = 1 (write a waveform: build/rtl-waves/dump.fst).
+back-pressure) | 0; NVDLA_TB_WAVES = 1 (waveform in build/rtl-<mem>-waves/dump.vcd).
 """
 from __future__ import annotations
 
@@ -22,14 +22,16 @@ MODES = ("sv", "axiram")
 
 
 def run_traces(paths, *, mem_mode: str = "sv", seed: int = 1, stall: bool = True, waves: bool = False,
-               work_dir: Path | None = None, extra_env: dict[str, str] | None = None):
-    """Replay traces on the RTL; yields TraceOutcomes in order."""
+               work_dir: Path | None = None, extra_env: dict[str, str] | None = None,
+               wait_seconds: dict[str, float] | None = None):
+    """Replay traces on the RTL; yields TraceOutcomes in order. `wait_seconds`, if given, receives
+    per trace the wall time the testbench spent waiting for interrupts (the simulator alone)."""
     from .rtl_build import run_module
 
     if mem_mode not in MODES:
         raise ValueError(f"memory mode {mem_mode!r}: use one of {', '.join(MODES)}")
     paths = [Path(p).resolve() for p in paths]
-    work = Path(work_dir or ROOT / "build" / f"rtl-{mem_mode}{'-waves' if waves else ''}-{os.getpid()}")
+    work = Path(work_dir or ROOT / "build" / f"rtl-{mem_mode}{'-waves' if waves else ''}")
     work.mkdir(parents=True, exist_ok=True)
     results = work / "results.jsonl"
     results.unlink(missing_ok=True)
@@ -41,7 +43,7 @@ def run_traces(paths, *, mem_mode: str = "sv", seed: int = 1, stall: bool = True
 
     def sim():
         try:
-            run_module("tb.cocotb_player", env=env, waves=waves, work_dir=work)
+            run_module("tb.cocotb_player", env=env, waves=waves, timing=mem_mode == "sv", work_dir=work)
         except BaseException as e:  # reported below as failures of the traces not played
             error.append(e)
 
@@ -53,7 +55,11 @@ def run_traces(paths, *, mem_mode: str = "sv", seed: int = 1, stall: bool = True
         finished = not th.is_alive()
         lines = results.read_text().splitlines() if results.exists() else []
         for ln in lines[done:]:
-            yield TraceOutcome(**json.loads(ln))
+            d = json.loads(ln)
+            waited = d.pop("wait_seconds", 0.0)
+            if wait_seconds is not None:
+                wait_seconds[d["name"]] = waited
+            yield TraceOutcome(**d)
         done = len(lines)
         if finished:
             break

@@ -84,7 +84,7 @@ module tb_axi_mem #(
       $readmemh({dir, "/mem.hex"}, mem);
     end
     if (patch_i) $readmemh({dir, "/patch.hex"}, mem);
-    if (dump_i) $writememh({dir, "/dump.hex"}, mem, dump_first_i, dump_last_i);
+    if (dump_i) $writememh({dir, "/mem_dump.hex"}, mem, dump_first_i, dump_last_i);
   end
 
   // ---------------- reads ----------------

@@ -5,7 +5,7 @@
 module tb_top #(
   parameter int unsigned TapDepth = 65536   // atoms of stage taps kept per layer
 ) (
-  input  logic        clk,
+  input  logic        clk_in,          // driven by cocotb unless +TB_INTERNAL_CLOCK
   input  logic        rst_n,
   input  logic [31:0] apb_paddr,
   input  logic        apb_psel,
@@ -66,6 +66,21 @@ module tb_top #(
   input  logic        m_axi_rvalid,
   output logic        m_axi_rready
 );
+  // Built with TB_INTERNAL_CLOCK (and --timing) the clock runs inside the simulator, which saves
+  // a VPI callback per edge: the fast mode. Otherwise cocotb drives clk_in, and AxiRam must be
+  // clocked on clk_in itself: it samples valid/ready at the edge it awaits, and an edge of a net
+  // derived inside the design is reported after the design has evaluated it.
+  logic clk;
+`ifdef TB_INTERNAL_CLOCK
+  localparam time HalfPeriod = 5ns;
+  initial clk = 1'b0;
+  always #HalfPeriod clk = ~clk;
+  logic unused_clk_in;
+  assign unused_clk_in = clk_in;
+`else
+  assign clk = clk_in;
+`endif
+
   // DUT side of the AXI port
   logic [2:0]  awid, arid, bid, rid, im_bid, im_rid;
   logic [31:0] awaddr, araddr;

@@ -19,9 +19,10 @@ class HarnessBfm:
         self.dut = dut
         self._clock = None
 
-    def start_clock(self) -> None:
-        if self._clock is None:
-            self._clock = Clock(self.dut.clk, CLOCK_NS, unit="ns")
+    def start_clock(self, internal: bool) -> None:
+        """internal: the harness runs its own clock (+TB_INTERNAL_CLOCK); else cocotb drives clk_in."""
+        if not internal and self._clock is None:
+            self._clock = Clock(self.dut.clk_in, CLOCK_NS, unit="ns")
             self._clock.start()
 
     async def reset(self, *, ext_mem: bool, stall: bool, seed: int, watchdog: int) -> None:

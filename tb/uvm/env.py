@@ -64,8 +64,7 @@ class TraceRun:
     config: PlayerConfig
     scoreboard: Scoreboard
     golden_layers: list
-    first_write_cycle: int | None = None
-    done_cycle: int | None = None
+    wait_seconds: float = 0.0  # wall time spent waiting for interrupts: the simulator running alone
     aborted: bool = False
     flipped: list = field(default_factory=list)
 
@@ -94,6 +93,10 @@ class PlayerEnv(uvm_env):
         self.intr = InterruptMonitor("intr", self, self.bfm)
         self.scoreboard = Scoreboard("scoreboard", self)
 
+    def connect_phase(self):
+        self.apb.monitor.ap.connect(self.scoreboard.apb_fifo.analysis_export)
+        self.intr.ap.connect(self.scoreboard.intr_fifo.analysis_export)
+
 
 class TracePlayerTest(uvm_test):
     dut = None  # set by the cocotb entry point (tb/cocotb_player.py)
@@ -105,8 +108,8 @@ class TracePlayerTest(uvm_test):
 
     async def run_phase(self):
         self.raise_objection()
-        self.bfm.start_clock()
         cfg = self.cfg
+        self.bfm.start_clock(internal=os.environ.get("TB_INTERNAL_CLOCK") == "1")
         if cfg.mem_mode == "axiram":
             self.memory = AxiRamMemory(self.bfm, cfg.seed)
         else:
@@ -114,8 +117,8 @@ class TracePlayerTest(uvm_test):
         cfg.results.parent.mkdir(parents=True, exist_ok=True)
         with open(cfg.results, "a") as results:
             for i, path in enumerate(cfg.traces):
-                outcome = await self.play(Path(path), cfg.seed + i)
-                results.write(json.dumps(asdict(outcome)) + "\n")
+                outcome, wait_seconds = await self.play(Path(path), cfg.seed + i)
+                results.write(json.dumps({**asdict(outcome), "wait_seconds": wait_seconds}) + "\n")
                 results.flush()
         self.drop_objection()
 
@@ -129,7 +132,7 @@ class TracePlayerTest(uvm_test):
             golden = GoldenPlayer(trace)
             golden.run()
         except InputError as e:
-            return TraceOutcome(path.stem, FAIL, None, None, time.perf_counter() - t0, message=str(e))
+            return TraceOutcome(path.stem, FAIL, None, None, time.perf_counter() - t0, message=str(e)), 0.0
         sb = self.env.scoreboard
         sb.start_trace()
         run = TraceRun(self.bfm, self.memory, self.cfg, sb, golden.m.layers)
@@ -140,7 +143,8 @@ class TracePlayerTest(uvm_test):
         try:
             await self.memory.load(image, seed)
         except (ValueError, KeyError) as e:
-            return TraceOutcome(trace.name, FAIL, None, None, time.perf_counter() - t0, message=f"memory: {e}")
+            return TraceOutcome(trace.name, FAIL, None, None, time.perf_counter() - t0,
+                                message=f"memory: {e}"), 0.0
         seq = TracePlayerSeq("trace", trace, run)
         await seq.start(self.env.apb.seqr)
         crc_failures = len(sb.failures)
@@ -149,7 +153,8 @@ class TracePlayerTest(uvm_test):
         fault = self.memory.fault()
         if fault:
             sb.fail(fault)
-        return self.outcome(trace, seq, run, crc_failures, time.perf_counter() - t0)
+        cycles = sb.trace_cycles()
+        return self.outcome(trace, seq, run, crc_failures, cycles, time.perf_counter() - t0), run.wait_seconds
 
     async def compare_with_golden(self, run: TraceRun, golden: GoldenPlayer) -> None:
         sb = run.scoreboard
@@ -192,16 +197,14 @@ class TracePlayerTest(uvm_test):
         read = lambda f: [int(t, 16) for t in (d / f).read_text().split() if not t.startswith(("//", "@"))]  # noqa: E731
         return {"SDP input": read("tap_in.hex"), "X1": read("tap_x1.hex"), "X2": read("tap_x2.hex")}
 
-    def outcome(self, trace, seq, run: TraceRun, crc_failures: int, seconds: float) -> TraceOutcome:
+    def outcome(self, trace, seq, run: TraceRun, crc_failures: int, cycles: int | None,
+                seconds: float) -> TraceOutcome:
         failures = run.scoreboard.failures
         exp = got = None
         if seq.crcs:
             bad = [x for x in seq.crcs if x[0] != x[1]]
             e, g = bad[0] if bad else seq.crcs[-1]
             exp, got = f"{e:#010x}", (f"{g:#010x}" if g >= 0 else None)
-        cycles = None
-        if run.first_write_cycle is not None and run.done_cycle is not None:
-            cycles = run.done_cycle - run.first_write_cycle
         if not failures:
             return TraceOutcome(trace.name, PASS, exp, got, seconds, cycles)
         msg = failures[0]

@@ -36,7 +36,7 @@ class SvMemory:
         out = bytearray()
         for addr, first, words in self.map.word_range(base, size):
             await self.bfm.mem_dump(first, first + words - 1)
-            out += read_dump(self.dir / "dump.hex", words)
+            out += read_dump(self.dir / "mem_dump.hex", words)
         lo = base & 7
         return bytes(out[lo:lo + size])
 
@@ -68,7 +68,9 @@ class AxiRamMemory:
         from cocotbext.axi import AxiBus, AxiRam
 
         dut = bfm.dut
-        self.ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst_n, reset_active_level=False,
+        # Clocked on clk_in, the port cocotb drives: an edge of the derived clk net is reported
+        # after the design has evaluated it, and AxiRam would sample post-edge valid/ready.
+        self.ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk_in, dut.rst_n, reset_active_level=False,
                           size=2 ** 32)
         self.rng = random.Random(seed)
         self._pages: set[int] = set()

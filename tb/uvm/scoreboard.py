@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from pyuvm import uvm_component
+from pyuvm import uvm_component, uvm_tlm_analysis_fifo
 
 from nvdla_int8.hw.config import NV_SMALL
 
@@ -59,13 +59,36 @@ def taps_to_cube(words: list[int], shape: tuple[int, int, int]) -> np.ndarray:
 
 
 class Scoreboard(uvm_component):
-    """Collects per-trace verdicts: CRC checks, register checks, output and stage comparisons."""
+    """Collects per-trace verdicts (CRC and register checks, output and stage comparisons) and,
+    from the APB and interrupt monitors, the cycles a trace took: from the first register write
+    seen on the bus to the interrupt that ended its last layer."""
 
     def build_phase(self):
         self.failures: list[str] = []
+        self.apb_fifo = uvm_tlm_analysis_fifo("apb_fifo", self)
+        self.intr_fifo = uvm_tlm_analysis_fifo("intr_fifo", self)
 
     def start_trace(self) -> None:
         self.failures = []
+        self._drain(self.apb_fifo)
+        self._drain(self.intr_fifo)
+
+    @staticmethod
+    def _drain(fifo) -> list:
+        items = []
+        while True:
+            ok, item = fifo.try_get()
+            if not ok:
+                return items
+            items.append(item)
+
+    def trace_cycles(self) -> int | None:
+        writes = [i.cycle for i in self._drain(self.apb_fifo) if i.write]
+        rises = self._drain(self.intr_fifo)
+        if not writes:
+            return None
+        after = [c for c in rises if c >= writes[0]]
+        return after[-1] - writes[0] if after else None
 
     def fail(self, message: str) -> None:
         self.failures.append(message)

@@ -7,6 +7,7 @@ the memory back and compare.
 """
 from __future__ import annotations
 
+import time
 import zlib
 
 import numpy as np
@@ -35,8 +36,6 @@ class TracePlayerSeq(uvm_sequence):
         item = ApbItem("apb", addr, write, data)
         await self.start_item(item)
         await self.finish_item(item)
-        if write and self.ctx.first_write_cycle is None:
-            self.ctx.first_write_cycle = item.cycle
         return item.rdata
 
     def fail(self, c: Command, msg: str) -> None:
@@ -74,14 +73,15 @@ class TracePlayerSeq(uvm_sequence):
         bit = intr_bit(str(c.args[0]), self.trace.where(c)) if len(c.args) == 2 else None
         sync = str(c.args[-1])
         while True:
+            t0 = time.perf_counter()
             why = await bfm.wait_intr(cfg.max_cycles)
+            self.ctx.wait_seconds += time.perf_counter() - t0
             if why != "intr":
                 reason = (f"no progress for {cfg.watchdog} cycles" if why == "watchdog"
                           else f"not done after {cfg.max_cycles} cycles")
                 self.fail(c, f"hang: interrupt {c.args[0]} never arrived ({reason}, watchdog)")
                 self.ctx.aborted = True
                 return
-            self.ctx.done_cycle = bfm.cycles()
             status = await self.reg(_STATUS.address, False)
             mask = await self.reg(_MASK.address, False)
             pending = status & ~mask
