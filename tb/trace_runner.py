@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from nvdla_int8.conformance import FAIL, TraceOutcome
+from nvdla_int8.errors import InputError
 
 from .rtl_build import ROOT
 
@@ -29,7 +30,7 @@ def run_traces(paths, *, mem_mode: str = "sv", seed: int = 1, stall: bool = True
     from .rtl_build import run_module
 
     if mem_mode not in MODES:
-        raise ValueError(f"memory mode {mem_mode!r}: use one of {', '.join(MODES)}")
+        raise InputError(f"memory mode {mem_mode!r}: use one of {', '.join(MODES)}", where="NVDLA_TB_MEM")
     paths = [Path(p).resolve() for p in paths]
     work = Path(work_dir or ROOT / "build" / f"rtl-{mem_mode}{'-waves' if waves else ''}")
     work.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ from nvdla_int8.trace.trace import Trace, apply_memory_command
 from .agents import ApbAgent, InterruptMonitor
 from .bfm import HarnessBfm
 from .memory import AxiRamMemory, SvMemory, read_addresses
-from .scoreboard import Scoreboard, taps_to_cube
+from .scoreboard import Scoreboard, parse_tap_words, taps_to_cube
 from .sequences import TracePlayerSeq
 
 _SAT = REGMAP.reg("SDP", "D_PERF_OUT_SATURATION")
@@ -188,14 +188,15 @@ class TracePlayerTest(uvm_test):
     async def reg_read(self, addr: int) -> int:
         return await self.bfm.apb(addr, False)
 
-    async def read_taps(self) -> dict[str, list[int]]:
-        n = self.bfm.tap_count()
-        if n == 0:
-            return {"SDP input": [], "X1": [], "X2": []}
+    async def read_taps(self) -> dict[str, np.ndarray]:
+        """Stage taps captured since reset, per stage an int64 array (atoms, 8)."""
+        names = {"SDP input": "tap_in.hex", "X1": "tap_x1.hex", "X2": "tap_x2.hex"}
+        if self.bfm.tap_count() == 0:
+            return {k: np.zeros((0, 8), dtype=np.int64) for k in names}
         await self.bfm.tap_dump()
         d = self.cfg.work_dir
-        read = lambda f: [int(t, 16) for t in (d / f).read_text().split() if not t.startswith(("//", "@"))]  # noqa: E731
-        return {"SDP input": read("tap_in.hex"), "X1": read("tap_x1.hex"), "X2": read("tap_x2.hex")}
+        return {k: parse_tap_words([t for t in (d / f).read_text().split() if not t.startswith(("//", "@"))])
+                for k, f in names.items()}
 
     def outcome(self, trace, seq, run: TraceRun, crc_failures: int, cycles: int | None,
                 seconds: float) -> TraceOutcome:

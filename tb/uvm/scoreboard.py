@@ -50,12 +50,20 @@ def first_mismatch(stage: str, rtl: np.ndarray, golden: np.ndarray) -> Mismatch 
                     int(np.count_nonzero(diff)))
 
 
-def taps_to_cube(words: list[int], shape: tuple[int, int, int]) -> np.ndarray:
-    """256-bit tap words (lane 0 in the low 32 bits, int32 lanes) -> int64 cube (8*S, H, W)."""
+def parse_tap_words(hex_words: list[str]) -> np.ndarray:
+    """$writememh lines of 256-bit atoms (lane 0 in the low 32 bits) -> int64 array (atoms, 8).
+
+    >>> parse_tap_words(["ffffffff" + "00000000" * 6 + "00000005"]).tolist()
+    [[5, 0, 0, 0, 0, 0, 0, -1]]
+    """
+    raw = np.frombuffer(bytes.fromhex("".join(hex_words)), dtype=">i4").reshape(-1, ATOM)
+    return raw[:, ::-1].astype(np.int64)
+
+
+def taps_to_cube(atoms: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """Tap atoms (atoms, 8) in stream order -> int64 cube (8*S, H, W)."""
     c, h, w = shape
-    raw = np.array([[(v >> (32 * lane)) & 0xFFFFFFFF for lane in range(ATOM)] for v in words], dtype=np.int64)
-    raw = np.where(raw >= 1 << 31, raw - (1 << 32), raw)
-    return raw.reshape(c // ATOM, h, w, ATOM).transpose(0, 3, 1, 2).reshape(c, h, w)
+    return atoms.reshape(c // ATOM, h, w, ATOM).transpose(0, 3, 1, 2).reshape(c, h, w)
 
 
 class Scoreboard(uvm_component):
