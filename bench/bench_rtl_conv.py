@@ -16,11 +16,14 @@ bounds of our design, in cycles:
   cbuf  the weight ring holds one kernel group only, so group g+1 is fetched after group g
         finishes instead of during it
 and "latency" when our cycles exceed every bound by more than 10% (pipeline fill, first rows).
+cyc/s = simulated cycles per wall second of the simulator (of the whole replay if the trace
+runner does not report the simulator's share).
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import inspect
 import math
 import sys
 import time
@@ -94,8 +97,10 @@ def main(argv=None) -> int:
     print(f"{'trace':44s} {'ours':>9s} {'nvdla':>9s} {'ratio':>6s} {'util':>6s} {'nv_util':>7s} "
           f"{'cyc/s':>9s}  bound")
     worse, total_ours, total_nv, failed = 0, 0, 0, 0
+    # Simulator-only wall time per trace where the runner reports it, else the whole replay's.
+    timing = {"wait_seconds": waits} if "wait_seconds" in inspect.signature(run_traces).parameters else {}
     outcomes = run_traces(paths, mem_mode=args.mem, stall=False, work_dir=ROOT / "build" / "bench-rtl-conv",
-                          wait_seconds=waits)
+                          **timing)
     for p, o in zip(paths, outcomes):
         if not o.passed:
             failed += 1
@@ -110,7 +115,8 @@ def main(argv=None) -> int:
             worse += 1
             name, cyc = max(b.items(), key=lambda kv: kv[1])
             bound = name if o.cycles <= 1.1 * cyc else f"latency (largest bound {name} {cyc})"
-        speed = o.cycles / waits[o.name] if waits.get(o.name) else float("nan")
+        wall = waits.get(o.name) or o.seconds
+        speed = o.cycles / wall if wall else float("nan")
         total_ours += o.cycles
         total_nv += theirs or 0
         print(f"{o.name:44s} {o.cycles:9d} {theirs or 0:9d} {ratio:6.3f} {case.ideal_cycles / o.cycles:6.3f} "
