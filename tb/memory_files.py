@@ -15,6 +15,7 @@ from nvdla_int8.trace.memory import PAGE, PAGE_BITS, SparseMemory
 
 PHYS_PAGES = 1024  # tb_axi_mem PhysPages
 WORDS_PER_PAGE = PAGE // 8
+RUN_GAP = 8  # zero words worth an "@address" line
 
 
 class PageMap:
@@ -60,9 +61,15 @@ def write_load_files(mem: SparseMemory, folder: Path) -> PageMap:
         nz = np.flatnonzero(words)
         if nz.size == 0:
             continue  # the memory clears mapped pages before loading
-        first, last = int(nz[0]), int(nz[-1])
-        out.append(f"@{phys * WORDS_PER_PAGE + first:x}")
-        out.append("\n".join(np.char.mod("%016x", words[first:last + 1])))
+        # Only runs of non-zero words (gaps of up to RUN_GAP zero words are kept in a run):
+        # strided cubes leave most of a page zero.
+        breaks = np.flatnonzero(np.diff(nz) > RUN_GAP)
+        starts = np.r_[nz[0], nz[breaks + 1]]
+        ends = np.r_[nz[breaks], nz[-1]] + 1
+        text = np.char.mod("%016x", words)
+        for s, e in zip(starts.tolist(), ends.tolist()):
+            out.append(f"@{phys * WORDS_PER_PAGE + s:x}")
+            out.append("\n".join(text[s:e]))
     write_atomic(folder / "mem.hex", "\n".join(out) + "\n")
     return pm
 

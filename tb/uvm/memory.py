@@ -26,24 +26,36 @@ class SvMemory:
         self.dir = work_dir
         self.map: PageMap | None = None
         self._used = 0
+        self._cache: tuple[int, bytes] | None = None  # last range read back, while the DUT is idle
+
+    def invalidate(self) -> None:
+        """The DUT may write memory from now on (a register write can start a layer)."""
+        self._cache = None
 
     async def load(self, image: SparseMemory, seed: int) -> None:
+        self._cache = None
         self.map = write_load_files(image, self.dir)
         await self.bfm.mem_load(max(self._used, len(self.map)))
         self._used = len(self.map)
 
     async def read(self, base: int, size: int) -> bytes:
+        if self._cache and self._cache[0] <= base and base + size <= self._cache[0] + len(self._cache[1]):
+            off = base - self._cache[0]
+            return self._cache[1][off:off + size]
         out = bytearray()
         for addr, first, words in self.map.word_range(base, size):
             await self.bfm.mem_dump(first, first + words - 1)
             out += read_dump(self.dir / "mem_dump.hex", words)
         lo = base & 7
-        return bytes(out[lo:lo + size])
+        data = bytes(out[lo:lo + size])
+        self._cache = (base, data)
+        return data
 
     async def write(self, base: int, data: bytes) -> None:
         """Overwrite bytes (read-modify-write of whole words through a patch load)."""
         lo, hi = base & ~7, (base + len(data) + 7) & ~7
         buf = bytearray(await self.read(lo, hi - lo))
+        self._cache = None
         buf[base - lo:base - lo + len(data)] = data
         words = np.frombuffer(bytes(buf), dtype="<u8")
         # The load path clears the image; a patch file keeps it and the page table as they are.
@@ -105,13 +117,23 @@ class AxiRamMemory:
     async def write(self, base: int, data: bytes) -> None:
         self.ram.write(base, data)
 
+    def invalidate(self) -> None:
+        """AxiRam is read directly: nothing cached."""
+
     def fault(self) -> str | None:
         return None
+
+
+SPAN_LIMIT = 16 << 20  # read an address set's whole span at once up to this many bytes
 
 
 async def read_addresses(memory, addrs: np.ndarray) -> np.ndarray:
     """uint8 values at an address array, reading only the 64 KiB pages it touches."""
     a = np.asarray(addrs, dtype=np.int64)
+    lo, hi = int(a.min()), int(a.max()) + 1
+    if hi - lo <= SPAN_LIMIT:
+        data = np.frombuffer(await memory.read(lo, hi - lo), dtype=np.uint8)
+        return data[a - lo]
     out = np.zeros(a.shape, dtype=np.uint8)
     pages = np.unique(a >> PAGE_BITS)
     flat_a, flat_o = a.ravel(), out.reshape(-1)

@@ -33,6 +33,8 @@ class TracePlayerSeq(uvm_sequence):
         self.crcs: list[tuple[int, int]] = []
 
     async def reg(self, addr: int, write: bool, data: int = 0) -> int | None:
+        if write:
+            self.ctx.memory.invalidate()
         item = ApbItem("apb", addr, write, data)
         await self.start_item(item)
         await self.finish_item(item)
