@@ -98,3 +98,25 @@ def test_hang_is_a_failure_with_a_message(tmp_path):
     cfg = trace.save(tmp_path / "trace")
     [o] = play([cfg], tmp_path / "run")
     assert not o.passed and "hang" in o.message and "watchdog" in o.message, o.message
+
+
+@needs_traces
+def test_second_layer_runs_in_register_group_1(tmp_path):
+    """No shared trace uses group 1: replay a trace's layer in group 0, then program the same
+    layer into group 1 (PRODUCER = 1; group 1 starts from reset values), enable it, wait for
+    SDP_1 and check the same CRC. Exercises the consumer flip, group-1 registers and GLB bit 1."""
+    from nvdla_int8.trace.cfg import Name
+    trace = Trace.load(by_name(["sdp_3x3x33_bs_bn_int8_0"])[0])
+    writes = [c for c in trace.commands if c.op == "reg_write"]
+    [crc] = [c for c in trace.commands if c.op == "check_crc"]
+    second = []
+    for c in writes:
+        reg, value = c.args
+        if reg.name == "S_POINTER":
+            value = reg.encode(PRODUCER=1)
+        second.append(Command("reg_write", (reg, value)))
+    second.append(Command("intr_notify", (Name("SDP_1"), Name("sync_group_1"))))
+    second.append(Command("check_crc", (Name("sync_group_1"), *crc.args[1:])))
+    trace.commands = trace.commands + second
+    [o] = play([trace.save(tmp_path / "trace")], tmp_path / "run")
+    assert o.passed, o.message

@@ -1,0 +1,50 @@
+"""The fast memory's bulk files (no simulator): page mapping, sparse load file, dump parsing."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nvdla_int8.trace.memory import PAGE, SparseMemory
+from tb.memory_files import WORDS_PER_PAGE, PageMap, read_dump, write_load_files
+
+
+def parse_load_file(path: Path) -> dict[int, int]:
+    """word index -> value, as $readmemh would place them."""
+    words, at = {}, 0
+    for tok in path.read_text().split():
+        if tok.startswith("@"):
+            at = int(tok[1:], 16)
+        else:
+            words[at] = int(tok, 16)
+            at += 1
+    return words
+
+
+def test_load_file_places_every_nonzero_byte(tmp_path):
+    mem = SparseMemory()
+    mem.write(0x8000_0400, bytes(range(1, 20)))
+    mem.write(0x9000_fff8, b"\xaa" * 16)          # crosses into the next 64 KiB page
+    mem.write(0x8000_0400 + 4096, b"\x01")         # a far run in the same page
+    pm = write_load_files(mem, tmp_path)
+    words = parse_load_file(tmp_path / "mem.hex")
+    for page, phys in pm.phys.items():
+        data = mem.pages[page].view("<u8")
+        for i in np.flatnonzero(data):
+            assert words[phys * WORDS_PER_PAGE + int(i)] == int(data[i])
+    table = parse_load_file(tmp_path / "page_map.hex")
+    assert table == {page: phys for page, phys in pm.phys.items()}
+
+
+def test_word_range_merges_consecutive_pages_and_rejects_unmapped():
+    pm = PageMap([5, 6, 7, 9])
+    assert list(pm.word_range((5 << 16) + 8, 3 * PAGE - 8)) == [((5 << 16) + 8, 1, 3 * WORDS_PER_PAGE - 1)]
+    assert list(pm.word_range(9 << 16, 16)) == [(9 << 16, 3 * WORDS_PER_PAGE, 2)]
+    with pytest.raises(KeyError):  # page 8 is not part of the image
+        list(pm.word_range(7 << 16, 2 * PAGE))
+
+
+def test_read_dump_is_little_endian_per_word(tmp_path):
+    (tmp_path / "d.hex").write_text("0807060504030201\n00000000000000ff\n")
+    assert read_dump(tmp_path / "d.hex", 2) == bytes([1, 2, 3, 4, 5, 6, 7, 8, 0xff, 0, 0, 0, 0, 0, 0, 0])
+    with pytest.raises(RuntimeError):
+        read_dump(tmp_path / "d.hex", 3)
