@@ -76,3 +76,18 @@ def test_cli_bad_path_is_one_line(tmp_path, capsys):
     assert main(["replay", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "not a trace (.cfg) or a folder" in err
+
+
+def test_check_file_compares_memory_with_a_dat(tmp_path):
+    (tmp_path / "in.dat").write_text("{\n{offset:0x0, size:4, payload:0x01 0x02 0x00 0x04} ,\n}\n")
+    # the file's gaps count as zero bytes, like never-written memory
+    (tmp_path / "want.dat").write_text("{\n{offset:0x0, size:2, payload:0x01 0x02} ,\n{offset:0x3, size:1, payload:0x04} ,\n}\n")
+    (tmp_path / "bad.dat").write_text("{\n{offset:0x0, size:4, payload:0x01 0x02 0x00 0x05} ,\n}\n")
+    head = ('mem_load(pri_mem, 0x100, "in.dat");\nreg_write(NVDLA_GLB.S_INTR_SET_0, 0x1);\n'
+            "intr_notify(SDP_0, s0);\n")
+    for name, fname, ok in (("good", "want.dat", True), ("bad", "bad.dat", False)):
+        cfg = tmp_path / f"{name}.cfg"
+        cfg.write_text(head + f'check_file(s0, pri_mem, 0x100, 0x4, "{fname}");\n')
+        (o,) = replay_traces([cfg])
+        assert o.passed is ok, o.message
+    assert "differs from bad.dat at 0x103: 0x04, expected 0x05" in o.message

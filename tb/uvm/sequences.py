@@ -16,6 +16,7 @@ from pyuvm import uvm_sequence
 from nvdla_int8.golden.replay import intr_bit
 from nvdla_int8.hw.regmap import REGMAP
 from nvdla_int8.trace.cfg import Command
+from nvdla_int8.trace.trace import file_mismatch
 
 from .agents import ApbItem
 
@@ -116,16 +117,10 @@ class TracePlayerSeq(uvm_sequence):
         if not self._awaited(c):
             return
         _, _, base, size, fname = c.args
-        want = np.zeros(size, dtype=np.uint8)
-        for e in self.trace.dats[str(fname)]:
-            lo, hi = e.offset, min(size, e.offset + len(e.data))
-            if lo < size:
-                want[lo:hi] = np.frombuffer(e.data[:hi - lo], dtype=np.uint8)
         got = np.frombuffer(await self.ctx.memory.read(base, size), dtype=np.uint8)
-        bad = np.flatnonzero(got != want)
-        if bad.size:
-            a = int(bad[0])
-            self.fail(c, f"memory differs from {fname} at {base + a:#x}: {got[a]:#04x}, expected {want[a]:#04x}")
+        msg = file_mismatch(str(fname), base, got, self.trace.file_image(str(fname), size))
+        if msg:
+            self.fail(c, msg)
 
     async def _check_nothing(self, c):
         self._awaited(c)

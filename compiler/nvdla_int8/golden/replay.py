@@ -11,13 +11,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
-
 from ..conformance import FAIL, PASS, TraceOutcome
 from ..errors import InputError
 from ..hw.regmap import REGMAP
 from ..trace.cfg import Command, Name, Quoted
-from ..trace.trace import Trace, apply_memory_command
+from ..trace.trace import Trace, apply_memory_command, file_mismatch
 from .machine import GoldenMachine
 
 _STATUS = REGMAP.reg("GLB", "S_INTR_STATUS")
@@ -115,17 +113,9 @@ class GoldenPlayer:
         if not self._awaited(c):
             return
         _, _, base, size, fname = c.args
-        want = np.zeros(size, dtype=np.uint8)
-        for e in self.trace.dats[str(fname)]:
-            lo, hi = e.offset, min(size, e.offset + len(e.data))
-            if lo < size:
-                want[lo:hi] = np.frombuffer(e.data[:hi - lo], dtype=np.uint8)
-        got = self.m.memory.read(base, size)
-        bad = np.flatnonzero(got != want)
-        if bad.size:
-            a = int(bad[0])
-            self.fail(c, f"memory differs from {fname} at {base + a:#x}: {got[a]:#04x}, expected {want[a]:#04x} "
-                         f"({bad.size} bytes differ)")
+        msg = file_mismatch(str(fname), base, self.m.memory.read(base, size), self.trace.file_image(str(fname), size))
+        if msg:
+            self.fail(c, msg)
 
     def _check_nothing(self, c: Command) -> None:
         self._awaited(c)

@@ -49,6 +49,15 @@ class Trace:
         write_atomic(cfg, format_cfg(self.commands, header), encoding="ascii")
         return cfg
 
+    def file_image(self, fname: str, size: int) -> np.ndarray:
+        """The `size` bytes a `check_file` of `fname` expects, from the file's offset 0 (gaps 0)."""
+        want = np.zeros(size, dtype=np.uint8)
+        for e in self.dats[fname]:
+            lo, hi = e.offset, min(size, e.offset + len(e.data))
+            if lo < size:
+                want[lo:hi] = np.frombuffer(e.data[:hi - lo], dtype=np.uint8)
+        return want
+
     def where(self, c: Command) -> str:
         return f"{self.source or self.name}:{c.line}" if c.line else str(self.source or self.name)
 
@@ -85,6 +94,16 @@ def apply_memory_command(trace: Trace, c: Command, mem: SparseMemory) -> None:
         base = c.args[1]
         for e in trace.dats[str(c.args[2])]:
             mem.write(base + e.offset, e.data)
+
+
+def file_mismatch(fname: str, base: int, got: np.ndarray, want: np.ndarray) -> str | None:
+    """One line naming the first differing address of a check_file, or None when equal."""
+    bad = np.flatnonzero(np.asarray(got, dtype=np.uint8) != want)
+    if not bad.size:
+        return None
+    a = int(bad[0])
+    return (f"memory differs from {fname} at {base + a:#x}: {int(got[a]):#04x}, expected {int(want[a]):#04x} "
+            f"({bad.size} bytes differ)")
 
 
 def is_secondary(mem_arg) -> bool:
