@@ -54,10 +54,12 @@ sim: setup ## end to end on the default model (FP32 vs INT8); TRACE=file.cfg rep
 vectors: setup ## regression vectors of the default model (both quantization modes) in vectors/digits_cnn
 	$(PY) -m nvdla_int8.compile.flow vectors
 
-bench: setup ## benchmarks: golden conv vs onnxruntime; RTL conv cycles vs NVDLA's RTL; RTL SDP cycles/s
+bench: setup ## benchmarks: golden conv vs onnxruntime; RTL conv cycles vs NVDLA's RTL; RTL SDP cycles/s; calibration and quantization vs onnxruntime
 	$(PY) bench/bench_golden_conv.py $(if $(TRACES),--traces $(TRACES))
 	$(PY) bench/bench_rtl_conv.py $(if $(TRACES),--traces $(TRACES))
 	$(PY) bench/bench_rtl_sdp.py $(if $(TRACES),--traces $(TRACES))
+	$(PY) bench/bench_calibration.py
+	$(PY) bench/bench_quant_vs_ort.py
 
 RTL_FILES := $(addprefix rtl_models/,$(shell cat rtl_models/rtl_models.f))
 
