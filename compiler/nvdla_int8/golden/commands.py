@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 
+from ..errors import InputError
 from ..conformance import closing_line, find_traces, format_line, write_report
 
 # Backend name -> "module:function" yielding TraceOutcomes for a list of .cfg paths.
@@ -22,10 +24,27 @@ def register(sub) -> None:
     p.set_defaults(func=_replay)
 
 
+def _load_backend(name: str):
+    """The backend's replay function. The RTL backend lives in the checkout's tb/, which is not
+    part of the installed package: when the command runs from elsewhere, look for the checkout
+    this package was installed from (editable install: compiler/nvdla_int8 -> repository root)."""
+    module, func = BACKENDS[name].split(":")
+    try:
+        return getattr(importlib.import_module(module), func)
+    except ModuleNotFoundError as e:
+        if e.name != module.split(".")[0]:
+            raise
+    root = Path(__file__).resolve().parents[3]
+    if not (root / module.split(".")[0]).is_dir():
+        raise InputError(f"the {name} backend needs the repository checkout ({module.split('.')[0]}/ not found "
+                         f"next to {root / 'compiler'})")
+    sys.path.insert(0, str(root))
+    return getattr(importlib.import_module(module), func)
+
+
 def _replay(args) -> int:
     paths = find_traces(args.paths)
-    module, func = BACKENDS[args.backend].split(":")
-    run = getattr(importlib.import_module(module), func)
+    run = _load_backend(args.backend)
     outcomes = []
     for o in run(paths):
         outcomes.append(o)
