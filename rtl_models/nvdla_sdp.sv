@@ -40,7 +40,7 @@ module nvdla_sdp (
 
   localparam int unsigned Mr = 0, Br = 1, Nr = 2;
 
-  logic busy_q, rdma_used_q, start, flying, done;
+  logic busy_q, rdma_used_q, start, flying, done, mem_operands;
   logic [DimW-1:0] width, height;
   logic [SurfW-1:0] surfs;
   logic bs_stream, bn_stream;
@@ -50,8 +50,17 @@ module nvdla_sdp (
   assign width = DimW'(sdp_regs_i.d_data_cube_width.width) + 1'b1;
   assign height = DimW'(sdp_regs_i.d_data_cube_height.height) + 1'b1;
   assign surfs = SurfW'(sdp_regs_i.d_data_cube_channel.channel[12:3]) + 1'b1;
-  // Stand-alone needs SDP_RDMA; in flying mode it only takes part if enabled (MEM operands).
-  assign start = !busy_q && sdp_op_en_i && (flying || rdma_op_en_i);
+  // A stage that takes an ALU or MUL operand from memory needs SDP_RDMA's BRDMA/NRDMA stream.
+  assign mem_operands =
+      (!sdp_regs_i.d_dp_bs_cfg.bs_bypass &&
+       ((sdp_regs_i.d_dp_bs_alu_cfg.bs_alu_src && !sdp_regs_i.d_dp_bs_cfg.bs_alu_bypass) ||
+        (sdp_regs_i.d_dp_bs_mul_cfg.bs_mul_src && !sdp_regs_i.d_dp_bs_cfg.bs_mul_bypass))) ||
+      (!sdp_regs_i.d_dp_bn_cfg.bn_bypass &&
+       ((sdp_regs_i.d_dp_bn_alu_cfg.bn_alu_src && !sdp_regs_i.d_dp_bn_cfg.bn_alu_bypass) ||
+        (sdp_regs_i.d_dp_bn_mul_cfg.bn_mul_src && !sdp_regs_i.d_dp_bn_cfg.bn_mul_bypass)));
+  // Stand-alone needs SDP_RDMA. In flying mode a layer with memory operands waits for SDP_RDMA's
+  // OP_EN too (software may enable it after SDP); without them SDP_RDMA takes part only if enabled.
+  assign start = !busy_q && sdp_op_en_i && (rdma_op_en_i || (flying && !mem_operands));
   assign bs_stream = rdma_used_q && !rdma_regs_i.d_brdma_cfg.brdma_disable;
   assign bn_stream = rdma_used_q && !rdma_regs_i.d_nrdma_cfg.nrdma_disable;
 

@@ -78,3 +78,20 @@ def test_digits_model_keeps_accuracy(tmp_path, mode):
     assert all(layer["sqnr_db"] > 20 for layer in res["layers"])
     man = json.loads((tmp_path / "manifest.json").read_text())
     assert man["input"]["mode"] == "image" and man["input"]["cdma_cvt"]["truncate"] > 0
+
+
+@pytest.mark.rtl
+def test_compiled_conv_with_memory_operands_is_bit_exact_on_rtl(conv_model, tmp_path):
+    """Compiled conv layers take per-channel bias/multipliers from memory in flying mode and enable
+    SDP_RDMA after SDP: the combination no shared trace covers. The RTL must wait for SDP_RDMA
+    and agree with the golden model byte for byte, in both quantization modes."""
+    from tb.trace_runner import run_traces
+    g, x, acts = _table(conv_model)
+    paths = []
+    for mode in ("per-kernel", "per-filter"):
+        build_vectors(quantize(g, minmax_scales(acts), mode), conv_model, tmp_path / mode, x[0], 1, "t.json")
+        paths += find_traces([tmp_path / mode])
+    outcomes = list(run_traces(paths, work_dir=tmp_path / "rtl"))
+    assert len(outcomes) == len(paths) >= 2
+    bad = [f"{o.name}: {o.message}" for o in outcomes if not o.passed]
+    assert not bad, "\n".join(bad)

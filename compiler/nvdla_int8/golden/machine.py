@@ -130,7 +130,8 @@ class GoldenMachine:
         self.regs.set_result("CACC", self.regs["CACC"].consumer, "D_OUT_SATURATION", cacc_sat)
         self._set_sdp_counter(sp, sdp_sat)
         self.layers.append(LayerResult("conv", group, sp, cp, cacc, cacc, x1, x2, out, cacc_sat, sdp_sat))
-        units = ("SDP", *CONV_UNITS) + (("SDP_RDMA",) if sp.uses_rdma_operands else ())
+        # SDP_RDMA takes part when it is armed, needed (memory operands) or not, as in the RTL.
+        units = ("SDP", *CONV_UNITS) + (("SDP_RDMA",) if self._armed("SDP_RDMA") else ())
         self._finish(units, {"SDP": ("SDP",), "CDMA": ("CDMA_DAT", "CDMA_WT"), "CACC": ("CACC",)})
 
     def _run_standalone(self, sp: SdpParams) -> None:
