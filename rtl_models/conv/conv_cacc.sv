@@ -35,7 +35,7 @@ module conv_cacc
       logic signed [63:0] base, t;
       base = first_i ? 64'sd0 : 64'(acc_q[slot_i][k]);
       psum[k] = PsumW'(sat(base + 64'(sum_i[k]), PsumW));
-      t = shr_round(64'(psum[k]), 32'(clip_truncate_i), PsumW);
+      t = shr_round(64'(psum[k]), 32'(clip_truncate_i), PsumW, CaccStickyW);
       out[k] = int32_t'(sat(t, 32));
       nsat = nsat + 4'(t != 64'(out[k]));
     end

@@ -10,7 +10,10 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import RisingEdge
 
-from nvdla_int8.hw.fixed import sat, shr_round
+import numpy as np
+
+from nvdla_int8.golden.conv import cacc_round
+from nvdla_int8.hw.fixed import sat
 
 MAC_MAX, MAC_MIN = (1 << 18) - 1, -(1 << 18)
 
@@ -22,9 +25,9 @@ def model(ops: list[list[int]], clip: int) -> tuple[list[int], int]:
         psum = 0
         for op in ops:
             psum = sat(psum + op[lane], 34)[0]
-        v, clamped = shr_round(psum, clip, 34, 32)
-        nsat += clamped
-        out.append(v)
+        v, clamped = cacc_round(np.array([psum]), clip)
+        nsat += int(clamped[0])
+        out.append(int(v[0]))
     return out, nsat
 
 
@@ -46,8 +49,8 @@ async def saturation(dut):
     dut.start_i.value = 0
     # lane pattern: +max, -min, mixed runs that saturate then come back, small noise
     n = spec["ops"]
-    ops = []
-    for i in range(n):
+    ops = [spec["values"]] if "values" in spec else []  # exact lane values: one atomic op
+    for i in range(n - len(ops)):
         back = i >= n - spec["back"]
         ops.append([MAC_MAX, MAC_MIN, MAC_MIN if back else MAC_MAX, MAC_MAX if back else MAC_MIN,
                     rng.randint(MAC_MIN, MAC_MAX), MAC_MAX // 2, -(MAC_MAX // 3), 1])

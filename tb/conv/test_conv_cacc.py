@@ -22,6 +22,8 @@ BUILD = REPO / "build" / "conv_cacc_sim"
     dict(ops=17000, back=0, clip=1, seed=3),      # past int32 but inside 34 bits, clip 1
     dict(ops=300, back=100, clip=5, seed=4),      # nothing saturates
     dict(ops=300, back=100, clip=5, seed=4, fault=1),  # the check itself: one lane off must fail
+    # CLIP_TRUNCATE 17: the 15-bit sticky; -65535 rounds like the tie -65536 (to -1), not to 0
+    dict(ops=1, back=0, clip=17, seed=5, values=[-65535, -65534, 65536, -65536, 65535, -1, 131071, -196607]),
 ], ids=lambda d: f"ops{d['ops']}_back{d['back']}_clip{d['clip']}" + ("_fault" if d.get("fault") else ""))
 def test_cacc_saturation(spec):
     from cocotb_tools.check_results import get_results
