@@ -173,8 +173,11 @@ class TracePlayerTest(uvm_test):
                 if taps is None:
                     taps = await self.read_taps()
                 stages = {}
-                for name, want in (("SDP input", layer.sdp_in), ("X1", layer.x1), ("X2", layer.x2)):
-                    words = taps[name][tap_base:tap_base + atoms]
+                # In a conv layer the SDP input is the CACC output: name the stage after its source.
+                first = "CACC" if layer.kind == "conv" else "SDP input"
+                for tap, name, want in (("SDP input", first, layer.sdp_in), ("X1", "X1", layer.x1),
+                                        ("X2", "X2", layer.x2)):
+                    words = taps[tap][tap_base:tap_base + atoms]
                     if len(words) != atoms:
                         sb.fail(f"layer {i}: the SDP produced {len(words)} atoms, golden {atoms}")
                         break
