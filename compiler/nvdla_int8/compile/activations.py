@@ -1,5 +1,5 @@
-"""FP32 reference activations from onnxruntime (every named tensor, per image), and the MinMax
-scales the compiler's own flow uses until the calibration package's calibrators land."""
+"""FP32 reference activations per image (through calib.fp32_runner), and the MinMax scales the
+compiler's flow uses (max|x| over the calibration split, as TensorRT's MinMaxCalibration)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,25 +8,20 @@ from ..errors import InputError
 
 
 def fp32_activations(model_path, inputs: np.ndarray, tensors: list[str]) -> dict[str, np.ndarray]:
-    """Run the model on each input (batch 1) and return {tensor: array (N, ...)}."""
-    import onnx
-    import onnxruntime as ort
+    """Run the model on each input (batch 1) with the calibration package's FP32 runner and return
+    {tensor: array (N, ...)} for the requested tensors."""
+    from ..calib.fp32_runner import Fp32Runner
 
-    model = onnx.load(str(model_path))
-    have = {o.name for o in model.graph.output}
-    for t in tensors:
-        if t not in have:
-            model.graph.output.append(onnx.helper.make_tensor_value_info(t, onnx.TensorProto.FLOAT, None))
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # keep every tensor
-    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
-    in_name = sess.get_inputs()[0].name
+    runner = Fp32Runner(model_path)
+    missing = [t for t in tensors if t not in runner.tensor_names]
+    if missing:
+        raise InputError(f"no float activation named {missing[0]!r} in the model", where=str(model_path))
+    in_name = runner.inputs[0].name
     out: dict[str, list] = {t: [] for t in tensors}
     for x in inputs:
-        res = sess.run(tensors, {in_name: x[None].astype(np.float32)})
-        for t, r in zip(tensors, res):
-            out[t].append(r[0])
+        acts = runner.run({in_name: x[None].astype(np.float32)})
+        for t in tensors:
+            out[t].append(acts[t][0])
     return {t: np.stack(v) for t, v in out.items()}
 
 
