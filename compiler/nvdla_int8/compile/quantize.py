@@ -50,7 +50,7 @@ def best_mul_shift(f, max_m: int = _CVT_SCALE_MAX, max_shift: int = _SHIFT_MAX) 
     relative error; ties keep the smaller shift. Raises ValueError when no pair fits.
 
     >>> m, t, e = best_mul_shift(np.array([1.21398])); int(m[0]), t, e < 2e-5
-    (19889, 14, True)
+    (9945, 13, True)
     """
     f = np.atleast_1d(np.asarray(f, dtype=np.float64))
     nz = f != 0
