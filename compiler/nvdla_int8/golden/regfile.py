@@ -74,9 +74,9 @@ class RegisterFile:
             if reg.name == "S_INTR_MASK":
                 self.intr_mask = value & reg.writable_mask
             elif reg.name == "S_INTR_SET":
-                self.intr_status |= value & _all_bits(reg)
+                self.intr_status |= value & reg.fields_mask
             elif reg.name == "S_INTR_STATUS":
-                self.intr_status &= ~(value & _all_bits(reg))
+                self.intr_status &= ~(value & reg.fields_mask)
             return reg
         u = self.units[reg.unit]
         if reg.name == "S_POINTER":
@@ -122,9 +122,3 @@ class RegisterFile:
         u.consumer ^= 1
         return g
 
-
-def _all_bits(reg: Register) -> int:
-    m = 0
-    for f in reg.fields:
-        m |= f.mask
-    return m

@@ -48,7 +48,7 @@ class GoldenPlayer:
     def run(self) -> None:
         for c in self.trace.commands:
             getattr(self, f"_{c.op}", self._ignore)(c)
-        pending = self.m.intr_status & ~self.m.regs.intr_mask & _all(_STATUS)
+        pending = self.m.intr_status & ~self.m.regs.intr_mask & _STATUS.fields_mask
         if pending:
             self.failures.append(f"{self.trace.source}: unclaimed unmasked interrupt status {pending:#x} at the end")
 
@@ -122,13 +122,6 @@ class GoldenPlayer:
 
     def _ignore(self, c: Command) -> None:
         """reg_read, sync_notify/wait, mem_reserve/release: no effect on an untimed model."""
-
-
-def _all(reg) -> int:
-    m = 0
-    for f in reg.fields:
-        m |= f.mask
-    return m
 
 
 def replay_trace(trace: Trace) -> tuple[TraceOutcome, GoldenPlayer]:

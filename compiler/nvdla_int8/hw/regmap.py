@@ -80,6 +80,14 @@ class Register:
         return m
 
     @cached_property
+    def fields_mask(self) -> int:
+        """Bits that belong to some field (any access)."""
+        m = 0
+        for f in self.fields:
+            m |= f.mask
+        return m
+
+    @cached_property
     def ro_mask(self) -> int:
         m = 0
         for f in self.fields:
