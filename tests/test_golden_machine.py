@@ -181,3 +181,23 @@ def test_stepwise_accumulation_equals_gemm_without_saturation():
     W = rng.integers(-128, 128, (5, 19, 2, 3))
     P = padded_input(feat, p)
     assert np.array_equal(_accumulate_saturating(P, W, p), mac_sums(P, W, p))
+
+
+def test_encode_conv_is_the_inverse_of_decode_conv():
+    from nvdla_int8.compile.legality import check_program
+    from nvdla_int8.golden.program import decode_conv, encode_conv
+    from nvdla_int8.golden.regfile import RegisterFile
+    p = _conv_params(channels=19, kernels=5, width=6, height=5, kernel_w=3, kernel_h=2, out_w=3, out_h=2,
+                     stride_x=2, stride_y=3, dilation_y=2, pad_left=1, pad_top=2, pad_value=-3, cvt_en=True,
+                     cvt_offset=-7, cvt_scale=-300, cvt_truncate=5, clip_truncate=9)
+    prog = encode_conv(RegisterProgram(), p)
+    rf = RegisterFile()
+    for r, v in prog.writes:
+        rf.write(r.address, v)
+    assert decode_conv(rf) == p
+    # every consistency copy agrees, and the CDMA-only right/bottom pads give the output size
+    # the checker finds nothing wrong with the encoded part: what it reports is the caller's
+    # (SDP, OP_ENs, CBUF entries)
+    left = [v for v in check_program(prog.writes)
+            if not any(k in v for k in ("NVDLA_SDP.", "D_OP_ENABLE", "D_ENTRY_PER_SLICE"))]
+    assert left == []

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nvdla_int8.golden import GoldenMachine
+from nvdla_int8.golden.program import ConvParams, encode_conv
 from nvdla_int8.hw import REGMAP
 from nvdla_int8.hw.layouts import Surface, ceil_div, weight_offsets
 from nvdla_int8.trace import SparseMemory
@@ -165,25 +166,12 @@ def test_conv_layer_matches_scalar_reference(C, K, H, W, R, S, sx_, sy, dx, dy, 
     mem.scatter(fs.addresses(C, H, W), feat & 0xFF)
     wts = rng.integers(-128, 128, (K, C, R, S))
     mem.scatter(WGT + weight_offsets(K, C, R, S), wts & 0xFF)
-    for u in ("CDMA", "CSC"):
-        prog.set(u, "D_MISC_CFG", IN_PRECISION=0, PROC_PRECISION=0)
-    for u in ("CMAC_A", "CMAC_B", "CACC"):
-        prog.set(u, "D_MISC_CFG", PROC_PRECISION=0)
-    prog.set("CDMA", "D_DAIN_ADDR_LOW_0", FEAT).set("CDMA", "D_LINE_STRIDE", fs.line_stride)
-    prog.set("CDMA", "D_SURF_STRIDE", fs.surf_stride).set("CDMA", "D_WEIGHT_ADDR_LOW", WGT)
     off, scale, trunc = cvt_params
-    prog.set("CDMA", "D_CVT_CFG", CVT_EN=int(cvt), CVT_TRUNCATE=trunc)
-    prog.set("CDMA", "D_CVT_OFFSET", off & 0xFFFF).set("CDMA", "D_CVT_SCALE", scale & 0xFFFF)
-    prog.set("CSC", "D_DATAIN_SIZE_EXT_0", DATAIN_WIDTH_EXT=W - 1, DATAIN_HEIGHT_EXT=H - 1)
-    prog.set("CSC", "D_DATAIN_SIZE_EXT_1", DATAIN_CHANNEL_EXT=C - 1)
-    prog.set("CSC", "D_WEIGHT_SIZE_EXT_0", WEIGHT_WIDTH_EXT=S - 1, WEIGHT_HEIGHT_EXT=R - 1)
-    prog.set("CSC", "D_WEIGHT_SIZE_EXT_1", WEIGHT_CHANNEL_EXT=C - 1, WEIGHT_KERNEL=K - 1)
-    prog.set("CSC", "D_DATAOUT_SIZE_0", DATAOUT_WIDTH=Wo - 1, DATAOUT_HEIGHT=Ho - 1)
-    prog.set("CSC", "D_CONV_STRIDE_EXT", CONV_X_STRIDE_EXT=sx_ - 1, CONV_Y_STRIDE_EXT=sy - 1)
-    prog.set("CSC", "D_DILATION_EXT", X_DILATION_EXT=dx - 1, Y_DILATION_EXT=dy - 1)
-    prog.set("CSC", "D_ZERO_PADDING", PAD_LEFT=pl, PAD_TOP=pt)
+    encode_conv(prog, ConvParams(
+        width=W, height=H, channels=C, kernels=K, kernel_w=S, kernel_h=R, out_w=Wo, out_h=Ho, stride_x=sx_,
+        stride_y=sy, dilation_x=dx, dilation_y=dy, pad_left=pl, pad_top=pt, pad_value=pv, feature=fs,
+        weight_base=WGT, cvt_en=cvt, cvt_offset=off, cvt_scale=scale, cvt_truncate=trunc, clip_truncate=clip))
     prog.set("CSC", "D_ZERO_PADDING_VALUE", PAD_VALUE=(pv & 0xFF) | 0xAB00)  # upper byte must be ignored
-    prog.set("CACC", "D_CLIP_CFG", CLIP_TRUNCATE=clip)
     units = ("SDP", "CACC", "CMAC_A", "CMAC_B", "CSC", "CDMA") + (("SDP_RDMA",) if uses_rdma else ())
     m = run(prog, mem, units)
     assert len(m.layers) == 1 and m.intr_status & 1

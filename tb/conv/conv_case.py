@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from nvdla_int8.golden import GoldenMachine
+from nvdla_int8.golden.program import ConvParams, encode_conv
 from nvdla_int8.golden.replay import GoldenPlayer
+from nvdla_int8.hw.layouts import Surface
 from nvdla_int8.hw.regmap import REGMAP
 from nvdla_int8.trace.memory import SparseMemory
 from nvdla_int8.trace.program import CONV_ENABLE_ORDER, RegisterProgram, enable_commands
@@ -132,37 +134,13 @@ def directed(name: str, *, w: int, h: int, c: int, k: int, r: int = 1, s: int = 
     p.set("SDP", "D_FEATURE_MODE_CFG", FLYING_MODE=1)
     p.set("SDP", "D_DATA_FORMAT", 0).set("SDP", "D_CVT_SCALE", 1)
     for u in ("CDMA", "CSC"):
-        p.set(u, "D_MISC_CFG", 0)
         p.set(u, "D_BANK", DATA_BANK=banks[0] - 1, WEIGHT_BANK=banks[1] - 1)
-    for u in ("CMAC_A", "CMAC_B", "CACC"):
-        p.set(u, "D_MISC_CFG", 0)
-    p.set("CDMA", "D_DATAIN_SIZE_0", DATAIN_WIDTH=w - 1, DATAIN_HEIGHT=h - 1)
-    p.set("CDMA", "D_DATAIN_SIZE_1", DATAIN_CHANNEL=c - 1)
-    p.set("CDMA", "D_DAIN_ADDR_LOW_0", fbase).set("CDMA", "D_LINE_STRIDE", line)
-    p.set("CDMA", "D_SURF_STRIDE", surf).set("CDMA", "D_WEIGHT_ADDR_LOW", wbase)
-    p.set("CDMA", "D_WEIGHT_SIZE_0", BYTE_PER_KERNEL=r * s * c - 1)
-    p.set("CDMA", "D_WEIGHT_SIZE_1", WEIGHT_KERNEL=k - 1)
-    p.set("CDMA", "D_WEIGHT_BYTES", -(-k * r * s * c // 128) * 128)
-    p.set("CDMA", "D_CONV_STRIDE", CONV_X_STRIDE=sx - 1, CONV_Y_STRIDE=sy - 1)
-    p.set("CDMA", "D_ZERO_PADDING", PAD_LEFT=pl, PAD_RIGHT=pr, PAD_TOP=pt, PAD_BOTTOM=pb)
-    p.set("CDMA", "D_ZERO_PADDING_VALUE", pad_value & 0xFFFF)
-    if cvt is not None:
-        off, scale, trunc = cvt
-        p.set("CDMA", "D_CVT_CFG", CVT_EN=1, CVT_TRUNCATE=trunc)
-        p.set("CDMA", "D_CVT_OFFSET", off & 0xFFFF).set("CDMA", "D_CVT_SCALE", scale & 0xFFFF)
-    p.set("CSC", "D_DATAIN_SIZE_EXT_0", DATAIN_WIDTH_EXT=w - 1, DATAIN_HEIGHT_EXT=h - 1)
-    p.set("CSC", "D_DATAIN_SIZE_EXT_1", DATAIN_CHANNEL_EXT=c - 1)
-    p.set("CSC", "D_WEIGHT_SIZE_EXT_0", WEIGHT_WIDTH_EXT=s - 1, WEIGHT_HEIGHT_EXT=r - 1)
-    p.set("CSC", "D_WEIGHT_SIZE_EXT_1", WEIGHT_CHANNEL_EXT=c - 1, WEIGHT_KERNEL=k - 1)
-    p.set("CSC", "D_DATAOUT_SIZE_0", DATAOUT_WIDTH=wo - 1, DATAOUT_HEIGHT=ho - 1)
-    p.set("CSC", "D_DATAOUT_SIZE_1", DATAOUT_CHANNEL=k - 1)
-    p.set("CSC", "D_CONV_STRIDE_EXT", CONV_X_STRIDE_EXT=sx - 1, CONV_Y_STRIDE_EXT=sy - 1)
-    p.set("CSC", "D_DILATION_EXT", X_DILATION_EXT=dx - 1, Y_DILATION_EXT=dy - 1)
-    p.set("CSC", "D_ZERO_PADDING", PAD_LEFT=pl, PAD_TOP=pt)
-    p.set("CSC", "D_ZERO_PADDING_VALUE", pad_value & 0xFFFF)
-    p.set("CACC", "D_DATAOUT_SIZE_0", DATAOUT_WIDTH=wo - 1, DATAOUT_HEIGHT=ho - 1)
-    p.set("CACC", "D_DATAOUT_SIZE_1", DATAOUT_CHANNEL=k - 1)
-    p.set("CACC", "D_CLIP_CFG", CLIP_TRUNCATE=clip)
+    cvt_offset, cvt_scale, cvt_trunc = cvt if cvt is not None else (0, 0, 0)
+    encode_conv(p, ConvParams(
+        width=w, height=h, channels=c, kernels=k, kernel_w=s, kernel_h=r, out_w=wo, out_h=ho, stride_x=sx,
+        stride_y=sy, dilation_x=dx, dilation_y=dy, pad_left=pl, pad_top=pt, pad_value=pad_value,
+        feature=Surface(fbase, line, surf), weight_base=wbase, cvt_en=cvt is not None, cvt_offset=cvt_offset,
+        cvt_scale=cvt_scale, cvt_truncate=cvt_trunc, clip_truncate=clip), pad_right=pr, pad_bottom=pb)
     m = GoldenMachine(mem.copy())
     for cmd in p.commands() + enable_commands(CONV_ENABLE_ORDER):
         reg, v = cmd.args

@@ -15,13 +15,15 @@ import numpy as np
 
 from ..errors import InputError
 from ..hw.config import NV_SMALL
-from ..hw.layouts import Surface, ceil_div, per_kernel_operand_offsets, weight_offsets
+from ..golden.program import ConvParams, encode_conv
+from ..hw.layouts import (WEIGHT_BYTES_ALIGN, Surface, ceil_div, per_kernel_operand_offsets, weight_bytes_field,
+                          weight_offsets)
 from ..hw.regmap import REGMAP, Register
+from ..trace.program import RegisterProgram
 from .quantize import QLayer
 
 ATOM = NV_SMALL.memory_atom
 INPUT_BASE, WEIGHT_BASE, BS_BASE, BN_BASE, OUTPUT_BASE = 0x80000000, 0x90000000, 0x98000000, 0x98800000, 0xA0000000
-WEIGHT_BYTES_ALIGN = 128  # what every upstream trace programs (memory-layouts §2)
 
 CONV_UNITS = ("CDMA", "CSC", "CMAC_A", "CMAC_B", "CACC")
 # Consumers before producers, as the traces start a conv layer (registers.md §4).
@@ -60,18 +62,6 @@ class Program:
     def output_region(self) -> tuple[int, int]:
         c, h, w = self.output_shape
         return self.output_surface.base, footprint_bytes(c, h, w)
-
-
-class _Writer:
-    def __init__(self):
-        self.config: list[tuple[Register, int]] = []
-
-    def __call__(self, unit: str, reg: str, **fields: int) -> None:
-        r = REGMAP.reg(unit, reg)
-        self.config.append((r, r.encode(**fields)))
-
-    def word(self, unit: str, reg: str, value: int) -> None:
-        self.config.append((REGMAP.reg(unit, reg), value & 0xFFFFFFFF))
 
 
 def cbuf_need(c: int, w: int, rows: int, kernels: int, bpk: int) -> tuple[int, int, int]:
@@ -156,7 +146,7 @@ def _program(q: QLayer, win: tuple[int, int, int, int], name: str) -> Program:
     band_in = in_surf.base + r0 * in_surf.line_stride
     band_out = out_surf.base + (k0 // ATOM) * out_surf.surf_stride + y0 * out_surf.line_stride
     entries, dbanks, wbanks = cbuf_need(C, wi, hin, kn, bpk)
-    wbytes = ceil_div(kn * bpk, WEIGHT_BYTES_ALIGN) * WEIGHT_BYTES_ALIGN
+    wbytes = weight_bytes_field(kn, C, R, S)
 
     weights = np.zeros(kn * bpk, dtype=np.uint8)
     weights[weight_offsets(kn, C, R, S).ravel()] = q.weight[k0:k1].astype(np.uint8).ravel()
@@ -188,14 +178,16 @@ def _program(q: QLayer, win: tuple[int, int, int, int], name: str) -> Program:
         regions.append((BN_BASE, lanes * 2, "bn operands"))
     regions.append((OUTPUT_BASE, footprint_bytes(K, ho, wo), "output"))
 
-    w = _Writer()
+    prog = RegisterProgram()
+    w = prog.set
+    for unit in START_ORDER:  # pointers first: every D_ write below reaches group 0
+        w(unit, "S_POINTER", PRODUCER=0)
     glb = REGMAP.reg("GLB", "S_INTR_MASK")
     sdp_bits = {f.name for f in glb.fields if f.name.startswith("SDP_DONE")}
-    w.word("GLB", "S_INTR_MASK", sum(f.mask for f in glb.fields if f.name not in sdp_bits))
-    w.word("GLB", "S_INTR_STATUS", 0)
+    w("GLB", "S_INTR_MASK", sum(f.mask for f in glb.fields if f.name not in sdp_bits))
+    w("GLB", "S_INTR_STATUS", 0)
 
     # SDP (X1 = bias [+ PReLU | per-filter rescale] [+ ReLU], X2 = per-filter rescale after PReLU)
-    w("SDP", "S_POINTER", PRODUCER=0)
     w("SDP", "D_DATA_CUBE_WIDTH", WIDTH=wo - 1)
     w("SDP", "D_DATA_CUBE_HEIGHT", HEIGHT=hout - 1)
     w("SDP", "D_DATA_CUBE_CHANNEL", CHANNEL=kn - 1)
@@ -230,7 +222,6 @@ def _program(q: QLayer, win: tuple[int, int, int, int], name: str) -> Program:
     w("SDP", "D_PERF_ENABLE", PERF_SAT_EN=1)
 
     # SDP_RDMA: operand streams only (flying mode)
-    w("SDP_RDMA", "S_POINTER", PRODUCER=0)
     w("SDP_RDMA", "D_DATA_CUBE_WIDTH", WIDTH=wo - 1)
     w("SDP_RDMA", "D_DATA_CUBE_HEIGHT", HEIGHT=hout - 1)
     w("SDP_RDMA", "D_DATA_CUBE_CHANNEL", CHANNEL=kn - 1)
@@ -251,86 +242,39 @@ def _program(q: QLayer, win: tuple[int, int, int, int], name: str) -> Program:
       OUT_PRECISION=0, BATCH_NUMBER=0)
     w("SDP_RDMA", "D_SRC_DMA_CFG", SRC_RAM_TYPE=1)
 
-    # CDMA
+    # CDMA, CSC, CMAC, CACC: the geometry through the golden model's encoder (every copy agrees)
     cvt = q.cvt
-    w("CDMA", "S_POINTER", PRODUCER=0)
-    w("CDMA", "D_MISC_CFG", CONV_MODE=0, IN_PRECISION=0, PROC_PRECISION=0, DATA_REUSE=0, WEIGHT_REUSE=0,
-      SKIP_DATA_RLS=0, SKIP_WEIGHT_RLS=0)
-    w("CDMA", "D_DATAIN_FORMAT", DATAIN_FORMAT=0)
-    w("CDMA", "D_DATAIN_SIZE_0", DATAIN_WIDTH=wi - 1, DATAIN_HEIGHT=hin - 1)
-    w("CDMA", "D_DATAIN_SIZE_1", DATAIN_CHANNEL=C - 1)
-    w("CDMA", "D_DATAIN_SIZE_EXT_0", DATAIN_WIDTH_EXT=wi - 1, DATAIN_HEIGHT_EXT=hin - 1)
+    encode_conv(prog, ConvParams(
+        width=wi, height=hin, channels=C, kernels=kn, kernel_w=S, kernel_h=R, out_w=wo, out_h=hout,
+        stride_x=sx, stride_y=sy, dilation_x=dx, dilation_y=dy, pad_left=pl, pad_top=pt, pad_value=0,
+        feature=Surface(band_in, in_surf.line_stride, in_surf.surf_stride), weight_base=WEIGHT_BASE,
+        cvt_en=cvt is not None, cvt_offset=cvt.cvt_offset if cvt else 0, cvt_scale=cvt.cvt_scale if cvt else 0,
+        cvt_truncate=cvt.cvt_truncate if cvt else 0, clip_truncate=0), pad_right=pr, pad_bottom=pb)
+    # ... and what the encoder leaves to the caller: RAM types, packing hints, CBUF use, CACC's own output copy
     w("CDMA", "D_DAIN_RAM_TYPE", DATAIN_RAM_TYPE=1)
-    w("CDMA", "D_DAIN_ADDR_HIGH_0", DATAIN_ADDR_HIGH_0=0)
-    w("CDMA", "D_DAIN_ADDR_LOW_0", DATAIN_ADDR_LOW_0=band_in)
-    w("CDMA", "D_LINE_STRIDE", LINE_STRIDE=in_surf.line_stride)
-    w("CDMA", "D_SURF_STRIDE", SURF_STRIDE=in_surf.surf_stride)
     w("CDMA", "D_DAIN_MAP", LINE_PACKED=int(in_surf.line_stride == ATOM * wi),
       SURF_PACKED=int(in_surf.surf_stride == hin * in_surf.line_stride))
-    w("CDMA", "D_BATCH_NUMBER", BATCHES=0)
-    w("CDMA", "D_ENTRY_PER_SLICE", ENTRIES=entries - 1)
-    w("CDMA", "D_FETCH_GRAIN", GRAINS=0)
-    w("CDMA", "D_WEIGHT_FORMAT", WEIGHT_FORMAT=0)
-    w("CDMA", "D_WEIGHT_SIZE_0", BYTE_PER_KERNEL=bpk - 1)
-    w("CDMA", "D_WEIGHT_SIZE_1", WEIGHT_KERNEL=kn - 1)
     w("CDMA", "D_WEIGHT_RAM_TYPE", WEIGHT_RAM_TYPE=1)
-    w("CDMA", "D_WEIGHT_ADDR_HIGH", WEIGHT_ADDR_HIGH=0)
-    w("CDMA", "D_WEIGHT_ADDR_LOW", WEIGHT_ADDR_LOW=WEIGHT_BASE)
-    w("CDMA", "D_WEIGHT_BYTES", WEIGHT_BYTES=wbytes)
-    w("CDMA", "D_MEAN_FORMAT", MEAN_FORMAT=0)
-    w("CDMA", "D_CVT_CFG", CVT_EN=int(cvt is not None), CVT_TRUNCATE=cvt.cvt_truncate if cvt else 0)
-    w("CDMA", "D_CVT_OFFSET", CVT_OFFSET=(cvt.cvt_offset if cvt else 0) & 0xFFFF)
-    w("CDMA", "D_CVT_SCALE", CVT_SCALE=(cvt.cvt_scale if cvt else 0) & 0xFFFF)
-    w("CDMA", "D_CONV_STRIDE", CONV_X_STRIDE=sx - 1, CONV_Y_STRIDE=sy - 1)
-    w("CDMA", "D_ZERO_PADDING", PAD_LEFT=pl, PAD_RIGHT=pr, PAD_TOP=pt, PAD_BOTTOM=pb)
-    w("CDMA", "D_ZERO_PADDING_VALUE", PAD_VALUE=0)
+    for unit, reg in (("CDMA", "D_DAIN_ADDR_HIGH_0"), ("CDMA", "D_WEIGHT_ADDR_HIGH"), ("CDMA", "D_BATCH_NUMBER"),
+                      ("CDMA", "D_MEAN_FORMAT"), ("CSC", "D_BATCH_NUMBER"), ("CSC", "D_POST_Y_EXTENSION"),
+                      ("CDMA", "D_WEIGHT_FORMAT"), ("CSC", "D_WEIGHT_FORMAT"), ("CACC", "D_BATCH_NUMBER")):
+        w(unit, reg, 0)  # written explicitly, as NVDLA's traces do
     # A pass that overflows CBUF is only built by tests; clamp so the checker, not the encoder, reports it.
     dfield, wfield = min(dbanks, NV_SMALL.cbuf_banks) - 1, min(wbanks, NV_SMALL.cbuf_banks) - 1
-    w("CDMA", "D_BANK", DATA_BANK=dfield, WEIGHT_BANK=wfield)
-
-    # CSC
-    w("CSC", "S_POINTER", PRODUCER=0)
-    w("CSC", "D_MISC_CFG", CONV_MODE=0, IN_PRECISION=0, PROC_PRECISION=0, DATA_REUSE=0, WEIGHT_REUSE=0,
-      SKIP_DATA_RLS=0, SKIP_WEIGHT_RLS=0)
-    w("CSC", "D_DATAIN_FORMAT", DATAIN_FORMAT=0)
-    w("CSC", "D_DATAIN_SIZE_EXT_0", DATAIN_WIDTH_EXT=wi - 1, DATAIN_HEIGHT_EXT=hin - 1)
-    w("CSC", "D_DATAIN_SIZE_EXT_1", DATAIN_CHANNEL_EXT=C - 1)
-    w("CSC", "D_BATCH_NUMBER", BATCHES=0)
-    w("CSC", "D_POST_Y_EXTENSION", Y_EXTENSION=0)
-    w("CSC", "D_ENTRY_PER_SLICE", ENTRIES=entries - 1)
-    w("CSC", "D_WEIGHT_FORMAT", WEIGHT_FORMAT=0)
-    w("CSC", "D_WEIGHT_SIZE_EXT_0", WEIGHT_WIDTH_EXT=S - 1, WEIGHT_HEIGHT_EXT=R - 1)
-    w("CSC", "D_WEIGHT_SIZE_EXT_1", WEIGHT_CHANNEL_EXT=C - 1, WEIGHT_KERNEL=kn - 1)
-    w("CSC", "D_WEIGHT_BYTES", WEIGHT_BYTES=wbytes)
-    w("CSC", "D_DATAOUT_SIZE_0", DATAOUT_WIDTH=wo - 1, DATAOUT_HEIGHT=hout - 1)
-    w("CSC", "D_DATAOUT_SIZE_1", DATAOUT_CHANNEL=kn - 1)
-    w("CSC", "D_ATOMICS", ATOMICS=wo * hout - 1)
+    for unit in ("CDMA", "CSC"):
+        w(unit, "D_ENTRY_PER_SLICE", ENTRIES=entries - 1)
+        w(unit, "D_BANK", DATA_BANK=dfield, WEIGHT_BANK=wfield)
+    w("CDMA", "D_FETCH_GRAIN", GRAINS=0)
     w("CSC", "D_RELEASE", RLS_SLICES=hin - 1)
-    w("CSC", "D_CONV_STRIDE_EXT", CONV_X_STRIDE_EXT=sx - 1, CONV_Y_STRIDE_EXT=sy - 1)
-    w("CSC", "D_DILATION_EXT", X_DILATION_EXT=dx - 1, Y_DILATION_EXT=dy - 1)
-    w("CSC", "D_ZERO_PADDING", PAD_LEFT=pl, PAD_TOP=pt)
-    w("CSC", "D_ZERO_PADDING_VALUE", PAD_VALUE=0)
-    w("CSC", "D_BANK", DATA_BANK=dfield, WEIGHT_BANK=wfield)
-
-    for unit in ("CMAC_A", "CMAC_B"):
-        w(unit, "S_POINTER", PRODUCER=0)
-        w(unit, "D_MISC_CFG", CONV_MODE=0, PROC_PRECISION=0)
-
-    w("CACC", "S_POINTER", PRODUCER=0)
-    w("CACC", "D_MISC_CFG", CONV_MODE=0, PROC_PRECISION=0)
-    w("CACC", "D_DATAOUT_SIZE_0", DATAOUT_WIDTH=wo - 1, DATAOUT_HEIGHT=hout - 1)
-    w("CACC", "D_DATAOUT_SIZE_1", DATAOUT_CHANNEL=kn - 1)
     w("CACC", "D_DATAOUT_ADDR", DATAOUT_ADDR=band_out)
-    w("CACC", "D_BATCH_NUMBER", BATCHES=0)
     w("CACC", "D_LINE_STRIDE", LINE_STRIDE=out_surf.line_stride)
     w("CACC", "D_SURF_STRIDE", SURF_STRIDE=out_surf.surf_stride)
     w("CACC", "D_DATAOUT_MAP", LINE_PACKED=1, SURF_PACKED=int(hout == ho))
-    w("CACC", "D_CLIP_CFG", CLIP_TRUNCATE=0)
 
     start = []
     for unit in START_ORDER:
         r = REGMAP.reg(unit, "D_OP_ENABLE")
         start.append((r, r.encode(OP_EN=1)))
-    return Program(name, w.config, start, images, regions, L.in_shape, in_surf, L.out_shape, out_surf,
+    return Program(name, prog.writes, start, images, regions, L.in_shape, in_surf, L.out_shape, out_surf,
                    window={"k0": k0, "k1": k1, "y0": y0, "y1": y1, "rows": [r0, r1]},
                    cbuf={"entries_per_slice": entries, "data_banks": dbanks, "weight_banks": wbanks})

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 from ..hw.fixed import sext
-from ..hw.layouts import Surface
+from ..hw.layouts import Surface, weight_bytes_field
+from ..trace.program import RegisterProgram
 from .regfile import RegisterFile
 
 # (unit, register, field, only legal value, meaning)
@@ -106,6 +107,58 @@ def decode_conv(rf: RegisterFile) -> ConvParams:
         cvt_truncate=cdma.consumer_field("D_CVT_CFG", "CVT_TRUNCATE"),
         clip_truncate=cacc.consumer_field("D_CLIP_CFG", "CLIP_TRUNCATE"),
     )
+
+
+def encode_conv(prog: RegisterProgram, p: ConvParams, *, pad_right: int | None = None,
+                pad_bottom: int | None = None) -> RegisterProgram:
+    """The inverse of `decode_conv`: write a layer's geometry into CDMA, CSC and CACC, every
+    consistency copy (class K) equal to the functional one, mode fields INT8/DIRECT/FEATURE.
+
+    PAD_RIGHT/PAD_BOTTOM exist only in CDMA; by default they are the smallest values that give the
+    output size (datapath.md §5). CBUF banks, entries, release and RAM types are the caller's.
+    """
+    span_w = (p.kernel_w - 1) * p.dilation_x + 1
+    span_h = (p.kernel_h - 1) * p.dilation_y + 1
+    if pad_right is None:
+        pad_right = max(0, (p.out_w - 1) * p.stride_x + span_w - p.width - p.pad_left)
+    if pad_bottom is None:
+        pad_bottom = max(0, (p.out_h - 1) * p.stride_y + span_h - p.height - p.pad_top)
+    w, h, c, k = p.width - 1, p.height - 1, p.channels - 1, p.kernels - 1
+    for unit in ("CDMA", "CSC"):
+        prog.set(unit, "D_MISC_CFG", CONV_MODE=0, IN_PRECISION=0, PROC_PRECISION=0)
+        prog.set(unit, "D_DATAIN_FORMAT", DATAIN_FORMAT=0)
+        prog.set(unit, "D_WEIGHT_BYTES", weight_bytes_field(p.kernels, p.channels, p.kernel_h, p.kernel_w))
+        prog.set(unit, "D_ZERO_PADDING_VALUE", PAD_VALUE=p.pad_value & 0xFFFF)
+    for unit in ("CMAC_A", "CMAC_B", "CACC"):
+        prog.set(unit, "D_MISC_CFG", CONV_MODE=0, PROC_PRECISION=0)
+    prog.set("CDMA", "D_DATAIN_SIZE_0", DATAIN_WIDTH=w, DATAIN_HEIGHT=h)
+    prog.set("CDMA", "D_DATAIN_SIZE_1", DATAIN_CHANNEL=c)
+    prog.set("CDMA", "D_DATAIN_SIZE_EXT_0", DATAIN_WIDTH_EXT=w, DATAIN_HEIGHT_EXT=h)
+    prog.set("CDMA", "D_DAIN_ADDR_LOW_0", p.feature.base)
+    prog.set("CDMA", "D_LINE_STRIDE", p.feature.line_stride)
+    prog.set("CDMA", "D_SURF_STRIDE", p.feature.surf_stride)
+    prog.set("CDMA", "D_WEIGHT_SIZE_0", BYTE_PER_KERNEL=p.kernel_h * p.kernel_w * p.channels - 1)
+    prog.set("CDMA", "D_WEIGHT_SIZE_1", WEIGHT_KERNEL=k)
+    prog.set("CDMA", "D_WEIGHT_ADDR_LOW", p.weight_base)
+    prog.set("CDMA", "D_CVT_CFG", CVT_EN=int(p.cvt_en), CVT_TRUNCATE=p.cvt_truncate)
+    prog.set("CDMA", "D_CVT_OFFSET", CVT_OFFSET=p.cvt_offset & 0xFFFF)
+    prog.set("CDMA", "D_CVT_SCALE", CVT_SCALE=p.cvt_scale & 0xFFFF)
+    prog.set("CDMA", "D_CONV_STRIDE", CONV_X_STRIDE=p.stride_x - 1, CONV_Y_STRIDE=p.stride_y - 1)
+    prog.set("CDMA", "D_ZERO_PADDING", PAD_LEFT=p.pad_left, PAD_RIGHT=pad_right, PAD_TOP=p.pad_top,
+             PAD_BOTTOM=pad_bottom)
+    prog.set("CSC", "D_DATAIN_SIZE_EXT_0", DATAIN_WIDTH_EXT=w, DATAIN_HEIGHT_EXT=h)
+    prog.set("CSC", "D_DATAIN_SIZE_EXT_1", DATAIN_CHANNEL_EXT=c)
+    prog.set("CSC", "D_WEIGHT_SIZE_EXT_0", WEIGHT_WIDTH_EXT=p.kernel_w - 1, WEIGHT_HEIGHT_EXT=p.kernel_h - 1)
+    prog.set("CSC", "D_WEIGHT_SIZE_EXT_1", WEIGHT_CHANNEL_EXT=c, WEIGHT_KERNEL=k)
+    prog.set("CSC", "D_ATOMICS", ATOMICS=p.out_w * p.out_h - 1)
+    prog.set("CSC", "D_CONV_STRIDE_EXT", CONV_X_STRIDE_EXT=p.stride_x - 1, CONV_Y_STRIDE_EXT=p.stride_y - 1)
+    prog.set("CSC", "D_DILATION_EXT", X_DILATION_EXT=p.dilation_x - 1, Y_DILATION_EXT=p.dilation_y - 1)
+    prog.set("CSC", "D_ZERO_PADDING", PAD_LEFT=p.pad_left, PAD_TOP=p.pad_top)
+    for unit in ("CSC", "CACC"):
+        prog.set(unit, "D_DATAOUT_SIZE_0", DATAOUT_WIDTH=p.out_w - 1, DATAOUT_HEIGHT=p.out_h - 1)
+        prog.set(unit, "D_DATAOUT_SIZE_1", DATAOUT_CHANNEL=k)
+    prog.set("CACC", "D_CLIP_CFG", CLIP_TRUNCATE=p.clip_truncate)
+    return prog
 
 
 # SDP_RDMA operand stream fields (memory-layouts.md §4)

@@ -68,9 +68,17 @@ def weight_offsets(k: int, c: int, r: int, s: int) -> np.ndarray:
     return ATOM * bpk * g + ATOM * kn * r * s * b + ((rr * s + ss) * kn + kk % ATOM) * cn + cc % ATOM
 
 
+WEIGHT_BYTES_ALIGN = 128  # D_WEIGHT_BYTES in every upstream trace: K*BPK rounded up to this
+
+
 def weight_bytes(k: int, c: int, r: int, s: int) -> int:
     """Bytes of the weight image: K * R * S * C (no padding)."""
     return k * r * s * c
+
+
+def weight_bytes_field(k: int, c: int, r: int, s: int) -> int:
+    """The D_WEIGHT_BYTES value the traces program: the image size rounded up to 128 (§2, [U])."""
+    return ceil_div(weight_bytes(k, c, r, s), WEIGHT_BYTES_ALIGN) * WEIGHT_BYTES_ALIGN
 
 
 def per_kernel_operand_offsets(channels: int, elem_bytes: int) -> np.ndarray:
