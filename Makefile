@@ -46,7 +46,7 @@ conformance: setup ## replay every trace under TRACES on BACKEND; report in buil
 sim: setup ## end to end on the default model (FP32 vs INT8); TRACE=file.cfg replays one trace on the RTL (WAVES=1)
 	@if [ -n "$(TRACE)" ]; then \
 	  NVDLA_TB_MEM=$(MEM) NVDLA_TB_WAVES=$(if $(WAVES),1,0) $(PY) -m nvdla_int8.cli replay --backend rtl \
-	    --report build/sim-rtl.json $(TRACE) && { test -z "$(WAVES)" || ls build/rtl-$(MEM)-waves/dump.vcd; }; \
+	    --report build/sim-rtl.json $(TRACE); \
 	else \
 	  $(PY) -m nvdla_int8.compile.flow sim $(if $(LIMIT),--limit $(LIMIT)); \
 	fi

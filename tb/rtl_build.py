@@ -13,27 +13,59 @@ Three builds, each rebuilt by the runner only when a source is newer than its bi
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RTL = ROOT / "rtl_models"
 HDL = Path(__file__).resolve().parent / "hdl"
 TOPLEVEL = "tb_top"
+RTL_DIR_ENV = "NVDLA_RTL_DIR"
+
+
+def rtl_dir() -> Path:
+    """The RTL under test: rtl_models/, or a copy named by $NVDLA_RTL_DIR (the regression's
+    broken-RTL test builds a deliberately broken copy this way)."""
+    return Path(os.environ.get(RTL_DIR_ENV) or ROOT / "rtl_models").resolve()
 
 
 def rtl_sources() -> list[Path]:
-    """RTL files in dependency order (rtl_models/rtl_models.f), then the harness."""
-    names = [ln.strip() for ln in (RTL / "rtl_models.f").read_text().splitlines() if ln.strip()]
-    return [RTL / n for n in names] + [HDL / "tb_axi_mem.sv", HDL / "tb_top.sv"]
+    """RTL files in dependency order (rtl_models.f), then the harness."""
+    rtl = rtl_dir()
+    names = [ln.strip() for ln in (rtl / "rtl_models.f").read_text().splitlines() if ln.strip()]
+    return [rtl / n for n in names] + [HDL / "tb_axi_mem.sv", HDL / "tb_top.sv"]
 
 
 def build_dir(waves: bool, timing: bool) -> Path:
+    """build/ of the checkout for rtl_models/; for another RTL copy, build/ beside that copy."""
+    rtl = rtl_dir()
+    root = ROOT / "build" if rtl == (ROOT / "rtl_models").resolve() else rtl.parent / "build"
     if waves:
-        return ROOT / "build" / "rtl_sim_waves"
-    return ROOT / "build" / ("rtl_sim" if timing else "rtl_sim_plain")
+        return root / "rtl_sim_waves"
+    return root / ("rtl_sim" if timing else "rtl_sim_plain")
+
+
+@contextmanager
+def claim_work_dir(base: Path):
+    """The first of base, base.2, base.3, ... that no other run holds, held until the run ends:
+    two simulations started in one checkout never write into each other's files."""
+    for n in itertools.count(1):
+        d = base if n == 1 else base.with_name(f"{base.name}.{n}")
+        d.mkdir(parents=True, exist_ok=True)
+        f = open(d / ".lock", "w")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            continue
+        try:
+            yield d
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+            f.close()
+        return
 
 
 def _verilator_on_path() -> None:
@@ -68,7 +100,7 @@ def get_runner(waves: bool = False, timing: bool = True):
     timing = timing and not waves
     d = build_dir(waves, timing)
     args = ["-j", "2", "--assert", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3",
-            "--x-assign", "fast", "--x-initial", "fast", str(RTL / "lint.vlt")]
+            "--x-assign", "fast", "--x-initial", "fast", str(rtl_dir() / "lint.vlt")]
     if timing:
         # The harness clock is an SV delay loop; the wheel's verilated.mk omits the -fcoroutines
         # that --timing needs on GCC 12.

@@ -4,12 +4,14 @@ Runs every trace in one simulation (tb/cocotb_player.py) and yields each TraceOu
 the simulation reports it, so the conformance lines appear while the run goes on. Knobs, from
 the environment: NVDLA_TB_MEM = sv (default, fast SystemVerilog memory) | axiram (cocotbext-axi
 AxiRam); NVDLA_TB_SEED (default 1); NVDLA_TB_STALL = 1 (default: random latency and
-back-pressure) | 0; NVDLA_TB_WAVES = 1 (waveform in build/rtl-<mem>-waves/dump.vcd).
+back-pressure) | 0; NVDLA_TB_WAVES = 1 (waveform in build/rtl-<mem>-waves/dump.vcd, path printed).
+A run works in build/rtl-<mem>/, or build/rtl-<mem>.2/ ... while another run holds that.
 """
 from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,7 +19,7 @@ from pathlib import Path
 from nvdla_int8.conformance import FAIL, TraceOutcome
 from nvdla_int8.errors import InputError
 
-from .rtl_build import ROOT
+from .rtl_build import ROOT, claim_work_dir
 
 MODES = ("sv", "axiram")
 
@@ -27,13 +29,19 @@ def run_traces(paths, *, mem_mode: str = "sv", seed: int = 1, stall: bool = True
                wait_seconds: dict[str, float] | None = None):
     """Replay traces on the RTL; yields TraceOutcomes in order. `wait_seconds`, if given, receives
     per trace the wall time the testbench spent waiting for interrupts (the simulator alone)."""
-    from .rtl_build import run_module
-
     if mem_mode not in MODES:
         raise InputError(f"memory mode {mem_mode!r}: use one of {', '.join(MODES)}", where="NVDLA_TB_MEM")
     paths = [Path(p).resolve() for p in paths]
-    work = Path(work_dir or ROOT / "build" / f"rtl-{mem_mode}{'-waves' if waves else ''}")
-    work.mkdir(parents=True, exist_ok=True)
+    base = Path(work_dir or ROOT / "build" / f"rtl-{mem_mode}{'-waves' if waves else ''}")
+    with claim_work_dir(base) as work:
+        yield from _run_in(work, paths, mem_mode, seed, stall, waves, extra_env, wait_seconds)
+        if waves:
+            print(f"waveform: {work / 'dump.vcd'}", file=sys.stderr)
+
+
+def _run_in(work: Path, paths, mem_mode, seed, stall, waves, extra_env, wait_seconds):
+    from .rtl_build import run_module
+
     results = work / "results.jsonl"
     results.unlink(missing_ok=True)
     (work / "traces.json").write_text(json.dumps([str(p) for p in paths]))
