@@ -53,6 +53,9 @@ def test_sext():
     assert sext(0xC9, 8) == -55 and sext(0x80, 8) == -128 and sext(0x7F, 8) == 127
     assert sext(0x1599, 16) == 5529 and sext(0x8544, 16) == -31420
     assert sext(0x1FF, 8) == -1  # only the low bits count
+    everything = np.arange(256, dtype=np.uint8)  # memory bytes take a fast path: same values
+    assert sext(everything, 8).tolist() == [sext(int(b), 8) for b in range(256)]
+    assert sext(everything, 8).dtype == np.int64
 
 
 def test_vectorised_matches_scalar():

@@ -24,7 +24,7 @@ _EXACT_TERMS = 1024  # 1024 products of at most 2^14: partial sums within 2^24, 
 
 def read_feature(mem: SparseMemory, p: ConvParams) -> np.ndarray:
     """Input cube (C, Hi, Wi) as int64 after the CDMA input converter (§4)."""
-    raw = sext(mem.gather(p.feature.addresses(p.channels, p.height, p.width)), 8)
+    raw = sext(p.feature.read_cube(mem, p.channels, p.height, p.width), 8)
     if not p.cvt_en:
         return raw
     m = (raw - p.cvt_offset) * p.cvt_scale  # exact: 18 bit x 16 bit
@@ -33,9 +33,20 @@ def read_feature(mem: SparseMemory, p: ConvParams) -> np.ndarray:
 
 
 def read_weights(mem: SparseMemory, p: ConvParams) -> np.ndarray:
-    """Weights W[k][c][r][s] as int64 (memory-layouts.md §2)."""
-    offs = weight_offsets(p.kernels, p.channels, p.kernel_h, p.kernel_w)
-    return sext(mem.gather(p.weight_base + offs), 8)
+    """Weights W[k][c][r][s] as int64 (memory-layouts.md §2), read block by block: kernel group g,
+    channel block b, each stored as [r][s][k][c], one after another with no padding."""
+    K, C, R, S = p.kernels, p.channels, p.kernel_h, p.kernel_w
+    raw = sext(mem.read(p.weight_base, K * C * R * S), 8)
+    W = np.empty((K, C, R, S), dtype=np.int64)
+    pos = 0
+    for k0 in range(0, K, ATOM):
+        kn = min(ATOM, K - k0)
+        for c0 in range(0, C, ATOM):
+            cn = min(ATOM, C - c0)
+            block = raw[pos:pos + R * S * kn * cn].reshape(R, S, kn, cn)
+            W[k0:k0 + kn, c0:c0 + cn] = block.transpose(2, 3, 0, 1)
+            pos += block.size
+    return W
 
 
 def padded_input(feat: np.ndarray, p: ConvParams) -> np.ndarray:
@@ -51,11 +62,14 @@ def padded_input(feat: np.ndarray, p: ConvParams) -> np.ndarray:
     return P
 
 
-def _taps(P: np.ndarray, p: ConvParams, r: int, s: int, rows: slice) -> np.ndarray:
-    """Input values under kernel tap (r, s) for output rows `rows`: (C, n_rows, Wo)."""
-    y = r * p.dilation_y + np.arange(p.out_h)[rows] * p.stride_y
-    x = s * p.dilation_x + np.arange(p.out_w) * p.stride_x
-    return P[:, y[:, None], x[None, :]]
+def _windows(P: np.ndarray, p: ConvParams) -> np.ndarray:
+    """A strided view (R, S, C, Ho, Wo) of P: the input value under every tap of every output."""
+    C, rows, cols = P.shape
+    sc, sy, sx = P.strides
+    return np.lib.stride_tricks.as_strided(
+        P, shape=(p.kernel_h, p.kernel_w, C, p.out_h, p.out_w),
+        strides=(sy * p.dilation_y, sx * p.dilation_x, sc, sy * p.stride_y, sx * p.stride_x),
+        writeable=False)
 
 
 def mac_sums(P: np.ndarray, W: np.ndarray, p: ConvParams) -> np.ndarray:
@@ -63,19 +77,19 @@ def mac_sums(P: np.ndarray, W: np.ndarray, p: ConvParams) -> np.ndarray:
     K, C, R, S = W.shape
     L = R * S * C
     Wmat = W.transpose(0, 2, 3, 1).reshape(K, L).astype(np.float32)
+    taps = _windows(P.astype(np.float32), p)
     out = np.empty((K, p.out_h, p.out_w), dtype=np.int64)
     rows_per_chunk = max(1, _GEMM_CHUNK // max(1, L * p.out_w))
     for y0 in range(0, p.out_h, rows_per_chunk):
         rows = slice(y0, min(p.out_h, y0 + rows_per_chunk))
         n = rows.stop - rows.start
-        cols = np.empty((R, S, C, n * p.out_w), dtype=np.float32)
-        for r in range(R):
-            for s in range(S):
-                cols[r, s] = _taps(P, p, r, s, rows).reshape(C, -1)
-        cols = cols.reshape(L, -1)
-        acc = np.zeros((K, n * p.out_w), dtype=np.int64)
-        for k0 in range(0, L, _EXACT_TERMS):
-            acc += (Wmat[:, k0:k0 + _EXACT_TERMS] @ cols[k0:k0 + _EXACT_TERMS]).astype(np.int64)
+        cols = np.ascontiguousarray(taps[:, :, :, rows]).reshape(L, n * p.out_w)  # im2col
+        if L <= _EXACT_TERMS:
+            acc = (Wmat @ cols).astype(np.int64)
+        else:
+            acc = np.zeros((K, n * p.out_w), dtype=np.int64)
+            for k0 in range(0, L, _EXACT_TERMS):
+                acc += (Wmat[:, k0:k0 + _EXACT_TERMS] @ cols[k0:k0 + _EXACT_TERMS]).astype(np.int64)
         out[:, rows, :] = acc.reshape(K, n, p.out_w)
     return out
 
@@ -89,11 +103,12 @@ def _accumulate_saturating(P: np.ndarray, W: np.ndarray, p: ConvParams) -> np.nd
     """
     K, C, R, S = W.shape
     psum = np.zeros((K, p.out_h, p.out_w), dtype=np.int64)
+    taps = _windows(P, p)
     for b in range(ceil_div(C, ATOM)):
         cs = slice(ATOM * b, min(C, ATOM * b + ATOM))
         for r in range(R):
             for s in range(S):
-                d = _taps(P[cs], p, r, s, slice(None))  # (cn, Ho, Wo)
+                d = taps[r, s, cs]  # (cn, Ho, Wo)
                 op = np.einsum("kc,chw->khw", W[:, cs, r, s], d)  # one atomic op: 19-bit exact sum
                 psum = sat(psum + op, PSUM_BITS)[0]
     return psum

@@ -26,6 +26,8 @@ def sext(v, bits: int):
     >>> sext(0xc9, 8), sext(0x7f, 8), sext(0xa433, 16)
     (-55, 127, -23501)
     """
+    if bits == 8 and isinstance(v, np.ndarray) and v.dtype == np.uint8:
+        return v.view(np.int8).astype(np.int64)  # memory bytes: a reinterpretation, 4x faster
     a = _as_i64(v)
     m = np.int64((1 << bits) - 1)
     lo = a & m

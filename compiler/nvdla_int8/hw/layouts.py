@@ -38,6 +38,20 @@ class Surface:
         return (self.base + (c // ATOM) * self.surf_stride + y * self.line_stride
                 + (ATOM * x + c % ATOM) * elem_bytes)
 
+    def read_cube(self, mem, channels: int, height: int, width: int) -> np.ndarray:
+        """The uint8 cube (channels, height, width) read from `mem` (anything with
+        read(base, size)) through one strided view of its footprint: the same values as a gather
+        of `addresses`, without building an address per element."""
+        if channels * height * width == 0:
+            return np.zeros((channels, height, width), dtype=np.uint8)
+        surfaces = ceil_div(channels, ATOM)
+        lo, hi = self.footprint(channels, height, width)
+        buf = mem.read(lo, hi - lo)
+        atoms = np.lib.stride_tricks.as_strided(
+            buf, shape=(surfaces, height, width, ATOM), strides=(self.surf_stride, self.line_stride, ATOM, 1),
+            writeable=False)
+        return atoms.transpose(0, 3, 1, 2).reshape(surfaces * ATOM, height, width)[:channels]
+
     def atom_addresses(self, channels: int, height: int, width: int) -> np.ndarray:
         """Addresses of every lane of every whole atom the cube occupies: the lanes past the last
         channel included (what hardware writes, datapath §8.6). Shape (8*ceil(C/8), H, W)."""
