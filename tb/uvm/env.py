@@ -3,9 +3,12 @@ simulation: per trace, reset, load memory, run the trace-player sequence, then l
 scoreboard compare the output cube and stage taps with the golden model's.
 
 Configuration comes from the environment (set by tb/trace_runner.py), not from ConfigDB strings.
+TB_DUMP_OUTPUT=DIR also saves each layer's RTL output cube (int8, as the golden layer's output)
+to DIR/<trace>.out<layer>.npy.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -17,6 +20,7 @@ from pyuvm import uvm_env, uvm_test
 
 from nvdla_int8.conformance import FAIL, PASS, TraceOutcome
 from nvdla_int8.errors import InputError
+from nvdla_int8.fileio import write_atomic
 from nvdla_int8.golden.replay import GoldenPlayer
 from nvdla_int8.hw.regmap import REGMAP
 from nvdla_int8.trace.memory import SparseMemory
@@ -167,6 +171,11 @@ class TracePlayerTest(uvm_test):
         taps = None
         for i, layer in enumerate(run.golden_layers):
             rtl = (await read_addresses(self.memory, layer.output_addresses())).view(np.int8)
+            dump = os.environ.get("TB_DUMP_OUTPUT")
+            if dump:  # `nvdla-int8 run --backend rtl` feeds the RTL's own bytes to the next layer
+                buf = io.BytesIO()
+                np.save(buf, rtl)
+                write_atomic(Path(dump) / f"{golden.trace.name}.out{i}.npy", buf.getvalue())
             out_bad = sb.compare_output(i, rtl, layer.output)
             atoms = layer.output.size // 8
             if self.cfg.stages and tap_base + atoms <= TAP_DEPTH:
