@@ -5,6 +5,8 @@ the simulation reports it, so the conformance lines appear while the run goes on
 the environment: NVDLA_TB_MEM = sv (default, fast SystemVerilog memory) | axiram (cocotbext-axi
 AxiRam); NVDLA_TB_SEED (default 1); NVDLA_TB_STALL = 1 (default: random latency and
 back-pressure) | 0; NVDLA_TB_WAVES = 1 (waveform in build/rtl-<mem>-waves/dump.vcd, path printed).
+The testbench's own TB_* stress and fault knobs (TB_REORDER, TB_STATUS_READS, TB_RESET_AT,
+TB_MUTATE, ...; docs/verification-stress.md) pass through the environment or `extra_env`.
 A run works in build/rtl-<mem>/, or build/rtl-<mem>.2/ ... while another run holds that.
 """
 from __future__ import annotations
@@ -26,20 +28,22 @@ MODES = ("sv", "axiram")
 
 def run_traces(paths, *, mem_mode: str = "sv", seed: int = 1, stall: bool = True, waves: bool = False,
                work_dir: Path | None = None, extra_env: dict[str, str] | None = None,
-               wait_seconds: dict[str, float] | None = None):
+               wait_seconds: dict[str, float] | None = None, notes: list[dict] | None = None):
     """Replay traces on the RTL; yields TraceOutcomes in order. `wait_seconds`, if given, receives
-    per trace the wall time the testbench spent waiting for interrupts (the simulator alone)."""
+    per trace the wall time the testbench spent waiting for interrupts (the simulator alone);
+    `notes`, if given, gets one dict per trace of facts the stress knobs record (reset cycle,
+    status reads made; docs/verification-stress.md). Stress and fault knobs go in `extra_env`."""
     if mem_mode not in MODES:
         raise InputError(f"memory mode {mem_mode!r}: use one of {', '.join(MODES)}", where="NVDLA_TB_MEM")
     paths = [Path(p).resolve() for p in paths]
     base = Path(work_dir or ROOT / "build" / f"rtl-{mem_mode}{'-waves' if waves else ''}")
     with claim_work_dir(base) as work:
-        yield from _run_in(work, paths, mem_mode, seed, stall, waves, extra_env, wait_seconds)
+        yield from _run_in(work, paths, mem_mode, seed, stall, waves, extra_env, wait_seconds, notes)
         if waves:
             print(f"waveform: {work / 'dump.vcd'}", file=sys.stderr)
 
 
-def _run_in(work: Path, paths, mem_mode, seed, stall, waves, extra_env, wait_seconds):
+def _run_in(work: Path, paths, mem_mode, seed, stall, waves, extra_env, wait_seconds, notes):
     from .rtl_build import run_module
 
     results = work / "results.jsonl"
@@ -66,6 +70,9 @@ def _run_in(work: Path, paths, mem_mode, seed, stall, waves, extra_env, wait_sec
         for ln in lines[done:]:
             d = json.loads(ln)
             waited = d.pop("wait_seconds", 0.0)
+            trace_notes = d.pop("notes", {})
+            if notes is not None:
+                notes.append(trace_notes)
             if wait_seconds is not None:
                 wait_seconds[d["name"]] = waited
             yield TraceOutcome(**d)

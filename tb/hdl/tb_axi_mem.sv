@@ -1,7 +1,10 @@
 // Testbench AXI4 slave memory for the fast mode: a sparse 32-bit address space held in
 // PhysPages pages of 64 KiB, mapped by a page table, loaded and read back in bulk with
 // $readmemh/$writememh so Python never touches a beat. Seeded random latency and back-pressure
-// on every channel. Not synthesizable.
+// on every channel; with reorder_en_i, read bursts of different ARIDs are served out of order and
+// their beats interleaved (AXI4 keeps order only within one ID) and each B response is held a
+// random 0..31 cycles. Reports every committed write (wr_commit_o) for the harness's write log,
+// and carries the fault injections of the checker's mutation tests (mut_*). Not synthesizable.
 module tb_axi_mem #(
   parameter int unsigned PhysPages = 1024,  // 64 MiB of backing store
   parameter int unsigned IdW = 3
@@ -10,6 +13,15 @@ module tb_axi_mem #(
   input  logic            rst_n,
   input  logic [31:0]     seed_i,        // sampled on load_i
   input  logic            stall_en_i,    // random latency and back-pressure on
+  input  logic            reorder_en_i,  // reorder/interleave reads across IDs, delay B responses
+  input  logic            intr_i,        // the DUT's interrupt: a held (late) write lands after it
+  input  logic            mut_late_write_i,   // hold the first write beat until after intr_i
+  input  logic            mut_drop_write_i,   // never commit write beat number mut_index_i
+  input  logic            mut_read_flip_i,    // read beat number mut_index_i returns data ^ 0x55..
+  input  logic [31:0]     mut_index_i,
+  output logic [31:0]     reordered_o,        // bursts served out of order or interleaved
+  output logic            wr_commit_o,        // a write beat reached memory this cycle
+  output logic [31:0]     wr_commit_addr_o,
   input  logic            load_i,        // pulse: clear, then load page table and contents
   input  logic [15:0]     clear_pages_i, // physical pages to clear before loading
   input  logic            patch_i,       // pulse: overwrite words from patch.hex, nothing cleared
@@ -94,64 +106,131 @@ module tb_axi_mem #(
     logic [7:0] len;
   } burst_t;
 
-  burst_t ar_q[$];
+  typedef struct packed {
+    logic [IdW-1:0] id;
+    logic [31:0] addr;
+    logic [7:0] len;
+    logic [8:0] beat;
+  } rd_burst_t;
+
+  // Accepted read bursts, oldest first. The burst presented is the oldest one of ID r_id_q: a
+  // later burst of the same ID never overtakes an earlier one.
+  rd_burst_t ar_q[$];
   logic r_active;
-  burst_t r_cur;
-  logic [8:0] r_beat;
+  logic [IdW-1:0] r_id_q;
   logic [3:0] r_wait;
-  logic r_mapped;
-  int unsigned r_idx;
+  logic r_switched_q;       // the last burst was left mid-way to interleave: no new latency
+  logic r_mapped, r_found;
+  int unsigned r_idx, r_pos;
+  logic [31:0] r_beats_q;   // read beats delivered since reset (mut_read_flip_i's index)
+
+  always_comb begin
+    r_pos = 0;
+    r_found = 1'b0;
+    for (int unsigned i = 0; i < ar_q.size(); i++) begin
+      if (!r_found && ar_q[i].id == r_id_q) begin
+        r_pos = i;
+        r_found = 1'b1;
+      end
+    end
+  end
 
   assign s_axi_arready = rst_n && ar_q.size() < 8 && (!stall_en_i || rnd[1:0] != 2'b00);
   assign s_axi_rvalid = r_active && r_wait == 0 && (!stall_en_i || rnd[3:2] != 2'b00);
-  assign s_axi_rid = r_cur.id;
+  assign s_axi_rid = r_id_q;
   assign s_axi_rresp = 2'b00;
-  assign s_axi_rlast = r_active && (r_beat == {1'b0, r_cur.len});
+  assign s_axi_rlast = r_active && r_found && (ar_q[r_pos].beat == {1'b0, ar_q[r_pos].len});
   always_comb begin
-    r_idx = word_index(r_cur.addr + {20'b0, r_beat, 3'b000}, r_mapped);
+    r_idx = 0;
+    r_mapped = 1'b0;
+    if (r_found) r_idx = word_index(ar_q[r_pos].addr + {20'b0, ar_q[r_pos].beat, 3'b000}, r_mapped);
     s_axi_rdata = r_mapped ? mem[r_idx] : '0;
+    if (mut_read_flip_i && r_beats_q == mut_index_i) s_axi_rdata = s_axi_rdata ^ {8{8'h55}};
   end
+
+  // The ID to serve next: the oldest burst's, or under reorder_en_i any ID with a burst waiting.
+  function automatic logic [IdW-1:0] pick_id(input logic [31:0] r);
+    int unsigned n;
+    n = 32'(ar_q.size());
+    if (!reorder_en_i || n == 0) return (n == 0) ? '0 : ar_q[0].id;
+    return ar_q[r % n].id;
+  endfunction
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       ar_q.delete();
       r_active <= 1'b0;
-      r_beat <= '0;
+      r_id_q <= '0;
       r_wait <= '0;
+      r_switched_q <= 1'b0;
+      r_beats_q <= '0;
+      reordered_o <= '0;
     end else begin
-      if (s_axi_arvalid && s_axi_arready) ar_q.push_back('{s_axi_arid, s_axi_araddr, s_axi_arlen});
+      if (s_axi_arvalid && s_axi_arready)
+        ar_q.push_back('{s_axi_arid, s_axi_araddr, s_axi_arlen, 9'd0});
       if (!r_active && ar_q.size() != 0) begin
-        r_cur <= ar_q.pop_front();
+        r_id_q <= pick_id({16'b0, rnd[31:16]});
+        if (pick_id({16'b0, rnd[31:16]}) != ar_q[0].id || r_switched_q) reordered_o <= reordered_o + 1'b1;
         r_active <= 1'b1;
-        r_beat <= '0;
-        r_wait <= stall_en_i ? rnd[11:8] : 4'd0;
+        r_wait <= (stall_en_i && !r_switched_q) ? rnd[11:8] : 4'd0;
+        r_switched_q <= 1'b0;
       end else if (r_active && r_wait != 0) begin
         r_wait <= r_wait - 1'b1;
       end else if (s_axi_rvalid && s_axi_rready) begin
-        if (s_axi_rlast) r_active <= 1'b0;
-        r_beat <= r_beat + 1'b1;
+        r_beats_q <= r_beats_q + 1'b1;
+        if (s_axi_rlast) begin
+          ar_q.delete(r_pos);
+          r_active <= 1'b0;
+        end else begin
+          ar_q[r_pos].beat = ar_q[r_pos].beat + 1'b1;
+          // Interleave: after a beat, sometimes switch to another ID's burst.
+          if (reorder_en_i && rnd[15:14] == 2'b00) begin
+            r_active <= 1'b0;
+            r_switched_q <= 1'b1;
+          end
+        end
       end
     end
   end
 
   // ---------------- writes ----------------
+  typedef struct packed {
+    logic [IdW-1:0] id;
+    logic [31:0] due;   // cycle from which the response may be presented
+  } b_rsp_t;
+
   burst_t aw_q[$];
-  logic [IdW-1:0] b_q[$];
+  b_rsp_t b_q[$];
   logic [8:0] w_beat;
   logic w_mapped;
   int unsigned w_idx;
+  logic [31:0] now_q, w_beats_q;
+  logic held_q, held_done_q, intr_seen_q;   // mut_late_write_i: a beat held, then released
+  int unsigned held_idx;
+  logic [31:0] held_addr;
+  logic [63:0] held_data;
+  logic [7:0] held_strb;
+  logic w_hold, w_drop;
+  logic [31:0] w_addr;
 
   assign s_axi_awready = rst_n && aw_q.size() < 8 && (!stall_en_i || rnd[5:4] != 2'b00);
   assign s_axi_wready = rst_n && aw_q.size() != 0 && (!stall_en_i || rnd[7:6] != 2'b00);
-  assign s_axi_bvalid = b_q.size() != 0 && (!stall_en_i || rnd[13:12] != 2'b00);
-  assign s_axi_bid = (b_q.size() != 0) ? b_q[0] : '0;
+  assign s_axi_bvalid = b_q.size() != 0 && (!stall_en_i || rnd[13:12] != 2'b00)
+                        && (!reorder_en_i || now_q >= b_q[0].due);
+  assign s_axi_bid = (b_q.size() != 0) ? b_q[0].id : '0;
   assign s_axi_bresp = 2'b00;
 
   always_comb begin
     w_idx = 0;
     w_mapped = 1'b0;
-    if (aw_q.size() != 0) w_idx = word_index(aw_q[0].addr + {20'b0, w_beat, 3'b000}, w_mapped);
+    w_addr = '0;
+    if (aw_q.size() != 0) begin
+      w_addr = aw_q[0].addr + {20'b0, w_beat, 3'b000};
+      w_idx = word_index(w_addr, w_mapped);
+    end
   end
+  assign w_hold = mut_late_write_i && !held_q && !held_done_q;
+  assign w_drop = mut_drop_write_i && w_beats_q == mut_index_i;
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -160,18 +239,47 @@ module tb_axi_mem #(
       w_beat <= '0;
       fault_o <= 1'b0;
       fault_addr_o <= '0;
+      now_q <= '0;
+      w_beats_q <= '0;
+      held_q <= 1'b0;
+      held_done_q <= 1'b0;
+      intr_seen_q <= 1'b0;
+      wr_commit_o <= 1'b0;
+      wr_commit_addr_o <= '0;
     end else begin
+      now_q <= now_q + 1'b1;
+      wr_commit_o <= 1'b0;
       if (s_axi_awvalid && s_axi_awready) aw_q.push_back('{s_axi_awid, s_axi_awaddr, s_axi_awlen});
       if (s_axi_bvalid && s_axi_bready) void'(b_q.pop_front());
+      // The held beat lands one cycle after the interrupt was seen: after the layer's end.
+      if (held_q && intr_seen_q) begin
+        for (int b = 0; b < 8; b++) if (held_strb[b]) mem[held_idx][8*b +: 8] <= held_data[8*b +: 8];
+        wr_commit_o <= 1'b1;
+        wr_commit_addr_o <= held_addr;
+        held_q <= 1'b0;
+        held_done_q <= 1'b1;
+      end
+      if (held_q && intr_i) intr_seen_q <= 1'b1;
       if (s_axi_wvalid && s_axi_wready) begin
+        w_beats_q <= w_beats_q + 1'b1;
         if (w_mapped) begin
-          for (int b = 0; b < 8; b++) if (s_axi_wstrb[b]) mem[w_idx][8*b +: 8] <= s_axi_wdata[8*b +: 8];
+          if (w_hold) begin
+            held_q <= 1'b1;
+            held_idx <= w_idx;
+            held_addr <= w_addr;
+            held_data <= s_axi_wdata;
+            held_strb <= s_axi_wstrb;
+          end else if (!w_drop) begin
+            for (int b = 0; b < 8; b++) if (s_axi_wstrb[b]) mem[w_idx][8*b +: 8] <= s_axi_wdata[8*b +: 8];
+            wr_commit_o <= 1'b1;
+            wr_commit_addr_o <= w_addr;
+          end
         end else if (!fault_o) begin
           fault_o <= 1'b1;
-          fault_addr_o <= aw_q[0].addr + {20'b0, w_beat, 3'b000};
+          fault_addr_o <= w_addr;
         end
         if (s_axi_wlast) begin
-          b_q.push_back(aw_q[0].id);
+          b_q.push_back('{aw_q[0].id, now_q + (reorder_en_i ? {27'b0, rnd[28:24]} : 32'd0)});
           void'(aw_q.pop_front());
           w_beat <= '0;
         end else begin

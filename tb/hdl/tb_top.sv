@@ -1,7 +1,9 @@
 // Test harness around nvdla_small_top: the fast-mode AXI memory (tb_axi_mem) or, with
 // ext_mem_en, the DUT's AXI port passed out to cocotbext-axi's AxiRam; a cycle counter; a
-// no-progress watchdog; and capture buffers for the SDP stage taps, dumped only when the
-// scoreboard needs to say at which stage a mismatch began.
+// no-progress watchdog; capture buffers for the SDP stage taps, dumped only when the
+// scoreboard needs to say at which stage a mismatch began; a log of committed writes and SDP
+// done pulses (the late-write check); and the fault injections of the checker's mutation tests
+// (mut_*: each makes the harness, never the checker, misbehave in one way).
 module tb_top #(
   parameter int unsigned TapDepth = 65536   // atoms of stage taps kept per layer
 ) (
@@ -20,6 +22,7 @@ module tb_top #(
   input  logic        ext_mem_en,
   input  logic [31:0] mem_seed,
   input  logic        mem_stall_en,
+  input  logic        mem_reorder_en,   // reads reordered/interleaved across ARIDs, B delayed
   input  logic        mem_load,
   input  logic [15:0] mem_clear_pages,
   input  logic        mem_patch,
@@ -27,6 +30,7 @@ module tb_top #(
   input  logic [31:0] mem_dump_first,
   input  logic [31:0] mem_dump_last,
   output logic        mem_fault,
+  output logic [31:0] mem_reordered,    // read bursts served out of order or interleaved
   output logic [31:0] mem_fault_addr,
   // run control
   output logic [63:0] cycles,
@@ -35,6 +39,18 @@ module tb_top #(
   input  logic        tap_clear,
   input  logic        tap_dump,
   output logic [31:0] tap_count,
+  // write log: committed writes (fast memory only) and SDP done pulses, since tap_clear
+  input  logic        wlog_dump,
+  output logic [31:0] wlog_count,
+  // fault injection (mutation tests of the checker)
+  input  logic        mut_late_write,   // first output beat lands after the interrupt
+  input  logic        mut_drop_write,   // write beat mut_index never lands
+  input  logic        mut_read_flip,    // read beat mut_index is corrupted
+  input  logic        mut_no_intr,      // the interrupt line never reaches the testbench
+  input  logic        mut_x1_tap,       // X1 tap atom mut_index captured with lane 0 bit 0 flipped
+  input  logic        mut_apb_read,     // APB reads of mut_apb_addr return bit 0 flipped
+  input  logic [31:0] mut_apb_addr,
+  input  logic [31:0] mut_index,
   // the DUT's AXI port, for cocotbext-axi (used when ext_mem_en = 1)
   output logic [2:0]  m_axi_awid,
   output logic [31:0] m_axi_awaddr,
@@ -90,11 +106,14 @@ module tb_top #(
   logic        awvalid, awready, wlast, wvalid, wready, bvalid, bready, arvalid, arready;
   logic        rlast, rvalid, rready, im_awready, im_wready, im_bvalid, im_arready, im_rlast, im_rvalid;
   logic [63:0] wdata, rdata, im_rdata;
+  logic [31:0] dut_prdata;
+  logic        dut_intr, wr_commit;
+  logic [31:0] wr_commit_addr;
 
   nvdla_small_top u_dut (
     .clk_i(clk), .rst_ni(rst_n),
     .apb_paddr_i(apb_paddr), .apb_psel_i(apb_psel), .apb_penable_i(apb_penable),
-    .apb_pwrite_i(apb_pwrite), .apb_pwdata_i(apb_pwdata), .apb_prdata_o(apb_prdata),
+    .apb_pwrite_i(apb_pwrite), .apb_pwdata_i(apb_pwdata), .apb_prdata_o(dut_prdata),
     .apb_pready_o(apb_pready), .apb_pslverr_o(apb_pslverr),
     .m_axi_awid(awid), .m_axi_awaddr(awaddr), .m_axi_awlen(awlen), .m_axi_awsize(awsize),
     .m_axi_awburst(awburst), .m_axi_awvalid(awvalid), .m_axi_awready(awready),
@@ -104,12 +123,18 @@ module tb_top #(
     .m_axi_arsize(arsize), .m_axi_arburst(arburst), .m_axi_arvalid(arvalid),
     .m_axi_arready(arready), .m_axi_rid(rid), .m_axi_rdata(rdata), .m_axi_rresp(rresp),
     .m_axi_rlast(rlast), .m_axi_rvalid(rvalid), .m_axi_rready(rready),
-    .intr_o(intr)
+    .intr_o(dut_intr)
   );
+
+  assign apb_prdata = dut_prdata ^ {31'b0, mut_apb_read && apb_paddr == mut_apb_addr};
+  assign intr = dut_intr && !mut_no_intr;
 
   tb_axi_mem u_mem (
     .clk, .rst_n,
-    .seed_i(mem_seed), .stall_en_i(mem_stall_en), .load_i(mem_load), .clear_pages_i(mem_clear_pages),
+    .seed_i(mem_seed), .stall_en_i(mem_stall_en), .reorder_en_i(mem_reorder_en), .intr_i(dut_intr),
+    .mut_late_write_i(mut_late_write), .mut_drop_write_i(mut_drop_write), .mut_read_flip_i(mut_read_flip),
+    .mut_index_i(mut_index), .reordered_o(mem_reordered), .wr_commit_o(wr_commit), .wr_commit_addr_o(wr_commit_addr),
+    .load_i(mem_load), .clear_pages_i(mem_clear_pages),
     .patch_i(mem_patch), .dump_i(mem_dump), .dump_first_i(mem_dump_first), .dump_last_i(mem_dump_last),
     .fault_o(mem_fault), .fault_addr_o(mem_fault_addr),
     .s_axi_awid(awid), .s_axi_awaddr(awaddr), .s_axi_awlen(awlen), .s_axi_awsize(awsize),
@@ -158,8 +183,10 @@ module tb_top #(
   // ---------------- cycles and watchdog ----------------
   logic [31:0] idle_q;
   logic progress;
+  // APB reads are not progress: a testbench polling status must not keep a hung run alive.
   assign progress = (awvalid && awready) || (wvalid && wready) || (bvalid && bready)
-                 || (arvalid && arready) || (rvalid && rready) || (apb_psel && apb_penable) || intr;
+                 || (arvalid && arready) || (rvalid && rready) || (apb_psel && apb_penable && apb_pwrite)
+                 || intr;
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -187,7 +214,7 @@ module tb_top #(
     else if (u_dut.sdp_tap_valid) begin
       if (tap_count < TapDepth) begin
         tap_in[tap_count] <= u_dut.sdp_tap_in;
-        tap_x1[tap_count] <= u_dut.sdp_tap_x1;
+        tap_x1[tap_count] <= u_dut.sdp_tap_x1 ^ {255'b0, mut_x1_tap && tap_count == mut_index};
         tap_x2[tap_count] <= u_dut.sdp_tap_x2;
       end
       tap_count <= tap_count + 1'b1;
@@ -197,6 +224,26 @@ module tb_top #(
       $writememh({dir, "/tap_x1.hex"}, tap_x1, 0, (tap_count < TapDepth ? tap_count : TapDepth) - 1);
       $writememh({dir, "/tap_x2.hex"}, tap_x2, 0, (tap_count < TapDepth ? tap_count : TapDepth) - 1);
     end
+  end
+
+  // ---------------- write log ----------------
+  // Entry: [127:96] kind (1 = write committed, 2 = SDP done) << 4 | SDP group, [95:64] address,
+  // [63:0] cycle. Written to wlog.hex on wlog_dump; wlog_count may exceed the depth (entries lost).
+  localparam int unsigned WlogDepth = 1 << 18;
+  logic [127:0] wlog [WlogDepth];
+  logic wlog_done;
+  logic [31:0] wlog_kind;
+  assign wlog_done = u_dut.sdp_done;
+  assign wlog_kind = wlog_done ? (32'h20 | 32'(u_dut.sdp_consumer)) : 32'h10;
+
+  always_ff @(posedge clk) begin
+    if (tap_clear) wlog_count <= '0;
+    else if ((wr_commit && !ext_mem_en) || wlog_done) begin
+      if (wlog_count < WlogDepth) wlog[wlog_count] <= {wlog_kind, wr_commit_addr, cycles};
+      wlog_count <= wlog_count + 1'b1;
+    end
+    if (wlog_dump && wlog_count != 0)
+      $writememh({dir, "/wlog.hex"}, wlog, 0, (wlog_count < WlogDepth ? wlog_count : WlogDepth) - 1);
   end
 
 endmodule : tb_top

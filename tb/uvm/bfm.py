@@ -25,7 +25,12 @@ class HarnessBfm:
             self._clock = Clock(self.dut.clk_in, CLOCK_NS, unit="ns")
             self._clock.start()
 
-    async def reset(self, *, ext_mem: bool, stall: bool, seed: int, watchdog: int) -> None:
+    async def reset(self, *, ext_mem: bool, stall: bool, seed: int, watchdog: int, reorder: bool = False,
+                    mutation=None) -> None:
+        """Reset the DUT and the harness. reorder: the fast memory reorders and interleaves reads
+        across ARIDs and delays B responses; mutation: a tb.uvm.faults.Mutation (or None)."""
+        from .faults import Mutation
+
         d = self.dut
         d.rst_n.value = 0
         d.apb_psel.value = 0
@@ -36,6 +41,9 @@ class HarnessBfm:
         d.ext_mem_en.value = int(ext_mem)
         d.mem_seed.value = seed & 0xFFFFFFFF
         d.mem_stall_en.value = int(stall)
+        d.mem_reorder_en.value = int(reorder)
+        (mutation or Mutation()).drive(d)
+        d.wlog_dump.value = 0
         d.mem_load.value = 0
         d.mem_clear_pages.value = 0
         d.mem_dump.value = 0
@@ -123,3 +131,13 @@ class HarnessBfm:
 
     async def tap_dump(self) -> None:
         await self.pulse(self.dut.tap_dump)
+
+    def reordered_reads(self) -> int:
+        """Read bursts the fast memory served out of order or interleaved since reset."""
+        return _u(self.dut.mem_reordered)
+
+    def wlog_count(self) -> int:
+        return _u(self.dut.wlog_count)
+
+    async def wlog_dump(self) -> None:
+        await self.pulse(self.dut.wlog_dump)

@@ -28,9 +28,11 @@ from nvdla_int8.trace.trace import Trace, apply_memory_command
 
 from .agents import ApbAgent, InterruptMonitor
 from .bfm import HarnessBfm
+from .faults import SV_MEMORY_ONLY, Mutation
 from .memory import AxiRamMemory, SvMemory, read_addresses
 from .scoreboard import Scoreboard, parse_tap_words, taps_to_cube
 from .sequences import TracePlayerSeq
+from .write_log import WlogDepth, WriteLog, write_faults
 
 _SAT = REGMAP.reg("SDP", "D_PERF_OUT_SATURATION")
 TAP_DEPTH = 65536  # tb_top TapDepth
@@ -46,17 +48,54 @@ class PlayerConfig:
     stall: bool = True
     watchdog: int = 20000
     max_cycles: int = 50_000_000
-    flip_output_byte: bool = False  # fault injection: proves the checkers can fail
+    flip_output_byte: bool = False  # fault injection: proves the checkers can fail (= TB_MUTATE=flip_byte)
     stages: bool = True
+    # Stress (docs/verification-stress.md). reorder: None = on when stall is on.
+    reorder: bool | None = None
+    status_reads: int = 0  # while waiting for an interrupt, read status/counters every N cycles
+    reset_at: int = 0  # reset N cycles after the first layer's start, then replay the trace clean
+    write_checks: bool = True  # every output atom written before its layer's done, none after (fast memory)
+    mutations: list[Mutation] = field(default_factory=list)  # per trace (TB_MUTATE as a JSON list)
+    mutate_every: bool = False  # TB_MUTATE as one name: mutations[0] applies to every trace
 
     @classmethod
     def from_env(cls) -> "PlayerConfig":
         e = os.environ
+        stall = e.get("TB_STALL", "1") == "1"
         return cls(traces=json.loads(Path(e["TB_TRACES"]).read_text()), results=Path(e["TB_RESULTS"]),
                    work_dir=Path(e.get("TB_WORK_DIR", ".")), mem_mode=e.get("TB_MEM_MODE", "sv"),
-                   seed=int(e.get("TB_SEED", "1")), stall=e.get("TB_STALL", "1") == "1",
+                   seed=int(e.get("TB_SEED", "1")), stall=stall,
                    watchdog=int(e.get("TB_WATCHDOG", "20000")), flip_output_byte=e.get("TB_FLIP", "0") == "1",
-                   stages=e.get("TB_STAGES", "1") == "1")
+                   stages=e.get("TB_STAGES", "1") == "1",
+                   reorder=e.get("TB_REORDER", "1" if stall else "0") == "1",
+                   status_reads=_int_knob(e, "TB_STATUS_READS"), reset_at=_int_knob(e, "TB_RESET_AT"),
+                   write_checks=e.get("TB_WRITE_CHECKS", "1") == "1", mutations=_mutations(e.get("TB_MUTATE", "")),
+                   mutate_every=not e.get("TB_MUTATE", "").strip().startswith("["))
+
+    def mutation(self, index: int) -> Mutation:
+        if self.mutate_every:
+            index = 0
+        m = self.mutations[index] if index < len(self.mutations) else Mutation()
+        if not m and self.flip_output_byte:
+            return Mutation("flip_byte")
+        if m.kind in SV_MEMORY_ONLY and self.mem_mode != "sv":
+            raise InputError(f"mutation {m.kind} needs the fast memory (TB_MEM_MODE=sv)", where="TB_MUTATE")
+        return m
+
+
+def _int_knob(env, name: str) -> int:
+    text = env.get(name, "0")
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise InputError(f"{text!r} is not an integer", where=name) from None
+
+
+def _mutations(text: str) -> list[Mutation]:
+    """TB_MUTATE: one mutation for every trace, or a JSON list with one per trace."""
+    if text.strip().startswith("["):
+        return [Mutation.parse(t, f"TB_MUTATE[{i}]") for i, t in enumerate(json.loads(text))]
+    return [Mutation.parse(text)] if text.strip() else []
 
 
 @dataclass
@@ -68,16 +107,20 @@ class TraceRun:
     config: PlayerConfig
     scoreboard: Scoreboard
     golden_layers: list
+    mutation: Mutation = field(default_factory=Mutation)
     wait_seconds: float = 0.0  # wall time spent waiting for interrupts: the simulator running alone
     aborted: bool = False
     flipped: list = field(default_factory=list)
+    reset_pending: bool = False  # TB_RESET_AT: the first layer is still to be interrupted by a reset
+    was_reset: bool = False
+    notes: dict = field(default_factory=dict)  # facts a stress test checks (reported with the outcome)
 
     def fail(self, message: str) -> None:
         self.scoreboard.fail(message)
 
     async def after_layer(self) -> None:
         """Fault injection for the checker tests: flip one output byte of the first layer."""
-        if not self.config.flip_output_byte or self.flipped or not self.golden_layers:
+        if self.mutation.kind != "flip_byte" or self.flipped or not self.golden_layers:
             return
         layer = self.golden_layers[0]
         c, y, x = min(1, layer.channels - 1), layer.height // 2, layer.width // 2
@@ -85,6 +128,16 @@ class TraceRun:
         old = (await self.memory.read(addr, 1))[0]
         await self.memory.write(addr, bytes([old ^ 0x01]))
         self.flipped.append((c, y, x))
+
+    async def reset_mid_layer(self) -> None:
+        """TB_RESET_AT: reset the DUT (not the memory contents) while the layer runs."""
+        self.notes["reset_cycle"] = self.bfm.cycles()
+        self.notes["writes_before_reset"] = self.bfm.wlog_count()
+        await self.bfm.reset(ext_mem=self.memory.ext_mem, stall=self.config.stall, seed=self.config.seed,
+                             watchdog=self.config.watchdog, reorder=self.config.reorder)
+        self.reset_pending = False
+        self.was_reset = True
+        self.aborted = True
 
 
 class PlayerEnv(uvm_env):
@@ -121,12 +174,18 @@ class TracePlayerTest(uvm_test):
         cfg.results.parent.mkdir(parents=True, exist_ok=True)
         with open(cfg.results, "a") as results:
             for i, path in enumerate(cfg.traces):
-                outcome, wait_seconds = await self.play(Path(path), cfg.seed + i)
-                results.write(json.dumps({**asdict(outcome), "wait_seconds": wait_seconds}) + "\n")
+                notes: dict = {}
+                try:
+                    mutation = cfg.mutation(i)
+                except InputError as e:
+                    outcome, wait_seconds = TraceOutcome(Path(path).stem, FAIL, None, None, 0.0, message=str(e)), 0.0
+                else:
+                    outcome, wait_seconds = await self.play(Path(path), cfg.seed + i, mutation, notes)
+                results.write(json.dumps({**asdict(outcome), "wait_seconds": wait_seconds, "notes": notes}) + "\n")
                 results.flush()
         self.drop_objection()
 
-    async def play(self, path: Path, seed: int) -> TraceOutcome:
+    async def play(self, path: Path, seed: int, mutation: Mutation, notes: dict) -> TraceOutcome:
         t0 = time.perf_counter()
         try:
             trace = Trace.load(path)
@@ -139,26 +198,59 @@ class TracePlayerTest(uvm_test):
             return TraceOutcome(path.stem, FAIL, None, None, time.perf_counter() - t0, message=str(e)), 0.0
         sb = self.env.scoreboard
         sb.start_trace()
-        run = TraceRun(self.bfm, self.memory, self.cfg, sb, golden.m.layers)
-        await self.bfm.reset(ext_mem=self.memory.ext_mem, stall=self.cfg.stall, seed=seed,
-                             watchdog=self.cfg.watchdog)
-        if isinstance(self.memory, AxiRamMemory):
-            self.memory.set_stall(self.cfg.stall, seed)
-        try:
-            await self.memory.load(image, seed)
-        except (ValueError, KeyError) as e:
-            return TraceOutcome(trace.name, FAIL, None, None, time.perf_counter() - t0,
-                                message=f"memory: {e}"), 0.0
-        seq = TracePlayerSeq("trace", trace, run)
-        await seq.start(self.env.apb.seqr)
+        run = TraceRun(self.bfm, self.memory, self.cfg, sb, golden.m.layers, mutation=mutation, notes=notes,
+                       reset_pending=self.cfg.reset_at > 0)
+        seq, failed = await self.start_run(trace, run, image, seed)
+        if failed:
+            return TraceOutcome(trace.name, FAIL, None, None, time.perf_counter() - t0, message=failed), 0.0
+        if run.was_reset and not sb.failures:
+            # The reset interrupted the layer; now the clean replay, from a fresh image, must be exact.
+            # Its cycle count starts again with the clean run (the reset zeroed the counter).
+            sb.start_trace()
+            run.aborted = False
+            seq, failed = await self.start_run(trace, run, image, seed + 1000)
+            if failed:
+                return TraceOutcome(trace.name, FAIL, None, None, time.perf_counter() - t0, message=failed), 0.0
         crc_failures = len(sb.failures)
         if not run.aborted:
             await self.compare_with_golden(run, golden)
+            if self.cfg.write_checks:
+                await self.check_writes(run)
         fault = self.memory.fault()
         if fault:
             sb.fail(fault)
         cycles = sb.trace_cycles()
         return self.outcome(trace, seq, run, crc_failures, cycles, time.perf_counter() - t0), run.wait_seconds
+
+    async def start_run(self, trace: Trace, run: TraceRun, image: SparseMemory, seed: int):
+        """Reset, load the image and play the trace's commands: (sequence, load error or None)."""
+        await self.bfm.reset(ext_mem=self.memory.ext_mem, stall=self.cfg.stall, seed=seed,
+                             watchdog=self.cfg.watchdog, reorder=self.cfg.reorder, mutation=run.mutation)
+        if isinstance(self.memory, AxiRamMemory):
+            self.memory.set_stall(self.cfg.stall, seed)
+        try:
+            await self.memory.load(image, seed)
+        except (ValueError, KeyError) as e:
+            return None, f"memory: {e}"
+        seq = TracePlayerSeq("trace", trace, run)
+        await seq.start(self.env.apb.seqr)
+        return seq, None
+
+    async def check_writes(self, run: TraceRun) -> None:
+        """Late and missing output writes (the harness logs the fast memory's commits)."""
+        run.notes["reordered_reads"] = self.bfm.reordered_reads()
+        if self.memory.ext_mem or not run.golden_layers:
+            return
+        n = self.bfm.wlog_count()
+        if n > WlogDepth:
+            run.notes["write_log"] = f"{n} entries, only the first {WlogDepth} kept: write checks skipped"
+            return
+        words = []
+        if n:
+            await self.bfm.wlog_dump()
+            words = [t for t in (self.cfg.work_dir / "wlog.hex").read_text().split() if not t.startswith(("//", "@"))]
+        for msg in write_faults(WriteLog.parse(words), run.golden_layers):
+            run.scoreboard.fail(msg)
 
     async def compare_with_golden(self, run: TraceRun, golden: GoldenPlayer) -> None:
         sb = run.scoreboard
@@ -221,11 +313,13 @@ class TracePlayerTest(uvm_test):
         if not failures:
             return TraceOutcome(trace.name, PASS, exp, got, seconds, cycles)
         msg = failures[0]
-        cube = [f for f in failures[1:] if "differs at" in f]
-        if cube:
-            msg += f"; {cube[0]}"
-        elif crc_failures and not run.aborted:
+        # Besides the first failure, the first of each kind that says most: a cube mismatch
+        # (names the element) and a write-log fault (late or missing write).
+        shown = [msg] + [f for f in (next((f for f in failures[1:] if key in f), None)
+                                     for key in ("differs at", "write:")) if f]
+        msg = "; ".join(dict.fromkeys(shown))
+        if crc_failures and not run.aborted and not any("differs at" in f for f in failures):
             msg += "; the output cube equals the golden model's element by element"
-        if len(failures) > 1 + len(cube[:1]):
-            msg += f" (+{len(failures) - 1 - len(cube[:1])} more)"
+        if len(failures) > len(shown):
+            msg += f" (+{len(failures) - len(shown)} more)"
         return TraceOutcome(trace.name, FAIL, exp, got, seconds, cycles, msg)

@@ -23,6 +23,11 @@ from .agents import ApbItem
 _STATUS = REGMAP.reg("GLB", "S_INTR_STATUS")
 _MASK = REGMAP.reg("GLB", "S_INTR_MASK")
 POLL_LIMIT = 1000  # reads before a poll_reg_equal is declared stuck
+READS_PER_ROUND = 4
+# What a driver reads while a layer runs (TB_STATUS_READS): interrupt status, every unit's
+# S_STATUS and every performance/status counter. Reads of these have no side effect.
+STATUS_REGS = tuple([_STATUS.address] + [r.address for u in REGMAP.units for r in u.registers
+                                         if r.name == "S_STATUS" or r.name.startswith(("D_PERF_", "D_STATUS"))])
 
 
 class TracePlayerSeq(uvm_sequence):
@@ -76,9 +81,9 @@ class TracePlayerSeq(uvm_sequence):
         bit = intr_bit(str(c.args[0]), self.trace.where(c)) if len(c.args) == 2 else None
         sync = str(c.args[-1])
         while True:
-            t0 = time.perf_counter()
-            why = await bfm.wait_intr(cfg.max_cycles)
-            self.ctx.wait_seconds += time.perf_counter() - t0
+            why = await self._wait(c)
+            if why == "reset":
+                return
             if why != "intr":
                 reason = (f"no progress for {cfg.watchdog} cycles" if why == "watchdog"
                           else f"not done after {cfg.max_cycles} cycles")
@@ -96,6 +101,36 @@ class TracePlayerSeq(uvm_sequence):
                 return
             self.fail(c, f"unexpected interrupt status {pending:#x} while waiting for {c.args[0]}")
             await self.reg(_STATUS.address, True, pending)
+
+    async def _wait(self, c) -> str:
+        """Wait for the interrupt: 'intr', 'watchdog', 'timeout', or 'reset' when TB_RESET_AT
+        reset the DUT mid-layer. With TB_STATUS_READS, read status registers in the meantime."""
+        bfm, cfg, ctx = self.ctx.bfm, self.ctx.config, self.ctx
+        waited = 0
+        while True:
+            step = cfg.max_cycles - waited
+            if cfg.status_reads:
+                step = min(step, cfg.status_reads)
+            if ctx.reset_pending:
+                step = min(step, cfg.reset_at - waited)
+            t0 = time.perf_counter()
+            why = await bfm.wait_intr(step)
+            ctx.wait_seconds += time.perf_counter() - t0
+            waited += step
+            if why != "timeout" or waited >= cfg.max_cycles:
+                if why == "intr" and ctx.reset_pending:
+                    self.fail(c, f"TB_RESET_AT={cfg.reset_at}: the layer ended before the reset; "
+                                 "use a smaller value")
+                    ctx.reset_pending = False
+                return why
+            if ctx.reset_pending and waited >= cfg.reset_at:
+                await ctx.reset_mid_layer()
+                return "reset"
+            if cfg.status_reads:  # GLB status and the next three of the list, in rotation
+                done = ctx.notes.get("status_reads", 0)
+                for k in range(READS_PER_ROUND):
+                    await self.reg(STATUS_REGS[0 if k == 0 else 1 + (done + k) % (len(STATUS_REGS) - 1)], False)
+                ctx.notes["status_reads"] = done + READS_PER_ROUND
 
     def _awaited(self, c) -> bool:
         if str(c.args[0]) not in self.fired:

@@ -1,0 +1,64 @@
+"""Mutation detection rate of the RTL checker: every fault of tb/uvm/faults.py injected into
+each of a set of traces (conv and stand-alone SDP), all in one simulation, with the clean run of
+each trace first (a detection only counts when the clean run passes). Prints one line per
+(trace, fault) and the rate; exits 1 below 100 % or on a false alarm.
+
+    .venv/bin/python -m tb.mutation_report [--mem sv] [--seed 1] [TRACE_DIR ...]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from nvdla_int8.conformance import find_traces
+from nvdla_int8.errors import InputError
+
+from .rtl_build import ROOT
+from .trace_runner import run_traces
+from .uvm.faults import KINDS, SV_MEMORY_ONLY
+
+SHARED = ROOT.parent / "shared" / "nvdla_traces" / "nv_small"
+DEFAULT = ["sdp_3x3x33_bs_bn_int8_0", "sdp_23x13x42_bs_int8_mem_0", "sdp_8x8x32_bypass_int8_0",
+           "dc_1x1x8_1x1x8x1_int8_0", "dc_6x8x192_3x3x192x32_int8_0", "dc_8x8x36_4x4x36x16_dilation_int8_0"]
+# Indexed faults: a beat or atom early in the layer, so every trace has it.
+INDEX = {"drop_write": 0, "read_flip": 0, "x1_tap": 0}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("traces", nargs="*", type=Path, help="trace folders or .cfg files (default: six nv_small traces)")
+    ap.add_argument("--mem", default="sv", choices=["sv", "axiram"])
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    try:
+        paths = find_traces(args.traces) if args.traces else [SHARED / n / f"{n}.cfg" for n in DEFAULT]
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    kinds = [k for k in KINDS if args.mem == "sv" or k not in SV_MEMORY_ONLY]
+    faults = ["none"] + [f"{k}:{INDEX[k]}" if k in INDEX else k for k in kinds]
+    plan = [(p, f) for p in paths for f in faults]
+    outcomes = run_traces([p for p, _ in plan], mem_mode=args.mem, seed=args.seed,
+                          work_dir=ROOT / "build" / "mutation-report",
+                          extra_env={"TB_MUTATE": json.dumps([f for _, f in plan])})
+    detected = injected = false_alarms = 0
+    for (path, fault), o in zip(plan, outcomes):
+        if fault == "none":
+            clean = o.passed
+            false_alarms += not clean
+            print(f"{path.stem:45s} {'clean':12s} {'pass' if clean else 'FALSE ALARM: ' + (o.message or '')}")
+            continue
+        injected += 1
+        hit = not o.passed and clean
+        detected += hit
+        print(f"{path.stem:45s} {fault:12s} {'detected: ' + (o.message or '')[:120] if hit else 'MISSED'}")
+    rate = 100.0 * detected / injected if injected else 0.0
+    print(f"mutation detection rate: {detected}/{injected} = {rate:.1f} % ({args.mem} memory, seed {args.seed}); "
+          f"false alarms on clean runs: {false_alarms}")
+    return 0 if detected == injected and not false_alarms else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Self-check of the checker (issue #7 §4): each fault the harness can inject (tb/uvm/faults.py)
+is played on the same trace in one simulation, and the test for each fault proves the outcome
+fails with a message that names it; the un-mutated run of that trace passes, so a detection is
+not a false alarm. `python -m tb.mutation_report` runs every fault over more traces."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.rtl
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "nvdla_traces" / "nv_small"
+TRACE = "sdp_3x3x33_bs_bn_int8_0"  # C = 33, H = W = 3, BS and BN from registers
+needs_traces = pytest.mark.skipif(not (SHARED / TRACE).is_dir(), reason="shared/nvdla_traces not found")
+
+# fault -> what the failure message must say
+EXPECTED = {
+    "flip_byte": "output differs at (channel 1, line 1, column 1)",
+    "late_write": "late write: output atom",
+    "drop_write:3": "missing write: 1 of",
+    "read_flip:2": "first stage to differ: SDP input differs at",
+    "no_intr": "interrupt SDP_0 never arrived (no progress for",
+    "x1_tap:1": "first stage to differ: X1 differs at",
+    "sat_count": "SDP.D_PERF_OUT_SATURATION reads",
+}
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    """One simulation: the clean trace, then the same trace once per fault."""
+    import json
+
+    from tb.trace_runner import run_traces
+    mutations = ["none", *EXPECTED]
+    path = SHARED / TRACE / f"{TRACE}.cfg"
+    got = list(run_traces([path] * len(mutations), work_dir=tmp_path_factory.mktemp("mutations"), seed=21,
+                          extra_env={"TB_MUTATE": json.dumps(mutations)}))
+    assert len(got) == len(mutations)
+    return dict(zip(mutations, got))
+
+
+@needs_traces
+def test_unmutated_run_passes(outcomes):
+    o = outcomes["none"]
+    assert o.passed, o.message
+
+
+@needs_traces
+@pytest.mark.parametrize("fault", list(EXPECTED))
+def test_fault_is_reported(outcomes, fault):
+    o = outcomes[fault]
+    assert not o.passed, f"{fault} went undetected"
+    assert EXPECTED[fault] in o.message, o.message
+
+
+def test_unknown_fault_is_a_clear_error():
+    from nvdla_int8.errors import InputError
+    from tb.uvm.faults import Mutation
+    with pytest.raises(InputError, match="unknown mutation 'flip'"):
+        Mutation.parse("flip")
+    with pytest.raises(InputError, match="index 'x' is not an integer"):
+        Mutation.parse("drop_write:x")

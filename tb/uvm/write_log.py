@@ -1,0 +1,74 @@
+"""The write checks: every output atom of a layer is written before the SDP done pulse that ends
+the layer, and none after it.
+
+The harness (tb/hdl/tb_top.sv) logs, in cycle order, every write the fast memory committed and
+every SDP done pulse. Done pulses are matched to the golden model's layers in order (the SDP runs
+one layer at a time, in the order their groups were enabled); a write to a layer's output atoms
+in a later cycle than that layer's done pulse is a late write: software would have read the output
+before it was complete. An output atom never written by its done pulse is a missing write (a
+dropped beat, even one whose stale memory happened to hold the right value).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+WRITE, DONE = 1, 2
+WlogDepth = 1 << 18  # tb_top's WlogDepth
+
+
+@dataclass
+class WriteLog:
+    kind: np.ndarray   # WRITE or DONE
+    group: np.ndarray  # SDP register group of a DONE
+    addr: np.ndarray   # byte address of a WRITE's 8-byte beat
+    cycle: np.ndarray
+
+    @classmethod
+    def parse(cls, hex_words: list[str]) -> "WriteLog":
+        """$writememh lines of 128-bit entries: [127:96] kind << 4 | group, [95:64] address,
+        [63:0] cycle.
+
+        >>> log = WriteLog.parse(["00000010" "90000000" "0000000000000007", "00000021" "00000000" "0000000000000009"])
+        >>> log.kind.tolist(), log.group.tolist(), hex(int(log.addr[0])), log.cycle.tolist()
+        ([1, 2], [0, 1], '0x90000000', [7, 9])
+        """
+        if not hex_words:
+            z = np.zeros(0, dtype=np.int64)
+            return cls(z, z, z, z)
+        raw = np.frombuffer(bytes.fromhex("".join(hex_words)), dtype=">u4").reshape(-1, 4).astype(np.int64)
+        cycle = (raw[:, 2] << 32) | raw[:, 3]
+        return cls(raw[:, 0] >> 4, raw[:, 0] & 0xF, raw[:, 1], cycle)
+
+
+def write_faults(log: WriteLog, layers) -> list[str]:
+    """One message per layer with output writes after its done pulse, one per layer with output
+    atoms not written by then. `layers`: the golden model's LayerResults, in the order they ran.
+
+    Layer i owns the writes to its output atoms between done pulse i-1 and done pulse i (the
+    SDP runs one layer at a time), so a later layer may rewrite an earlier one's buffer."""
+    done = np.flatnonzero(log.kind == DONE)
+    writes = log.kind == WRITE
+    n = min(len(layers), len(done))
+    atoms = [np.unique(np.asarray(layer.output_addresses(), dtype=np.int64) & ~7) for layer in layers[:n]]
+    bounds = [-1] + [int(log.cycle[d]) for d in done[:n]]
+    owned = [writes & np.isin(log.addr, atoms[i]) & (log.cycle > bounds[i]) & (log.cycle <= bounds[i + 1])
+             for i in range(n)]
+    out = []
+    for i in range(n):
+        done_cycle = bounds[i + 1]
+        missing = np.setdiff1d(atoms[i], log.addr[owned[i]])
+        if missing.size:
+            out.append(f"layer {i}: missing write: {missing.size} of {atoms[i].size} output atoms not written "
+                       f"by the layer's done pulse (cycle {done_cycle}), first {int(missing[0]):#010x}")
+        late = writes & np.isin(log.addr, atoms[i]) & (log.cycle > done_cycle)
+        for j in range(i + 1, n):
+            late &= ~owned[j]
+        if late.any():
+            first = int(np.flatnonzero(late)[0])
+            out.append(f"layer {i}: late write: output atom {int(log.addr[first]):#010x} landed in cycle "
+                       f"{int(log.cycle[first])}, {int(log.cycle[first]) - done_cycle} cycles after the layer's "
+                       f"done pulse (SDP group {int(log.group[done[i]])}, cycle {done_cycle}); "
+                       f"{int(late.sum())} late beats")
+    return out
