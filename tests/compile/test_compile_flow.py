@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nvdla_int8.compile.activations import fp32_activations, minmax_scales
+from nvdla_int8.compile.activations import calibrated_scales, fp32_activations
 from nvdla_int8.compile.fold import load_graph
 from nvdla_int8.compile.quantize import quantize
 from nvdla_int8.compile.run import CompiledNetwork, sqnr_db
@@ -31,7 +31,7 @@ def _table(model, n=20, seed=3):
 @pytest.mark.parametrize("mode", ["per-kernel", "per-filter"])
 def test_conv_bn_mul_leaky_replays_and_tracks_fp32(conv_model, tmp_path, mode):
     g, x, acts = _table(conv_model)
-    qnet = quantize(g, minmax_scales(acts), mode)
+    qnet = quantize(g, calibrated_scales(acts, "max"), mode)
     out = tmp_path / "v"
     build_vectors(qnet, conv_model, out, x[0], 1, "t.json")
     traces = find_traces([out])
@@ -46,7 +46,7 @@ def test_conv_bn_mul_leaky_replays_and_tracks_fp32(conv_model, tmp_path, mode):
 
 def test_vectors_byte_identical_for_same_seed(conv_model, tmp_path):
     g, x, acts = _table(conv_model)
-    qnet = quantize(g, minmax_scales(acts), "per-kernel")
+    qnet = quantize(g, calibrated_scales(acts, "max"), "per-kernel")
     a, b = tmp_path / "a", tmp_path / "b"
     for d in (a, b):
         build_vectors(qnet, conv_model, d, default_input(qnet, 7), 7, "t.json")
@@ -67,7 +67,7 @@ def test_digits_model_keeps_accuracy(tmp_path, mode):
     g = load_graph(DIGITS)
     cal, _ = load_split("calib")
     tens = [g.input] + [o.output for o in g.ops if o.kind == "conv"]
-    scales = minmax_scales(fp32_activations(DIGITS, preprocess_for(g)(cal[:200]), tens))
+    scales = calibrated_scales(fp32_activations(DIGITS, preprocess_for(g)(cal[:200]), tens), "max")
     qnet = quantize(g, scales, mode)
     build_vectors(qnet, DIGITS, tmp_path, cal[0], 1, "t.json")
     for t in find_traces([tmp_path]):
@@ -89,9 +89,31 @@ def test_compiled_conv_with_memory_operands_is_bit_exact_on_rtl(conv_model, tmp_
     g, x, acts = _table(conv_model)
     paths = []
     for mode in ("per-kernel", "per-filter"):
-        build_vectors(quantize(g, minmax_scales(acts), mode), conv_model, tmp_path / mode, x[0], 1, "t.json")
+        build_vectors(quantize(g, calibrated_scales(acts, "max"), mode), conv_model, tmp_path / mode, x[0], 1, "t.json")
         paths += find_traces([tmp_path / mode])
     outcomes = list(run_traces(paths, work_dir=tmp_path / "rtl"))
     assert len(outcomes) == len(paths) >= 2
     bad = [f"{o.name}: {o.message}" for o in outcomes if not o.passed]
     assert not bad, "\n".join(bad)
+
+
+@pytest.mark.rtl
+def test_run_backend_rtl_feeds_rtl_bytes_and_catches_a_flipped_byte(conv_model, tmp_path):
+    """`nvdla-int8 run --backend rtl`: each input's layer runs on the RTL and the RTL's own output
+    bytes come back; they equal the golden model's. With one output byte flipped in memory by the
+    testbench (TB_FLIP), the per-image agreement must drop below 100%."""
+    from nvdla_int8.compile.run import evaluate
+
+    g, x, acts = _table(conv_model)
+    build_vectors(quantize(g, calibrated_scales(acts, "max"), "per-filter"), conv_model, tmp_path / "v", x[0], 1,
+                  "t.json")
+    res = evaluate(tmp_path / "v", x[:2], None, conv_model, "rtl", work_dir=tmp_path / "run", stall=False)
+    (layer,) = res["layers"]
+    assert res["bit_exact_vs_golden"] and layer["bytes_agree_vs_golden"] == 1.0
+    assert layer["rtl_traces_bit_exact"] == layer["rtl_traces"] == 2 and layer["cycles_per_image"] > 0
+    assert layer["sqnr_db"] > 25
+    bad = evaluate(tmp_path / "v", x[:1], None, None, "rtl", work_dir=tmp_path / "run", stall=False,
+                   extra_env={"TB_FLIP": "1"})
+    (layer,) = bad["layers"]
+    assert not bad["bit_exact_vs_golden"]
+    assert layer["bytes_agree_vs_golden"] == 1 - 1 / np.prod(g.conv_layers()[0].out_shape)

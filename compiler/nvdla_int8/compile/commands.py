@@ -90,23 +90,33 @@ def _run(args) -> int:
         if g.image_mean is not None:
             prep = lambda px: ((px.astype(np.float64) - g.image_mean) * g.image_scale).reshape(  # noqa: E731
                 (len(px),) + g.input_shape)
-    res = evaluate(args.vectors, images, labels, model, args.backend, prep)
+    res = evaluate(args.vectors, images, labels, model, args.backend, prep, work_dir=args.work_dir)
     print_report(res)
     if args.report:
         write_atomic(args.report, json.dumps(res, indent=1, sort_keys=True) + "\n")
-    return 0
+    return 0 if res["bit_exact_vs_golden"] else 1
 
 
 def print_report(res: dict, out=sys.stdout) -> None:
     print(f"backend {res['backend']}, {res['images']} images", file=out)
     for layer in res["layers"]:
         sq = f"{layer['sqnr_db']:.2f} dB" if layer["sqnr_db"] is not None else "-"
-        print(f"  {layer['layer']:12} bit-exact vs golden {100 * layer['bit_exact_vs_golden']:.1f}%  "
-              f"SQNR vs FP32 {sq}  ({layer['passes']} pass(es))", file=out)
+        rtl = ""
+        if "rtl_traces" in layer:
+            mu = layer["mac_utilization"]
+            rtl = (f"  RTL {layer['rtl_traces_bit_exact']}/{layer['rtl_traces']} traces bit-exact, "
+                   f"{layer['cycles_per_image']:.0f} cycles/image, MAC utilization "
+                   + (f"{100 * mu:.1f}%" if mu is not None else "-"))
+        print(f"  {layer['layer']:12} bit-exact vs golden {100 * layer['bit_exact_vs_golden']:.1f}% of images  "
+              f"SQNR vs FP32 {sq}  ({layer['passes']} pass(es)){rtl}", file=out)
+        for f in layer.get("rtl_failures", []):
+            print(f"    {f}", file=out)
     if "fp32_accuracy" in res:
         print(f"  FP32 accuracy {100 * res['fp32_accuracy']:.2f}%", file=out)
     if "int8_accuracy" in res:
         print(f"  INT8 accuracy ({res['backend']}) {100 * res['int8_accuracy']:.2f}%", file=out)
+        if res["backend"] != "golden":
+            print(f"  INT8 accuracy (golden, same images) {100 * res['int8_accuracy_golden']:.2f}%", file=out)
 
 
 def register(sub) -> None:
@@ -127,6 +137,7 @@ def register(sub) -> None:
     r.add_argument("--labels", help=".npy of labels (N,)")
     r.add_argument("--dataset", help="digits split instead of --input: train, calib or test")
     r.add_argument("--model", help="the ONNX model, for SQNR and FP32 accuracy")
-    r.add_argument("--limit", type=int, default=0)
+    r.add_argument("--limit", type=int, default=0, help="only the first N inputs")
+    r.add_argument("--work-dir", default="build/run-rtl", help="traces and simulation of --backend rtl")
     r.add_argument("--report", help="write the results as JSON")
     r.set_defaults(func=_run)

@@ -1,9 +1,9 @@
 """The end-to-end flow of `make sim` / `make vectors` on the default model: calibrate on the
-calibration split (MinMax, FP32 onnxruntime), compile in both quantization modes, run the
-held-out test split on the golden model (and the RTL when its trace runner exists), print
-FP32 and INT8 accuracy and per-layer agreement and SQNR.
+calibration split (calib's calibrators over FP32 onnxruntime activations), compile in both
+quantization modes, run the held-out test split on the golden model and its first N images on
+the RTL, print FP32 and INT8 accuracy, RTL-vs-golden agreement, per-layer SQNR and cycles.
 
-    python -m nvdla_int8.compile.flow sim [--limit N]
+    python -m nvdla_int8.compile.flow sim [--method M] [--limit N] [--rtl-images N]
     python -m nvdla_int8.compile.flow vectors
 """
 from __future__ import annotations
@@ -16,13 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .activations import fp32_activations, minmax_scales
+from .activations import calibrated_scales, fp32_activations
 from .commands import compile_model, print_report
 from .digits import load_split
 from .fold import load_graph
 from .run import evaluate, rtl_available
 
 DEFAULT_MODEL = Path("models/digits_cnn.onnx")
+DEFAULT_METHOD = "max"
+DEFAULT_RTL_IMAGES = 60
 
 
 def preprocess_for(graph):
@@ -30,14 +32,14 @@ def preprocess_for(graph):
         (len(px),) + graph.input_shape)
 
 
-def calibrate(model: Path, table: Path) -> None:
-    """MinMax table over the calibration split, written with the calibration package's writer."""
+def calibrate(model: Path, table: Path, method: str = DEFAULT_METHOD) -> None:
+    """Table over the calibration split by calib's `method` calibrator, written with its writer."""
     from ..calib.nvdla_table import entries_from_scales, write_table
 
     g = load_graph(model)
     images, _ = load_split("calib")
     tensors = [g.input] + [o.output for o in g.ops if o.kind == "conv" or o.op in ("AveragePool", "GlobalAveragePool")]
-    scales = minmax_scales(fp32_activations(model, preprocess_for(g)(images), tensors))
+    scales = calibrated_scales(fp32_activations(model, preprocess_for(g)(images), tensors), method)
     write_table(table, entries_from_scales(scales))
 
 
@@ -47,14 +49,19 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default=str(DEFAULT_MODEL))
     ap.add_argument("--build", default="build/sim")
     ap.add_argument("--vectors", default="vectors/digits_cnn")
-    ap.add_argument("--limit", type=int, default=0, help="test images (0 = the whole held-out split)")
+    ap.add_argument("--method", default=DEFAULT_METHOD, choices=("max", "percentile", "entropy", "mse"),
+                    help=f"activation calibrator (default {DEFAULT_METHOD}: best held-out accuracy, README)")
+    ap.add_argument("--limit", type=int, default=0, help="test images on the golden model (0 = the whole split)")
+    ap.add_argument("--rtl-images", type=int, default=DEFAULT_RTL_IMAGES,
+                    help=f"the first N held-out images also run on the RTL, per mode (default {DEFAULT_RTL_IMAGES}; "
+                         "0 = none)")
     a = ap.parse_args(argv)
     model, build = Path(a.model), Path(a.build)
     table = build / "calib.json"
     try:
         t0 = time.perf_counter()
-        calibrate(model, table)
-        print(f"calibration table (MinMax, {len(load_split('calib')[1])} calibration images): {table}")
+        calibrate(model, table, a.method)
+        print(f"calibration table ({a.method}, {len(load_split('calib')[1])} calibration images): {table}")
         if a.what == "vectors":
             for mode in ("per-kernel", "per-filter"):
                 compile_model(str(model), str(table), f"{a.vectors}/{mode}", mode, 1, None)
@@ -64,7 +71,9 @@ def main(argv=None) -> int:
         if a.limit:
             images, labels = images[:a.limit], labels[:a.limit]
         g = load_graph(model)
-        results = {}
+        results, rtl = {}, {}
+        n_rtl = min(a.rtl_images, len(labels))
+        has_rtl = n_rtl > 0 and rtl_available()
         for mode in ("per-kernel", "per-filter"):
             out = build / mode
             compile_model(str(model), str(table), str(out), mode, 1, None)
@@ -72,30 +81,34 @@ def main(argv=None) -> int:
             results[mode] = res
             print(f"== {mode}")
             print_report(res)
-        print("== summary (held-out test split, "
-              f"{len(labels)} images)")
+            if has_rtl:
+                t1 = time.perf_counter()
+                rtl[mode] = evaluate(out, images[:n_rtl], labels[:n_rtl], model, "rtl", preprocess_for(g),
+                                     work_dir=build / f"rtl-{mode}")
+                print_report(rtl[mode])
+                print(f"  ({time.perf_counter() - t1:.1f}s)")
+        print(f"== summary (held-out test split, {len(labels)} images; calibration {a.method})")
         fp32 = results["per-kernel"]["fp32_accuracy"]
-        print(f"  FP32 accuracy                 {100 * fp32:.2f}%")
+        print(f"  FP32 accuracy                      {100 * fp32:.2f}%")
         for mode, res in results.items():
-            print(f"  INT8 accuracy golden {mode:10} {100 * res['int8_accuracy']:.2f}%  "
+            print(f"  INT8 accuracy (golden) {mode:10}  {100 * res['int8_accuracy']:.2f}%  "
                   f"(delta {100 * (res['int8_accuracy'] - fp32):+.2f} pp)")
-        if rtl_available():
-            from tb.trace_runner import replay_traces
-
-            from ..conformance import find_traces
-
-            outs = list(replay_traces(find_traces([build / m for m in results])))
-            passed = sum(o.passed for o in outs)
-            print(f"  RTL vs golden on the compiled layer vectors: {passed}/{len(outs)} traces bit-exact "
-                  f"(cycles: {', '.join(f'{o.name}={o.cycles}' for o in outs)}); per-image RTL accuracy not run")
-            for o in outs:
-                if not o.passed:
-                    print(f"    {o.name}: {o.message}")
-        else:
-            print("  INT8 accuracy RTL: RTL backend not available yet (no tb.trace_runner.replay_traces); "
-                  "RTL vs golden agreement: not measured")
-        print(f"  time {time.perf_counter() - t0:.1f}s")
         ok = all(abs(r["int8_accuracy"] - fp32) <= 0.01 for r in results.values())
+        for mode, r in rtl.items():
+            agree = min(L["bytes_agree_vs_golden"] for L in r["layers"])
+            print(f"  INT8 accuracy (RTL)    {mode:10}  {100 * r['int8_accuracy']:.2f}% on the first {n_rtl} "
+                  f"images (golden on the same images {100 * r['int8_accuracy_golden']:.2f}%, "
+                  f"FP32 {100 * r['fp32_accuracy']:.2f}%)")
+            print(f"    RTL vs golden: {100 * agree:.2f}% of output bytes agree, "
+                  f"{sum(L['rtl_traces_bit_exact'] for L in r['layers'])}/{sum(L['rtl_traces'] for L in r['layers'])}"
+                  f" layer traces bit-exact; cycles per image "
+                  + ", ".join(f"{L['layer']} {L['cycles_per_image']:.0f}" for L in r["layers"])
+                  + f" (total {sum(L['cycles_per_image'] for L in r['layers']):.0f})")
+            ok = ok and r["bit_exact_vs_golden"]
+        if not has_rtl:
+            print("  INT8 accuracy (RTL): not run (" + ("--rtl-images 0" if n_rtl == 0 else
+                                                       "no RTL backend: tb/ or the simulator is missing") + ")")
+        print(f"  time {time.perf_counter() - t0:.1f}s")
         return 0 if ok else 1
     except InputError as e:
         print(f"sim: error: {e}", file=sys.stderr)

@@ -24,11 +24,17 @@ def program_memory(prog: Program, x: np.ndarray) -> SparseMemory:
     return mem
 
 
+def window_slices(window: dict, out_shape) -> tuple[slice, slice, slice]:
+    """The (kernels, rows, columns) of the layer's output cube a pass writes."""
+    return (slice(window["k0"], window["k1"]), slice(window["y0"], window["y1"]),
+            slice(window.get("x0", 0), window.get("x1", out_shape[2])))
+
+
 def read_window(prog: Program, mem: SparseMemory) -> np.ndarray:
-    """int8 output of this pass: (k1 - k0, y1 - y0, W)."""
-    k0, k1, y0, y1 = (prog.window[k] for k in ("k0", "k1", "y0", "y1"))
+    """int8 output of this pass: (k1 - k0, y1 - y0, x1 - x0)."""
+    ks, ys, xs = window_slices(prog.window, prog.output_shape)
     _, _, w = prog.output_shape
-    addrs = prog.output_surface.addresses(k1, y1, w)[k0:k1, y0:y1]
+    addrs = prog.output_surface.addresses(ks.stop, ys.stop, w)[ks, ys, xs]
     return mem.gather(addrs).view(np.int8)
 
 

@@ -5,7 +5,9 @@ WEIGHT_BASE (memory-layouts §2), SDP operand arrays at BS_BASE/BN_BASE (PER_KER
 memory-layouts §4), output cube at OUTPUT_BASE (packed). CBUF: the whole input band and the
 whole kernel chunk must fit the 32 banks at once (the simple, always-legal allocation: no
 weight/data streaming); a layer that does not fit is split along kernels (multiples of 8, so an
-output surface is never shared) and then along output rows.
+output surface is never shared) and then along output rows; when one output row of 8 kernels
+still needs too many input bytes, also along output columns, each pass reading its input columns
+with the halo the kernel needs (and the left/right padding only at the cube's edges).
 """
 from __future__ import annotations
 
@@ -72,48 +74,72 @@ def cbuf_need(c: int, w: int, rows: int, kernels: int, bpk: int) -> tuple[int, i
     return entries, max(1, data), max(1, ceil_div(wbytes, NV_SMALL.cbuf_bank_bytes))
 
 
+def _span(o0: int, o1: int, size: int, stride: int, dilation: int, kernel: int, pad: int) -> tuple[int, int, int, int]:
+    """Input [i0, i1) and the low/high padding that outputs [o0, o1) of one axis read."""
+    start = o0 * stride - pad
+    end = (o1 - 1) * stride - pad + (kernel - 1) * dilation + 1
+    i0, i1 = max(0, start), min(size, end)
+    return i0, i1, i0 - start, end - i1
+
+
 def _rows_for(y0: int, y1: int, q: QLayer) -> tuple[int, int, int, int]:
     """Input rows [r0, r1) and top/bottom pads for output rows [y0, y1)."""
     L = q.layer
-    hi = L.in_shape[1]
-    sy, dy, r = L.stride[0], L.dilation[0], L.weight.shape[2]
-    start = y0 * sy - L.pads[0]
-    end = (y1 - 1) * sy - L.pads[0] + (r - 1) * dy + 1
-    r0, r1 = max(0, start), min(hi, end)
-    return r0, r1, r0 - start, end - r1
+    return _span(y0, y1, L.in_shape[1], L.stride[0], L.dilation[0], L.weight.shape[2], L.pads[0])
 
 
-def plan_split(q: QLayer) -> list[tuple[int, int, int, int]]:
-    """Output windows (k0, k1, y0, y1) such that every pass fits CBUF."""
+def _cols_for(x0: int, x1: int, q: QLayer) -> tuple[int, int, int, int]:
+    """Input columns [c0, c1) and left/right pads for output columns [x0, x1)."""
+    L = q.layer
+    return _span(x0, x1, L.in_shape[2], L.stride[1], L.dilation[1], L.weight.shape[3], L.pads[1])
+
+
+def plan_split(q: QLayer) -> list[tuple[int, int, int, int, int, int]]:
+    """Output windows (k0, k1, y0, y1, x0, x1) such that every pass fits CBUF: kernels first,
+    then rows, and columns only when one row of the smallest kernel group does not fit."""
     L = q.layer
     k, c, r, s = L.weight.shape
-    _, ho, _ = L.out_shape
-    wi = L.in_shape[2]
+    _, ho, wo = L.out_shape
     bpk = c * r * s
     banks = NV_SMALL.cbuf_banks
 
-    def fits(kc: int, y0: int, y1: int) -> bool:
+    def fits(kc: int, y0: int, y1: int, x0: int = 0, x1: int = wo) -> bool:
         r0, r1, _, _ = _rows_for(y0, y1, q)
-        _, d, wgt = cbuf_need(c, wi, r1 - r0, kc, bpk)
+        c0, c1, _, _ = _cols_for(x0, x1, q)
+        _, d, wgt = cbuf_need(c, c1 - c0, r1 - r0, kc, bpk)
         return d + wgt <= banks
 
+    def worst_row(kc: int, x0: int, x1: int) -> bool:  # the row with the most input rows (no padding)
+        return all(fits(kc, y, y + 1, x0, x1) for y in {0, ho // 2, ho - 1})
+
+    def columns_fit(kc: int, xw: int) -> bool:
+        return all(worst_row(kc, x0, min(wo, x0 + xw)) for x0 in range(0, wo, xw))
+
     kc = k
-    while kc > ATOM and not fits(kc, 0, 1):
+    while kc > ATOM and not worst_row(kc, 0, wo):
         kc = ATOM * ceil_div(kc, ATOM) - ATOM if kc % ATOM == 0 else ATOM * (kc // ATOM)
-    if not fits(kc, 0, 1):
-        raise InputError(f"layer {L.name!r}: one output row of {min(kc, ATOM)} kernels needs more than the "
-                         f"{banks} CBUF banks (input width {wi} x {c} channels, {bpk} weight bytes per kernel); "
-                         "splitting along width is not implemented")
+    xw = wo
+    if not columns_fit(kc, xw):  # the widest column chunk that fits: fewest passes
+        lo, hi = 1, wo - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if columns_fit(kc, mid) else (lo, mid - 1)
+        xw = lo
+    if not columns_fit(kc, xw):
+        raise InputError(f"layer {L.name!r}: one output element of {min(kc, ATOM)} kernels needs more than the "
+                         f"{banks} CBUF banks ({c} channels, {bpk} weight bytes per kernel)")
     windows = []
     for k0 in range(0, k, kc):
         k1 = min(k, k0 + kc)
-        y0 = 0
-        while y0 < ho:
-            y1 = y0 + 1
-            while y1 < ho and fits(k1 - k0, y0, y1 + 1):
-                y1 += 1
-            windows.append((k0, k1, y0, y1))
-            y0 = y1
+        for x0 in range(0, wo, xw):
+            x1 = min(wo, x0 + xw)
+            y0 = 0
+            while y0 < ho:
+                y1 = y0 + 1
+                while y1 < ho and fits(k1 - k0, y0, y1 + 1, x0, x1):
+                    y1 += 1
+                windows.append((k0, k1, y0, y1, x0, x1))
+                y0 = y1
     return windows
 
 
@@ -127,9 +153,10 @@ def lower_layer(q: QLayer, prefix: str = "") -> list[Program]:
             for i, win in enumerate(windows)]
 
 
-def _program(q: QLayer, win: tuple[int, int, int, int], name: str) -> Program:
+def _program(q: QLayer, win: tuple[int, ...], name: str) -> Program:
+    """The pass writing output window (k0, k1, y0, y1[, x0, x1]) (columns default to all)."""
     L = q.layer
-    k0, k1, y0, y1 = win
+    k0, k1, y0, y1, x0, x1 = tuple(win) + ((0, L.out_shape[2]) if len(win) == 4 else ())
     kn = k1 - k0
     K, C, R, S = L.weight.shape
     ci, hi, wi = L.in_shape
@@ -138,14 +165,13 @@ def _program(q: QLayer, win: tuple[int, int, int, int], name: str) -> Program:
     sy, sx = L.stride
     dy, dx = L.dilation
     r0, r1, pt, pb = _rows_for(y0, y1, q)
-    hin, hout = r1 - r0, y1 - y0
-    pl = L.pads[1]
-    pr = max(0, (wo - 1) * sx + (S - 1) * dx + 1 - wi - pl)
+    c0, c1, pl, pr = _cols_for(x0, x1, q)
+    hin, hout, win_, wout = r1 - r0, y1 - y0, c1 - c0, x1 - x0
     in_surf = packed(INPUT_BASE, ci, hi, wi)
     out_surf = packed(OUTPUT_BASE, K, ho, wo)
-    band_in = in_surf.base + r0 * in_surf.line_stride
-    band_out = out_surf.base + (k0 // ATOM) * out_surf.surf_stride + y0 * out_surf.line_stride
-    entries, dbanks, wbanks = cbuf_need(C, wi, hin, kn, bpk)
+    band_in = in_surf.base + r0 * in_surf.line_stride + c0 * ATOM
+    band_out = out_surf.base + (k0 // ATOM) * out_surf.surf_stride + y0 * out_surf.line_stride + x0 * ATOM
+    entries, dbanks, wbanks = cbuf_need(C, win_, hin, kn, bpk)
     wbytes = weight_bytes_field(kn, C, R, S)
 
     weights = np.zeros(kn * bpk, dtype=np.uint8)
@@ -188,7 +214,7 @@ def _program(q: QLayer, win: tuple[int, int, int, int], name: str) -> Program:
     w("GLB", "S_INTR_STATUS", 0)
 
     # SDP (X1 = bias [+ PReLU | per-filter rescale] [+ ReLU], X2 = per-filter rescale after PReLU)
-    w("SDP", "D_DATA_CUBE_WIDTH", WIDTH=wo - 1)
+    w("SDP", "D_DATA_CUBE_WIDTH", WIDTH=wout - 1)
     w("SDP", "D_DATA_CUBE_HEIGHT", HEIGHT=hout - 1)
     w("SDP", "D_DATA_CUBE_CHANNEL", CHANNEL=kn - 1)
     w("SDP", "D_DST_BASE_ADDR_LOW", DST_BASE_ADDR_LOW=band_out)
@@ -222,7 +248,7 @@ def _program(q: QLayer, win: tuple[int, int, int, int], name: str) -> Program:
     w("SDP", "D_PERF_ENABLE", PERF_SAT_EN=1)
 
     # SDP_RDMA: operand streams only (flying mode)
-    w("SDP_RDMA", "D_DATA_CUBE_WIDTH", WIDTH=wo - 1)
+    w("SDP_RDMA", "D_DATA_CUBE_WIDTH", WIDTH=wout - 1)
     w("SDP_RDMA", "D_DATA_CUBE_HEIGHT", HEIGHT=hout - 1)
     w("SDP_RDMA", "D_DATA_CUBE_CHANNEL", CHANNEL=kn - 1)
     w("SDP_RDMA", "D_BRDMA_CFG", BRDMA_DISABLE=0, BRDMA_DATA_USE=2 if bs_both else 1, BRDMA_DATA_SIZE=1,
@@ -245,14 +271,14 @@ def _program(q: QLayer, win: tuple[int, int, int, int], name: str) -> Program:
     # CDMA, CSC, CMAC, CACC: the geometry through the golden model's encoder (every copy agrees)
     cvt = q.cvt
     encode_conv(prog, ConvParams(
-        width=wi, height=hin, channels=C, kernels=kn, kernel_w=S, kernel_h=R, out_w=wo, out_h=hout,
+        width=win_, height=hin, channels=C, kernels=kn, kernel_w=S, kernel_h=R, out_w=wout, out_h=hout,
         stride_x=sx, stride_y=sy, dilation_x=dx, dilation_y=dy, pad_left=pl, pad_top=pt, pad_value=0,
         feature=Surface(band_in, in_surf.line_stride, in_surf.surf_stride), weight_base=WEIGHT_BASE,
         cvt_en=cvt is not None, cvt_offset=cvt.cvt_offset if cvt else 0, cvt_scale=cvt.cvt_scale if cvt else 0,
         cvt_truncate=cvt.cvt_truncate if cvt else 0, clip_truncate=0), pad_right=pr, pad_bottom=pb)
     # ... and what the encoder leaves to the caller: RAM types, packing hints, CBUF use, CACC's own output copy
     w("CDMA", "D_DAIN_RAM_TYPE", DATAIN_RAM_TYPE=1)
-    w("CDMA", "D_DAIN_MAP", LINE_PACKED=int(in_surf.line_stride == ATOM * wi),
+    w("CDMA", "D_DAIN_MAP", LINE_PACKED=int(in_surf.line_stride == ATOM * win_),
       SURF_PACKED=int(in_surf.surf_stride == hin * in_surf.line_stride))
     w("CDMA", "D_WEIGHT_RAM_TYPE", WEIGHT_RAM_TYPE=1)
     for unit, reg in (("CDMA", "D_DAIN_ADDR_HIGH_0"), ("CDMA", "D_WEIGHT_ADDR_HIGH"), ("CDMA", "D_BATCH_NUMBER"),
@@ -269,12 +295,13 @@ def _program(q: QLayer, win: tuple[int, int, int, int], name: str) -> Program:
     w("CACC", "D_DATAOUT_ADDR", DATAOUT_ADDR=band_out)
     w("CACC", "D_LINE_STRIDE", LINE_STRIDE=out_surf.line_stride)
     w("CACC", "D_SURF_STRIDE", SURF_STRIDE=out_surf.surf_stride)
-    w("CACC", "D_DATAOUT_MAP", LINE_PACKED=1, SURF_PACKED=int(hout == ho))
+    w("CACC", "D_DATAOUT_MAP", LINE_PACKED=int(wout == wo), SURF_PACKED=int(hout == ho and wout == wo))
 
     start = []
     for unit in START_ORDER:
         r = REGMAP.reg(unit, "D_OP_ENABLE")
         start.append((r, r.encode(OP_EN=1)))
     return Program(name, prog.writes, start, images, regions, L.in_shape, in_surf, L.out_shape, out_surf,
-                   window={"k0": k0, "k1": k1, "y0": y0, "y1": y1, "rows": [r0, r1]},
+                   window={"k0": k0, "k1": k1, "y0": y0, "y1": y1, "x0": x0, "x1": x1, "rows": [r0, r1],
+                           "cols": [c0, c1]},
                    cbuf={"entries_per_slice": entries, "data_banks": dbanks, "weight_banks": wbanks})

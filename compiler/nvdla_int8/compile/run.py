@@ -12,10 +12,12 @@ import numpy as np
 
 from ..errors import InputError
 from ..golden import GoldenMachine
+from ..hw.config import NV_SMALL
 from ..hw.layouts import Surface
 from ..trace.memory import SparseMemory
 from ..trace.trace import Trace, apply_memory_command
 from .hostops import run_host_op
+from .hwrun import window_slices
 from .vectors import MANIFEST
 
 
@@ -31,9 +33,12 @@ class _Pass:
 
 
 def rtl_available() -> bool:
+    """Whether the RTL backend (the checkout's tb/ and its simulator) can be imported."""
+    from .rtlrun import _run_traces
+
     try:
-        from tb.trace_runner import replay_traces  # noqa: F401
-    except Exception:
+        _run_traces()
+    except (ImportError, InputError):
         return False
     return True
 
@@ -69,7 +74,8 @@ class CompiledNetwork:
         q = np.sign(x) * np.floor(np.abs(np.asarray(x, dtype=np.float64) / inp["scale"]) + 0.5)
         return np.clip(q, -128, 127).astype(np.int8).reshape(shape)
 
-    def run_pass_golden(self, p: _Pass, x: np.ndarray) -> np.ndarray:
+    def golden_pass(self, p: _Pass, x: np.ndarray) -> tuple[np.ndarray, SparseMemory]:
+        """Pass p on the golden model with input cube x: its output window and the memory after."""
         mem = p.base_memory.copy()
         c, h, w = p.in_shape
         mem.scatter(p.in_surface.addresses(c, h, w), x.view(np.uint8))
@@ -77,22 +83,24 @@ class CompiledNetwork:
         for cmd in p.trace.commands:
             if cmd.op == "reg_write":
                 m.write_reg(cmd.args[0].address, cmd.args[1])
-        k0, k1, y0, y1 = (p.window[k] for k in ("k0", "k1", "y0", "y1"))
-        return mem.gather(p.out_surface.addresses(k1, y1, p.out_shape[2])[k0:k1, y0:y1]).view(np.int8)
+        ks, ys, xs = window_slices(p.window, p.out_shape)
+        return mem.gather(p.out_surface.addresses(ks.stop, ys.stop, p.out_shape[2])[ks, ys, xs]).view(np.int8), mem
+
+    def run_pass_golden(self, p: _Pass, x: np.ndarray) -> np.ndarray:
+        return self.golden_pass(p, x)[0]
 
     def run(self, x: np.ndarray, backend: str = "golden") -> dict[str, np.ndarray]:
-        """Every tensor of one image: int8 cubes, and the float output of a final Softmax."""
+        """Every tensor of one image on the golden model: int8 cubes, and the float output of a
+        final Softmax. (The RTL runs batches: run_batch_rtl.)"""
         if backend != "golden":
-            raise InputError(f"backend {backend!r}: the RTL trace runner (tb.trace_runner.replay_traces) is not "
-                             "available yet; use --backend golden")
+            raise InputError(f"backend {backend!r}: one image at a time runs on the golden model only")
         vals = {self.manifest["input"]["tensor"]: self.input_cube(x)}
         for step in self.manifest["steps"]:
             xin = vals[step["input"]]
             if step["kind"] == "hw":
                 y = np.zeros(step["out_shape"], dtype=np.int8)
                 for p in self.passes[step["name"]]:
-                    k0, k1, y0, y1 = (p.window[k] for k in ("k0", "k1", "y0", "y1"))
-                    y[k0:k1, y0:y1] = self.run_pass_golden(p, xin)
+                    y[window_slices(p.window, p.out_shape)] = self.run_pass_golden(p, xin)
                 vals[step["output"]] = y
             else:
                 op = _HostStep(step)
@@ -121,39 +129,67 @@ def sqnr_db(ref: np.ndarray, got: np.ndarray) -> float:
 
 
 def evaluate(folder, images: np.ndarray, labels: np.ndarray | None, model_path=None, backend: str = "golden",
-             preprocess=None) -> dict:
-    """Run every image; per hardware layer: golden agreement and SQNR vs FP32; accuracies."""
+             preprocess=None, work_dir=None, stall: bool = True, extra_env: dict | None = None) -> dict:
+    """Run every image; per hardware layer: agreement with the golden model (every byte of the
+    layer's output, per image), SQNR vs FP32, and on the RTL cycles and MAC utilization; accuracies."""
     from .activations import fp32_activations
 
     net = CompiledNetwork(folder)
     hw_steps = [s for s in net.manifest["steps"] if s["kind"] == "hw"]
     out_t = net.manifest["output"]
-    per_layer = {s["name"]: {"ref2": 0.0, "noise": 0.0, "agree": 0} for s in hw_steps}
-    preds = []
+    per_layer = {s["name"]: {"ref2": 0.0, "noise": 0.0, "agree": 0, "bytes": 0, "bytes_agree": 0}
+                 for s in hw_steps}
     fp32 = None
     if model_path is not None:
         xin = preprocess(images) if preprocess else images
         fp32 = fp32_activations(model_path, xin, [s["output"] for s in hw_steps] + [out_t])
-    for i, img in enumerate(images):
-        vals = net.run(img, backend)
-        golden = vals if backend == "golden" else net.run(img, "golden")
+    golden = [net.run(img, "golden") for img in images]
+    runs = None
+    if backend == "golden":
+        vals = golden
+    elif backend == "rtl":
+        from .rtlrun import run_batch_rtl
+
+        vals, runs = run_batch_rtl(net, [net.input_cube(img) for img in images],
+                                   Path(work_dir or "build/run-rtl"), stall=stall, extra_env=extra_env)
+    else:
+        raise InputError(f"backend {backend!r}: use golden or rtl")
+    preds = []
+    for i, v in enumerate(vals):
         for s in hw_steps:
             d = per_layer[s["name"]]
-            d["agree"] += int(np.array_equal(vals[s["output"]], golden[s["output"]]))
+            got, want = v[s["output"]], golden[i][s["output"]]
+            d["agree"] += int(np.array_equal(got, want))
+            d["bytes"] += want.size
+            d["bytes_agree"] += int(np.sum(got == want))
             if fp32 is not None:
                 ref = fp32[s["output"]][i].reshape(s["out_shape"])
-                got = net.dequantize(s["output"], vals[s["output"]])
+                deq = net.dequantize(s["output"], got)
                 d["ref2"] += float(np.sum(ref ** 2))
-                d["noise"] += float(np.sum((ref - got) ** 2))
-        preds.append(int(np.argmax(vals[out_t].reshape(-1))))
+                d["noise"] += float(np.sum((ref - deq) ** 2))
+        preds.append(int(np.argmax(v[out_t].reshape(-1))))
     res = {"backend": backend, "images": len(images), "layers": []}
     for s in hw_steps:
         d = per_layer[s["name"]]
-        res["layers"].append({"layer": s["name"], "bit_exact_vs_golden": d["agree"] / len(images),
-                              "sqnr_db": (10 * np.log10(d["ref2"] / d["noise"]) if d["noise"] else float("inf"))
-                              if fp32 is not None else None, "passes": len(s["traces"])})
+        layer = {"layer": s["name"], "bit_exact_vs_golden": d["agree"] / len(images),
+                 "bytes_agree_vs_golden": d["bytes_agree"] / d["bytes"],
+                 "sqnr_db": (10 * np.log10(d["ref2"] / d["noise"]) if d["noise"] else float("inf"))
+                 if fp32 is not None else None, "passes": len(s["traces"])}
+        if runs is not None:
+            r = runs[s["name"]]
+            cyc = float(np.mean(r.cycles)) if r.cycles else 0.0
+            layer.update({"rtl_traces": r.traces, "rtl_traces_bit_exact": r.passed, "rtl_failures": r.failures,
+                          "cycles_per_image": cyc,
+                          "mac_utilization": s["macs"] / (cyc * NV_SMALL.macs) if cyc and "macs" in s else None})
+        res["layers"].append(layer)
+    res["bit_exact_vs_golden"] = all(L["bit_exact_vs_golden"] == 1.0 for L in res["layers"]) and \
+        all(L.get("rtl_traces_bit_exact", 0) == L.get("rtl_traces", 0) for L in res["layers"])
+    res["golden_predictions_agree"] = float(np.mean([np.argmax(g[out_t].reshape(-1)) == p
+                                                     for g, p in zip(golden, preds)])) if len(preds) else 1.0
     if labels is not None:
         res["int8_accuracy"] = float(np.mean(np.array(preds) == labels))
+        res["int8_accuracy_golden"] = float(np.mean(np.array([np.argmax(g[out_t].reshape(-1)) for g in golden])
+                                                    == labels))
         if fp32 is not None:
             res["fp32_accuracy"] = float(np.mean(fp32[out_t].reshape(len(images), -1).argmax(1) == labels))
             res["top1_agreement_int8_vs_fp32"] = float(np.mean(fp32[out_t].reshape(len(images), -1).argmax(1)

@@ -1,0 +1,134 @@
+"""The RTL backend of `nvdla-int8 run`: a batch of images through the network, one simulation per
+hardware layer. For layer L every image's passes become traces (the compiled trace with that
+image's input cube and its golden check_crc) replayed in ONE run_traces call; the testbench dumps
+the RTL's output bytes (TB_DUMP_OUTPUT), which are assembled into the cube the host ops and
+layer L+1 read. A simulation costs a start-up plus well under a second per small trace, so
+batching per layer (not per image) is what keeps `make sim` within minutes.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..fileio import write_atomic
+from ..trace.cfg import Command, Quoted, format_cfg
+from ..trace.dat import entries_from_array, format_dat
+from .hwrun import window_slices
+
+
+@dataclass
+class LayerRun:
+    """What the RTL did on one hardware layer over the batch."""
+
+    traces: int = 0
+    passed: int = 0  # traces the testbench found bit-exact against the golden model of that trace
+    cycles: list = field(default_factory=list)  # per image, summed over its passes
+    failures: list = field(default_factory=list)  # first messages of failing traces
+
+
+def _input_load(trace) -> tuple[int, int, str]:
+    """(base, size, dat name) of the pass's input region: the mem_load of `<name>_input.dat`
+    and the mem_init of the same base, which gives the region's size."""
+    loads = {c.args[1]: str(c.args[2]) for c in trace.commands if c.op == "mem_load"}
+    for c in trace.commands:
+        if c.op == "mem_init" and c.args[1] in loads and loads[c.args[1]].endswith("_input.dat"):
+            return int(c.args[1]), int(c.args[2]), loads[c.args[1]]
+    raise InputError("the compiled trace has no input region (mem_load of *_input.dat)", where=str(trace.source))
+
+
+def image_trace(net, p, x: np.ndarray, name: str, folder: Path) -> tuple[Path, np.ndarray]:
+    """Write pass p with input cube x as trace `name` in folder, sharing the compiled trace's
+    weight/operand .dat files (copied there once). Returns (cfg path, golden output window)."""
+    window, mem = net.golden_pass(p, x)
+    base, size, dat = _input_load(p.trace)
+    my_dat = f"{name}_input.dat"
+    cmds = []
+    for c in p.trace.commands:
+        if c.op == "mem_load" and str(c.args[2]) == dat:
+            c = Command(c.op, c.args[:2] + (Quoted(my_dat),))
+        elif c.op == "mem_load":
+            src = net.folder / str(c.args[2])
+            if not (folder / src.name).exists():
+                shutil.copyfile(src, folder / src.name)
+        elif c.op == "check_crc":
+            ob, osz = int(c.args[2]), int(c.args[3])
+            c = Command(c.op, c.args[:4] + (mem.crc32(ob, osz),))
+        cmds.append(c)
+    write_atomic(folder / my_dat, format_dat(entries_from_array(mem.read(base, size))), encoding="ascii")
+    cfg = folder / f"{name}.cfg"
+    write_atomic(cfg, format_cfg(cmds, f"{name}: {p.trace.name} on one image, for nvdla-int8 run --backend rtl"),
+                 encoding="ascii")
+    return cfg, window
+
+
+def _run_traces():
+    """tb.trace_runner.run_traces; tb/ is in the checkout, not the installed package, so when the
+    command runs elsewhere look beside the compiler/ this package was installed from."""
+    try:
+        from tb.trace_runner import run_traces
+    except ModuleNotFoundError as e:
+        if e.name != "tb":
+            raise
+        root = Path(__file__).resolve().parents[3]
+        if not (root / "tb" / "trace_runner.py").is_file():
+            raise InputError(f"--backend rtl needs the repository checkout (tb/ not found next to {root / 'compiler'})")
+        sys.path.insert(0, str(root))
+        from tb.trace_runner import run_traces
+    return run_traces
+
+
+def run_batch_rtl(net, cubes: list[np.ndarray], work: Path, stall: bool = True, seed: int = 1,
+                  extra_env: dict | None = None) -> tuple[list[dict], dict[str, LayerRun]]:
+    """Every tensor of every image with hardware layers on the RTL; and per layer what the RTL did."""
+    run_traces = _run_traces()
+    from .hostops import run_host_op
+    from .run import _HostStep
+
+    work = Path(work).resolve()  # the simulator runs in its own directory
+    vals = [{net.manifest["input"]["tensor"]: c} for c in cubes]
+    runs: dict[str, LayerRun] = {}
+    for step in net.manifest["steps"]:
+        if step["kind"] != "hw":
+            op = _HostStep(step)
+            for v in vals:
+                v[step["output"]] = run_host_op(op, v[step["input"]], step["in_scale"], step["out_scale"])
+            continue
+        folder, dump = work / step["name"] / "traces", work / step["name"] / "out"
+        for d in (folder, dump):
+            shutil.rmtree(d, ignore_errors=True)
+            d.mkdir(parents=True)
+        jobs = []  # (image, pass, trace name, cfg)
+        for i, v in enumerate(vals):
+            for j, p in enumerate(net.passes[step["name"]]):
+                name = f"{p.trace.name}_img{i:05d}"
+                cfg, _ = image_trace(net, p, v[step["input"]], name, folder)
+                jobs.append((i, p, name, cfg))
+        lr = runs[step["name"]] = LayerRun(traces=len(jobs), cycles=[0] * len(vals))
+        outcomes = {o.name: o for o in run_traces([j[3] for j in jobs], work_dir=work / "rtl", stall=stall,
+                                                  seed=seed, extra_env={"TB_DUMP_OUTPUT": str(dump),
+                                                                        **(extra_env or {})})}
+        for i, v in enumerate(vals):
+            v[step["output"]] = np.zeros(step["out_shape"], dtype=np.int8)
+        for i, p, name, _ in jobs:
+            o = outcomes.get(name)
+            if o is not None and o.passed:
+                lr.passed += 1
+            elif len(lr.failures) < 3:
+                lr.failures.append(f"{name}: {o.message if o else 'no outcome'}")
+            if o is not None and o.cycles:
+                lr.cycles[i] += o.cycles
+            ks, ys, xs = window_slices(p.window, step["out_shape"])
+            f = dump / f"{name}.out0.npy"
+            if not f.is_file():  # the RTL never finished this pass: its window stays zero (and disagrees)
+                continue
+            out = np.load(f, allow_pickle=False)  # the program's cube; kernels may be padded past k1 - k0
+            want = tuple(sl.stop - sl.start for sl in (ks, ys, xs))
+            if out.ndim != 3 or out.shape[0] < want[0] or out.shape[1:] != want[1:]:
+                raise InputError(f"RTL output cube {out.shape} does not hold the pass window {want}", where=str(f))
+            vals[i][step["output"]][ks, ys, xs] = out[:want[0]]
+    return vals, runs
