@@ -17,11 +17,12 @@ MEM ?= sv
 TRACE ?=
 JOBS ?= 2
 
-.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean
+.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  variables: TRACES=dir|file.cfg BACKEND=golden|rtl MEM=sv|axiram TRACE=file.cfg WAVES=1 JOBS=$(JOBS)"
+	@echo "  regress:   SEEDS=N SEED_START=1 TIER=smoke|nightly SHARD=k/n CONSTRAINTS=file.json|yaml BACKEND=rtl|golden BATCH=8 SEED=n"
 
 setup: $(STAMP) ## create .venv and install every pinned dependency (requirements.txt) and the package
 
@@ -60,6 +61,31 @@ bench: setup ## benchmarks: golden conv vs onnxruntime; RTL conv cycles vs NVDLA
 	$(PY) bench/bench_rtl_sdp.py $(if $(TRACES),--traces $(TRACES))
 	$(PY) bench/bench_calibration.py
 	$(PY) bench/bench_quant_vs_ort.py
+
+# Random regression (docs/verification.md). BACKEND defaults to rtl here unless given.
+SEEDS ?= 20
+SEED_START ?= 1
+TIER ?= smoke
+SHARD ?=
+CONSTRAINTS ?=
+BATCH ?= 8
+SEED ?=
+REGRESS_BACKEND = $(if $(filter command line environment,$(origin BACKEND)),$(BACKEND),rtl)
+REGRESS_OUT = build/regress/$(TIER)$(if $(SHARD),-shard-$(subst /,-of-,$(SHARD)))
+
+regress: setup ## random regression: SEEDS seeds of TIER on the RTL, JUnit + report + coverage in build/regress/TIER
+	$(PY) -m pytest -p tb.regress.plugin tb/regress/regress_seeds.py -n $(JOBS) --dist loadscope -q \
+	  --seeds $(SEEDS) --seed-start $(SEED_START) --tier $(TIER) --batch $(BATCH) --backend $(REGRESS_BACKEND) \
+	  $(if $(SHARD),--shard $(SHARD)) $(if $(CONSTRAINTS),--constraints $(CONSTRAINTS)) \
+	  --regress-out $(REGRESS_OUT) --junitxml $(REGRESS_OUT)/junit.xml
+
+regress-replay: setup ## replay one regression seed alone, bit-identically: SEED=n TIER= [CONSTRAINTS=] [WAVES=1]
+	@test -n "$(SEED)" || { echo "set SEED=n (the seed a regression failure names)"; exit 2; }
+	$(PY) -m tb.regress replay --seed $(SEED) --tier $(TIER) --backend $(REGRESS_BACKEND) \
+	  $(if $(CONSTRAINTS),--constraints $(CONSTRAINTS)) $(if $(WAVES),--waves)
+
+regress-broken-rtl: setup ## slow: break a copy of the RTL, check a seed fails and its replay command reproduces it
+	NVDLA_SLOW=1 $(PY) -m pytest -q -m slow tb/regress/test_broken_rtl.py
 
 RTL_FILES := $(addprefix rtl_models/,$(shell cat rtl_models/rtl_models.f))
 

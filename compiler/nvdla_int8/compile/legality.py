@@ -1,6 +1,7 @@
 """Legality of an nv_small INT8 conv + SDP register program, checked before anything is written.
 
-`check_program(writes)` takes the ordered (register or CSB address, value) writes of one layer
+`check_program(writes)` takes the ordered (register or CSB address, value) writes of one conv layer
+(`check_sdp_program` those of a stand-alone SDP layer)
 and returns every violation as a one-line string (empty list = legal). It checks what the golden
 model accepts silently or the hardware would do wrong: bits outside a register's fields,
 mode fields with their one legal value, consistency copies (CDMA vs CSC vs CACC vs SDP), the
@@ -145,7 +146,41 @@ def check_program(writes) -> list[str]:
     return v
 
 
-def _operand_checks(s: _State) -> list[str]:
+def check_sdp_program(writes) -> list[str]:
+    """Legality of a stand-alone SDP layer (input cube from memory through SDP_RDMA), same shape
+    of result as `check_program`: register bits, mode fields, cube copies, operands, alignment."""
+    s = _State(writes)
+    v = s.violations
+    for unit in ("SDP", "SDP_RDMA"):
+        if s.get(unit, "D_OP_ENABLE", "OP_EN") != 1:
+            v.append(f"NVDLA_{unit}.D_OP_ENABLE_0 is never set: the layer would not start")
+    for u, r, f, legal in [m for m in _MODES if m[0] == "SDP" and m[2] != "FLYING_MODE"]:
+        got = s.get(u, r, f)
+        if got != legal:
+            v.append(f"NVDLA_{u}.{r}_0.{f} = {got}: nv_small INT8 SDP needs {legal}")
+    for unit in ("SDP", "SDP_RDMA"):
+        if s.get(unit, "D_FEATURE_MODE_CFG", "FLYING_MODE") != 0:
+            v.append(f"NVDLA_{unit}.D_FEATURE_MODE_CFG_0.FLYING_MODE must be OFF for a stand-alone SDP layer")
+    for reg, f in (("D_DATA_CUBE_WIDTH", "WIDTH"), ("D_DATA_CUBE_HEIGHT", "HEIGHT"), ("D_DATA_CUBE_CHANNEL", "CHANNEL")):
+        a, b = s.get("SDP", reg, f), s.get("SDP_RDMA", reg, f)
+        if a != b:
+            v.append(f"NVDLA_SDP.{reg}_0.{f} = {a} but NVDLA_SDP_RDMA.{reg}_0.{f} = {b}: the copies must agree")
+    for stage in ("BS", "BN"):
+        sh = s.get("SDP", f"D_DP_{stage}_MUL_CFG", f"{stage}_MUL_SHIFT_VALUE")
+        if sh >> 6:
+            v.append(f"NVDLA_SDP.D_DP_{stage}_MUL_CFG_0.{stage}_MUL_SHIFT_VALUE = {sh}: only 6 bits reach the datapath")
+    v.extend(_operand_checks(s, flying=False))
+    for u, r in (("SDP_RDMA", "D_SRC_BASE_ADDR_LOW"), ("SDP_RDMA", "D_SRC_LINE_STRIDE"),
+                 ("SDP_RDMA", "D_SRC_SURFACE_STRIDE"), ("SDP", "D_DST_BASE_ADDR_LOW"),
+                 ("SDP", "D_DST_LINE_STRIDE"), ("SDP", "D_DST_SURFACE_STRIDE")):
+        reg = REGMAP.reg(u, r)
+        val = s.values.get(reg, reg.reset)
+        if val % NV_SMALL.memory_atom:
+            v.append(f"{reg.trace_name} = {val:#x}: not a multiple of the {NV_SMALL.memory_atom}-byte memory atom")
+    return v
+
+
+def _operand_checks(s: _State, flying: bool = True) -> list[str]:
     v = []
     for stage, letter in (("BS", "B"), ("BN", "N")):
         if s.get("SDP", f"D_DP_{stage}_CFG", f"{stage}_BYPASS"):
@@ -163,9 +198,9 @@ def _operand_checks(s: _State) -> list[str]:
         carried = {0: {"MUL"}, 1: {"ALU"}, 2: {"ALU", "MUL"}}.get(use, set())
         if set(needs) - carried:
             v.append(f"NVDLA_SDP_RDMA.{cfg}_0 DATA_USE = {use} does not carry the {'/'.join(needs)} operand of SDP {stage}")
-        if s.get("SDP_RDMA", "D_OP_ENABLE", "OP_EN") != 1:
+        if flying and s.get("SDP_RDMA", "D_OP_ENABLE", "OP_EN") != 1:
             v.append("SDP operands come from memory but NVDLA_SDP_RDMA.D_OP_ENABLE_0 is never set")
-        if s.get("SDP_RDMA", "D_FEATURE_MODE_CFG", "FLYING_MODE") != 1:
+        if flying and s.get("SDP_RDMA", "D_FEATURE_MODE_CFG", "FLYING_MODE") != 1:
             v.append("NVDLA_SDP_RDMA.D_FEATURE_MODE_CFG_0.FLYING_MODE must be ON for a conv layer's operands")
         for f in ("IN_PRECISION", "PROC_PRECISION", "OUT_PRECISION"):
             if s.get("SDP_RDMA", "D_FEATURE_MODE_CFG", f):

@@ -69,8 +69,9 @@ class LayerResult:
 class GoldenMachine:
     """Bit-exact, untimed nv_small INT8 conv + SDP."""
 
-    def __init__(self, memory: SparseMemory | None = None):
+    def __init__(self, memory: SparseMemory | None = None, probe=None):
         self.memory = memory if memory is not None else SparseMemory()
+        self.probe = probe  # coverage sampling (tb/coverage): sees datapath events, changes nothing
         self.regs = RegisterFile()
         self.layers: list[LayerResult] = []
 
@@ -123,9 +124,11 @@ class GoldenMachine:
         if (cp.out_w, cp.out_h) != (sp.width, sp.height) or sp.channels != cp.kernels:
             raise InputError(f"illegal register program: SDP cube {sp.width}x{sp.height}x{sp.channels} "
                              f"differs from the convolution output {cp.out_w}x{cp.out_h}x{cp.kernels}")
+        if self.probe is not None:
+            self.probe.conv(self.memory, cp)
         cacc, cacc_sat = convolve(self.memory, cp)
         group = self.regs["SDP"].consumer
-        x1, x2, out, sdp_sat = run_sdp(cacc, self.memory, sp)
+        x1, x2, out, sdp_sat = run_sdp(cacc, self.memory, sp, self.probe)
         self.memory.scatter(sp.dst.atom_addresses(sp.channels, sp.height, sp.width), out)
         self.regs.set_result("CACC", self.regs["CACC"].consumer, "D_OUT_SATURATION", cacc_sat)
         self._set_sdp_counter(sp, sdp_sat)
@@ -137,7 +140,7 @@ class GoldenMachine:
     def _run_standalone(self, sp: SdpParams) -> None:
         group = self.regs["SDP"].consumer
         x = read_standalone_input(self.memory, sp)
-        x1, x2, out, sdp_sat = run_sdp(x, self.memory, sp)
+        x1, x2, out, sdp_sat = run_sdp(x, self.memory, sp, self.probe)
         self.memory.scatter(sp.dst.atom_addresses(sp.channels, sp.height, sp.width), out)
         self._set_sdp_counter(sp, sdp_sat)
         self.layers.append(LayerResult("sdp", group, sp, None, None, x, x1, x2, out, 0, sdp_sat))

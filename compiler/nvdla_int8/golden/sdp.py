@@ -2,6 +2,10 @@
 
 Inputs and every inter-stage value are int64 arrays of shape (8*ceil(C/8), H, W): whole atoms,
 so the lanes past the last channel are processed and written like hardware does (§8.6).
+
+An optional `probe` (the functional-coverage model of tb/coverage) is shown each value just before
+it is rounded (`probe.rounding`) and each saturation flag (`probe.saturation`); it never changes a
+result.
 """
 from __future__ import annotations
 
@@ -37,14 +41,17 @@ def read_operand(mem: SparseMemory, stream: OperandStream, which: str, p: SdpPar
     return sext(lo | (mem.gather(addrs + 1).astype(np.int64) << 8), 16)  # little-endian int16
 
 
-def run_stage(x: np.ndarray, s: StageParams, mem: SparseMemory, p: SdpParams) -> np.ndarray:
+def run_stage(x: np.ndarray, s: StageParams, mem: SparseMemory, p: SdpParams, probe=None) -> np.ndarray:
     """One X stage: ALU -> MUL (or PReLU) -> truncate -> ReLU (§8.2)."""
     if s.bypass:
         return x
     a = x
+    stage = "X1" if s.name == "BS" else "X2"
     if not s.alu_bypass:
         op16 = read_operand(mem, s.stream, "alu", p) if s.alu_from_mem else np.int64(s.alu_operand)
-        op32, _ = shl_sat(np.asarray(op16, dtype=np.int64), s.alu_shift, 32)
+        op32, op_sat = shl_sat(np.asarray(op16, dtype=np.int64), s.alu_shift, 32)
+        if probe is not None:
+            probe.saturation(f"{stage}.alu_operand", op_sat, op16)
         if s.alu_algo == ALGO_MAX:
             a = np.maximum(x, op32)
         elif s.alu_algo == ALGO_MIN:
@@ -52,27 +59,36 @@ def run_stage(x: np.ndarray, s: StageParams, mem: SparseMemory, p: SdpParams) ->
         else:  # SUM; the value 3 also behaves as SUM [S]. 33-bit result, not saturated here.
             a = x + op32
     if s.mul_bypass:
-        t, _ = shr_round(a, s.mul_shift, X_BITS, 32)  # a bypassed multiplier still shifts
+        m = a
     else:
         mul16 = read_operand(mem, s.stream, "mul", p) if s.mul_from_mem else np.int64(s.mul_operand)
-        t, _ = shr_round(a * mul16, s.mul_shift, X_BITS, 32)
-        if s.mul_prelu:  # positive branch: the raw low 32 bits of a, no shift, no saturation
-            t = np.where(a >= 0, sext(a, 32), t)
+        m = a * mul16
+    t, flags = shr_round(m, s.mul_shift, X_BITS, 32)  # a bypassed multiplier still shifts
+    if probe is not None:
+        used = (a < 0) if (s.mul_prelu and not s.mul_bypass) else None  # PReLU's positive branch skips it
+        probe.rounding(stage, m, s.mul_shift, X_BITS, used)
+        probe.saturation(f"{stage}.mul_shift", flags, m, used)
+    if s.mul_prelu and not s.mul_bypass:  # positive branch: the raw low 32 bits of a, no shift, no saturation
+        t = np.where(a >= 0, sext(a, 32), t)
     t = np.broadcast_to(t, x.shape)
     return t if s.relu_bypass else np.maximum(t, 0)
 
 
-def output_convert(y: np.ndarray, p: SdpParams) -> tuple[np.ndarray, int]:
+def output_convert(y: np.ndarray, p: SdpParams, probe=None) -> tuple[np.ndarray, int]:
     """C converter (§8.4): int8 result and the count of 17-bit clamps."""
     d = y - p.cvt_offset
     t17, flags = shr_round(d * p.cvt_scale, p.cvt_shift, X_BITS, NV_SMALL.sdp_cvt_mid_bits)
-    out, _ = sat(t17, 8)
+    out, flags8 = sat(t17, 8)
+    if probe is not None:
+        probe.rounding("CVT", d * p.cvt_scale, p.cvt_shift, X_BITS)
+        probe.saturation("CVT.17bit", flags, d * p.cvt_scale)
+        probe.saturation("CVT.int8", flags8, t17)
     return out, int(np.count_nonzero(flags))
 
 
-def run_sdp(x: np.ndarray, mem: SparseMemory, p: SdpParams):
+def run_sdp(x: np.ndarray, mem: SparseMemory, p: SdpParams, probe=None):
     """X1 -> X2 -> C on a whole-atom cube. Returns (x1, x2, int8 output, saturation count)."""
-    x1 = run_stage(x, p.x1, mem, p)
-    x2 = run_stage(x1, p.x2, mem, p)
-    out, sat_count = output_convert(x2, p)
+    x1 = run_stage(x, p.x1, mem, p, probe)
+    x2 = run_stage(x1, p.x2, mem, p, probe)
+    out, sat_count = output_convert(x2, p, probe)
     return x1, x2, out.astype(np.int8), sat_count

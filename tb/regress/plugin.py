@@ -1,0 +1,117 @@
+"""pytest plugin of `make regress`: one test item (one JUnit testcase) per seed.
+
+Options: --seeds N --seed-start S --tier smoke|nightly --shard k/n --constraints FILE
+--backend rtl|golden --batch B --regress-out DIR. The seeds of one batch are the items of one
+test class (regress_seeds.py), so `--dist loadscope` gives a whole batch to one worker, which
+simulates it in one simulation. (xdist's loadgroup does not group under pytest 9: it rewrites a
+node id attribute pytest 9 no longer reads.) Each
+worker writes its results and coverage (cocotb-coverage YAML) into the run folder; the
+controller merges them and writes report.md/.html and coverage.txt/.html there.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from ..rtl_build import ROOT
+from ..stimulus import Constraints
+from .runner import Regression, batches, load_results, parse_shard, shard_seeds
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("regress", "random regression (tb/regress)")
+    g.addoption("--seeds", type=int, default=20, help="number of seeds (default 20)")
+    g.addoption("--seed-start", type=int, default=1, help="first seed (default 1)")
+    g.addoption("--tier", default="smoke", help="constraint tier: smoke or nightly")
+    g.addoption("--shard", default=None, help="k/n: run the k-th of n contiguous blocks of the seeds")
+    g.addoption("--constraints", default="", help="JSON/YAML file overriding knobs of the tier")
+    g.addoption("--backend", default="rtl", help="rtl (default) or golden")
+    g.addoption("--batch", type=int, default=8, help="seeds per simulation (default 8)")
+    g.addoption("--regress-out", default=None, help="run folder (default build/regress/<tier>[-shard-k-of-n])")
+
+
+def _out_dir(config) -> Path:
+    o = config.getoption("--regress-out")
+    if o:
+        return Path(o).resolve()
+    shard = config.getoption("--shard")
+    name = config.getoption("--tier") + (f"-shard-{shard.replace('/', '-of-')}" if shard else "")
+    return ROOT / "build" / "regress" / name
+
+
+def _is_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config):
+    shard = parse_shard(config.getoption("--shard"))
+    seeds = shard_seeds(config.getoption("--seeds"), config.getoption("--seed-start"), shard)
+    config._regress_batches = batches(seeds, max(1, config.getoption("--batch")))
+    BATCHES[:] = config._regress_batches
+    config._regress_out = _out_dir(config)
+    config._regress_t0 = time.time()
+    if not _is_worker(config):  # a fresh run folder (results and coverage of this run only)
+        for sub in ("results", "cov", "traces"):
+            shutil.rmtree(config._regress_out / sub, ignore_errors=True)
+
+
+BATCHES: list[list[int]] = []  # read by regress_seeds.py when pytest imports it
+_STATE: dict = {}
+
+
+@pytest.fixture(scope="session")
+def regress(request):
+    cfg = request.config
+    if "reg" not in _STATE:
+        c = Constraints.load(cfg.getoption("--tier"), cfg.getoption("--constraints") or None)
+        _STATE["reg"] = Regression(c, cfg._regress_out, cfg.getoption("--backend"),
+                                   os.environ.get("PYTEST_XDIST_WORKER", "main"))
+        _STATE["batch_of"] = {s: b for b in cfg._regress_batches for s in b}
+    return _STATE
+
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    reg = _STATE.get("reg")
+    out = config._regress_out
+    if reg is not None and reg.results:
+        from ..coverage.model import export
+        reg.write_results()
+        (out / "cov").mkdir(parents=True, exist_ok=True)
+        export(out / "cov" / f"{reg.worker}.yml")
+        (out / "results" / f"{reg.worker}.psum").write_text(str(reg.psum_max))
+    if _is_worker(config):
+        return
+    _finish_run(config, out)
+
+
+def _finish_run(config, out: Path) -> None:
+    from ..coverage.report import merge, write_reports
+    from . import report
+
+    results = load_results(out)
+    if not results:
+        return
+    covs = sorted((out / "cov").glob("*.yml"))
+    cov = write_reports(merge(out / "coverage.yml", covs), out) if covs else None
+    psum = max((int(p.read_text()) for p in (out / "results").glob("*.psum")), default=None)
+    info = {"name": out.name, "tier": config.getoption("--tier"), "backend": config.getoption("--backend"),
+            "seeds": f"{config.getoption('--seed-start')}..+{config.getoption('--seeds')}",
+            "shard": config.getoption("--shard") or "1/1", "jobs": getattr(config.option, "numprocesses", None) or 1,
+            "wall_seconds": time.time() - config._regress_t0, "psum_max": psum}
+    md = report.write(out, info, results, cov)
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    passed = sum(r.passed for r in results)
+    lines = [f"regress: {passed}/{len(results)} seeds passed"
+             + (f", functional coverage {cov.percent:.1f}% ({cov.percent_reachable:.1f}% of reachable bins), "
+                f"{sum(1 for h in cov.holes if not h.reason)} holes to close" if cov else ""),
+             f"regress: report {md} (and .html), coverage {out / 'coverage.txt'}"]
+    for ln in lines:
+        if tr is not None:
+            tr.write_line(ln)
+        else:
+            print(ln)
