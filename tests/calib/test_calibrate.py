@@ -148,3 +148,35 @@ def test_calibrate_bad_model_and_data(tmp_path, capsys, cnn):
     assert main(["calibrate", str(cnn), "--data", str(d), "-o", str(tmp_path / "o.json"), "-q"]) == 2
     err = capsys.readouterr().err
     assert "a.npy" in err and "dimension 2 must be 8" in err and err.count("\n") == 1
+
+
+def test_aliases_share_the_histogram_of_their_source(cnn):
+    """Flatten's output holds relu_out's values: one histogram pass, identical result to two."""
+    r = Fp32Runner(cnn)
+    assert r.aliases == {"flat": "relu_out"}
+    feeds = list(batches(DataSource("digits"), r.inputs, 300, 4))
+    shared = collect_histograms(r.iterate(iter(feeds), progress=False), aliases=r.aliases)
+    separate = collect_histograms(r.iterate(iter(feeds), progress=False))
+    assert list(shared) == list(separate) == list(r.tensor_names)
+    for name in separate:
+        a, b = shared[name], separate[name]
+        assert (a.range_, a.amax, a.zeros, a.total) == (b.range_, b.amax, b.zeros, b.total)
+        np.testing.assert_array_equal(a.counts, b.counts)
+    assert shared["flat"] is not shared["relu_out"]
+
+
+def test_histogram_chunks_equal_one_pass(monkeypatch):
+    """Chunked binning (several chunks, a value at exactly the range, zeros, negatives, float16) gives
+    the counts of floor(|x| * bins / range) over the whole array at once."""
+    from nvdla_int8.calib import histogram
+
+    monkeypatch.setattr(histogram, "_CHUNK", 1000)
+    rng = np.random.default_rng(8)
+    for x in (np.concatenate([rng.standard_normal(12_345), [0.0] * 77, [-4.5]]).astype(np.float32),
+              rng.standard_normal(5_000).astype(np.float16)):
+        h = AbsHistogram()
+        h.update(x)
+        a = np.abs(x.astype(np.float64))
+        want = np.bincount(np.minimum((a[a > 0] * (2048 / a.max())).astype(int), 2047), minlength=2048)
+        np.testing.assert_array_equal(h.counts, want)
+        assert h.zeros == np.count_nonzero(x == 0) and h.amax == a.max()

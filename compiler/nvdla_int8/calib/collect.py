@@ -1,6 +1,7 @@
 """Collecting (histograms from a stream of activations) apart from computing (thresholds)."""
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 
 import numpy as np
@@ -10,11 +11,21 @@ from .histogram import DEFAULT_BINS, AbsHistogram
 
 
 def collect_histograms(activations: Iterable[dict[str, np.ndarray]], bins: int = DEFAULT_BINS,
-                       preset_ranges: dict[str, float] | None = None) -> dict[str, AbsHistogram]:
-    """One |x| histogram per tensor over all batches (tensor order of the first batch)."""
+                       preset_ranges: dict[str, float] | None = None,
+                       aliases: dict[str, str] | None = None) -> dict[str, AbsHistogram]:
+    """One |x| histogram per tensor over all batches (tensor order of the first batch).
+
+    `aliases` maps a tensor to another one holding the same values (Fp32Runner.aliases): it gets a
+    copy of that tensor's histogram instead of a second pass over the same data."""
+    aliases = aliases or {}
     hists: dict[str, AbsHistogram] = {}
+    order: list[str] = []
     for batch_no, acts in enumerate(activations, start=1):
         for name, x in acts.items():
+            if batch_no == 1:
+                order.append(name)
+            if name in aliases and aliases[name] in acts:
+                continue
             h = hists.get(name)
             if h is None:
                 r = (preset_ranges or {}).get(name)
@@ -24,9 +35,12 @@ def collect_histograms(activations: Iterable[dict[str, np.ndarray]], bins: int =
             except FloatingPointError:
                 raise InputError(f"tensor {name!r} has NaN or Inf in batch {batch_no}: the float model "
                                  "or its input is broken", where=f"batch {batch_no}") from None
-    if not hists:
+    if not order:
         raise InputError("the data source gave no batch", where="--data")
-    return hists
+    for name in order:
+        if name not in hists and aliases.get(name) in hists:
+            hists[name] = copy.deepcopy(hists[aliases[name]])
+    return {name: hists[name] for name in order if name in hists}
 
 
 def collect_ranges(activations: Iterable[dict[str, np.ndarray]]) -> dict[str, float]:

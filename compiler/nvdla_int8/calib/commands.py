@@ -93,7 +93,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                               total=total, progress=not args.quiet)
 
     ranges = collect_ranges(stream()) if args.two_pass else None
-    hists = collect_histograms(stream(), preset_ranges=ranges)
+    hists = collect_histograms(stream(), preset_ranges=ranges, aliases=runner.aliases)
     thresholds = compute_thresholds(hists, chosen)
     for name, h in hists.items():
         if h.amax == 0:

@@ -8,6 +8,15 @@ Which tensors: the graph inputs (not initializers) and every node output whose i
 type is float, float16 or bfloat16, except outputs of Constant nodes (weights, not activations).
 Outputs onnx shape inference cannot type are skipped and listed in `skipped`.
 
+`aliases` names the calibrated tensors that hold exactly the values of another one (outputs of
+Identity, Reshape, Flatten, Squeeze, Unsqueeze, Transpose of a calibrated tensor): same multiset of
+values, so same histogram and thresholds; collect.py histograms them once.
+
+onnxruntime's intra-op threads do not spin-wait between runs (`allow_spinning` 0): the caller does
+its numpy work (histograms) between two runs, and on a busy 2-core machine a spinning pool took the
+core that work needed (bench_calibration, 50 batches: forward + histograms 3.5 s -> 1.0 s). The
+thread count stays onnxruntime's default.
+
 Graph optimizations stay on (ORT_ENABLE_ALL): every calibrated tensor is a graph output, which
 onnxruntime never fuses away, so each one is still computed; optimized kernels (e.g. the NCHWc
 convolution layout) may differ from the plain graph in the last float bits, far below one of the
@@ -25,6 +34,8 @@ import onnx
 
 from ..errors import InputError
 
+# Ops whose first output is a rearrangement of their first input: the same values, the same count.
+_SAME_VALUES = {"Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose"}
 _FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16, onnx.TensorProto.DOUBLE}
 
 
@@ -79,6 +90,12 @@ class Fp32Runner:
                 elif types[out] in _FLOAT_TYPES and out not in names:
                     names.append(out)
         self.tensor_names = tuple(names)
+        aliases: dict[str, str] = {}
+        for node in model.graph.node:
+            if node.op_type in _SAME_VALUES and node.input and node.output and node.output[0] in names \
+                    and node.input[0] in names:
+                aliases[node.output[0]] = aliases.get(node.input[0], node.input[0])
+        self.aliases = aliases
         self.skipped = tuple(skipped)
         augmented = onnx.ModelProto()
         augmented.CopyFrom(inferred)
@@ -92,6 +109,7 @@ class Fp32Runner:
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(augmented.SerializeToString(), opts, providers=["CPUExecutionProvider"])
         except Exception as e:
