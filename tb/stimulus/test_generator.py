@@ -1,0 +1,90 @@
+"""The random program generator, golden model only (fast): legality over many seeds, golden
+replay of each trace, determinism, constraint files, and the legality gate failing loudly."""
+from __future__ import annotations
+
+import filecmp
+import json
+
+import pytest
+
+from nvdla_int8.errors import InputError
+from nvdla_int8.golden import GoldenMachine
+from nvdla_int8.golden.replay import GoldenPlayer, replay_trace
+from nvdla_int8.trace.trace import Trace
+from tb.stimulus import Constraints, GeneratorBug, generate
+
+
+@pytest.mark.parametrize("tier", ["smoke", "nightly"])
+def test_many_seeds_are_legal_and_replay_on_golden(tier, tmp_path):
+    c = Constraints.load(tier)
+    kinds = set()
+    for seed in range(40):
+        g = generate(seed, c)  # raises GeneratorBug on an illegal layer
+        assert 1 <= len(g.layers) <= 3
+        path = g.save(tmp_path)
+        outcome, player = replay_trace(Trace.load(path))  # from the files, as the RTL player reads them
+        assert outcome.passed, outcome.message
+        assert len(player.m.layers) == len(g.layers)
+        assert len(player.crcs) == len(g.layers)
+        kinds |= {la.kind for la in g.layers}
+    assert kinds == {"conv", "sdp"}
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
+    c = Constraints.load("nightly")
+    a, b, other = tmp_path / "a", tmp_path / "b", tmp_path / "o"
+    for d, seed in ((a, 7), (b, 7), (other, 8)):
+        generate(seed, c).save(d)
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    match, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
+    assert match == names and not mismatch and not errors
+    assert (a / "rand_nightly_s7.cfg").read_bytes() != (other / "rand_nightly_s8.cfg").read_bytes()
+
+
+def _layers(seed, c):
+    m = GoldenMachine()
+    GoldenPlayer(generate(seed, c).trace, m).run()
+    return m.layers
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_constraint_file_narrows_the_space(fmt, tmp_path):
+    knobs = {"layer_kind": {"choices": ["conv"]}, "shape": {"choices": ["small"]},
+             "stride": {"range": [2, 2]}, "dilation": {"choices": [1]}, "kernel": {"choices": [3]},
+             "clip_truncate": {"choices": [5]}, "cdma_cvt": {"choices": [False]}}
+    f = tmp_path / f"narrow.{fmt}"
+    if fmt == "json":
+        f.write_text(json.dumps({"tier": "smoke", "knobs": knobs}))
+    else:
+        import yaml
+        f.write_text(yaml.safe_dump({"tier": "smoke", "knobs": knobs}))
+    c = Constraints.load("nightly", f)
+    assert c.tier == "smoke"
+    for seed in range(15):
+        for layer in _layers(seed, c):
+            p = layer.conv
+            assert layer.kind == "conv"
+            assert (p.stride_x, p.stride_y, p.dilation_x, p.kernel_w, p.kernel_h) == (2, 2, 1, 3, 3)
+            assert p.clip_truncate == 5 and not p.cvt_en
+
+
+def test_widening_past_a_register_limit_is_a_generator_bug(tmp_path):
+    f = tmp_path / "wide.json"
+    f.write_text(json.dumps({"knobs": {"layer_kind": {"choices": ["conv"]}, "clip_truncate": {"range": [17, 20]}}}))
+    with pytest.raises(GeneratorBug, match="CLIP_TRUNCATE"):
+        generate(1, Constraints.load("smoke", f))
+
+
+@pytest.mark.parametrize("text, msg", [
+    ('{"knobs": {"stride": {"range": [3, 1]}}}', "knob 'stride'"),
+    ('{"knobs": {"no_such_knob": {"range": [1, 2]}}}', "unknown knob"),
+    ('{"tier": "weekly"}', "unknown tier"),
+    ('{"knobs": ', "cannot parse constraints"),
+])
+def test_bad_constraint_file_is_one_line_naming_the_file(text, msg, tmp_path):
+    f = tmp_path / "bad.json"
+    f.write_text(text)
+    with pytest.raises(InputError, match=msg) as e:
+        Constraints.load("smoke", f)
+    assert str(f) in str(e.value) and "\n" not in str(e.value)
