@@ -124,7 +124,9 @@ def plan_split(q: QLayer) -> list[tuple[int, int, int, int, int, int]]:
         while lo < hi:
             mid = (lo + hi + 1) // 2
             lo, hi = (mid, hi) if columns_fit(kc, mid) else (lo, mid - 1)
-        xw = lo
+        xw = ceil_div(wo, ceil_div(wo, lo))  # as many passes, evenly wide
+        if not columns_fit(kc, xw):
+            xw = lo
     if not columns_fit(kc, xw):
         raise InputError(f"layer {L.name!r}: one output element of {min(kc, ATOM)} kernels needs more than the "
                          f"{banks} CBUF banks ({c} channels, {bpk} weight bytes per kernel)")
