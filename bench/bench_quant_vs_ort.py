@@ -9,6 +9,9 @@ The `make sim` default method is the one with the best held-out accuracy here.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import logging
 import tempfile
 from pathlib import Path
 
@@ -53,6 +56,7 @@ def ort_int8(model: Path, out: Path, x, input_name: str, method: str) -> Path:
 
 
 def main() -> None:
+    logging.getLogger().setLevel(logging.ERROR)  # quantize_static's pre-processing advice, per call
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--methods", default="max,percentile,entropy,mse")
@@ -71,8 +75,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         for method in a.methods.split(","):
-            ref = (ort_accuracy(ort_int8(DEFAULT_MODEL, d / f"ort_{method}.onnx", prep(cal), g.input, method),
-                                prep(test), labels) if method in ORT_METHODS else None)
+            ref = None
+            if method in ORT_METHODS:
+                with contextlib.redirect_stdout(io.StringIO()):  # its histogram progress prints
+                    qm = ort_int8(DEFAULT_MODEL, d / f"ort_{method}.onnx", prep(cal), g.input, method)
+                ref = ort_accuracy(qm, prep(test), labels)
             calibrate(DEFAULT_MODEL, d / f"calib_{method}.json", method)
             ours = {}
             for mode in ("per-kernel", "per-filter"):
