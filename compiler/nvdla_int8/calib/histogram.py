@@ -5,9 +5,9 @@ Choices (the public TensorRT description says only "2048 bins of |x|"):
 - **Exact zeros are counted apart** (`zeros`), not in bin 0. A zero is exact at every scale, so it
   says nothing about where to clip; in bin 0 it would be a spike that the entropy search spreads
   over the first quantization group and that pulls the threshold down on ReLU outputs (the
-  spread spike costs less when groups are narrow, i.e. when i is small). On MNIST input both
-  conventions reproduce TensorRT's sampleINT8 cache value, so the real caches do not decide this
-  point [U]. Percentile counts zeros as values.
+  spread spike costs less when groups are narrow, i.e. when i is small). TensorRT's resnet50.txt
+  agrees (ReLU outputs' thresholds 0.55..1.37 times their inputs'; zeros in bin 0 would give ~0.2,
+  see docs/calibration.md). Percentile counts zeros as values.
 - **The range always equals the largest |x| seen so far.** The first non-zero batch sets it; a later
   batch with a larger maximum re-bins the old counts onto the wider range: each old bin's count is
   split between the (at most two) new bins it overlaps, in proportion to the overlap, so no count
@@ -15,7 +15,8 @@ Choices (the public TensorRT description says only "2048 bins of |x|"):
   formula T = (i + 0.5) * amax / 2048 needs. The split assumes counts uniform within an old bin;
   that smoothing is the only approximation, and it does not happen when the first batch already
   holds the maximum. `preset_range` (two-pass mode) avoids it entirely.
-- Bin of a value: floor(|x| * bins / range) in float64, |x| == range goes to the last bin.
+- Bin of a value: floor(|x| * bins / range) in float64, |x| == range goes to the last bin;
+  binned in chunks of `_CHUNK` values so the index buffer stays in cache.
 - NaN or Inf in an activation is an error: the float model itself is broken for that input.
 """
 from __future__ import annotations
