@@ -88,12 +88,16 @@ def test_cache_error_names_line():
     ('{"a": {"scale": 1, "zero_point": 0}}', "unknown key"),
     ('{"a": 3}', "expected an object"),
     ('[1, 2]', "top level"),
+    ('{"a": {"scale": 1e-50}}', "is 0.0 in float32"),
+    ('{"a": {"scale": 1e50}}', "is inf in float32"),
+    ('{"a": {"min": -1e300, "max": 0}}', "is inf in float32"),
     ('{"a": {"scale": 1}', "not valid JSON"),
 ])
 def test_table_validation(text, words):
     with pytest.raises(InputError) as e:
         parse_table(text, "t.json")
     assert words in str(e.value) and str(e.value).startswith("t.json:")
+    assert "\n" not in str(e.value)
 
 
 def test_table_duplicate_reports_its_line():
@@ -184,3 +188,24 @@ def test_cli_bad_cache_is_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{bad}:2" in err and "Traceback" not in err
     assert main(["convert-calib", str(tmp_path / "absent.cache"), "-o", str(tmp_path / "o.json")]) == 2
+
+
+def test_cli_missing_layer_of_onnx_model(cnn, tmp_path, capsys):
+    """The missing-layer rule for an ONNX model (not only Caffe): named, with what the compiler does."""
+    model = cnn
+    cache = tmp_path / "c.cache"
+    cache.write_text("TRT-8501-EntropyCalibration2\nx: 3c010a14\nconv_out: 3c010a14\ny: 3c010a14\n")
+    rc = main(["convert-calib", str(cache), "--model", str(model), "--keys", "tensor", "-o", str(tmp_path / "t.json")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "relu_out" in err and "NVDLA's compiler aborts" in err
+    assert "conv_out" not in err.split("no scale:")[1]
+    assert not (tmp_path / "t.json").exists()
+
+
+def test_cli_bad_table_is_one_line_error(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"a": {"scale": 1},\n "b": {"scale": -2}}')
+    assert main(["convert-calib", str(bad), "-o", str(tmp_path / "o.cache")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{bad}:2" in err and "'b'" in err and "Traceback" not in err
+    assert not (tmp_path / "o.cache").exists()

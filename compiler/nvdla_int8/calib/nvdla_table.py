@@ -9,7 +9,7 @@ How NVDLA's compiler reads an entry: ``scale`` if present, else ``max(|min|, |ma
 (asymmetric ranges are silently made symmetric); ``offset`` is never read. So we validate:
 
 - ``scale`` finite and > 0; without ``scale``, both ``min`` and ``max`` finite, ``min <= max`` and
-  not both zero;
+  not both zero; the scale used (given, or ``max(|min|, |max|) / 127``) finite and > 0 in float32;
 - ``offset``, when present, an integer equal to 0 (NVDLA's int8 path is symmetric only; a
   non-zero offset would be silently ignored by NVDLA's compiler, so we refuse it);
 - no other keys, no duplicate names (JSON allows them, the compiler would keep one silently).
@@ -105,7 +105,19 @@ def _entry(name: str, obj, where: str) -> TableEntry:
         raise InputError(f"{name!r}: needs 'scale' or both 'min' and 'max'", where=where)
     elif max(abs(lo), abs(hi)) == 0:
         raise InputError(f"{name!r}: min and max are both 0 and there is no scale", where=where)
-    return TableEntry(scale, lo, hi, 0)
+    entry = TableEntry(scale, lo, hi, 0)
+    s32 = _float32(entry.effective_scale())
+    if not (math.isfinite(s32) and s32 > 0):
+        raise InputError(f"{name!r}: scale {entry.effective_scale()!r} is {s32} in float32, the precision "
+                         "of NVDLA's compiler and of TensorRT caches", where=where)
+    return entry
+
+
+def _float32(x: float) -> float:
+    import numpy as np
+
+    with np.errstate(over="ignore", under="ignore"):
+        return float(np.float32(x))
 
 
 def parse_table(text: str, path: str = "<table>") -> dict[str, TableEntry]:
