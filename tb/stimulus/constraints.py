@@ -40,20 +40,20 @@ NIGHTLY: dict[str, dict] = {
     "kernels": {"ranges": [[1, 8], [9, 33], [34, 96]], "weights": [3, 3, 1]},
     # convolution geometry (field limits: kernel 32, stride 8, dilation 32, pads 31)
     "kernel": {"ranges": [[1, 1], [2, 3], [4, 7], [8, 31], [32, 32]], "weights": [6, 8, 4, 2, 1]},
-    "stride": {"ranges": [[1, 1], [2, 3], [4, 8]], "weights": [4, 3, 1]},
+    "stride": {"ranges": [[1, 1], [2, 3], [4, 7], [8, 8]], "weights": [8, 6, 2, 1]},
     "dilation": {"ranges": [[1, 1], [2, 4], [5, 31], [32, 32]], "weights": [10, 4, 2, 1]},
     # "none" or a wide_8192 input line with the kernel / dilation forced to the register limit
     "geometry_corner": {"choices": ["none", "line", "max_kernel", "max_dilation", "max_both"],
-                        "weights": [24, 2, 1, 1, 1]},
+                        "weights": [24, 4, 1, 1, 1]},
     "corner_kernel": {"ranges": [[8, 31], [32, 32]], "weights": [2, 1]}, "corner_dilation": {"range": [5, 31]},  # of the "line" corner
     "pad": {"ranges": [[0, 0], [1, 2], [3, 31]], "weights": [4, 3, 1]},
     "pad_value": {"choices": [0, -128, 127, -1, "random"], "weights": [3, 1, 1, 1, 2]},
-    "cdma_cvt": {"choices": [True, False], "weights": [1, 2]},
+    "cdma_cvt": {"choices": [True, False], "weights": [1, 1]},
     "cdma_cvt_offset": _I16_EXTREMES, "cdma_cvt_scale": _I16_EXTREMES,
     "cdma_cvt_truncate": {"ranges": [[0, 0], [1, 16], [17, 63]], "weights": [1, 4, 1]},
     "clip_truncate": {"range": [0, 16]},
     "data_banks_extra": {"choices": [0, 1, 4], "weights": [4, 1, 1]},  # banks beyond the minimum
-    "cycle_budget": {"choices": [150_000]},  # ideal MAC cycles of one conv layer: bounds simulation time
+    "cycle_budget": {"choices": [400_000]},  # ideal MAC cycles of one conv layer: bounds simulation time
     # SDP: each X stage (X1 = BS, X2 = BN)
     "x_bypass": {"choices": [True, False], "weights": [1, 3]},
     "alu": {"choices": ["bypass", "SUM", "MAX", "MIN"], "weights": [2, 3, 1, 1]},
