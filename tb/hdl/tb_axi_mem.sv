@@ -20,6 +20,8 @@ module tb_axi_mem #(
   input  logic            mut_read_flip_i,    // read beat number mut_index_i returns data ^ 0x55..
   input  logic [31:0]     mut_index_i,
   output logic [31:0]     reordered_o,        // bursts served out of order or interleaved
+  output logic            flipped_o,          // mut_read_flip_i has corrupted its beat ...
+  output logic [31:0]     flipped_addr_o,     // ... read from this address
   output logic            wr_commit_o,        // a write beat reached memory this cycle
   output logic [31:0]     wr_commit_addr_o,
   input  logic            load_i,        // pulse: clear, then load page table and contents
@@ -165,6 +167,8 @@ module tb_axi_mem #(
       r_switched_q <= 1'b0;
       r_beats_q <= '0;
       reordered_o <= '0;
+      flipped_o <= 1'b0;
+      flipped_addr_o <= '0;
     end else begin
       if (s_axi_arvalid && s_axi_arready)
         ar_q.push_back('{s_axi_arid, s_axi_araddr, s_axi_arlen, 9'd0});
@@ -178,6 +182,10 @@ module tb_axi_mem #(
         r_wait <= r_wait - 1'b1;
       end else if (s_axi_rvalid && s_axi_rready) begin
         r_beats_q <= r_beats_q + 1'b1;
+        if (mut_read_flip_i && r_beats_q == mut_index_i) begin
+          flipped_o <= 1'b1;
+          flipped_addr_o <= ar_q[r_pos].addr + {20'b0, ar_q[r_pos].beat, 3'b000};
+        end
         if (s_axi_rlast) begin
           ar_q.delete(r_pos);
           r_active <= 1'b0;

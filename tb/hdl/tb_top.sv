@@ -31,6 +31,8 @@ module tb_top #(
   input  logic [31:0] mem_dump_last,
   output logic        mem_fault,
   output logic [31:0] mem_reordered,    // read bursts served out of order or interleaved
+  output logic        mut_read_flipped, // mut_read_flip: the beat was corrupted ...
+  output logic [31:0] mut_read_flip_addr, // ... and read from this address
   output logic [31:0] mem_fault_addr,
   // run control
   output logic [63:0] cycles,
@@ -133,7 +135,8 @@ module tb_top #(
     .clk, .rst_n,
     .seed_i(mem_seed), .stall_en_i(mem_stall_en), .reorder_en_i(mem_reorder_en), .intr_i(dut_intr),
     .mut_late_write_i(mut_late_write), .mut_drop_write_i(mut_drop_write), .mut_read_flip_i(mut_read_flip),
-    .mut_index_i(mut_index), .reordered_o(mem_reordered), .wr_commit_o(wr_commit), .wr_commit_addr_o(wr_commit_addr),
+    .mut_index_i(mut_index), .reordered_o(mem_reordered),
+    .flipped_o(mut_read_flipped), .flipped_addr_o(mut_read_flip_addr), .wr_commit_o(wr_commit), .wr_commit_addr_o(wr_commit_addr),
     .load_i(mem_load), .clear_pages_i(mem_clear_pages),
     .patch_i(mem_patch), .dump_i(mem_dump), .dump_first_i(mem_dump_first), .dump_last_i(mem_dump_last),
     .fault_o(mem_fault), .fault_addr_o(mem_fault_addr),

@@ -136,6 +136,10 @@ class HarnessBfm:
         """Read bursts the fast memory served out of order or interleaved since reset."""
         return _u(self.dut.mem_reordered)
 
+    def read_flip_addr(self) -> int | None:
+        """Address of the read beat the read_flip fault corrupted, None if it has not fired."""
+        return _u(self.dut.mut_read_flip_addr) if _u(self.dut.mut_read_flipped) else None
+
     def wlog_count(self) -> int:
         return _u(self.dut.wlog_count)
 

@@ -211,6 +211,8 @@ class TracePlayerTest(uvm_test):
             seq, failed = await self.start_run(trace, run, image, seed + 1000)
             if failed:
                 return TraceOutcome(trace.name, FAIL, None, None, time.perf_counter() - t0, message=failed), 0.0
+        if mutation.kind == "read_flip":  # lets a report tell an unused beat from a missed fault
+            notes["read_flip_addr"] = self.bfm.read_flip_addr()
         crc_failures = len(sb.failures)
         if not run.aborted:
             await self.compare_with_golden(run, golden)
