@@ -211,7 +211,7 @@ def sample_trace(trace: Trace) -> DatapathEvents:
     events.attach(machine)
     player = GoldenPlayer(trace, machine)
     player.run()
-    cdma_group = 0
+    cacc_groups = iter(_conv_groups(trace))
     for i, layer in enumerate(machine.layers):
         ev = events.layers[i] if i < len(events.layers) else set()
         sp = layer.sdp
@@ -219,9 +219,8 @@ def sample_trace(trace: Trace) -> DatapathEvents:
              "cvt_scale": sp.cvt_scale, "cvt_offset": sp.cvt_offset}
         if layer.kind == "conv":
             p = layer.conv
-            d.update(shape=_shape(p.width, p.height), c=p.channels, conv=p, cacc_group=cdma_group,
+            d.update(shape=_shape(p.width, p.height), c=p.channels, conv=p, cacc_group=next(cacc_groups, None),
                      pad_right=_pad_reg(trace, i, "PAD_RIGHT"), pad_bottom=_pad_reg(trace, i, "PAD_BOTTOM"))
-            cdma_group ^= 1
             _sample_conv(d)
         else:
             d.update(shape=_shape(sp.width, sp.height), c=sp.channels)
@@ -231,6 +230,18 @@ def sample_trace(trace: Trace) -> DatapathEvents:
     intr, pairs = _structure(trace)
     _sample_trace({"layers": len(machine.layers), "interrupts": intr, "back_to_back": pairs})
     return events
+
+
+def _conv_groups(trace: Trace) -> list[int]:
+    """The CACC register group each conv layer was programmed into (S_POINTER before its OP_EN)."""
+    groups, pointer = [], 0
+    for c in trace.commands:
+        if c.op == "reg_write" and c.args[0].unit == "CACC":
+            if c.args[0].name == "S_POINTER":
+                pointer = REGMAP.reg("CACC", "S_POINTER").field("PRODUCER").get(c.args[1])
+            elif c.args[0].name == "D_OP_ENABLE" and c.args[1] & 1:
+                groups.append(pointer)
+    return groups
 
 
 def _pad_reg(trace: Trace, layer: int, field: str) -> int:

@@ -122,8 +122,9 @@ def _value(rng, c: Constraints, knob: str, bits: int) -> int:
     if v == "random":
         return int(rng.integers(-(1 << (bits - 1)), 1 << (bits - 1)))
     if v == "small":
-        return int(rng.integers(-200, 201))
-    return int(v)
+        v = int(rng.integers(-200, 201))
+    # the knob's extremes are 16-bit: clamp them to the field (int8 operands get -128 / 127)
+    return int(np.clip(int(v), -(1 << (bits - 1)), (1 << (bits - 1)) - 1))
 
 
 def _gap(rng, c: Constraints) -> int:
