@@ -180,3 +180,20 @@ def test_histogram_chunks_equal_one_pass(monkeypatch):
         want = np.bincount(np.minimum((a[a > 0] * (2048 / a.max())).astype(int), 2047), minlength=2048)
         np.testing.assert_array_equal(h.counts, want)
         assert h.zeros == np.count_nonzero(x == 0) and h.amax == a.max()
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_or_inf_activation_is_a_one_line_error(monkeypatch, bad):
+    """Caught in any chunk, not only the first; reported with the tensor and the batch."""
+    from nvdla_int8.calib import histogram
+    from nvdla_int8.errors import InputError
+
+    monkeypatch.setattr(histogram, "_CHUNK", 100)
+    good = np.ones((2, 500), np.float32)
+    broken = good.copy()
+    broken[1, 377] = bad
+    with pytest.raises(FloatingPointError):
+        AbsHistogram().update(broken)
+    with pytest.raises(InputError, match=r"^batch 2: tensor 't' has NaN or Inf in batch 2") as e:
+        collect_histograms(iter([{"t": good}, {"t": broken}]))
+    assert "\n" not in str(e.value)
