@@ -1,5 +1,7 @@
 """Our INT8 (golden model, both quantization modes) vs onnxruntime quantize_static (per-channel
-weights, QDQ, symmetric int8) on the default digits model: same calibration images, same held-out
+weights, QDQ, symmetric int8, after onnxruntime's own quant_pre_process, which folds the
+BatchNormalization into the Conv as our compiler does; without it onnxruntime also quantizes the
+BN input and loses 0.2 pp more) on the default digits model: same calibration images, same held-out
 test split, per calibration method (max = ORT MinMax, percentile 99.99, entropy; ORT has no MSE
 calibrator, so mse is ours only). Prints the accuracies side by side with ours minus ORT.
 The `make sim` default method is the one with the best held-out accuracy here.
@@ -18,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from nvdla_int8.compile.commands import compile_model
 from nvdla_int8.compile.digits import load_split
@@ -74,11 +77,13 @@ def main() -> None:
           f"  ours - ORT (pp)")
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
+        pre = d / "pre.onnx"
+        quant_pre_process(str(DEFAULT_MODEL), str(pre), skip_symbolic_shape=True)  # static shapes: no sympy
         for method in a.methods.split(","):
             ref = None
             if method in ORT_METHODS:
                 with contextlib.redirect_stdout(io.StringIO()):  # its histogram progress prints
-                    qm = ort_int8(DEFAULT_MODEL, d / f"ort_{method}.onnx", prep(cal), g.input, method)
+                    qm = ort_int8(pre, d / f"ort_{method}.onnx", prep(cal), g.input, method)
                 ref = ort_accuracy(qm, prep(test), labels)
             calibrate(DEFAULT_MODEL, d / f"calib_{method}.json", method)
             ours = {}
