@@ -54,11 +54,12 @@ def image_trace(net, p, x: np.ndarray, name: str, folder: Path) -> tuple[Path, n
         elif c.op == "mem_load":
             src = net.folder / str(c.args[2])
             if not (folder / src.name).exists():
-                shutil.copyfile(src, folder / src.name)
+                write_atomic(folder / src.name, src.read_bytes())
         elif c.op == "check_crc":
             ob, osz = int(c.args[2]), int(c.args[3])
             c = Command(c.op, c.args[:4] + (mem.crc32(ob, osz),))
         cmds.append(c)
+    # mem is after the golden run, whose layer writes only its output region: the input is intact
     write_atomic(folder / my_dat, format_dat(entries_from_array(mem.read(base, size))), encoding="ascii")
     cfg = folder / f"{name}.cfg"
     write_atomic(cfg, format_cfg(cmds, f"{name}: {p.trace.name} on one image, for nvdla-int8 run --backend rtl"),
