@@ -86,7 +86,8 @@ def main(argv=None) -> int:
         flip_addr = note.get("read_flip_addr")
         if not hit and fault.startswith("read_flip") and flip_addr is not None and golden_ignores(path, flip_addr):
             equivalent += 1
-            print(f"{path.stem:45s} {fault:12s} equivalent: the golden model ignores the 8 bytes at {flip_addr:#010x} too")
+            print(f"{path.stem:45s} {fault:12s} equivalent: the golden model ignores the 8 bytes at "
+                  f"{flip_addr:#010x} too")
             continue
         injected += 1
         detected += hit

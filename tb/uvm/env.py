@@ -230,6 +230,7 @@ class TracePlayerTest(uvm_test):
                              watchdog=self.cfg.watchdog, reorder=self.cfg.reorder, mutation=run.mutation)
         if isinstance(self.memory, AxiRamMemory):
             self.memory.set_stall(self.cfg.stall, seed)
+        self.memory.set_mutation(run.mutation)
         try:
             await self.memory.load(image, seed)
         except (ValueError, KeyError) as e:
@@ -241,7 +242,7 @@ class TracePlayerTest(uvm_test):
     async def check_writes(self, run: TraceRun) -> None:
         """Late and missing output writes (the harness logs the fast memory's commits)."""
         run.notes["reordered_reads"] = self.bfm.reordered_reads()
-        if self.memory.ext_mem or not run.golden_layers:
+        if not run.golden_layers:
             return
         n = self.bfm.wlog_count()
         if n > WlogDepth:
@@ -251,7 +252,8 @@ class TracePlayerTest(uvm_test):
         if n:
             await self.bfm.wlog_dump()
             words = [t for t in (self.cfg.work_dir / "wlog.hex").read_text().split() if not t.startswith(("//", "@"))]
-        for msg in write_faults(WriteLog.parse(words), run.golden_layers):
+        log = WriteLog.parse(words).with_writes(self.memory.write_events() or [])
+        for msg in write_faults(log, run.golden_layers):
             run.scoreboard.fail(msg)
 
     async def compare_with_golden(self, run: TraceRun, golden: GoldenPlayer) -> None:

@@ -5,7 +5,7 @@ A mutation is named `kind` or `kind:index` (TB_MUTATE; docs/verification-stress.
 
 - flip_byte      after the first layer, one output byte is flipped in memory (also TB_FLIP=1)
 - late_write     the first output beat lands in memory only after the interrupt (fast memory)
-- drop_write:N   write beat N (from 0) is acknowledged but never lands (fast memory)
+- drop_write:N   write beat N (from 0) is acknowledged but never lands (either memory)
 - read_flip:N    read beat N returns its data XOR 0x55 in every byte (fast memory)
 - no_intr        the interrupt line never reaches the testbench
 - x1_tap:N       the X1 stage tap of atom N is captured with lane 0's bit 0 flipped
@@ -20,7 +20,7 @@ from nvdla_int8.hw.regmap import REGMAP
 
 _SAT = REGMAP.reg("SDP", "D_PERF_OUT_SATURATION")
 KINDS = ("flip_byte", "late_write", "drop_write", "read_flip", "no_intr", "x1_tap", "sat_count")
-SV_MEMORY_ONLY = ("late_write", "drop_write", "read_flip")
+SV_MEMORY_ONLY = ("late_write", "read_flip")
 _HARNESS_PINS = {"late_write": "mut_late_write", "drop_write": "mut_drop_write", "read_flip": "mut_read_flip",
                  "no_intr": "mut_no_intr", "x1_tap": "mut_x1_tap", "sat_count": "mut_apb_read"}
 

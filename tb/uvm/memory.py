@@ -5,6 +5,9 @@ bytes back, write a few bytes):
   $readmemh/$writememh files; seeded random latency and back-pressure come from the SV model.
 - `AxiRamMemory`: cocotbext-axi's AxiRam, an independent model of the AXI protocol, with seeded
   random pauses on all five channels.
+
+Both report the writes they commit, with their cycle, for the late/missing-write checks
+(tb/uvm/write_log.py): the SV memory through the harness's write log, AxiRam here.
 """
 from __future__ import annotations
 
@@ -68,6 +71,13 @@ class SvMemory:
         (self.dir / "patch.hex").write_text("\n".join(lines) + "\n")
         await self.bfm.pulse(self.bfm.dut.mem_patch)
 
+    def write_events(self) -> None:
+        """None: the harness's write log already holds this memory's commits."""
+        return None
+
+    def set_mutation(self, mutation) -> None:
+        """Faults of this memory are harness pins (tb/uvm/faults.py drives them)."""
+
     def fault(self) -> str | None:
         a = self.bfm.mem_fault()
         return None if a is None else f"DUT wrote outside the trace's memory image at {a:#010x}"
@@ -87,6 +97,21 @@ class AxiRamMemory:
         self.rng = random.Random(seed)
         self._pages: set[int] = set()
         self.stall = False
+        self.bfm = bfm
+        self.writes: list[tuple[int, int]] = []  # (cycle, address) of each committed write
+        self.drop_write: int | None = None  # fault drop_write:N: beat N is acknowledged, not stored
+        self._beats = 0
+        store = self.ram.write_if._write
+
+        async def logged_write(address, data):
+            beat = self._beats
+            self._beats += 1
+            if beat == self.drop_write:
+                return
+            self.writes.append((self.bfm.cycles(), address))
+            await store(address, data)
+
+        self.ram.write_if._write = logged_write
 
     def set_stall(self, on: bool, seed: int) -> None:
         self.rng.seed(seed)
@@ -104,7 +129,16 @@ class AxiRamMemory:
         while True:
             yield r.random() < 0.25
 
+    def set_mutation(self, mutation) -> None:
+        self.drop_write = mutation.index if mutation.kind == "drop_write" else None
+
+    def write_events(self) -> list[tuple[int, int]]:
+        """(cycle, address) of the writes committed since the last load."""
+        return self.writes
+
     async def load(self, image: SparseMemory, seed: int) -> None:
+        self.writes = []
+        self._beats = 0
         for p in self._pages - set(image.pages):
             self.ram.write(p << PAGE_BITS, bytes(PAGE))
         for p, data in image.pages.items():

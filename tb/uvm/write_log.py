@@ -41,6 +41,24 @@ class WriteLog:
         cycle = (raw[:, 2] << 32) | raw[:, 3]
         return cls(raw[:, 0] >> 4, raw[:, 0] & 0xF, raw[:, 1], cycle)
 
+    def with_writes(self, writes: list[tuple[int, int]]) -> "WriteLog":
+        """This log plus writes (cycle, address) logged elsewhere, in cycle order; a write in the
+        same cycle as a done pulse goes first (it is not late).
+
+        >>> log = WriteLog.parse(["00000020" "00000000" "0000000000000009"]).with_writes([(12, 0x98), (3, 0x90)])
+        >>> log.kind.tolist(), log.addr.tolist(), log.cycle.tolist()
+        ([1, 2, 1], [144, 0, 152], [3, 9, 12])
+        """
+        if not writes:
+            return self
+        w = np.array(writes, dtype=np.int64).reshape(-1, 2)
+        kind = np.concatenate([self.kind, np.full(len(w), WRITE)])
+        group = np.concatenate([self.group, np.zeros(len(w), dtype=np.int64)])
+        addr = np.concatenate([self.addr, w[:, 1] & ~7])
+        cycle = np.concatenate([self.cycle, w[:, 0]])
+        order = np.lexsort((kind, cycle))
+        return WriteLog(kind[order], group[order], addr[order], cycle[order])
+
 
 def write_faults(log: WriteLog, layers) -> list[str]:
     """One message per layer with output writes after its done pulse, one per layer with output
