@@ -30,6 +30,25 @@ def test_many_seeds_are_legal_and_replay_on_golden(tier, tmp_path):
     assert kinds == {"conv", "sdp"}
 
 
+@pytest.mark.parametrize("tier", ["smoke", "nightly"])
+def test_weight_banks_hold_a_kernel_group_as_our_rtl_stores_it(tier):
+    """Our RTL pads each channel block to 8 lanes in the CBUF; a program that passes the packed-byte
+    legality rule but not this one hangs the RTL (no SDP interrupt): the generator must not emit it."""
+    from nvdla_int8.hw.regmap import REGMAP
+    bank = REGMAP.reg("CDMA", "D_BANK")
+    c = Constraints.load(tier)
+    for seed in range(60):
+        m = GoldenMachine()
+        g = generate(seed, c)
+        GoldenPlayer(g.trace, m).run()
+        convs = [la for la in g.layers if la.kind == "conv"]
+        for la, res in zip(convs, [x for x in m.layers if x.kind == "conv"]):
+            p = res.conv
+            wbanks = bank.field("WEIGHT_BANK").get(la.prog.value("CDMA", "D_BANK")) + 1
+            entries = min(8, p.kernels) * -(-p.channels // 8) * p.kernel_h * p.kernel_w
+            assert entries <= wbanks * 512, (seed, la.summary)
+
+
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     c = Constraints.load("nightly")
     a, b, other = tmp_path / "a", tmp_path / "b", tmp_path / "o"
