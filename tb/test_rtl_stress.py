@@ -50,12 +50,12 @@ def test_reads_reordered_across_ids_stay_bit_exact(tmp_path):
     assert notes[0]["reordered_reads"] == 0
 
 
-def both_groups_trace(tmp_path: Path) -> Path:
-    """SDP_LONG's layer in group 0, then, while it runs, a second layer (other output address,
-    other output converter scale and shift) programmed into group 1 and enabled. A read of GLB
-    S_INTR_STATUS right after the second enable must still show nothing done: group 1 was
-    programmed while group 0 ran. Both outputs are compared with the golden model's."""
-    trace = Trace.load(shared(SDP_LONG))
+def both_groups_trace(name: str, tmp_path: Path) -> Path:
+    """A trace's layer in group 0, then, while it runs, a second layer (other output address,
+    other output converter scale and shift) programmed into group 1 of every unit and enabled. A
+    read of GLB S_INTR_STATUS right after the second enable must still show nothing done: group 1
+    was programmed while group 0 ran. Both outputs are compared with the golden model's."""
+    trace = Trace.load(shared(name))
     writes = [c for c in trace.commands if c.op == "reg_write"]
     [notify] = [c for c in trace.commands if c.op == "intr_notify"]
     [crc] = [c for c in trace.commands if c.op == "check_crc"]
@@ -81,12 +81,14 @@ def both_groups_trace(tmp_path: Path) -> Path:
            notify, crc,
            Command("intr_notify", (Name("SDP_1"), Name("sync_group_1"))),
            Command("check_nothing", (Name("sync_group_1"),))])
-    return trace.save(tmp_path / "trace")
+    return trace.save(tmp_path / name)
 
 
 @needs_traces
 def test_both_register_groups_back_to_back(tmp_path):
-    outcomes, _ = play([both_groups_trace(tmp_path)], tmp_path / "run", seed=5)
+    """Stand-alone SDP and conv + SDP, each twice: group 0, then group 1 while group 0 runs."""
+    paths = [both_groups_trace(SDP_LONG, tmp_path), both_groups_trace(CONV, tmp_path)]
+    outcomes, _ = play(paths, tmp_path / "run", seed=5)
     assert_passed(outcomes)
 
 
