@@ -82,10 +82,13 @@ def test_write_checks_with_the_axiram_memory(tmp_path):
     assert not sv_only.passed and "late_write needs the fast memory" in sv_only.message, sv_only.message
 
 
-def test_unknown_fault_is_a_clear_error():
+def test_bad_knobs_are_one_line_errors_before_simulating(tmp_path):
     from nvdla_int8.errors import InputError
-    from tb.uvm.faults import Mutation
-    with pytest.raises(InputError, match="unknown mutation 'flip'"):
-        Mutation.parse("flip")
-    with pytest.raises(InputError, match="index 'x' is not an integer"):
-        Mutation.parse("drop_write:x")
+    from tb.trace_runner import run_traces
+    for env, msg in [({"TB_MUTATE": "flip"}, "unknown mutation 'flip'"),
+                     ({"TB_MUTATE": "drop_write:x"}, "index 'x' is not an integer"),
+                     ({"TB_MUTATE": '["none", '}, "TB_MUTATE: not a JSON list"),
+                     ({"TB_RESET_AT": "soon"}, "TB_RESET_AT: 'soon' is not an integer"),
+                     ({"TB_STATUS_READS": "-5"}, "TB_STATUS_READS: -5 is negative")]:
+        with pytest.raises(InputError, match=msg):
+            next(iter(run_traces([tmp_path / "never_run.cfg"], work_dir=tmp_path, extra_env=env)))

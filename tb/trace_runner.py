@@ -35,6 +35,8 @@ def run_traces(paths, *, mem_mode: str = "sv", seed: int = 1, stall: bool = True
     status reads made; docs/verification-stress.md). Stress and fault knobs go in `extra_env`."""
     if mem_mode not in MODES:
         raise InputError(f"memory mode {mem_mode!r}: use one of {', '.join(MODES)}", where="NVDLA_TB_MEM")
+    from .uvm.knobs import check_knobs
+    check_knobs({**(extra_env or {}), **os.environ})  # the simulator sees os.environ over extra_env
     paths = [Path(p).resolve() for p in paths]
     base = Path(work_dir or ROOT / "build" / f"rtl-{mem_mode}{'-waves' if waves else ''}")
     with claim_work_dir(base) as work:

@@ -28,7 +28,8 @@ from nvdla_int8.trace.trace import Trace, apply_memory_command
 
 from .agents import ApbAgent, InterruptMonitor
 from .bfm import HarnessBfm
-from .faults import SV_MEMORY_ONLY, Mutation
+from .faults import SV_MEMORY_ONLY, Mutation, parse_mutations
+from .knobs import int_knob
 from .memory import AxiRamMemory, SvMemory, read_addresses
 from .scoreboard import Scoreboard, parse_tap_words, taps_to_cube
 from .sequences import TracePlayerSeq
@@ -50,11 +51,11 @@ class PlayerConfig:
     max_cycles: int = 50_000_000
     flip_output_byte: bool = False  # fault injection: proves the checkers can fail (= TB_MUTATE=flip_byte)
     stages: bool = True
-    # Stress (docs/verification-stress.md). reorder: None = on when stall is on.
-    reorder: bool | None = None
+    # Stress (docs/verification-stress.md).
+    reorder: bool = True  # TB_REORDER, which defaults to TB_STALL
     status_reads: int = 0  # while waiting for an interrupt, read status/counters every N cycles
     reset_at: int = 0  # reset N cycles after the first layer's start, then replay the trace clean
-    write_checks: bool = True  # every output atom written before its layer's done, none after (fast memory)
+    write_checks: bool = True  # every output atom written before its layer's done, none after
     mutations: list[Mutation] = field(default_factory=list)  # per trace (TB_MUTATE as a JSON list)
     mutate_every: bool = False  # TB_MUTATE as one name: mutations[0] applies to every trace
 
@@ -62,15 +63,16 @@ class PlayerConfig:
     def from_env(cls) -> "PlayerConfig":
         e = os.environ
         stall = e.get("TB_STALL", "1") == "1"
+        mutations, every = parse_mutations(e.get("TB_MUTATE", ""))
         return cls(traces=json.loads(Path(e["TB_TRACES"]).read_text()), results=Path(e["TB_RESULTS"]),
                    work_dir=Path(e.get("TB_WORK_DIR", ".")), mem_mode=e.get("TB_MEM_MODE", "sv"),
                    seed=int(e.get("TB_SEED", "1")), stall=stall,
-                   watchdog=int(e.get("TB_WATCHDOG", "20000")), flip_output_byte=e.get("TB_FLIP", "0") == "1",
+                   watchdog=int_knob({"TB_WATCHDOG": "20000", **e}, "TB_WATCHDOG"),
+                   flip_output_byte=e.get("TB_FLIP", "0") == "1",
                    stages=e.get("TB_STAGES", "1") == "1",
                    reorder=e.get("TB_REORDER", "1" if stall else "0") == "1",
-                   status_reads=_int_knob(e, "TB_STATUS_READS"), reset_at=_int_knob(e, "TB_RESET_AT"),
-                   write_checks=e.get("TB_WRITE_CHECKS", "1") == "1", mutations=_mutations(e.get("TB_MUTATE", "")),
-                   mutate_every=not e.get("TB_MUTATE", "").strip().startswith("["))
+                   status_reads=int_knob(e, "TB_STATUS_READS"), reset_at=int_knob(e, "TB_RESET_AT"),
+                   write_checks=e.get("TB_WRITE_CHECKS", "1") == "1", mutations=mutations, mutate_every=every)
 
     def mutation(self, index: int) -> Mutation:
         if self.mutate_every:
@@ -81,21 +83,6 @@ class PlayerConfig:
         if m.kind in SV_MEMORY_ONLY and self.mem_mode != "sv":
             raise InputError(f"mutation {m.kind} needs the fast memory (TB_MEM_MODE=sv)", where="TB_MUTATE")
         return m
-
-
-def _int_knob(env, name: str) -> int:
-    text = env.get(name, "0")
-    try:
-        return int(text, 0)
-    except ValueError:
-        raise InputError(f"{text!r} is not an integer", where=name) from None
-
-
-def _mutations(text: str) -> list[Mutation]:
-    """TB_MUTATE: one mutation for every trace, or a JSON list with one per trace."""
-    if text.strip().startswith("["):
-        return [Mutation.parse(t, f"TB_MUTATE[{i}]") for i, t in enumerate(json.loads(text))]
-    return [Mutation.parse(text)] if text.strip() else []
 
 
 @dataclass
@@ -132,7 +119,8 @@ class TraceRun:
     async def reset_mid_layer(self) -> None:
         """TB_RESET_AT: reset the DUT (not the memory contents) while the layer runs."""
         self.notes["reset_cycle"] = self.bfm.cycles()
-        self.notes["writes_before_reset"] = self.bfm.wlog_count()
+        events = self.memory.write_events()  # AxiRam's commits, or None: in the harness's log
+        self.notes["writes_before_reset"] = self.bfm.wlog_count() if events is None else len(events)
         await self.bfm.reset(ext_mem=self.memory.ext_mem, stall=self.config.stall, seed=self.config.seed,
                              watchdog=self.config.watchdog, reorder=self.config.reorder)
         self.reset_pending = False

@@ -13,6 +13,7 @@ A mutation is named `kind` or `kind:index` (TB_MUTATE; docs/verification-stress.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from nvdla_int8.errors import InputError
@@ -58,3 +59,22 @@ class Mutation:
             getattr(dut, pin).value = int(self.kind == kind)
         dut.mut_index.value = self.index & 0xFFFFFFFF
         dut.mut_apb_addr.value = _SAT.address if self.kind == "sat_count" else 0
+
+
+def parse_mutations(text: str) -> tuple[list[Mutation], bool]:
+    """TB_MUTATE: one fault for every trace, or a JSON list with one per trace (missing = none).
+    Returns (mutations, True when the single one applies to every trace).
+
+    >>> parse_mutations('["", "no_intr"]')
+    ([Mutation(kind='', index=0), Mutation(kind='no_intr', index=0)], False)
+    """
+    text = text.strip()
+    if not text.startswith("["):
+        return ([Mutation.parse(text)] if text else []), True
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"not a JSON list of fault names: {e}", where="TB_MUTATE") from None
+    if not all(isinstance(t, str) for t in items):
+        raise InputError("a JSON list must hold fault names (strings)", where="TB_MUTATE")
+    return [Mutation.parse(t, f"TB_MUTATE[{i}]") for i, t in enumerate(items)], False
