@@ -86,7 +86,7 @@ regress-replay: setup ## replay one regression seed alone, bit-identically: SEED
 	  $(if $(CONSTRAINTS),--constraints $(CONSTRAINTS)) $(if $(WAVES),--waves)
 
 regress-broken-rtl: setup ## slow: break a copy of the RTL, check a seed fails and its replay command reproduces it
-	NVDLA_RUN_SLOW=1 $(PY) -m pytest -q tb/regress/test_broken_rtl.py
+	NVDLA_RUN_SLOW=1 $(PY) -m pytest -q -rP tb/regress/test_broken_rtl.py
 
 RTL_FILES := $(addprefix rtl_models/,$(shell cat rtl_models/rtl_models.f))
 

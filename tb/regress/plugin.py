@@ -104,14 +104,14 @@ def _finish_run(config, out: Path) -> None:
             "shard": config.getoption("--shard") or "1/1", "jobs": getattr(config.option, "numprocesses", None) or 1,
             "wall_seconds": time.time() - config._regress_t0, "psum_max": psum}
     md = report.write(out, info, results, cov)
-    tr = config.pluginmanager.get_plugin("terminalreporter")
     passed = sum(r.passed for r in results)
-    lines = [f"regress: {passed}/{len(results)} seeds passed"
-             + (f", functional coverage {cov.percent:.1f}% ({cov.percent_reachable:.1f}% of reachable bins), "
-                f"{sum(1 for h in cov.holes if not h.reason)} holes to close" if cov else ""),
-             f"regress: report {md} (and .html), coverage {out / 'coverage.txt'}"]
-    for ln in lines:
-        if tr is not None:
-            tr.write_line(ln)
-        else:
-            print(ln)
+    config._regress_summary = [
+        f"regress: {passed}/{len(results)} seeds passed"
+        + (f", functional coverage {cov.percent:.1f}% ({cov.percent_reachable:.1f}% of reachable bins), "
+           f"{sum(1 for h in cov.holes if not h.reason)} holes to close" if cov else ""),
+        f"regress: report {md} (and .html), coverage {out / 'coverage.txt'}"]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    for ln in getattr(config, "_regress_summary", []):
+        terminalreporter.write_line(ln)

@@ -53,6 +53,7 @@ def test_broken_rtl_fails_and_replay_command_reproduces_it(tmp_path, monkeypatch
     assert failed, "every seed passed on the broken RTL: the regression cannot see a rounding fault"
     r = failed[0]
     line = failure_line(r)
+    print(f"{len(failed)} of {len(results)} seeds failed on the broken RTL; the first: {line}")
     assert "\n" not in line and f"seed {r.seed} FAIL" in line
     cmd = line.split(" | replay: ", 1)[1]
     assert f"SEED={r.seed}" in cmd and "WAVES=1" in cmd and f"NVDLA_RTL_DIR={rtl}" in cmd
@@ -62,8 +63,9 @@ def test_broken_rtl_fails_and_replay_command_reproduces_it(tmp_path, monkeypatch
     p = subprocess.run(cmd, shell=True, env=env, capture_output=True, text=True, timeout=3600)
     assert p.returncode != 0, p.stdout + p.stderr
     got = [ln for ln in p.stdout.splitlines() if ln.startswith(f"seed {r.seed} ")]
-    assert got == [f"seed {r.seed} FAIL cycles {r.cycles} {r.message}".rstrip()] or (
-        _norm(got[0]) == _norm(f"seed {r.seed} FAIL cycles {r.cycles} {r.message}".rstrip())), (got, r.message)
+    want = f"seed {r.seed} FAIL cycles {r.cycles} {r.message}".rstrip()
+    assert len(got) == 1 and _norm(got[0]) == _norm(want), (got, want)
+    print(f"replayed: {got[0]}")
     name = f"rand_smoke_s{r.seed}"
     run_bytes = {k: v for k, v in _dumps(run_dump).items() if k.startswith(name + ".")}
     assert run_bytes, f"no RTL output dump of {name}"
