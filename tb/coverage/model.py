@@ -81,7 +81,8 @@ def _in(val, b):
 @_cp("layer.out_cvt_scale", lambda d: _i16(d["cvt_scale"]), ["min", "max", "zero", "other"])
 @_cp("layer.out_cvt_offset", lambda d: {-(2**31): "min", 2**31 - 1: "max", 0: "zero"}.get(d["cvt_offset"], "other"),
      ["min", "max", "zero", "other"])
-@_cp("dp.rounding", lambda d: d["events"], [f"{s}.{t}" for s in ROUNDING_STAGES for t in ("tie_pos", "tie_neg")], rel=_in)
+@_cp("dp.rounding", lambda d: d["events"], [f"{s}.{t}" for s in ROUNDING_STAGES for t in ("tie_pos", "tie_neg")],
+     rel=_in)
 @_cp("dp.saturation", lambda d: d["events"], [f"{p}.{t}" for p in SAT_POINTS for t in ("sat_pos", "sat_neg")], rel=_in)
 @CoverCross(f"{TOP}.cross.kind_x_shape", items=[f"{TOP}.layer.kind", f"{TOP}.layer.shape"])
 @CoverCross(f"{TOP}.cross.kind_x_group", items=[f"{TOP}.layer.kind", f"{TOP}.layer.sdp_group"])

@@ -39,7 +39,8 @@ def markdown(info: dict, results: list[SeedResult], cov: CoverageSummary | None)
     if cyc:
         lines += ["", f"## Cycles per seed: min {min(cyc)}, median {sorted(cyc)[len(cyc) // 2]}, max {max(cyc)}, "
                       f"total {sum(cyc)}"]
-    lines += ["", "## Slowest seeds", "", "| seed | status | cycles | sim s | gen+cov s | layers |", "|---|---|---|---|---|---|"]
+    lines += ["", "## Slowest seeds", "", "| seed | status | cycles | sim s | gen+cov s | layers |",
+              "|---|---|---|---|---|---|"]
     for r in _rows(results):
         lines.append(f"| {r.seed} | {r.status} | {r.cycles or '-'} | {r.sim_seconds:.2f} | {r.gen_seconds:.2f} | "
                      f"{'; '.join(r.layers)} |")

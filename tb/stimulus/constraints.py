@@ -45,7 +45,8 @@ NIGHTLY: dict[str, dict] = {
     # "none" or a wide_8192 input line with the kernel / dilation forced to the register limit
     "geometry_corner": {"choices": ["none", "line", "max_kernel", "max_dilation", "max_both"],
                         "weights": [24, 4, 1, 1, 1]},
-    "corner_kernel": {"ranges": [[8, 31], [32, 32]], "weights": [2, 1]}, "corner_dilation": {"range": [5, 31]},  # of the "line" corner
+    # kernel and dilation of the "line" corner
+    "corner_kernel": {"ranges": [[8, 31], [32, 32]], "weights": [2, 1]}, "corner_dilation": {"range": [5, 31]},
     "pad": {"ranges": [[0, 0], [1, 2], [3, 31]], "weights": [4, 3, 1]},
     "pad_value": {"choices": [0, -128, 127, -1, "random"], "weights": [3, 1, 1, 1, 2]},
     "cdma_cvt": {"choices": [True, False], "weights": [1, 1]},
@@ -151,7 +152,8 @@ def _validate(name: str, spec, where: str) -> None:
     if ok and spec.get("weights") is not None:
         n = len(spec.get("choices") or spec.get("ranges") or [])
         w = spec["weights"]
-        ok = isinstance(w, list) and len(w) == n and all(isinstance(v, (int, float)) and v >= 0 for v in w) and sum(w) > 0
+        ok = (isinstance(w, list) and len(w) == n and sum(w) > 0
+              and all(isinstance(v, (int, float)) and v >= 0 for v in w))
     if not ok:
         raise InputError(f"knob {name!r}: {spec!r} is not {{choices[, weights]}}, {{range: [lo, hi]}} "
                          f"or {{ranges[, weights]}}", where=where)
