@@ -78,3 +78,17 @@ def test_runs_merge_by_adding_hits_and_report_lists_holes(tmp_path):
     text = text_report(s)
     assert "UNREACHABLE nvdla.dp.saturation [CACC.int32.sat_pos]" in text
     assert all(f"HOLE {i} [{b}]" in text for (i, b), r in holes.items() if not r)
+
+
+def test_the_probe_changes_no_result():
+    from nvdla_int8.golden import GoldenMachine
+    from nvdla_int8.golden.replay import GoldenPlayer
+    g = generate(21, Constraints.load("nightly"))
+    plain, probed = GoldenMachine(), GoldenMachine()
+    DatapathEvents().attach(probed)
+    GoldenPlayer(g.trace, plain).run()
+    GoldenPlayer(g.trace, probed).run()
+    assert len(plain.layers) == len(probed.layers) == len(g.layers)
+    for a, b in zip(plain.layers, probed.layers):
+        for stage in ("sdp_in", "x1", "x2", "output"):
+            assert np.array_equal(getattr(a, stage), getattr(b, stage))
