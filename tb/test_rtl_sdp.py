@@ -62,7 +62,8 @@ def test_sdp_subset_axiram(tmp_path):
 
 
 @needs_traces
-def test_corrupted_crc_is_reported(tmp_path):
+def test_corrupted_crc_is_reported(tmp_path, monkeypatch):
+    """Also run from a relative work dir (the simulator runs elsewhere; the runner resolves it)."""
     trace = Trace.load(by_name(["sdp_3x3x33_bs_bn_int8_0"])[0])
     for i, c in enumerate(trace.commands):
         if c.op == "check_crc":
@@ -70,7 +71,8 @@ def test_corrupted_crc_is_reported(tmp_path):
             args[4] ^= 0x1
             trace.commands[i] = Command(c.op, tuple(args), c.line)
     cfg = trace.save(tmp_path / "trace")
-    [o] = play([cfg], tmp_path / "run")
+    monkeypatch.chdir(tmp_path)
+    [o] = play([cfg], Path("run"))
     assert not o.passed
     assert "CRC of" in o.message and "equals the golden model's element by element" in o.message, o.message
     assert o.expected_crc != o.crc

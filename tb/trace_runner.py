@@ -38,7 +38,8 @@ def run_traces(paths, *, mem_mode: str = "sv", seed: int = 1, stall: bool = True
     from .uvm.knobs import check_knobs
     check_knobs({**(extra_env or {}), **os.environ})  # the simulator sees os.environ over extra_env
     paths = [Path(p).resolve() for p in paths]
-    base = Path(work_dir or ROOT / "build" / f"rtl-{mem_mode}{'-waves' if waves else ''}")
+    # absolute: the simulator runs in another directory
+    base = Path(work_dir or ROOT / "build" / f"rtl-{mem_mode}{'-waves' if waves else ''}").resolve()
     with claim_work_dir(base) as work:
         yield from _run_in(work, paths, mem_mode, seed, stall, waves, extra_env, wait_seconds, notes)
         if waves:
