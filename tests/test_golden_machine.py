@@ -183,6 +183,23 @@ def test_stepwise_accumulation_equals_gemm_without_saturation():
     assert np.array_equal(_accumulate_saturating(P, W, p), mac_sums(P, W, p))
 
 
+@pytest.mark.parametrize("values", ["random", "extreme"])
+def test_long_reductions_are_exact_in_one_gemm_or_in_slices(values):
+    """1600 terms per output: random int8 keeps every partial sum under 2^24 (one float32 GEMM);
+    large same-signed products do not (1024-term slices; one GEMM would round). Both equal the
+    int64 step-by-step sums."""
+    from nvdla_int8.golden.conv import _accumulate_saturating, mac_sums, padded_input, sum_bound
+    rng = np.random.default_rng(2)
+    p = _conv_params(channels=400, kernels=3, width=3, height=3, kernel_w=2, kernel_h=2, out_w=2, out_h=2)
+    if values == "random":
+        feat, W = rng.integers(-128, 128, (400, 3, 3)), rng.integers(-128, 128, (3, 400, 2, 2))
+    else:
+        feat, W = rng.integers(100, 128, (400, 3, 3)), rng.integers(-128, -100, (3, 400, 2, 2))
+    P = padded_input(feat, p)
+    assert (sum_bound(P, W) < 1 << 24) == (values == "random")
+    assert np.array_equal(mac_sums(P, W, p), _accumulate_saturating(P, W, p))
+
+
 def test_encode_conv_is_the_inverse_of_decode_conv():
     from nvdla_int8.compile.legality import check_program
     from nvdla_int8.golden.program import decode_conv, encode_conv

@@ -1,10 +1,11 @@
 """Direct convolution, CDMA input converter and CACC (datapath.md §4-§7, §9), vectorised.
 
-The MACs are exact integer sums computed as float32 GEMMs (BLAS) over slices of at most 1024
-reduction terms: every product is at most 2^14 in magnitude, so every partial sum inside a slice
-stays within 2^24, where float32 is exact; the slices are then added in int64. Hardware saturates the 34-bit partial sum after every atomic operation; that can only bite
-when some kernel's worst case reaches 2^33, and only then is the accumulation replayed step by
-step in hardware order (see `_accumulate_saturating`).
+The MACs are exact integer sums computed as float32 GEMMs (BLAS): float32 holds every integer
+below 2^24, so one GEMM is exact when no kernel's sum of |w| times max |x| reaches 2^24;
+otherwise the reduction is cut into slices of 1024 terms (a product is at most 2^14, so a slice's
+partial sums stay within 2^24) added in int64. Hardware saturates the 34-bit partial sum after
+every atomic operation; that can only bite when some kernel's worst case reaches 2^33, and only
+then is the accumulation replayed step by step in hardware order (see `_accumulate_saturating`).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .program import ConvParams
 ATOM = NV_SMALL.atomic_k
 PSUM_BITS = NV_SMALL.cacc_psum_bits
 _GEMM_CHUNK = 1 << 24  # im2col elements per chunk: bounds memory for huge layers
+_FLOAT32_EXACT = 1 << 24  # every integer of smaller magnitude is a float32
 _EXACT_TERMS = 1024  # 1024 products of at most 2^14: partial sums within 2^24, exact in float32
 
 
@@ -72,10 +74,14 @@ def _windows(P: np.ndarray, p: ConvParams) -> np.ndarray:
         writeable=False)
 
 
-def mac_sums(P: np.ndarray, W: np.ndarray, p: ConvParams) -> np.ndarray:
-    """Exact sum over (r, s, c) of W * P: int64 (K, Ho, Wo)."""
+def mac_sums(P: np.ndarray, W: np.ndarray, p: ConvParams, bound: int | None = None) -> np.ndarray:
+    """Exact sum over (r, s, c) of W * P: int64 (K, Ho, Wo). `bound` (optional, as `sum_bound`
+    gives it) bounds every partial sum: below 2^24 one float32 GEMM is exact whatever its length."""
     K, C, R, S = W.shape
     L = R * S * C
+    if bound is None:
+        bound = sum_bound(P, W)
+    step = L if bound < _FLOAT32_EXACT else _EXACT_TERMS
     Wmat = W.transpose(0, 2, 3, 1).reshape(K, L).astype(np.float32)
     taps = _windows(P.astype(np.float32), p)
     out = np.empty((K, p.out_h, p.out_w), dtype=np.int64)
@@ -84,14 +90,16 @@ def mac_sums(P: np.ndarray, W: np.ndarray, p: ConvParams) -> np.ndarray:
         rows = slice(y0, min(p.out_h, y0 + rows_per_chunk))
         n = rows.stop - rows.start
         cols = np.ascontiguousarray(taps[:, :, :, rows]).reshape(L, n * p.out_w)  # im2col
-        if L <= _EXACT_TERMS:
-            acc = (Wmat @ cols).astype(np.int64)
-        else:
-            acc = np.zeros((K, n * p.out_w), dtype=np.int64)
-            for k0 in range(0, L, _EXACT_TERMS):
-                acc += (Wmat[:, k0:k0 + _EXACT_TERMS] @ cols[k0:k0 + _EXACT_TERMS]).astype(np.int64)
+        acc = (Wmat[:, :step] @ cols[:step]).astype(np.int64)
+        for k0 in range(step, L, step):
+            acc += (Wmat[:, k0:k0 + step] @ cols[k0:k0 + step]).astype(np.int64)
         out[:, rows, :] = acc.reshape(K, n, p.out_w)
     return out
+
+
+def sum_bound(P: np.ndarray, W: np.ndarray) -> int:
+    """An upper bound of |any partial sum| of any kernel: max over k of sum |W_k|, times max |P|."""
+    return int(np.abs(W).sum(axis=(1, 2, 3)).max(initial=0)) * int(np.abs(P).max(initial=0))
 
 
 def _accumulate_saturating(P: np.ndarray, W: np.ndarray, p: ConvParams) -> np.ndarray:
@@ -136,9 +144,9 @@ def convolve(mem: SparseMemory, p: ConvParams) -> tuple[np.ndarray, int]:
     feat = read_feature(mem, p)
     W = read_weights(mem, p)
     P = padded_input(feat, p)
-    bound = int(np.abs(W).sum(axis=(1, 2, 3)).max(initial=0)) * int(np.abs(P).max(initial=0))
+    bound = sum_bound(P, W)
     if bound < (1 << (PSUM_BITS - 1)):
-        psum = mac_sums(P, W, p)
+        psum = mac_sums(P, W, p, bound)
     else:
         psum = _accumulate_saturating(P, W, p)
     out, flags = cacc_round(psum, p.clip_truncate)
