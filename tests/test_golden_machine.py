@@ -1,6 +1,10 @@
 """Golden-model machine behaviour: register groups, OP_EN, interrupts, counters, bad programs."""
+import dataclasses
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nvdla_int8.errors import InputError
 from nvdla_int8.golden import GoldenMachine
@@ -218,3 +222,70 @@ def test_encode_conv_is_the_inverse_of_decode_conv():
     left = [v for v in check_program(prog.writes)
             if not any(k in v for k in ("NVDLA_SDP.", "D_OP_ENABLE", "D_ENTRY_PER_SLICE"))]
     assert left == []
+
+
+@st.composite
+def _sdp_stage(draw, name):
+    from nvdla_int8.golden.program import USE_ALU, USE_BOTH, USE_MUL, OperandStream, StageParams
+    from nvdla_int8.hw.layouts import Surface
+    word = st.integers(0, 2**32 - 1)
+    s = StageParams(name=name, bypass=draw(st.booleans()), alu_bypass=draw(st.booleans()),
+                    alu_algo=draw(st.integers(0, 3)), alu_from_mem=draw(st.booleans()), alu_shift=draw(st.integers(0, 63)),
+                    alu_operand=draw(st.integers(-32768, 32767)), mul_bypass=draw(st.booleans()),
+                    mul_prelu=draw(st.booleans()), relu_bypass=draw(st.booleans()), mul_from_mem=draw(st.booleans()),
+                    mul_shift=draw(st.integers(0, 63)), mul_operand=draw(st.integers(-32768, 32767)),
+                    stream=OperandStream(enabled=draw(st.booleans()), use=draw(st.integers(0, 2)),
+                                         two_byte=draw(st.booleans()), per_element=draw(st.booleans()),
+                                         surface=Surface(draw(word), draw(word), draw(word))))
+    # a stage reading an operand from memory needs a stream carrying it, else decode_sdp rejects it
+    needs = {w for w, mem, byp in (("alu", s.alu_from_mem, s.alu_bypass), ("mul", s.mul_from_mem, s.mul_bypass))
+             if mem and not byp and not s.bypass}
+    if needs:
+        use = USE_BOTH if len(needs) == 2 else draw(st.sampled_from([USE_BOTH, USE_ALU if "alu" in needs else USE_MUL]))
+        s = dataclasses.replace(s, stream=dataclasses.replace(s.stream, enabled=True, use=use))
+    return s
+
+
+@st.composite
+def _sdp_params(draw):
+    from nvdla_int8.golden.program import SdpParams
+    from nvdla_int8.hw.layouts import Surface
+    word, dim = st.integers(0, 2**32 - 1), st.integers(1, 8192)
+    return SdpParams(flying=draw(st.booleans()), width=draw(dim), height=draw(dim), channels=draw(dim),
+                     src=Surface(draw(word), draw(word), draw(word)), dst=Surface(draw(word), draw(word), draw(word)),
+                     x1=draw(_sdp_stage("BS")), x2=draw(_sdp_stage("BN")),
+                     cvt_offset=draw(st.integers(-(2**31), 2**31 - 1)), cvt_scale=draw(st.integers(-32768, 32767)),
+                     cvt_shift=draw(st.integers(0, 63)), perf_sat_en=draw(st.booleans()))
+
+
+@given(p=_sdp_params())
+def test_encode_sdp_is_the_inverse_of_decode_sdp(p):
+    from nvdla_int8.golden.program import decode_sdp, encode_sdp
+    from nvdla_int8.golden.regfile import RegisterFile
+    prog = encode_sdp(RegisterProgram(), p)
+    rf = RegisterFile()
+    for r, v in prog.writes:
+        rf.write(r.address, v)
+    assert decode_sdp(rf) == p
+
+
+def test_encode_sdp_writes_a_legal_standalone_layer():
+    """What decode_sdp does not read (the SDP_RDMA cube copy, its INT8 mode fields) is encode_sdp's
+    too: a stand-alone layer from it alone passes the checker once both units are enabled."""
+    from nvdla_int8.compile.legality import check_sdp_program
+    from nvdla_int8.golden.program import USE_BOTH, OperandStream, SdpParams, StageParams, encode_sdp
+    from nvdla_int8.hw.layouts import Surface
+    stream = OperandStream(enabled=True, use=USE_BOTH, two_byte=True, per_element=True, surface=Surface(0x3000, 64, 256))
+    x1 = StageParams(name="BS", bypass=False, alu_bypass=False, alu_algo=2, alu_from_mem=True, alu_shift=3,
+                     alu_operand=0, mul_bypass=False, mul_prelu=True, relu_bypass=True, mul_from_mem=True,
+                     mul_shift=7, mul_operand=0, stream=stream)
+    x2 = dataclasses.replace(x1, name="BN", bypass=True, stream=dataclasses.replace(stream, enabled=False))
+    p = SdpParams(flying=False, width=3, height=2, channels=19, src=Surface(0x1000, 32, 96),
+                  dst=Surface(0x2000, 32, 96), x1=x1, x2=x2, cvt_offset=-5, cvt_scale=300, cvt_shift=9,
+                  perf_sat_en=True)
+    prog = encode_sdp(RegisterProgram(), p)
+    enables = [(REGMAP.reg(u, "D_OP_ENABLE"), 1) for u in ("SDP", "SDP_RDMA")]
+    assert check_sdp_program(prog.writes + enables) == []
+    # the checker does see a wrong copy in this program
+    prog.set("SDP_RDMA", "D_DATA_CUBE_CHANNEL", CHANNEL=7)
+    assert any("D_DATA_CUBE_CHANNEL" in v for v in check_sdp_program(prog.writes + enables))

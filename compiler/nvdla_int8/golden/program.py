@@ -303,3 +303,62 @@ def decode_sdp(rf: RegisterFile) -> SdpParams:
         raise InputError("illegal register program: NVDLA_SDP.D_FEATURE_MODE_CFG_0 FLYING_MODE = OFF (stand-alone) "
                          "but NVDLA_SDP_RDMA.D_FEATURE_MODE_CFG_0 FLYING_MODE = ON")
     return p
+
+
+def encode_sdp(prog: RegisterProgram, p: SdpParams) -> RegisterProgram:
+    """The inverse of `decode_sdp`: write a layer's SDP and SDP_RDMA registers, the SDP_RDMA cube
+    size a copy of SDP's, mode fields INT8/MEM/one batch in both units.
+
+    Also written, though nothing here reads them, because a program must set them: EW (X3) and
+    ERDMA bypassed/disabled (absent on nv_small), every RAM type MC and every ADDR_HIGH 0 (one
+    32-bit memory, as NVDLA's traces do). Every stream register is written, enabled or not, so the
+    round trip is exact; memory contents, OP_ENABLE and pointers are the caller's.
+    """
+    for unit in ("SDP", "SDP_RDMA"):
+        prog.set(unit, "D_DATA_CUBE_WIDTH", WIDTH=p.width - 1)
+        prog.set(unit, "D_DATA_CUBE_HEIGHT", HEIGHT=p.height - 1)
+        prog.set(unit, "D_DATA_CUBE_CHANNEL", CHANNEL=p.channels - 1)
+    _surface(prog, "SDP", "DST", p.dst)
+    prog.set("SDP", "D_DST_DMA_CFG", DST_RAM_TYPE=1)
+    for s in (p.x1, p.x2):
+        _encode_stage(prog, s)
+    prog.set("SDP", "D_DP_EW_CFG", EW_BYPASS=1)
+    prog.set("SDP", "D_FEATURE_MODE_CFG", FLYING_MODE=int(p.flying), OUTPUT_DST=0, WINOGRAD=0, NAN_TO_ZERO=0,
+             BATCH_NUMBER=0)
+    prog.set("SDP", "D_DATA_FORMAT", PROC_PRECISION=0, OUT_PRECISION=0)
+    prog.set("SDP", "D_CVT_OFFSET", CVT_OFFSET=p.cvt_offset & 0xFFFF_FFFF)
+    prog.set("SDP", "D_CVT_SCALE", CVT_SCALE=p.cvt_scale & 0xFFFF)
+    prog.set("SDP", "D_CVT_SHIFT", CVT_SHIFT=p.cvt_shift)
+    prog.set("SDP", "D_PERF_ENABLE", PERF_SAT_EN=int(p.perf_sat_en))
+    _surface(prog, "SDP_RDMA", "SRC", p.src)
+    prog.set("SDP_RDMA", "D_SRC_DMA_CFG", SRC_RAM_TYPE=1)
+    for prefix, letter, s in (("BS", "B", p.x1), ("BN", "N", p.x2)):
+        st = s.stream
+        prog.set("SDP_RDMA", f"D_{letter}RDMA_CFG", **{
+            f"{letter}RDMA_DISABLE": int(not st.enabled), f"{letter}RDMA_DATA_USE": st.use,
+            f"{letter}RDMA_DATA_SIZE": int(st.two_byte), f"{letter}RDMA_DATA_MODE": int(st.per_element),
+            f"{letter}RDMA_RAM_TYPE": 1})
+        _surface(prog, "SDP_RDMA", prefix, st.surface)
+    prog.set("SDP_RDMA", "D_ERDMA_CFG", ERDMA_DISABLE=1, ERDMA_RAM_TYPE=1)
+    prog.set("SDP_RDMA", "D_FEATURE_MODE_CFG", FLYING_MODE=int(p.flying), WINOGRAD=0, IN_PRECISION=0,
+             PROC_PRECISION=0, OUT_PRECISION=0, BATCH_NUMBER=0)
+    return prog
+
+
+def _surface(prog: RegisterProgram, unit: str, prefix: str, s: Surface) -> None:
+    prog.set(unit, f"D_{prefix}_BASE_ADDR_LOW", s.base)
+    prog.set(unit, f"D_{prefix}_BASE_ADDR_HIGH", 0)
+    prog.set(unit, f"D_{prefix}_LINE_STRIDE", s.line_stride)
+    prog.set(unit, f"D_{prefix}_SURFACE_STRIDE", s.surf_stride)
+
+
+def _encode_stage(prog: RegisterProgram, s: StageParams) -> None:
+    p = s.name
+    prog.set("SDP", f"D_DP_{p}_CFG", **{
+        f"{p}_BYPASS": int(s.bypass), f"{p}_ALU_BYPASS": int(s.alu_bypass), f"{p}_ALU_ALGO": s.alu_algo,
+        f"{p}_MUL_BYPASS": int(s.mul_bypass), f"{p}_MUL_PRELU": int(s.mul_prelu),
+        f"{p}_RELU_BYPASS": int(s.relu_bypass)})
+    prog.set("SDP", f"D_DP_{p}_ALU_CFG", **{f"{p}_ALU_SRC": int(s.alu_from_mem), f"{p}_ALU_SHIFT_VALUE": s.alu_shift})
+    prog.set("SDP", f"D_DP_{p}_ALU_SRC_VALUE", **{f"{p}_ALU_OPERAND": s.alu_operand & 0xFFFF})
+    prog.set("SDP", f"D_DP_{p}_MUL_CFG", **{f"{p}_MUL_SRC": int(s.mul_from_mem), f"{p}_MUL_SHIFT_VALUE": s.mul_shift})
+    prog.set("SDP", f"D_DP_{p}_MUL_SRC_VALUE", **{f"{p}_MUL_OPERAND": s.mul_operand & 0xFFFF})
