@@ -17,7 +17,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..hw.config import NV_SMALL
-from ..golden.program import ConvParams, encode_conv
+from ..golden.program import (ALGO_SUM, USE_ALU, USE_BOTH, USE_MUL, ConvParams, OperandStream, SdpParams, StageParams,
+                              encode_conv, encode_sdp)
 from ..hw.layouts import (WEIGHT_BYTES_ALIGN, Surface, ceil_div, per_kernel_operand_offsets, weight_bytes_field,
                           weight_offsets)
 from ..hw.regmap import REGMAP, Register
@@ -215,60 +216,25 @@ def _program(q: QLayer, win: tuple[int, ...], name: str) -> Program:
     w("GLB", "S_INTR_MASK", sum(f.mask for f in glb.fields if f.name not in sdp_bits))
     w("GLB", "S_INTR_STATUS", 0)
 
-    # SDP (X1 = bias [+ PReLU | per-filter rescale] [+ ReLU], X2 = per-filter rescale after PReLU)
-    w("SDP", "D_DATA_CUBE_WIDTH", WIDTH=wout - 1)
-    w("SDP", "D_DATA_CUBE_HEIGHT", HEIGHT=hout - 1)
-    w("SDP", "D_DATA_CUBE_CHANNEL", CHANNEL=kn - 1)
-    w("SDP", "D_DST_BASE_ADDR_LOW", DST_BASE_ADDR_LOW=band_out)
-    w("SDP", "D_DST_BASE_ADDR_HIGH", DST_BASE_ADDR_HIGH=0)
-    w("SDP", "D_DST_LINE_STRIDE", DST_LINE_STRIDE=out_surf.line_stride)
-    w("SDP", "D_DST_SURFACE_STRIDE", DST_SURFACE_STRIDE=out_surf.surf_stride)
-    w("SDP", "D_DP_BS_CFG", BS_BYPASS=0, BS_ALU_BYPASS=0, BS_ALU_ALGO=2, BS_MUL_BYPASS=int(x1_mul is None),
-      BS_MUL_PRELU=int(p.prelu is not None), BS_RELU_BYPASS=int(not p.relu))
-    w("SDP", "D_DP_BS_ALU_CFG", BS_ALU_SRC=1, BS_ALU_SHIFT_VALUE=p.bias_shift)
-    w("SDP", "D_DP_BS_ALU_SRC_VALUE", BS_ALU_OPERAND=0)
+    # SDP (X1 = bias [+ PReLU | per-filter rescale] [+ ReLU], X2 = per-filter rescale after PReLU),
+    # flying; SDP_RDMA streams only the per-kernel int16 operands
+    per_kernel = dict(two_byte=True, per_element=False)
     x1_shift = p.prelu_shift if p.prelu is not None else (p.x1_shift if p.x1_mul is not None else 0)
-    w("SDP", "D_DP_BS_MUL_CFG", BS_MUL_SRC=int(bs_both), BS_MUL_SHIFT_VALUE=x1_shift)
-    w("SDP", "D_DP_BS_MUL_SRC_VALUE", BS_MUL_OPERAND=0)
-    if p.x2_mul is not None:
-        w("SDP", "D_DP_BN_CFG", BN_BYPASS=0, BN_ALU_BYPASS=1, BN_ALU_ALGO=2, BN_MUL_BYPASS=0, BN_MUL_PRELU=0,
-          BN_RELU_BYPASS=1)
-        w("SDP", "D_DP_BN_MUL_CFG", BN_MUL_SRC=1, BN_MUL_SHIFT_VALUE=p.x2_shift)
-    else:
-        w("SDP", "D_DP_BN_CFG", BN_BYPASS=1, BN_ALU_BYPASS=1, BN_MUL_BYPASS=1, BN_MUL_PRELU=0, BN_RELU_BYPASS=1)
-        w("SDP", "D_DP_BN_MUL_CFG", BN_MUL_SRC=0, BN_MUL_SHIFT_VALUE=0)
-    w("SDP", "D_DP_BN_ALU_CFG", BN_ALU_SRC=0, BN_ALU_SHIFT_VALUE=0)
-    w("SDP", "D_DP_BN_ALU_SRC_VALUE", BN_ALU_OPERAND=0)
-    w("SDP", "D_DP_BN_MUL_SRC_VALUE", BN_MUL_OPERAND=0)
-    w("SDP", "D_DP_EW_CFG", EW_BYPASS=1)
-    w("SDP", "D_FEATURE_MODE_CFG", FLYING_MODE=1, OUTPUT_DST=0, WINOGRAD=0, NAN_TO_ZERO=0, BATCH_NUMBER=0)
-    w("SDP", "D_DST_DMA_CFG", DST_RAM_TYPE=1)
-    w("SDP", "D_DATA_FORMAT", PROC_PRECISION=0, OUT_PRECISION=0)
-    w("SDP", "D_CVT_OFFSET", CVT_OFFSET=0)
-    w("SDP", "D_CVT_SCALE", CVT_SCALE=p.cvt_scale & 0xFFFF)
-    w("SDP", "D_CVT_SHIFT", CVT_SHIFT=p.cvt_shift)
-    w("SDP", "D_PERF_ENABLE", PERF_SAT_EN=1)
-
-    # SDP_RDMA: operand streams only (flying mode)
-    w("SDP_RDMA", "D_DATA_CUBE_WIDTH", WIDTH=wout - 1)
-    w("SDP_RDMA", "D_DATA_CUBE_HEIGHT", HEIGHT=hout - 1)
-    w("SDP_RDMA", "D_DATA_CUBE_CHANNEL", CHANNEL=kn - 1)
-    w("SDP_RDMA", "D_BRDMA_CFG", BRDMA_DISABLE=0, BRDMA_DATA_USE=2 if bs_both else 1, BRDMA_DATA_SIZE=1,
-      BRDMA_DATA_MODE=0, BRDMA_RAM_TYPE=1)
-    w("SDP_RDMA", "D_BS_BASE_ADDR_LOW", BS_BASE_ADDR_LOW=BS_BASE)
-    w("SDP_RDMA", "D_BS_BASE_ADDR_HIGH", BS_BASE_ADDR_HIGH=0)
-    w("SDP_RDMA", "D_BS_LINE_STRIDE", BS_LINE_STRIDE=0)
-    w("SDP_RDMA", "D_BS_SURFACE_STRIDE", BS_SURFACE_STRIDE=0)
-    if p.x2_mul is not None:
-        w("SDP_RDMA", "D_NRDMA_CFG", NRDMA_DISABLE=0, NRDMA_DATA_USE=0, NRDMA_DATA_SIZE=1, NRDMA_DATA_MODE=0,
-          NRDMA_RAM_TYPE=1)
-        w("SDP_RDMA", "D_BN_BASE_ADDR_LOW", BN_BASE_ADDR_LOW=BN_BASE)
-    else:
-        w("SDP_RDMA", "D_NRDMA_CFG", NRDMA_DISABLE=1)
-    w("SDP_RDMA", "D_ERDMA_CFG", ERDMA_DISABLE=1)
-    w("SDP_RDMA", "D_FEATURE_MODE_CFG", FLYING_MODE=1, WINOGRAD=0, IN_PRECISION=0, PROC_PRECISION=0,
-      OUT_PRECISION=0, BATCH_NUMBER=0)
-    w("SDP_RDMA", "D_SRC_DMA_CFG", SRC_RAM_TYPE=1)
+    bs = StageParams(name="BS", bypass=False, alu_bypass=False, alu_algo=ALGO_SUM, alu_from_mem=True,
+                     alu_shift=p.bias_shift, alu_operand=0, mul_bypass=x1_mul is None, mul_prelu=p.prelu is not None,
+                     relu_bypass=not p.relu, mul_from_mem=bs_both, mul_shift=x1_shift, mul_operand=0,
+                     stream=OperandStream(enabled=True, use=USE_BOTH if bs_both else USE_ALU,
+                                          surface=Surface(BS_BASE, 0, 0), **per_kernel))
+    x2_on = p.x2_mul is not None
+    bn = StageParams(name="BN", bypass=not x2_on, alu_bypass=True, alu_algo=ALGO_SUM, alu_from_mem=False,
+                     alu_shift=0, alu_operand=0, mul_bypass=not x2_on, mul_prelu=False, relu_bypass=True,
+                     mul_from_mem=x2_on, mul_shift=p.x2_shift if x2_on else 0, mul_operand=0,
+                     stream=OperandStream(enabled=x2_on, use=USE_MUL, surface=Surface(BN_BASE if x2_on else 0, 0, 0),
+                                          **per_kernel))
+    encode_sdp(prog, SdpParams(
+        flying=True, width=wout, height=hout, channels=kn, src=Surface(0, 0, 0),
+        dst=Surface(band_out, out_surf.line_stride, out_surf.surf_stride), x1=bs, x2=bn, cvt_offset=0,
+        cvt_scale=p.cvt_scale, cvt_shift=p.cvt_shift, perf_sat_en=True))
 
     # CDMA, CSC, CMAC, CACC: the geometry through the golden model's encoder (every copy agrees)
     cvt = q.cvt
