@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nvdla_int8.golden import GoldenMachine
-from nvdla_int8.golden.program import ConvParams, encode_conv
+from nvdla_int8.golden.program import ConvParams, OperandStream, SdpParams, StageParams, encode_conv, encode_sdp
 from nvdla_int8.hw import REGMAP
 from nvdla_int8.hw.layouts import Surface, ceil_div, weight_offsets
 from nvdla_int8.trace import SparseMemory
@@ -47,41 +47,30 @@ def _stream_use(s):
     return 1 if s["alu_mem"] else 0
 
 
-def program_sdp(prog: RegisterProgram, mem: SparseMemory, cfg: dict, C: int, H: int, W: int):
+def program_sdp(prog: RegisterProgram, mem: SparseMemory, cfg: dict, C: int, H: int, W: int, flying: bool,
+                src: Surface = Surface(0, 0, 0)):
     """Program X1, X2, C; put memory operands in memory; return per-lane operand arrays."""
     lanes = 8 * ceil_div(C, 8)
-    prog.set("SDP", "D_DATA_CUBE_WIDTH", WIDTH=W - 1).set("SDP", "D_DATA_CUBE_HEIGHT", HEIGHT=H - 1)
-    prog.set("SDP", "D_DATA_CUBE_CHANNEL", CHANNEL=C - 1)
-    prog.set("SDP_RDMA", "D_DATA_CUBE_WIDTH", WIDTH=W - 1).set("SDP_RDMA", "D_DATA_CUBE_HEIGHT", HEIGHT=H - 1)
-    prog.set("SDP_RDMA", "D_DATA_CUBE_CHANNEL", CHANNEL=C - 1)
-    prog.set("SDP", "D_DST_BASE_ADDR_LOW", DST).set("SDP", "D_DST_LINE_STRIDE", 8 * W + 8)
-    prog.set("SDP", "D_DST_SURFACE_STRIDE", (8 * W + 8) * H + 16)
-    ops = {}
-    for s, base, letter in ((cfg["x1"], BS_OPS, "B"), (cfg["x2"], BN_OPS, "N")):
+    ops, stages = {}, {}
+    for s, base in ((cfg["x1"], BS_OPS), (cfg["x2"], BN_OPS)):
         p = s["name"]
         uses_mem = s["alu_mem"] or s["mul_mem"]
-        prog.set("SDP", f"D_DP_{p}_CFG", **{f"{p}_BYPASS": int(s["bypass"]), f"{p}_ALU_BYPASS": int(s["alu_bypass"]),
-                 f"{p}_ALU_ALGO": s["algo"], f"{p}_MUL_BYPASS": int(s["mul_bypass"]),
-                 f"{p}_MUL_PRELU": int(s["prelu"]), f"{p}_RELU_BYPASS": int(s["relu_bypass"])})
-        prog.set("SDP", f"D_DP_{p}_ALU_CFG", **{f"{p}_ALU_SRC": int(s["alu_mem"]), f"{p}_ALU_SHIFT_VALUE": s["alu_shift"]})
-        prog.set("SDP", f"D_DP_{p}_ALU_SRC_VALUE", s["alu_op"] & 0xFFFF)
-        prog.set("SDP", f"D_DP_{p}_MUL_CFG", **{f"{p}_MUL_SRC": int(s["mul_mem"]), f"{p}_MUL_SHIFT_VALUE": s["mul_shift"]})
-        prog.set("SDP", f"D_DP_{p}_MUL_SRC_VALUE", s["mul_op"] & 0xFFFF)
         use = _stream_use(s)
         bpc = 2 if s["two_byte"] else 1
         bpe = bpc * (2 if use == 2 else 1)
-        prog.set("SDP_RDMA", f"D_{letter}RDMA_CFG", **{f"{letter}RDMA_DISABLE": int(not uses_mem),
-                 f"{letter}RDMA_DATA_USE": use, f"{letter}RDMA_DATA_SIZE": int(s["two_byte"]),
-                 f"{letter}RDMA_DATA_MODE": int(s["per_element"])})
         line, surf = 8 * W * bpe + 8, (8 * W * bpe + 8) * H
-        prog.set("SDP_RDMA", f"D_{p}_BASE_ADDR_LOW", base).set("SDP_RDMA", f"D_{p}_LINE_STRIDE", line)
-        prog.set("SDP_RDMA", f"D_{p}_SURFACE_STRIDE", surf)
+        surface = Surface(base, line, surf)
+        stages[p] = StageParams(
+            name=p, bypass=s["bypass"], alu_bypass=s["alu_bypass"], alu_algo=s["algo"], alu_from_mem=s["alu_mem"],
+            alu_shift=s["alu_shift"], alu_operand=s["alu_op"], mul_bypass=s["mul_bypass"], mul_prelu=s["prelu"],
+            relu_bypass=s["relu_bypass"], mul_from_mem=s["mul_mem"], mul_shift=s["mul_shift"], mul_operand=s["mul_op"],
+            stream=OperandStream(enabled=uses_mem, use=use, two_byte=s["two_byte"], per_element=s["per_element"],
+                                 surface=surface))
         shape = (lanes, H, W) if s["per_element"] else (lanes, 1, 1)
         lo, hi = (-32768, 32768) if s["two_byte"] else (-128, 128)
         r = np.random.default_rng(s["seed"])
         comps = {"alu": r.integers(lo, hi, shape), "mul": r.integers(lo, hi, shape)}
         order = ["alu", "mul"] if use == 2 else (["alu"] if use == 1 else ["mul"])
-        surface = Surface(base, line, surf)
         for i, which in enumerate(order):
             if s["per_element"]:
                 addrs = surface.addresses(lanes, H, W, bpe) + i * bpc
@@ -93,10 +82,10 @@ def program_sdp(prog: RegisterProgram, mem: SparseMemory, cfg: dict, C: int, H: 
                 mem.scatter(addrs + 1, v >> 8)
         ops[p] = {w: np.broadcast_to(comps[w], (lanes, H, W)) if (s[f"{w}_mem"] and uses_mem) else None
                   for w in ("alu", "mul")}
-    prog.set("SDP", "D_CVT_OFFSET", cfg["cvt_offset"] & 0xFFFFFFFF).set("SDP", "D_CVT_SCALE", cfg["cvt_scale"] & 0xFFFF)
-    prog.set("SDP", "D_CVT_SHIFT", cfg["cvt_shift"])
-    prog.set("SDP", "D_PERF_ENABLE", PERF_SAT_EN=1)
-    prog.set("SDP_RDMA", "D_FEATURE_MODE_CFG", FLYING_MODE=0, IN_PRECISION=0, PROC_PRECISION=0)
+    encode_sdp(prog, SdpParams(
+        flying=flying, width=W, height=H, channels=C, src=src,
+        dst=Surface(DST, 8 * W + 8, (8 * W + 8) * H + 16), x1=stages["BS"], x2=stages["BN"],
+        cvt_offset=cfg["cvt_offset"], cvt_scale=cfg["cvt_scale"], cvt_shift=cfg["cvt_shift"], perf_sat_en=True))
     return ops
 
 
@@ -123,14 +112,11 @@ def test_standalone_sdp_matches_scalar_reference(C, H, W, cfg, seed):
     rng = np.random.default_rng(seed)
     mem = SparseMemory()
     prog = RegisterProgram()
-    ops = program_sdp(prog, mem, cfg, C, H, W)
-    prog.set("SDP", "D_FEATURE_MODE_CFG", FLYING_MODE=0)
     src = Surface(SRC, 8 * W, 8 * W * H)
+    ops = program_sdp(prog, mem, cfg, C, H, W, flying=False, src=src)
     lanes = 8 * ceil_div(C, 8)
     data = rng.integers(-128, 128, (lanes, H, W))
     mem.scatter(src.addresses(lanes, H, W), data & 0xFF)
-    prog.set("SDP_RDMA", "D_SRC_BASE_ADDR_LOW", SRC).set("SDP_RDMA", "D_SRC_LINE_STRIDE", 8 * W)
-    prog.set("SDP_RDMA", "D_SRC_SURFACE_STRIDE", 8 * W * H)
     m = run(prog, mem, ("SDP", "SDP_RDMA"))
     assert len(m.layers) == 1 and m.intr_status & 1
     out = m.memory.gather(Surface(DST, 8 * W + 8, (8 * W + 8) * H + 16).addresses(lanes, H, W)).astype(np.int8)
@@ -156,11 +142,9 @@ def test_conv_layer_matches_scalar_reference(C, K, H, W, R, S, sx_, sy, dx, dy, 
         return
     rng = np.random.default_rng(seed)
     mem, prog = SparseMemory(), RegisterProgram()
-    ops = program_sdp(prog, mem, cfg, K, Ho, Wo)
+    ops = program_sdp(prog, mem, cfg, K, Ho, Wo, flying=True)
     uses_rdma = any(not s["bypass"] and ((s["alu_mem"] and not s["alu_bypass"]) or (s["mul_mem"] and not s["mul_bypass"]))
                     for s in (cfg["x1"], cfg["x2"]))
-    prog.set("SDP", "D_FEATURE_MODE_CFG", FLYING_MODE=1)
-    prog.set("SDP_RDMA", "D_FEATURE_MODE_CFG", FLYING_MODE=1, IN_PRECISION=0, PROC_PRECISION=0)
     feat = rng.integers(-128, 128, (C, H, W))
     fs = Surface(FEAT, 8 * W + 16, (8 * W + 16) * H)
     mem.scatter(fs.addresses(C, H, W), feat & 0xFF)
