@@ -13,8 +13,8 @@ bounds of our design, in cycles:
   axi   bytes fetched at 8 bytes a clock (whole input cube + every weight group)
   csc   stripes shorter than a weight load (Wo*Ho < 8 positions left in a stripe: each pass
         waits for its kn weight entries, one a clock)
-  cbuf  the weight ring holds one kernel group only, so group g+1 is fetched after group g
-        finishes instead of during it
+  cbuf  the weight ring holds one kernel group only (ceil(8*BPK/8) = BPK packed entries each),
+        so group g+1 is fetched after group g finishes instead of during it
 and "latency" when our cycles exceed every bound by more than 10% (pipeline fill, first rows).
 cyc/s = simulated cycles per wall second of the simulator (of the whole replay if the trace
 runner does not report the simulator's share).
@@ -58,7 +58,7 @@ def bounds(case) -> dict[str, int]:
     stripes = [min(STRIPE, npos - i) for i in range(0, npos, STRIPE)]
     csc_g = [sum(ops * max(n, kg) for n in stripes) for kg in kn]
     wcap = (f["weight_bank"] + 1) * BANK_ENTRIES
-    one_group = 2 * ops * 8 > wcap and groups > 1
+    one_group = 2 * wbeats[0] > wcap and groups > 1   # a group's beats = its CBUF entries
     return {
         "mac": case.ideal_cycles,
         "axi": cb * hi * wi + sum(wbeats),

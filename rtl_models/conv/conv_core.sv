@@ -40,17 +40,16 @@ module conv_core
   // cube and at least one kernel group resident, so a split that cannot hold them is refused
   // as well as one that overflows the 32 banks.
   logic [6:0]  banks;
-  logic [31:0] cube_entries, group_entries, ops;
+  logic [31:0] cube_entries, group_entries;
   logic [3:0]  kn0;
   logic        bank_bad;
   always_comb begin
     banks = 7'(cfg_i.data_bank) + 7'(cfg_i.weight_bank) + 7'd2;
     cube_entries = (32'(cfg_i.datain_channel >> 3) + 32'd1) * (32'(cfg_i.datain_height) + 32'd1)
                  * (32'(cfg_i.datain_width) + 32'd1);
-    ops = (32'(cfg_i.datain_channel >> 3) + 32'd1) * (32'(cfg_i.weight_width) + 32'd1)
-        * (32'(cfg_i.weight_height) + 32'd1);
     kn0 = (cfg_i.weight_kernel >= 13'd7) ? 4'd8 : 4'(cfg_i.weight_kernel) + 4'd1;
-    group_entries = ops * 32'(kn0);
+    // packed as in memory: kn*BPK bytes, 8 an entry (conv_cdma_wt)
+    group_entries = (32'(kn0) * (32'(cfg_i.byte_per_kernel) + 32'd1) + 32'd7) >> 3;
     bank_bad = (banks > 7'(CbufBanks))
             || (cube_entries > (32'(cfg_i.data_bank) + 32'd1) * BankEntries)
             || (group_entries > (32'(cfg_i.weight_bank) + 32'd1) * BankEntries);

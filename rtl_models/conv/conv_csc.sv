@@ -1,9 +1,11 @@
 // CSC: sequences the direct convolution (shared/spec/datapath.md §5) as weight-stationary
 // stripes: for kernel group g, for a stripe of up to Stripe output positions (raster order),
 // for each operation (channel block b, kernel row r, kernel column s) it streams the stripe's
-// input atoms -- or the raw pad value outside the input -- past one 8x8 weight block. The next
-// block's kn weight entries load into a shadow register while the current one computes, so a
-// stripe of >= 8 positions issues one atomic operation per clock.
+// input atoms -- or the raw pad value outside the input -- past one 8x8 weight block. CBUF holds
+// the weights packed as in memory (conv_cdma_wt), so the next block is the kn*cn bytes after the
+// current one: the <= 8 entries covering them load into a shadow buffer while the current block
+// computes, and its bytes are picked out when it becomes active. A stripe of >= 8 positions so
+// issues one atomic operation per clock.
 module conv_csc
   import conv_pkg::*;
 (
@@ -41,7 +43,9 @@ module conv_csc
   logic [5:0]  dx, dy;
   logic [27:0] npos;
   logic [22:0] nstripes;
-  logic [31:0] wcap, wbase, ops;
+  logic [31:0] wcap, wbase, ops, bpk;
+  logic [3:0]  cn_last;
+  logic [11:0] rsn;
   assign wi = 14'(cfg_i.datain_width) + 14'd1;
   assign hi = 14'(cfg_i.datain_height) + 14'd1;
   assign wo = 14'(cfg_i.dataout_width) + 14'd1;
@@ -59,6 +63,9 @@ module conv_csc
   assign wcap  = (32'(cfg_i.weight_bank) + 32'd1) * BankEntries;
   assign wbase = (32'(cfg_i.data_bank) + 32'd1) * BankEntries;
   assign ops   = 32'(cb) * 32'(sk) * 32'(rk);
+  assign bpk   = 32'(cfg_i.byte_per_kernel) + 32'd1;
+  assign cn_last = 4'(cfg_i.datain_channel[2:0]) + 4'd1;
+  assign rsn   = 12'(sk) * 12'(rk);
 
 
   // ---------------------------------------------------------------- weight loader
@@ -66,23 +73,45 @@ module conv_csc
   logic        ld_act_q, ld_act_d;
   logic [10:0] lg_q, lg_d;
   logic [22:0] lst_q, lst_d;
-  logic [31:0] lop_q, lop_d, loff_q, loff_d;     // op index, its first entry in the group
+  logic [31:0] lop_q, lop_d, loff_q, loff_d;     // op index, its first byte in the group
   logic [31:0] lgabs_q, lgabs_d, lgring_q, lgring_d;  // group start: absolute, ring position
-  logic [3:0]  lk_q, lk_d, lkn;                  // entries of this op requested
+  logic [3:0]  lk_q, lk_d, lkn, lcn, lne;        // entries requested; kernels, channels, entries
+  logic [6:0]  lbytes;                           // kn*cn weight bytes of this op
+  logic [31:0] lgent;                            // entries of this group
   logic [3:0]  fill_q;                           // entries arrived in the shadow
   logic        rd_pend_q;
   logic [2:0]  rd_lane_q;
-  atom_t [AtomBytes-1:0] shadow_q, shadow_d, active_q, active_d;
+  // shadow: raw CBUF entries, the op's first byte at loff_q[2:0]; active: [k][c] weights
+  atom_t [AtomBytes-1:0] shadow_q, shadow_d, active_q, active_d, picked;
+  logic [AtomBytes*AtomBytes-1:0][7:0] sbytes;
+  logic [5:0]  idx;                              // < 64 wherever it is used
   logic        shadow_full, swap, ld_rd;
   logic [31:0] ring, ent_abs;
 
   always_comb begin
     lkn     = kn_of(lg_q[9:0], cfg_i.weight_kernel);
-    ent_abs = lgabs_q + loff_q + 32'(lk_q);
-    ring    = lgring_q + loff_q + 32'(lk_q);
+    // ops of the last channel block come last in a group (memory-layouts.md §2)
+    lcn     = (lop_q >= ops - 32'(rsn)) ? cn_last : 4'd8;
+    lbytes  = 7'(lkn) * 7'(lcn);
+    lne     = 4'((7'(loff_q[2:0]) + lbytes + 7'd7) >> 3);
+    lgent   = (32'(lkn) * bpk + 32'd7) >> 3;
+    ent_abs = lgabs_q + (loff_q >> 3) + 32'(lk_q);
+    ring    = lgring_q + (loff_q >> 3) + 32'(lk_q);
     if (ring >= wcap) ring = ring - wcap;
-    shadow_full = ld_act_q && (fill_q == lkn);
-    ld_rd = ld_act_q && (lk_q < lkn) && (ent_abs < wt_written_i);
+    shadow_full = ld_act_q && (fill_q == lne);
+    ld_rd = ld_act_q && (lk_q < lne) && (ent_abs < wt_written_i);
+  end
+
+  // Kernel k's cn bytes start at byte loff%8 + k*cn of the shadow; lanes past cn and kernels
+  // past kn multiply by 0.
+  always_comb begin
+    sbytes = shadow_q;
+    for (int k = 0; k < int'(AtomBytes); k++) begin
+      for (int c = 0; c < int'(AtomBytes); c++) begin
+        idx = 6'(loff_q[2:0]) + 6'(k) * 6'(lcn) + 6'(c);
+        picked[k][c] = (k < int'(lkn) && c < int'(lcn)) ? sbytes[idx] : '0;
+      end
+    end
   end
   assign wt_rd_en_o   = ld_rd;
   assign wt_rd_addr_o = CbufAw'(wbase + ring);
@@ -194,11 +223,10 @@ module conv_csc
     if (rd_pend_q) shadow_d[rd_lane_q] = wt_rd_data_i;
     if (ld_rd) lk_d = lk_q + 4'd1;
     if (swap) begin
-      active_d = shadow_d;
-      shadow_d = '0;
+      active_d = picked;
       lk_d = '0;
       lop_d = lop_q + 32'd1;
-      loff_d = loff_q + 32'(lkn);
+      loff_d = loff_q + 32'(lbytes);
       if (lop_d == ops) begin
         lop_d = '0;
         loff_d = '0;
@@ -207,8 +235,8 @@ module conv_csc
           lst_d = '0;
           lg_d = lg_q + 11'd1;
           wt_release_o = 1'b1;
-          lgabs_d = lgabs_q + ops * 32'(lkn);
-          lgring_d = lgring_q + ops * 32'(lkn);
+          lgabs_d = lgabs_q + lgent;
+          lgring_d = lgring_q + lgent;
           if (lgring_d >= wcap) lgring_d = lgring_d - wcap;
           if (lg_d == ngroups) ld_act_d = 1'b0;
         end

@@ -80,6 +80,13 @@ DIRECTED = [
     dict(name="cvt_truncate_big", w=4, h=3, c=8, k=8, r=2, s=2, cvt=(-32768, -32768, 40)),
     # weight groups that only fit the ring one at a time; a tight data region
     dict(name="one_group_ring", w=6, h=6, c=24, k=24, r=3, s=3, banks=(1, 1)),
+    # channel tails with the one weight bank that NVDLA's packed rule (ceil(kn*BPK/8) entries a
+    # group) allows but that one entry per (block, r, s, kernel) would overflow: 81 vs 648,
+    # 324 + 243 (a ring that wraps at an unaligned group end) vs 576, 478 vs 588, 512 vs 2048 entries
+    dict(name="packed_c1_r9s9", w=11, h=10, c=1, k=8, r=9, s=9, banks=(1, 1)),
+    dict(name="packed_c9_ring", w=8, h=7, c=9, k=14, r=6, s=6, banks=(1, 1)),
+    dict(name="packed_c13_k6", w=9, h=8, c=13, k=6, r=7, s=7, banks=(1, 1)),
+    dict(name="packed_exact_bank", w=16, h=17, c=2, k=8, r=16, s=16, banks=(1, 1)),
 ]
 # CLIP_TRUNCATE over its legal range 0..16
 DIRECTED += [dict(name=f"clip{t}", w=4, h=3, c=16, k=8, r=2, s=2, clip=t, seed=100 + t) for t in range(17)]
@@ -120,7 +127,11 @@ def test_illegal_bank_program_raises_error():
     small = cc.directed(name="cube_too_big", w=64, h=16, c=16, k=8, banks=(4, 4))
     small.cfg = _with_banks(small.cfg, 3, 4)  # 2048 entries needed, 1536 given
     small.expect_error = True
-    _check([over, ok, small])
+    # one kernel group of 8 x 576 packed bytes = 576 entries > 1 bank
+    group = cc.directed(name="group_too_big", w=6, h=6, c=16, k=8, r=6, s=6, banks=(1, 2))
+    group.cfg = _with_banks(group.cfg, 1, 1)
+    group.expect_error = True
+    _check([over, ok, small, group])
 
 
 def _with_banks(cfg: int, data_banks: int, weight_banks: int) -> int:
