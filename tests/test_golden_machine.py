@@ -230,7 +230,8 @@ def _sdp_stage(draw, name):
     from nvdla_int8.hw.layouts import Surface
     word = st.integers(0, 2**32 - 1)
     s = StageParams(name=name, bypass=draw(st.booleans()), alu_bypass=draw(st.booleans()),
-                    alu_algo=draw(st.integers(0, 3)), alu_from_mem=draw(st.booleans()), alu_shift=draw(st.integers(0, 63)),
+                    alu_algo=draw(st.integers(0, 3)), alu_from_mem=draw(st.booleans()),
+                    alu_shift=draw(st.integers(0, 63)),
                     alu_operand=draw(st.integers(-32768, 32767)), mul_bypass=draw(st.booleans()),
                     mul_prelu=draw(st.booleans()), relu_bypass=draw(st.booleans()), mul_from_mem=draw(st.booleans()),
                     mul_shift=draw(st.integers(0, 63)), mul_operand=draw(st.integers(-32768, 32767)),
@@ -275,7 +276,8 @@ def test_encode_sdp_writes_a_legal_standalone_layer():
     from nvdla_int8.compile.legality import check_sdp_program
     from nvdla_int8.golden.program import USE_BOTH, OperandStream, SdpParams, StageParams, encode_sdp
     from nvdla_int8.hw.layouts import Surface
-    stream = OperandStream(enabled=True, use=USE_BOTH, two_byte=True, per_element=True, surface=Surface(0x3000, 64, 256))
+    stream = OperandStream(enabled=True, use=USE_BOTH, two_byte=True, per_element=True,
+                           surface=Surface(0x3000, 64, 256))
     x1 = StageParams(name="BS", bypass=False, alu_bypass=False, alu_algo=2, alu_from_mem=True, alu_shift=3,
                      alu_operand=0, mul_bypass=False, mul_prelu=True, relu_bypass=True, mul_from_mem=True,
                      mul_shift=7, mul_operand=0, stream=stream)

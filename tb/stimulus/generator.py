@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from nvdla_int8.compile.legality import check_program, check_sdp_program
-from nvdla_int8.golden.program import ConvParams, encode_conv
+from nvdla_int8.golden.program import (ALGO_MAX, ALGO_MIN, ALGO_SUM, USE_ALU, USE_BOTH, USE_MUL, ConvParams,
+                                      OperandStream, SdpParams, StageParams, encode_conv, encode_sdp)
 from nvdla_int8.golden.replay import GoldenPlayer
 from nvdla_int8.hw.config import NV_SMALL
 from nvdla_int8.hw.layouts import Surface, ceil_div
@@ -243,7 +244,7 @@ def _conv_layer(rng, c: Constraints, base: int) -> Layer:
     for u in ("CDMA", "CSC"):
         prog.set(u, "D_BANK", DATA_BANK=g["banks"][0] - 1, WEIGHT_BANK=g["banks"][1] - 1)
         prog.set(u, "D_ENTRY_PER_SLICE", ENTRIES=ceil_div(g["c"], NV_SMALL.atomic_c) * g["w"] - 1)
-    out, sdp_regions, uses_rdma = _sdp_program(rng, c, prog, base, g["k"], g["ho"], g["wo"], flying=True)
+    out, sdp_regions, uses_rdma = _sdp_program(rng, c, prog, base, g["k"], g["ho"], g["wo"], src=None)
     regions += sdp_regions
     units = CONV_ENABLE_ORDER + (("SDP_RDMA",) if uses_rdma else ())
     summary = (f"conv {g['shape']} {g['w']}x{g['h']}x{g['c']} * {g['s']}x{g['r']}x{g['k']} stride {g['sx']},{g['sy']} "
@@ -258,70 +259,58 @@ def _sdp_layer(rng, c: Constraints, base: int) -> Layer:
     prog = RegisterProgram()
     src = _packed_surface(base + REGION["feature"], w, h, _gap(rng, c), _gap(rng, c))
     regions = [(src.base, _bytes(rng, c.draw(rng, "sdp_input_data"), _cube_bytes(src, ch, h, w)), "input")]
-    prog.set("SDP_RDMA", "D_SRC_BASE_ADDR_LOW", src.base).set("SDP_RDMA", "D_SRC_LINE_STRIDE", src.line_stride)
-    prog.set("SDP_RDMA", "D_SRC_SURFACE_STRIDE", src.surf_stride)
-    out, op_regions, _ = _sdp_program(rng, c, prog, base, ch, h, w, flying=False)
+    out, op_regions, _ = _sdp_program(rng, c, prog, base, ch, h, w, src=src)
     return Layer("sdp", prog, SDP_ENABLE_ORDER, regions + op_regions, out, f"sdp {shape} {w}x{h}x{ch}")
 
 
-def _sdp_program(rng, c: Constraints, prog: RegisterProgram, base: int, ch: int, h: int, w: int, flying: bool):
-    """X1, X2 and the output converter for a (ch, h, w) cube; returns (output footprint, operand
-    regions, whether SDP_RDMA streams operands)."""
-    for u in ("SDP", "SDP_RDMA"):
-        prog.set(u, "D_DATA_CUBE_WIDTH", WIDTH=w - 1).set(u, "D_DATA_CUBE_HEIGHT", HEIGHT=h - 1)
-        prog.set(u, "D_DATA_CUBE_CHANNEL", CHANNEL=ch - 1)
+def _sdp_program(rng, c: Constraints, prog: RegisterProgram, base: int, ch: int, h: int, w: int,
+                 src: Surface | None):
+    """X1, X2 and the output converter for a (ch, h, w) cube, flying (after a conv) when `src` is
+    None, else stand-alone reading `src`; returns (output footprint, operand regions, whether
+    SDP_RDMA streams operands)."""
     dst = _packed_surface(base + REGION["dst"], w, h, _gap(rng, c), _gap(rng, c))
-    prog.set("SDP", "D_DST_BASE_ADDR_LOW", dst.base).set("SDP", "D_DST_LINE_STRIDE", dst.line_stride)
-    prog.set("SDP", "D_DST_SURFACE_STRIDE", dst.surf_stride)
-    prog.set("SDP", "D_FEATURE_MODE_CFG", FLYING_MODE=int(flying))
-    prog.set("SDP", "D_DATA_FORMAT", 0)
     lanes = ATOM * ceil_div(ch, ATOM)
-    regions, uses_rdma = [], False
-    for p, letter in (("BS", "B"), ("BN", "N")):
+    regions, stages = [], []
+    for p in ("BS", "BN"):
         bypass = c.draw(rng, "x_bypass")
         alu, mul, relu = c.draw(rng, "alu"), c.draw(rng, "mul"), c.draw(rng, "relu")
         alu_mem = c.draw(rng, "operand_src") == "MEM" and alu != "bypass"
         mul_mem = c.draw(rng, "operand_src") == "MEM" and mul != "bypass"
         per_element = c.draw(rng, "operand_mode") == "per_element"
         two_byte = c.draw(rng, "operand_bytes") == 2
-        algo = {"MAX": 0, "MIN": 1, "SUM": 2, "bypass": 2}[alu]
-        prog.set("SDP", f"D_DP_{p}_CFG", **{f"{p}_BYPASS": int(bypass), f"{p}_ALU_BYPASS": int(alu == "bypass"),
-                 f"{p}_ALU_ALGO": algo, f"{p}_MUL_BYPASS": int(mul == "bypass"),
-                 f"{p}_MUL_PRELU": int(mul == "PRELU"), f"{p}_RELU_BYPASS": int(not relu)})
-        prog.set("SDP", f"D_DP_{p}_ALU_CFG",
-                 **{f"{p}_ALU_SRC": int(alu_mem), f"{p}_ALU_SHIFT_VALUE": c.draw(rng, "alu_shift")})
-        prog.set("SDP", f"D_DP_{p}_ALU_SRC_VALUE", _value(rng, c, "operand_value", 16) & 0xFFFF)
-        prog.set("SDP", f"D_DP_{p}_MUL_CFG",
-                 **{f"{p}_MUL_SRC": int(mul_mem), f"{p}_MUL_SHIFT_VALUE": c.draw(rng, "mul_shift")})
-        prog.set("SDP", f"D_DP_{p}_MUL_SRC_VALUE", _value(rng, c, "operand_value", 16) & 0xFFFF)
+        alu_shift = c.draw(rng, "alu_shift")
+        alu_operand = _value(rng, c, "operand_value", 16)
+        mul_shift = c.draw(rng, "mul_shift")
+        mul_operand = _value(rng, c, "operand_value", 16)
         streamed = not bypass and (alu_mem or mul_mem)
-        use = 2 if (alu_mem and mul_mem) else (1 if alu_mem else 0)
+        use = USE_BOTH if (alu_mem and mul_mem) else (USE_ALU if alu_mem else USE_MUL)
         bpc = 2 if two_byte else 1
-        bpe = bpc * (2 if use == 2 else 1)
-        surf = _packed_surface(base + REGION[p], w, h, _gap(rng, c), _gap(rng, c), elem=bpe)
-        prog.set("SDP_RDMA", f"D_{letter}RDMA_CFG", **{f"{letter}RDMA_DISABLE": int(not streamed),
-                 f"{letter}RDMA_DATA_USE": use, f"{letter}RDMA_DATA_SIZE": int(two_byte),
-                 f"{letter}RDMA_DATA_MODE": int(per_element)})
+        bpe = bpc * (2 if use == USE_BOTH else 1)
+        stream = OperandStream(enabled=streamed, use=use, two_byte=two_byte, per_element=per_element,
+                               surface=_packed_surface(base + REGION[p], w, h, _gap(rng, c), _gap(rng, c), elem=bpe))
+        stages.append(StageParams(
+            name=p, bypass=bypass, alu_bypass=alu == "bypass",
+            alu_algo={"MAX": ALGO_MAX, "MIN": ALGO_MIN, "SUM": ALGO_SUM, "bypass": ALGO_SUM}[alu],
+            alu_from_mem=alu_mem, alu_shift=alu_shift, alu_operand=alu_operand, mul_bypass=mul == "bypass",
+            mul_prelu=mul == "PRELU", relu_bypass=not relu, mul_from_mem=mul_mem, mul_shift=mul_shift,
+            mul_operand=mul_operand, stream=stream))
         if not streamed:
             continue
-        uses_rdma = True
-        prog.set("SDP_RDMA", f"D_{p}_BASE_ADDR_LOW", surf.base).set("SDP_RDMA", f"D_{p}_LINE_STRIDE", surf.line_stride)
-        prog.set("SDP_RDMA", f"D_{p}_SURFACE_STRIDE", surf.surf_stride)
         # operand image: whole atoms of every element, drawn with the operand_value bias
-        size = _cube_bytes(surf, lanes, h, w, bpe) if per_element else lanes * bpe
+        size = _cube_bytes(stream.surface, lanes, h, w, bpe) if per_element else lanes * bpe
         n = ceil_div(size, bpc)
         vals = np.array([_value(rng, c, "operand_value", 8 * bpc) for _ in range(min(n, 64))], dtype=np.int64)
         img = rng.choice(vals, n) & ((1 << (8 * bpc)) - 1)
         img = img.astype("<u2").view(np.uint8) if bpc == 2 else img.astype(np.uint8)
-        regions.append((surf.base, img[:size].copy(), p))
-    prog.set("SDP_RDMA", "D_FEATURE_MODE_CFG", FLYING_MODE=int(flying), IN_PRECISION=0, PROC_PRECISION=0)
-    prog.set("SDP", "D_CVT_OFFSET", _value(rng, c, "out_cvt_offset", 32) & 0xFFFFFFFF)
-    prog.set("SDP", "D_CVT_SCALE", _value(rng, c, "out_cvt_scale", 16) & 0xFFFF)
-    prog.set("SDP", "D_CVT_SHIFT", c.draw(rng, "out_cvt_shift"))
-    prog.set("SDP", "D_PERF_ENABLE", PERF_SAT_EN=1)
+        regions.append((stream.surface.base, img[:size].copy(), p))
+    sp = SdpParams(flying=src is None, width=w, height=h, channels=ch, src=src or Surface(0, 0, 0), dst=dst,
+                   x1=stages[0], x2=stages[1], cvt_offset=_value(rng, c, "out_cvt_offset", 32),
+                   cvt_scale=_value(rng, c, "out_cvt_scale", 16), cvt_shift=c.draw(rng, "out_cvt_shift"),
+                   perf_sat_en=True)
+    encode_sdp(prog, sp)
     lo, hi = dst.footprint(ch, h, w)
     regions.append((dst.base, hi - lo, "dst"))
-    return (lo, hi - lo), regions, uses_rdma
+    return (lo, hi - lo), regions, sp.uses_rdma_operands
 
 
 # -- trace ---------------------------------------------------------------------------------------
