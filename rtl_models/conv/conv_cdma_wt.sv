@@ -108,7 +108,7 @@ module conv_cdma_wt
 
   // ---------------------------------------------------------------- responses -> entries
   // A beat is an entry: always accepted, written one cycle later at the next ring position.
-  logic [31:0] total;               // entries of the whole layer
+  logic [31:0] total;               // entries of the layer: a group of 8 kernels is BPK entries
   logic [31:0] wr_cnt_q, wp_q;
   logic        fire, wr_q;
   logic [CbufAw-1:0] waddr_q;
