@@ -23,13 +23,14 @@ ROUNDING_STAGES = ("CDMA_CVT", "CACC", "X1", "X2", "CVT")
 SAT_POINTS = ("CDMA_CVT.17bit", "CDMA_CVT.int8", "CACC.int32", "X1.alu_operand", "X1.mul_shift",
               "X2.alu_operand", "X2.mul_shift", "CVT.17bit", "CVT.int8")
 
-# The largest |sum| a legal layer can reach: every weight byte in the CBUF times the largest
-# |int8 x int8| product (CDMA's converter also ends in int8, the pad value is int8).
+# The largest |sum| a legal layer can reach: a kernel group must fit the weight banks (at most 31,
+# one is data), so one kernel has at most 31 x 4096 bytes, each times the largest |int8 x int8|
+# product (CDMA's converter also ends in int8, the pad value is int8).
 _MAX_PSUM = (NV_SMALL.cbuf_banks - 1) * NV_SMALL.cbuf_bank_bytes * 128 * 128
 HOLE_REASONS = {
     (f"{TOP}.dp.saturation", "CACC.int32.sat_pos"):
         f"unreachable: |partial sum| <= (31 banks x 4096 weight bytes) x 128 x 128 = {_MAX_PSUM} < 2^31 "
-        f"with CLIP_TRUNCATE 0, and our RTL keeps the whole input and all weights in the CBUF",
+        f"with CLIP_TRUNCATE 0: one kernel's weights (a kernel group of 1) must fit the 31 weight banks",
     (f"{TOP}.dp.saturation", "CACC.int32.sat_neg"): "unreachable: same bound as CACC.int32.sat_pos",
 }
 
@@ -115,6 +116,7 @@ def _sample_layer(d):
      [b[2] for b in _SHIFT])
 @_cp("conv.clip_truncate", lambda d: d["conv"].clip_truncate, list(range(NV_SMALL.clip_truncate_max + 1)))
 @_cp("conv.cacc_group", lambda d: d["cacc_group"], [0, 1])
+@_cp("conv.weights", lambda d: d["weights"], ["resident", "streamed"])
 @CoverCross(f"{TOP}.cross.kernel_x_dilation", items=[f"{TOP}.conv.kernel_w", f"{TOP}.conv.dilation_x"],
             ign_bins=[("1", "2-4"), ("1", "5-31"), ("1", "32 (max)")])
 @CoverCross(f"{TOP}.cross.cvt_x_clip", items=[f"{TOP}.conv.cdma_cvt", f"{TOP}.conv.clip_truncate"])
@@ -221,7 +223,9 @@ def sample_trace(trace: Trace) -> DatapathEvents:
         if layer.kind == "conv":
             p = layer.conv
             d.update(shape=_shape(p.width, p.height), c=p.channels, conv=p, cacc_group=next(cacc_groups, None),
-                     pad_right=_pad_reg(trace, i, "PAD_RIGHT"), pad_bottom=_pad_reg(trace, i, "PAD_BOTTOM"))
+                     pad_right=_cdma_field(trace, i, "D_ZERO_PADDING", "PAD_RIGHT"),
+                     pad_bottom=_cdma_field(trace, i, "D_ZERO_PADDING", "PAD_BOTTOM"),
+                     weights=_weight_residency(p, _cdma_field(trace, i, "D_BANK", "WEIGHT_BANK") + 1))
             _sample_conv(d)
         else:
             d.update(shape=_shape(sp.width, sp.height), c=sp.channels)
@@ -245,10 +249,10 @@ def _conv_groups(trace: Trace) -> list[int]:
     return groups
 
 
-def _pad_reg(trace: Trace, layer: int, field: str) -> int:
-    """PAD_RIGHT / PAD_BOTTOM exist only in CDMA (the golden model derives them): the value the
-    `layer`-th conv layer's program wrote."""
-    reg = REGMAP.reg("CDMA", "D_ZERO_PADDING")
+def _cdma_field(trace: Trace, layer: int, reg_name: str, field: str) -> int:
+    """A CDMA field the golden model does not keep (PAD_RIGHT/BOTTOM it derives, the bank split it
+    ignores): the value the `layer`-th layer's program wrote."""
+    reg = REGMAP.reg("CDMA", reg_name)
     n, value = -1, reg.reset
     for c in trace.commands:
         if c.op == "reg_write" and c.args[0] is reg:
@@ -258,6 +262,12 @@ def _pad_reg(trace: Trace, layer: int, field: str) -> int:
             if n == layer:
                 break
     return reg.field(field).get(value)
+
+
+def _weight_residency(p, weight_banks: int) -> str:
+    """All kernels' weights in the weight banks at once, or streamed through them by kernel group."""
+    return "resident" if p.kernels * p.channels * p.kernel_h * p.kernel_w <= weight_banks * NV_SMALL.cbuf_bank_bytes \
+        else "streamed"
 
 
 def export(path: str) -> None:

@@ -54,6 +54,8 @@ NIGHTLY: dict[str, dict] = {
     "cdma_cvt_truncate": {"ranges": [[0, 0], [1, 16], [17, 63]], "weights": [1, 4, 1]},
     "clip_truncate": {"range": [0, 16]},
     "data_banks_extra": {"choices": [0, 1, 4], "weights": [4, 1, 1]},  # banks beyond the minimum
+    # weight banks for all the weights, or for one kernel group (the rest streams through them)
+    "weight_banks": {"choices": ["all", "one_group"], "weights": [1, 1]},
     "cycle_budget": {"choices": [400_000]},  # ideal MAC cycles of one conv layer: bounds simulation time
     # SDP: each X stage (X1 = BS, X2 = BN)
     "x_bypass": {"choices": [True, False], "weights": [1, 3]},

@@ -189,7 +189,12 @@ def _conv_geometry(rng, c: Constraints):
         pb = min(pb, max(0, (ho - 1) * sy + span_h - h - pt))
         entries = ceil_div(ch, NV_SMALL.atomic_c) * w * h
         dbanks = ceil_div(entries, NV_SMALL.cbuf_bank_entries)
-        wbanks = max(1, ceil_div(k * kr * ks * ch, NV_SMALL.cbuf_bank_bytes), rtl_weight_banks(k, ch, kr, ks))
+        # weights stream through the weight banks one kernel group at a time (legality's rule)
+        group_banks = ceil_div(min(NV_SMALL.atomic_k, k) * kr * ks * ch, NV_SMALL.cbuf_bank_bytes)
+        all_banks = ceil_div(k * kr * ks * ch, NV_SMALL.cbuf_bank_bytes)
+        wbanks = max(1, all_banks if c.draw(rng, "weight_banks") == "all" else group_banks)
+        if dbanks + wbanks > NV_SMALL.cbuf_banks:
+            wbanks = max(1, group_banks)
         if dbanks + wbanks > NV_SMALL.cbuf_banks:
             continue
         dbanks = min(NV_SMALL.cbuf_banks - wbanks, dbanks + c.draw(rng, "data_banks_extra"))
@@ -199,15 +204,6 @@ def _conv_geometry(rng, c: Constraints):
         return dict(shape=shape, w=w, h=h, c=ch, k=k, r=kr, s=ks, sx=sx, sy=sy, dx=dx, dy=dy, pads=(pl, pr, pt, pb),
                     wo=wo, ho=ho, banks=(dbanks, wbanks))
     raise GeneratorBug(f"no conv geometry within {MAX_DRAWS} draws: the constraints are too narrow")
-
-
-def rtl_weight_banks(k: int, c: int, r: int, s: int) -> int:
-    """Weight banks our RTL needs: it keeps one CBUF entry per (kernel, channel block, r, s), the
-    block's channels padded to 8, and refuses a kernel group that does not fit the weight banks
-    (docs/rtl-architecture.md, "CBUF use"; error_o, no SDP interrupt). check_program counts packed
-    bytes as NVDLA stores them, which is fewer when C is not a multiple of 8, so both bounds apply."""
-    group_entries = min(NV_SMALL.atomic_k, k) * ceil_div(c, NV_SMALL.atomic_c) * r * s
-    return ceil_div(group_entries, NV_SMALL.cbuf_bank_entries)
 
 
 def _fit_pads(rng, deficit: int, a: int, b: int, limit: int) -> tuple[int, int]:

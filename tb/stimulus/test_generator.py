@@ -30,13 +30,13 @@ def test_many_seeds_are_legal_and_replay_on_golden(tier, tmp_path):
     assert kinds == {"conv", "sdp"}
 
 
-@pytest.mark.parametrize("tier", ["smoke", "nightly"])
-def test_weight_banks_hold_a_kernel_group_as_our_rtl_stores_it(tier):
-    """Our RTL pads each channel block to 8 lanes in the CBUF; a program that passes the packed-byte
-    legality rule but not this one hangs the RTL (no SDP interrupt): the generator must not emit it."""
+def test_weights_both_resident_and_streamed_one_kernel_group_at_a_time():
+    """Weight banks hold one kernel group (packed, as NVDLA and our RTL store it) and, for some
+    layers, not all kernels: the rest streams through the banks, as in 11 of NVDLA's traces."""
     from nvdla_int8.hw.regmap import REGMAP
     bank = REGMAP.reg("CDMA", "D_BANK")
-    c = Constraints.load(tier)
+    c = Constraints.load("nightly")
+    streamed = resident = 0
     for seed in range(60):
         m = GoldenMachine()
         g = generate(seed, c)
@@ -44,9 +44,12 @@ def test_weight_banks_hold_a_kernel_group_as_our_rtl_stores_it(tier):
         convs = [la for la in g.layers if la.kind == "conv"]
         for la, res in zip(convs, [x for x in m.layers if x.kind == "conv"]):
             p = res.conv
-            wbanks = bank.field("WEIGHT_BANK").get(la.prog.value("CDMA", "D_BANK")) + 1
-            entries = min(8, p.kernels) * -(-p.channels // 8) * p.kernel_h * p.kernel_w
-            assert entries <= wbanks * 512, (seed, la.summary)
+            capacity = (bank.field("WEIGHT_BANK").get(la.prog.value("CDMA", "D_BANK")) + 1) * 4096
+            bpk = p.channels * p.kernel_h * p.kernel_w
+            assert min(8, p.kernels) * bpk <= capacity, (seed, la.summary)
+            streamed += p.kernels * bpk > capacity
+            resident += p.kernels * bpk <= capacity
+    assert streamed >= 5 and resident >= 5, (streamed, resident)
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):

@@ -2,6 +2,8 @@
 checker rejects hand-made illegal programs."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -97,6 +99,32 @@ def test_checker_rejects_illegal_programs(unit, reg, fields, needle):
     prog = lower_layer(_qlayer(c=8, h=6, w=5, k=10, mode="per-filter"))[0]
     bad = check_program(_mutate(prog.writes, unit, reg, **fields))
     assert any(needle in v for v in bad), bad
+
+
+def test_checker_rejects_a_kernel_group_too_big_for_the_weight_banks():
+    """Weights stream through the weight banks a kernel group at a time: 8 kernels x 576 bytes
+    need two banks; all 10 kernels need not fit."""
+    prog = lower_layer(_qlayer(c=64, h=6, w=5, k=10))[0]
+    one_bank = _mutate(_mutate(prog.writes, "CDMA", "D_BANK", WEIGHT_BANK=0), "CSC", "D_BANK", WEIGHT_BANK=0)
+    assert any("one kernel group's 4608 weight bytes do not fit 1 weight banks" in v for v in check_program(one_bank))
+    two_banks = _mutate(_mutate(prog.writes, "CDMA", "D_BANK", WEIGHT_BANK=1), "CSC", "D_BANK", WEIGHT_BANK=1)
+    assert check_program(two_banks) == []
+
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "nvdla_traces"
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared/nvdla_traces not found")
+def test_checker_accepts_every_nvdla_conv_trace():
+    """NVDLA's own programs are legal, including the 11 whose weights stream through the banks."""
+    from nvdla_int8.conformance import find_traces
+    from nvdla_int8.trace import Trace
+
+    dc = [p for p in find_traces([SHARED]) if p.name.startswith("dc_")]
+    assert len(dc) >= 72
+    for path in dc:
+        writes = [(c.args[0].address, c.args[1]) for c in Trace.load(path).commands if c.op == "reg_write"]
+        assert check_program(writes) == [], path.stem
 
 
 def test_checker_rejects_stray_bits_and_missing_start():

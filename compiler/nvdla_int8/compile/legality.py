@@ -221,6 +221,7 @@ def _cbuf_checks(s: _State, c: int, wi: int, hi: int, k: int, bpk: int) -> list[
     if want * hi > dbanks * NV_SMALL.cbuf_bank_entries:
         v.append(f"CBUF: the input ({want} entries x {hi} rows) does not fit {dbanks} data banks "
                  f"({dbanks * NV_SMALL.cbuf_bank_entries} entries); split the layer")
-    if k * bpk > wbanks * NV_SMALL.cbuf_bank_bytes:
-        v.append(f"CBUF: {k * bpk} weight bytes do not fit {wbanks} weight banks; split the layer")
+    group = min(NV_SMALL.atomic_k, k) * bpk  # weights stream through the banks one kernel group at a time
+    if group > wbanks * NV_SMALL.cbuf_bank_bytes:
+        v.append(f"CBUF: one kernel group's {group} weight bytes do not fit {wbanks} weight banks; split the layer")
     return v
