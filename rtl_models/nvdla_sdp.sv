@@ -10,6 +10,7 @@ module nvdla_sdp (
   input  logic                             sdp_op_en_i,
   input  logic                             rdma_op_en_i,
   output logic                             sdp_done_o,       // pulse: SDP layer done
+  input  logic                             conv_done_i,      // pulse: the conv layer feeding it ended
   output logic                             rdma_done_o,      // pulse: SDP_RDMA took part and is done
   output logic [31:0]                      sat_count_o,
   // CACC -> SDP atoms (flying mode)
@@ -41,6 +42,7 @@ module nvdla_sdp (
   localparam int unsigned Mr = 0, Br = 1, Nr = 2;
 
   logic busy_q, rdma_used_q, start, flying, done, mem_operands;
+  logic wdma_done, drained_q, conv_fin_q, conv_fin;
   logic [DimW-1:0] width, height;
   logic [SurfW-1:0] surfs;
   logic bs_stream, bn_stream;
@@ -63,6 +65,24 @@ module nvdla_sdp (
   assign start = !busy_q && sdp_op_en_i && (rdma_op_en_i || (flying && !mem_operands));
   assign bs_stream = rdma_used_q && !rdma_regs_i.d_brdma_cfg.brdma_disable;
   assign bn_stream = rdma_used_q && !rdma_regs_i.d_nrdma_cfg.nrdma_disable;
+
+  // SDP_DONE is the only interrupt the host waits for, and it then reprograms this layer's
+  // group in every unit; so a flying layer is done only once its conv layer has ended too (the
+  // CDMA may still be fetching input rows no output needs, with the conv groups' OP_EN set, after
+  // the last atom has been written). A conv layer ends only after this SDP layer took its last
+  // atom, and the next conv layer's atoms need the next SDP layer, so one flag pairs them.
+  assign conv_fin = conv_fin_q || conv_done_i;
+  assign done = (wdma_done || drained_q) && (!flying || conv_fin);
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      drained_q <= 1'b0;
+      conv_fin_q <= 1'b0;
+    end else begin
+      drained_q <= (drained_q || wdma_done) && !done;
+      conv_fin_q <= conv_fin && !(done && flying);
+    end
+  end
 
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
@@ -259,7 +279,7 @@ module nvdla_sdp (
     .wr_addr_o,
     .wr_data_o,
     .wr_idle_i,
-    .done_o        (done)
+    .done_o        (wdma_done)
   );
 
 endmodule : nvdla_sdp

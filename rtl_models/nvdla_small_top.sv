@@ -274,6 +274,7 @@ module nvdla_small_top (
     .sdp_op_en_i      (sdp_op_en),
     .rdma_op_en_i     (rdma_op_en),
     .sdp_done_o       (sdp_done),
+    .conv_done_i      (conv_done),
     .rdma_done_o      (rdma_done),
     .sat_count_o      (sat_count),
     .cacc2sdp_valid_i (cacc2sdp_valid),
