@@ -46,7 +46,8 @@ NIGHTLY: dict[str, dict] = {
     "geometry_corner": {"choices": ["none", "line", "max_kernel", "max_dilation", "max_both"],
                         "weights": [24, 4, 1, 1, 1]},
     # kernel and dilation of the "line" corner
-    "corner_kernel": {"ranges": [[8, 31], [32, 32]], "weights": [2, 1]}, "corner_dilation": {"range": [5, 31]},
+    "corner_kernel": {"ranges": [[8, 31], [32, 32]], "weights": [2, 1]},
+    "corner_dilation": {"ranges": [[5, 31], [32, 32]], "weights": [1, 1]},
     "pad": {"ranges": [[0, 0], [1, 2], [3, 31]], "weights": [4, 3, 1]},
     "pad_value": {"choices": [0, -128, 127, -1, "random"], "weights": [3, 1, 1, 1, 2]},
     "cdma_cvt": {"choices": [True, False], "weights": [1, 1]},

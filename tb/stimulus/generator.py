@@ -344,7 +344,9 @@ def _assemble(name: str, layers: list[Layer], back_to_back: list[bool], crcs) ->
             wait_oldest()
         for u in layer.units:
             cmds.append(Command("reg_write", (REGMAP.reg(u, "S_POINTER"), groups[u])))
-        cmds += layer.prog.commands()
+        # only the units this layer enables: another unit's producer group may be armed by a layer
+        # still running, which would drop the writes
+        cmds += [c for c in layer.prog.commands() if c.args[0].unit in layer.units]
         if layer.kind == "conv":
             flush = REGMAP.reg("CDMA", "S_CBUF_FLUSH_STATUS")
             cmds.append(Command("poll_reg_equal", (flush, flush.field("FLUSH_DONE").mask)))
