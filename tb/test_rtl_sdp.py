@@ -79,6 +79,20 @@ def test_corrupted_crc_is_reported(tmp_path, monkeypatch):
 
 
 @needs_traces
+def test_a_failed_register_check_is_not_explained_as_a_crc_failure(tmp_path):
+    """A wrong register read fails the trace; the CRC still matches, so the message must not add
+    the note that explains a CRC failure (the cube equals the golden model's)."""
+    from nvdla_int8.hw.regmap import REGMAP
+    trace = Trace.load(by_name(["sdp_3x3x33_bs_bn_int8_0"])[0])
+    mask = REGMAP.reg("GLB", "S_INTR_MASK")
+    trace.commands.append(Command("reg_read_check", (mask, 0x12345678)))
+    [o] = play([trace.save(tmp_path / "trace")], tmp_path / "run")
+    assert not o.passed and "S_INTR_MASK" in o.message, o.message
+    assert o.expected_crc == o.crc
+    assert "element by element" not in o.message, o.message
+
+
+@needs_traces
 @pytest.mark.parametrize("mem_mode", ["sv", "axiram"])
 def test_flipped_output_byte_is_reported_with_its_coordinate(tmp_path, mem_mode):
     """After the layer, one output byte is flipped in memory (channel 1, middle line and column):
