@@ -49,12 +49,12 @@ sim: setup ## end to end on the default model: FP32 vs INT8 (golden, RTL on RTL_
 	  NVDLA_TB_MEM=$(MEM) NVDLA_TB_WAVES=$(if $(WAVES),1,0) $(PY) -m nvdla_int8.cli replay --backend rtl \
 	    --report build/sim-rtl.json $(TRACE); \
 	else \
-	  $(PY) -m nvdla_int8.compile.flow sim $(if $(LIMIT),--limit $(LIMIT)) $(if $(RTL_IMAGES),--rtl-images $(RTL_IMAGES)) \
+	  $(PY) -m nvdla_int8.commands.sim sim $(if $(LIMIT),--limit $(LIMIT)) $(if $(RTL_IMAGES),--rtl-images $(RTL_IMAGES)) \
 	    $(if $(METHOD),--method $(METHOD)); \
 	fi
 
 vectors: setup ## regression vectors of the default model (both quantization modes) in vectors/digits_cnn
-	$(PY) -m nvdla_int8.compile.flow vectors
+	$(PY) -m nvdla_int8.commands.sim vectors
 
 bench: setup ## benchmarks: golden conv vs onnxruntime; RTL conv cycles vs NVDLA's RTL; RTL SDP cycles/s; calibration and quantization vs onnxruntime
 	$(PY) bench/bench_golden_conv.py $(if $(TRACES),--traces $(TRACES))

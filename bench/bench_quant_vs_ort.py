@@ -22,11 +22,11 @@ import onnxruntime as ort
 from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from nvdla_int8.compile.commands import compile_model
-from nvdla_int8.compile.digits import load_split
-from nvdla_int8.compile.flow import DEFAULT_MODEL, calibrate, preprocess_for
-from nvdla_int8.compile.fold import load_graph
-from nvdla_int8.compile.run import evaluate
+from nvdla_int8.commands.compile import compile_model
+from nvdla_int8.calib.digits import load_split
+from nvdla_int8.commands.sim import DEFAULT_MODEL, calibrate, preprocess_for
+from nvdla_int8.graph.fold import load_graph
+from nvdla_int8.run.compiled import evaluate
 
 
 class _Reader(CalibrationDataReader):

@@ -1,4 +1,4 @@
-"""The RTL backend of `nvdla-int8 replay` (`make conformance BACKEND=rtl`, `make sim`).
+"""Replay NVDLA traces on the RTL (the engine behind tb/backend.py, the RTL backend).
 
 Runs every trace in one simulation (tb/cocotb_player.py) and yields each TraceOutcome as soon as
 the simulation reports it, so the conformance lines appear while the run goes on. Knobs, from
@@ -88,9 +88,3 @@ def _run_in(work: Path, paths, mem_mode, seed, stall, waves, extra_env, wait_sec
     for p in paths[done:]:
         yield TraceOutcome(p.stem, FAIL, None, None, time.perf_counter() - t0, message=why)
 
-
-def replay_traces(paths):
-    """Backend entry of `nvdla-int8 replay --backend rtl`."""
-    e = os.environ
-    yield from run_traces(paths, mem_mode=e.get("NVDLA_TB_MEM", "sv"), seed=int(e.get("NVDLA_TB_SEED", "1")),
-                          stall=e.get("NVDLA_TB_STALL", "1") == "1", waves=e.get("NVDLA_TB_WAVES") == "1")

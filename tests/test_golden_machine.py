@@ -205,7 +205,7 @@ def test_long_reductions_are_exact_in_one_gemm_or_in_slices(values):
 
 
 def test_encode_conv_is_the_inverse_of_decode_conv():
-    from nvdla_int8.compile.legality import check_program
+    from nvdla_int8.lower.legality import check_program
     from nvdla_int8.golden.program import decode_conv, encode_conv
     from nvdla_int8.golden.regfile import RegisterFile
     p = _conv_params(channels=19, kernels=5, width=6, height=5, kernel_w=3, kernel_h=2, out_w=3, out_h=2,
@@ -273,7 +273,7 @@ def test_encode_sdp_is_the_inverse_of_decode_sdp(p):
 def test_encode_sdp_writes_a_legal_standalone_layer():
     """What decode_sdp does not read (the SDP_RDMA cube copy, its INT8 mode fields) is encode_sdp's
     too: a stand-alone layer from it alone passes the checker once both units are enabled."""
-    from nvdla_int8.compile.legality import check_sdp_program
+    from nvdla_int8.lower.legality import check_sdp_program
     from nvdla_int8.golden.program import USE_BOTH, OperandStream, SdpParams, StageParams, encode_sdp
     from nvdla_int8.hw.layouts import Surface
     stream = OperandStream(enabled=True, use=USE_BOTH, two_byte=True, per_element=True,

@@ -17,7 +17,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from numpy.lib.stride_tricks import sliding_window_view
 
-from nvdla_int8.compile.digits import load_split
+from nvdla_int8.calib.digits import load_split
 from nvdla_int8.fileio import write_atomic
 
 MEAN, SCALE = 0.1307 * 255.0, 1.0 / (0.3081 * 255.0)

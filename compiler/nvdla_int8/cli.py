@@ -1,6 +1,6 @@
 """The `nvdla-int8` command line: thin front door over the library.
 
-Each command group lives with the code it fronts and exposes `register(subparsers)`.
+Each command group exposes `register(subparsers)`: calib/commands.py and commands/.
 """
 from __future__ import annotations
 
@@ -13,14 +13,15 @@ from .errors import InputError
 
 def build_parser() -> argparse.ArgumentParser:
     from .calib import commands as calib_commands
-    from .golden import commands as golden_commands
+    from .commands import compile as compile_commands
+    from .commands import replay as replay_commands
 
     p = argparse.ArgumentParser(prog="nvdla-int8", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    golden_commands.register(sub)
+    replay_commands.register(sub)
     calib_commands.register(sub)
-    from .compile import commands as compile_commands; compile_commands.register(sub)
+    compile_commands.register(sub)
     return p
 
 

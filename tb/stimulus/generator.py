@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nvdla_int8.compile.legality import check_program, check_sdp_program
+from nvdla_int8.lower.legality import check_program, check_sdp_program
 from nvdla_int8.golden.program import (ALGO_MAX, ALGO_MIN, ALGO_SUM, USE_ALU, USE_BOTH, USE_MUL, ConvParams,
                                       OperandStream, SdpParams, StageParams, encode_conv, encode_sdp)
 from nvdla_int8.golden.replay import GoldenPlayer

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from onnx import helper
 
-from nvdla_int8.compile.fold import load_graph
-from nvdla_int8.compile.quantize import quantize
+from nvdla_int8.graph.fold import load_graph
+from nvdla_int8.quantize.network import quantize
 from nvdla_int8.errors import InputError
 
 n = helper.make_node
@@ -184,7 +184,7 @@ def test_image_preprocessing_the_cvt_cannot_represent(make_model, tmp_path):
 
 
 def test_unknown_calibration_method():
-    from nvdla_int8.compile.activations import calibrated_scales
+    from nvdla_int8.run.reference import calibrated_scales
 
     with pytest.raises(InputError, match="calibration method.*max, percentile, entropy or mse"):
         calibrated_scales({"t": np.ones(3)}, "kl")
@@ -206,9 +206,9 @@ def test_run_input_files(tmp_path, capsys):
 
 def test_layer_that_cannot_fit_cbuf_even_split(make_model, tmp_path):
     """A 1x1 output element whose kernel alone needs more than 32 CBUF banks of weights."""
-    from nvdla_int8.compile.ir import ConvLayer
-    from nvdla_int8.compile.lower import lower_layer
-    from nvdla_int8.compile.quantize import quantize_layer
+    from nvdla_int8.graph.ir import ConvLayer
+    from nvdla_int8.lower.passes import lower_layer
+    from nvdla_int8.quantize.network import quantize_layer
 
     c = 8192  # 8192 channels x 3x3 x 8 kernels of weights: 576 KiB > 128 KiB of CBUF
     layer = ConvLayer("huge", "Conv", "x", "y", np.ones((8, c, 3, 3)) * 0.01, np.zeros(8), (c, 3, 3), (8, 1, 1))

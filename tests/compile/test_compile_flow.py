@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nvdla_int8.compile.activations import calibrated_scales, fp32_activations
-from nvdla_int8.compile.fold import load_graph
-from nvdla_int8.compile.quantize import quantize
-from nvdla_int8.compile.run import CompiledNetwork, sqnr_db
-from nvdla_int8.compile.vectors import build_vectors, default_input
+from nvdla_int8.run.reference import calibrated_scales, fp32_activations
+from nvdla_int8.graph.fold import load_graph
+from nvdla_int8.quantize.network import quantize
+from nvdla_int8.run.compiled import CompiledNetwork, sqnr_db
+from nvdla_int8.lower.vectors import build_vectors, default_input
 from nvdla_int8.conformance import find_traces
 from nvdla_int8.golden.replay import replay_trace
 from nvdla_int8.trace import Trace
@@ -60,9 +60,9 @@ def test_vectors_byte_identical_for_same_seed(conv_model, tmp_path):
 @pytest.mark.skipif(not DIGITS.is_file(), reason="default model not built")
 @pytest.mark.parametrize("mode", ["per-kernel", "per-filter"])
 def test_digits_model_keeps_accuracy(tmp_path, mode):
-    from nvdla_int8.compile.digits import load_split
-    from nvdla_int8.compile.flow import preprocess_for
-    from nvdla_int8.compile.run import evaluate
+    from nvdla_int8.calib.digits import load_split
+    from nvdla_int8.commands.sim import preprocess_for
+    from nvdla_int8.run.compiled import evaluate
 
     g = load_graph(DIGITS)
     cal, _ = load_split("calib")
@@ -102,7 +102,7 @@ def test_run_backend_rtl_feeds_rtl_bytes_and_catches_a_flipped_byte(conv_model, 
     """`nvdla-int8 run --backend rtl`: each input's layer runs on the RTL and the RTL's own output
     bytes come back; they equal the golden model's. With one output byte flipped in memory by the
     testbench (TB_FLIP), the per-image agreement must drop below 100%."""
-    from nvdla_int8.compile.run import evaluate
+    from nvdla_int8.run.compiled import evaluate
 
     g, x, acts = _table(conv_model)
     build_vectors(quantize(g, calibrated_scales(acts, "max"), "per-filter"), conv_model, tmp_path / "v", x[0], 1,

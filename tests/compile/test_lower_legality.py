@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nvdla_int8.compile.hwrun import run_golden
-from nvdla_int8.compile.ir import ConvLayer
-from nvdla_int8.compile.legality import check_program
-from nvdla_int8.compile.lower import _program, lower_layer
-from nvdla_int8.compile.quantize import quantize_layer
+from nvdla_int8.lower.program_run import run_golden
+from nvdla_int8.graph.ir import ConvLayer
+from nvdla_int8.lower.legality import check_program
+from nvdla_int8.lower.passes import _program, lower_layer
+from nvdla_int8.quantize.network import quantize_layer
 from nvdla_int8.hw.regmap import REGMAP
 
 
@@ -139,7 +139,7 @@ def test_checker_rejects_stray_bits_and_missing_start():
 def test_width_split_passes_are_bit_exact_on_rtl(tmp_path):
     """The column passes read a window of a wider input line (CDMA line not packed) and write
     one of a wider output line: the RTL must agree with the golden model byte for byte."""
-    from nvdla_int8.compile.vectors import program_trace
+    from nvdla_int8.lower.vectors import program_trace
     from tb.trace_runner import run_traces
 
     q = _qlayer(c=256, h=3, w=150, k=8, mode="per-filter", stride=(1, 2))

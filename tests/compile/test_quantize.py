@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nvdla_int8.compile.ir import ConvLayer
-from nvdla_int8.compile.quantize import _bias16, best_mul_shift, nvdla_truncated_error, quantize_layer, round_away
+from nvdla_int8.graph.ir import ConvLayer
+from nvdla_int8.quantize.network import _bias16, best_mul_shift, nvdla_truncated_error, quantize_layer, round_away
 
 
 def test_best_pair_never_worse_than_nvdla_truncation():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import backends
 from ..errors import InputError
 from ..golden import GoldenMachine
 from ..hw.config import NV_SMALL
@@ -17,8 +18,8 @@ from ..hw.layouts import Surface
 from ..trace.memory import SparseMemory
 from ..trace.trace import Trace, apply_memory_command
 from .hostops import run_host_op
-from .hwrun import window_slices
-from .vectors import MANIFEST
+from ..lower.program_run import window_slices
+from ..lower.vectors import MANIFEST
 
 
 @dataclass
@@ -33,12 +34,10 @@ class _Pass:
 
 
 def rtl_available() -> bool:
-    """Whether the RTL backend (the checkout's tb/ and its simulator) can be imported."""
-    from .rtlrun import _run_traces
-
+    """Whether the RTL backend is installed (the checkout's tb/, registered by `make setup`)."""
     try:
-        _run_traces()
-    except (ImportError, InputError):
+        backends.get("rtl")
+    except InputError:
         return False
     return True
 
@@ -132,7 +131,7 @@ def evaluate(folder, images: np.ndarray, labels: np.ndarray | None, model_path=N
              preprocess=None, work_dir=None, stall: bool = True, extra_env: dict | None = None) -> dict:
     """Run every image; per hardware layer: agreement with the golden model (every byte of the
     layer's output, per image), SQNR vs FP32, and on the RTL cycles and MAC utilization; accuracies."""
-    from .activations import fp32_activations
+    from .reference import fp32_activations
 
     net = CompiledNetwork(folder)
     hw_steps = [s for s in net.manifest["steps"] if s["kind"] == "hw"]
@@ -147,13 +146,11 @@ def evaluate(folder, images: np.ndarray, labels: np.ndarray | None, model_path=N
     runs = None
     if backend == "golden":
         vals = golden
-    elif backend == "rtl":
-        from .rtlrun import run_batch_rtl
-
-        vals, runs = run_batch_rtl(net, [net.input_cube(img) for img in images],
-                                   Path(work_dir or "build/run-rtl"), stall=stall, extra_env=extra_env)
     else:
-        raise InputError(f"backend {backend!r}: use golden or rtl")
+        from .trace_batch import run_batch
+
+        vals, runs = run_batch(net, [net.input_cube(img) for img in images], Path(work_dir or "build/run-rtl"),
+                               backend=backend, stall=stall, extra_env=extra_env)
     preds = []
     for i, v in enumerate(vals):
         for s in hw_steps:

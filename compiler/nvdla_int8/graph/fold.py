@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..errors import InputError
 from .ir import ConvLayer, Graph, HostOp
-from .onnx_import import ActNode, Affine
+from ..importers.onnx import ActNode, Affine
 
 
 def fold(graph: Graph, raw_ops: list, where: str = "") -> Graph:
@@ -67,7 +67,7 @@ def _check_chain(graph: Graph, where: str) -> None:
 
 def load_graph(path) -> Graph:
     """Import and fold: the compiler's front end."""
-    from .onnx_import import import_onnx
+    from ..importers.onnx import import_onnx
 
     graph, raw = import_onnx(path)
     return fold(graph, raw, str(path))

@@ -3,8 +3,8 @@ calibration split (calib's calibrators over FP32 onnxruntime activations), compi
 quantization modes, run the held-out test split on the golden model and its first N images on
 the RTL, print FP32 and INT8 accuracy, RTL-vs-golden agreement, per-layer SQNR and cycles.
 
-    python -m nvdla_int8.compile.flow sim [--method M] [--limit N] [--rtl-images N]
-    python -m nvdla_int8.compile.flow vectors
+    python -m nvdla_int8.commands.sim sim [--method M] [--limit N] [--rtl-images N]
+    python -m nvdla_int8.commands.sim vectors
 """
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .activations import calibrated_scales, fp32_activations
-from .commands import compile_model, print_report
-from .digits import load_split
-from .fold import load_graph
-from .run import evaluate, rtl_available
+from ..run.reference import calibrated_scales, fp32_activations
+from .compile import compile_model, print_report
+from ..calib.digits import load_split
+from ..graph.fold import load_graph
+from ..run.compiled import evaluate, rtl_available
 
 DEFAULT_MODEL = Path("models/digits_cnn.onnx")
 DEFAULT_METHOD = "max"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import backends
 from ..errors import InputError
 from ..fileio import write_atomic
 
@@ -39,9 +40,9 @@ def load_input(path: str) -> np.ndarray:
 
 def compile_model(model: str, table: str, out: str, mode: str, seed: int, input_file: str | None,
                   missing: str = "error") -> dict:
-    from .fold import load_graph
-    from .quantize import quantize
-    from .vectors import build_vectors, default_input
+    from ..graph.fold import load_graph
+    from ..quantize.network import quantize
+    from ..lower.vectors import build_vectors, default_input
 
     graph = load_graph(model)
     qnet = quantize(graph, load_scales(table), mode, source=table, missing=missing)
@@ -67,10 +68,10 @@ def _compile(args) -> int:
 
 
 def _run(args) -> int:
-    from .run import evaluate
+    from ..run.compiled import evaluate
 
     if args.dataset:
-        from .digits import load_split
+        from ..calib.digits import load_split
 
         images, labels = load_split(args.dataset)
     else:
@@ -84,7 +85,7 @@ def _run(args) -> int:
     prep = None
     model = args.model
     if model:
-        from .fold import load_graph
+        from ..graph.fold import load_graph
 
         g = load_graph(model)
         if g.image_mean is not None:
@@ -132,7 +133,7 @@ def register(sub) -> None:
     p.set_defaults(func=_compile)
     r = sub.add_parser("run", help="run a compiled network: hardware layers on a backend, host ops in numpy")
     r.add_argument("vectors", help="folder written by `nvdla-int8 compile`")
-    r.add_argument("--backend", default="golden", choices=("golden", "rtl"))
+    r.add_argument("--backend", default="golden", choices=backends.names())
     r.add_argument("--input", help=".npy of inputs (N, ...)")
     r.add_argument("--labels", help=".npy of labels (N,)")
     r.add_argument("--dataset", help="digits split instead of --input: train, calib or test")

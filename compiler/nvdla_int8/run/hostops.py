@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .quantize import round_away
+from ..quantize.network import round_away
 
 
 def _pool(x: np.ndarray, attrs: dict, fill: float, reduce):

@@ -18,12 +18,12 @@ from ..hw.regmap import REGMAP
 from ..trace.cfg import Command, Name, Quoted
 from ..trace.dat import entries_from_array
 from ..trace.trace import Trace
-from .hostops import run_host_op
-from .hwrun import program_memory, run_golden, window_slices
-from .ir import ConvLayer
+from ..run.hostops import run_host_op
+from .program_run import program_memory, run_golden, window_slices
+from ..graph.ir import ConvLayer
 from .legality import check_program
-from .lower import Program, lower_layer
-from .quantize import QNetwork, round_away
+from .passes import Program, lower_layer
+from ..quantize.network import QNetwork, round_away
 
 MANIFEST = "manifest.json"
 _POLL = REGMAP.reg("CDMA", "S_CBUF_FLUSH_STATUS")

@@ -1,24 +1,23 @@
-"""The RTL backend of `nvdla-int8 run`: a batch of images through the network, one simulation per
-hardware layer. For layer L every image's passes become traces (the compiled trace with that
-image's input cube and its golden check_crc) replayed in ONE run_traces call; the testbench dumps
-the RTL's output bytes (TB_DUMP_OUTPUT), which are assembled into the cube the host ops and
-layer L+1 read. A simulation costs a start-up plus well under a second per small trace, so
+"""`nvdla-int8 run` on a trace backend (the RTL): a batch of images through the network, one
+simulation per hardware layer. For layer L every image's passes become traces (the compiled trace
+with that image's input cube and its golden check_crc) replayed in ONE backend call; the backend
+dumps the output bytes, which are assembled into the cube the host ops and layer L+1 read. A simulation costs a start-up plus well under a second per small trace, so
 batching per layer (not per image) is what keeps `make sim` within minutes.
 """
 from __future__ import annotations
 
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .. import backends
 from ..errors import InputError
 from ..fileio import write_atomic
 from ..trace.cfg import Command, Quoted, format_cfg
 from ..trace.dat import entries_from_array, format_dat
-from .hwrun import window_slices
+from ..lower.program_run import window_slices
 
 
 @dataclass
@@ -67,28 +66,16 @@ def image_trace(net, p, x: np.ndarray, name: str, folder: Path) -> tuple[Path, n
     return cfg, window
 
 
-def _run_traces():
-    """tb.trace_runner.run_traces; tb/ is in the checkout, not the installed package, so when the
-    command runs elsewhere look beside the compiler/ this package was installed from."""
-    try:
-        from tb.trace_runner import run_traces
-    except ModuleNotFoundError as e:
-        if e.name != "tb":
-            raise
-        root = Path(__file__).resolve().parents[3]
-        if not (root / "tb" / "trace_runner.py").is_file():
-            raise InputError(f"--backend rtl needs the repository checkout (tb/ not found next to {root / 'compiler'})")
-        sys.path.insert(0, str(root))
-        from tb.trace_runner import run_traces
-    return run_traces
-
-
-def run_batch_rtl(net, cubes: list[np.ndarray], work: Path, stall: bool = True, seed: int = 1,
-                  extra_env: dict | None = None) -> tuple[list[dict], dict[str, LayerRun]]:
-    """Every tensor of every image with hardware layers on the RTL; and per layer what the RTL did."""
-    run_traces = _run_traces()
+def run_batch(net, cubes: list[np.ndarray], work: Path, backend: str = "rtl", stall: bool = True, seed: int = 1,
+              extra_env: dict | None = None) -> tuple[list[dict], dict[str, LayerRun]]:
+    """Every tensor of every image with hardware layers on `backend` (one that dumps its outputs);
+    and per layer what the backend did."""
+    from .compiled import _HostStep
     from .hostops import run_host_op
-    from .run import _HostStep
+
+    hw = backends.get(backend)
+    if not hw.dumps_outputs:
+        raise InputError(f"backend {backend!r} cannot hand back the output cubes a network run needs")
 
     work = Path(work).resolve()  # the simulator runs in its own directory
     vals = [{net.manifest["input"]["tensor"]: c} for c in cubes]
@@ -110,9 +97,8 @@ def run_batch_rtl(net, cubes: list[np.ndarray], work: Path, stall: bool = True, 
                 cfg, _ = image_trace(net, p, v[step["input"]], name, folder)
                 jobs.append((i, p, name, cfg))
         lr = runs[step["name"]] = LayerRun(traces=len(jobs), cycles=[0] * len(vals))
-        outcomes = {o.name: o for o in run_traces([j[3] for j in jobs], work_dir=work / "rtl", stall=stall,
-                                                  seed=seed, extra_env={"TB_DUMP_OUTPUT": str(dump),
-                                                                        **(extra_env or {})})}
+        outcomes = {o.name: o for o in hw.replay([j[3] for j in jobs], dump_dir=dump, work_dir=work / backend,
+                                                 stall=stall, seed=seed, extra_env=extra_env)}
         for i, v in enumerate(vals):
             v[step["output"]] = np.zeros(step["out_shape"], dtype=np.int8)
         for i, p, name, _ in jobs:

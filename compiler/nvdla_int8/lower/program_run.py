@@ -7,7 +7,7 @@ import numpy as np
 from ..golden import GoldenMachine
 from ..golden.machine import LayerResult
 from ..trace.memory import SparseMemory
-from .lower import Program
+from .passes import Program
 
 
 def program_memory(prog: Program, x: np.ndarray) -> SparseMemory:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .ir import HOST_OPS, Activation, ConvLayer, Graph, HostOp
+from ..graph.ir import HOST_OPS, Activation, ConvLayer, Graph, HostOp
 
 SUPPORTED = ("Conv", "Gemm", "MatMul", "BatchNormalization", "Mul", "Add", "Relu", "PRelu", "LeakyRelu", "Clip",
              *HOST_OPS)

@@ -23,7 +23,7 @@ from ..hw.layouts import (WEIGHT_BYTES_ALIGN, Surface, ceil_div, per_kernel_oper
                           weight_offsets)
 from ..hw.regmap import REGMAP, Register
 from ..trace.program import RegisterProgram
-from .quantize import QLayer
+from ..quantize.network import QLayer
 
 ATOM = NV_SMALL.memory_atom
 INPUT_BASE, WEIGHT_BASE, BS_BASE, BN_BASE, OUTPUT_BASE = 0x80000000, 0x90000000, 0x98000000, 0x98800000, 0xA0000000

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..hw.regmap import REGMAP
-from .ir import SCALE_PRESERVING, ConvLayer, Graph
+from ..graph.ir import SCALE_PRESERVING, ConvLayer, Graph
 
 MODES = ("per-kernel", "per-filter")
 _CVT_SCALE_MAX = (1 << (REGMAP.reg("SDP", "D_CVT_SCALE").field("CVT_SCALE").width - 1)) - 1
