@@ -17,7 +17,7 @@ from ..hw.config import NV_SMALL
 from ..hw.layouts import Surface
 from ..trace.memory import SparseMemory
 from ..trace.trace import Trace, apply_memory_command
-from .hostops import run_host_op
+from .hostops import HostStep, run_host_op
 from ..lower.program_run import window_slices
 from ..lower.vectors import MANIFEST
 
@@ -102,24 +102,13 @@ class CompiledNetwork:
                     y[window_slices(p.window, p.out_shape)] = self.run_pass_golden(p, xin)
                 vals[step["output"]] = y
             else:
-                op = _HostStep(step)
+                op = HostStep(step)
                 vals[step["output"]] = run_host_op(op, xin, step["in_scale"], step["out_scale"])
         return vals
 
     def dequantize(self, tensor: str, v: np.ndarray) -> np.ndarray:
         s = self.manifest["tensors"].get(tensor, {}).get("scale")
         return v.astype(np.float64) if s is None or v.dtype != np.int8 else v.astype(np.float64) * s
-
-
-@dataclass
-class _HostStep:
-    step: dict
-    op: str = ""
-    attrs: dict = field(default_factory=dict)
-    out_shape: tuple = ()
-
-    def __post_init__(self):
-        self.op, self.attrs, self.out_shape = self.step["op"], self.step["attrs"], tuple(self.step["out_shape"])
 
 
 def sqnr_db(ref: np.ndarray, got: np.ndarray) -> float:

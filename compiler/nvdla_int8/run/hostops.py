@@ -3,6 +3,8 @@ MaxPool, Flatten and Reshape move int8 values unchanged; AveragePool requantizes
 with the datapath's rounding; Softmax ends the int8 domain and returns float."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -39,3 +41,16 @@ def run_host_op(op, x, s_in: float | None, s_out: float | None):
             counts = _pool(np.ones_like(xf), op.attrs, 0.0, lambda v, _: v.sum(axis=(3, 4)))
         mean = sums / counts * s_in
     return np.clip(round_away(mean / s_out), -128, 127).astype(np.int8)
+
+
+@dataclass
+class HostStep:
+    """A host op as the manifest records it (the run side's view of graph.ir.HostOp)."""
+
+    step: dict
+    op: str = ""
+    attrs: dict = field(default_factory=dict)
+    out_shape: tuple = ()
+
+    def __post_init__(self):
+        self.op, self.attrs, self.out_shape = self.step["op"], self.step["attrs"], tuple(self.step["out_shape"])

@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..fileio import write_atomic
 from ..trace.cfg import Command, Quoted, format_cfg
 from ..trace.dat import entries_from_array, format_dat
+from .hostops import HostStep, run_host_op
 from ..lower.program_run import window_slices
 
 
@@ -70,9 +71,6 @@ def run_batch(net, cubes: list[np.ndarray], work: Path, backend: str = "rtl", st
               extra_env: dict | None = None) -> tuple[list[dict], dict[str, LayerRun]]:
     """Every tensor of every image with hardware layers on `backend` (one that dumps its outputs);
     and per layer what the backend did."""
-    from .compiled import _HostStep
-    from .hostops import run_host_op
-
     hw = backends.get(backend)
     if not hw.dumps_outputs:
         raise InputError(f"backend {backend!r} cannot hand back the output cubes a network run needs")
@@ -82,7 +80,7 @@ def run_batch(net, cubes: list[np.ndarray], work: Path, backend: str = "rtl", st
     runs: dict[str, LayerRun] = {}
     for step in net.manifest["steps"]:
         if step["kind"] != "hw":
-            op = _HostStep(step)
+            op = HostStep(step)
             for v in vals:
                 v[step["output"]] = run_host_op(op, v[step["input"]], step["in_scale"], step["out_scale"])
             continue
