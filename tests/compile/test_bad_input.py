@@ -21,11 +21,22 @@ def _err(path) -> str:
     return msg
 
 
-def test_grouped_conv_is_refused(make_model, tmp_path):
-    p = make_model(tmp_path / "g.onnx", [n("Conv", ["x", "w"], ["y"], name="dw", group=4, kernel_shape=[1, 1])],
+def test_grouped_conv_whose_weights_do_not_fit_the_groups_is_refused(make_model, tmp_path):
+    p = make_model(tmp_path / "g.onnx", [n("Conv", ["x", "w"], ["y"], name="dw", group=3, kernel_shape=[1, 1])],
                    {"w": np.ones((4, 1, 1, 1))}, [1, 4, 3, 3], [1, 4, 3, 3])
     msg = _err(p)
-    assert "'dw'" in msg and "Conv" in msg and "group=4" in msg and "depthwise" in msg
+    assert "'dw'" in msg and "Conv" in msg and "group=3" in msg
+
+
+def test_every_unsupported_node_is_listed_at_once(make_model, tmp_path):
+    p = make_model(tmp_path / "u.onnx", [n("Sigmoid", ["x"], ["a"], name="s1"), n("Tanh", ["a"], ["y"], name="t1")],
+                   {}, [1, 4, 3, 3], [1, 4, 3, 3])
+    with pytest.raises(InputError) as e:
+        load_graph(p)
+    msg = str(e.value)
+    assert "2 unsupported node(s)" in msg
+    lines = msg.splitlines()
+    assert any("'s1' (Sigmoid)" in ln for ln in lines) and any("'t1' (Tanh)" in ln for ln in lines)
 
 
 def test_unsupported_op_is_refused(make_model, tmp_path):
@@ -96,13 +107,12 @@ def test_bad_mode_and_unreadable_model(make_model, tmp_path):
 def test_cli_prints_one_line_error(make_model, tmp_path, capsys):
     from nvdla_int8.cli import main
 
-    p = make_model(tmp_path / "g.onnx", [n("Conv", ["x", "w"], ["y"], name="dw", group=4)],
-                   {"w": np.ones((4, 1, 1, 1))}, [1, 4, 3, 3], [1, 4, 3, 3])
+    p = make_model(tmp_path / "g.onnx", [n("Sigmoid", ["x"], ["y"], name="dw")], {}, [1, 4, 3, 3], [1, 4, 3, 3])
     table = tmp_path / "t.json"
     table.write_text('{"x": {"scale": 0.1, "offset": 0}}\n')
     assert main(["compile", str(p), "--calibtable", str(table), "-o", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "group=4" in err
+    assert "\n" not in err and "Sigmoid" in err
 
 
 # --- the rest of the rules: each one line, naming the node/op/attribute or file ---
@@ -116,15 +126,15 @@ def _conv_then(node, inits=None, out_shape=(1, 4, 3, 3)):
      ["'fc'", "Gemm", "transA=1"]),
     ("matmul weights not 2-D", [n("MatMul", ["x", "v"], ["y"], name="mm")], {"v": np.ones(4)}, [1],
      ["'mm'", "MatMul", "2-D constant"]),
-    ("maxpool ceil_mode", [n("MaxPool", ["x"], ["y"], name="mp", kernel_shape=[2, 2], ceil_mode=1)], {},
-     [1, 4, 2, 2], ["'mp'", "MaxPool", "ceil_mode=1"]),
+    ("maxpool auto_pad", [n("MaxPool", ["x"], ["y"], name="mp", kernel_shape=[2, 2], auto_pad="SAME_UPPER")], {},
+     [1, 4, 3, 3], ["'mp'", "MaxPool", "auto_pad=SAME_UPPER"]),
     ("maxpool dilations", [n("MaxPool", ["x"], ["y"], name="mp", kernel_shape=[2, 2], dilations=[2, 2])], {},
      [1, 4, 1, 1], ["'mp'", "dilations"]),
     ("softmax axis", [n("Softmax", ["x"], ["y"], name="sm", axis=2)], {}, [1, 4, 3, 3], ["'sm'", "Softmax", "axis="]),
     ("conv kernel_shape", [n("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[3, 3])], {"w": W}, [1, 4, 1, 1],
      ["'c'", "kernel_shape"]),
-    ("add of a tensor", [n("Conv", ["x", "w"], ["c"], name="c"), n("Add", ["c", "c"], ["y"], name="add")], {"w": W},
-     [1, 4, 3, 3], ["'add'", "Add"]),
+    ("add with broadcasting", [n("Conv", ["x", "w3"], ["c"], name="c"), n("Add", ["c", "x"], ["y"], name="add")],
+     {"w3": np.ones((4, 4, 3, 3))}, [1, 4, 3, 3], ["'add'", "Add", "one shape"]),
     ("mul not per-channel", [n("Conv", ["x", "w"], ["c"], name="c"), n("Mul", ["c", "k"], ["y"], name="mul")],
      {"w": W, "k": np.ones((4, 3, 3))}, [1, 4, 3, 3], ["'mul'", "Mul", "per-channel"]),
     ("two activations", [n("Conv", ["x", "w"], ["c"], name="c"), n("Relu", ["c"], ["r"], name="r1"),

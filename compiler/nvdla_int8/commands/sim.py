@@ -38,7 +38,7 @@ def calibrate(model: Path, table: Path, method: str = DEFAULT_METHOD) -> None:
 
     g = load_graph(model)
     images, _ = load_split("calib")
-    tensors = [g.input] + [o.output for o in g.ops if o.kind == "conv" or o.op in ("AveragePool", "GlobalAveragePool")]
+    tensors = g.calibrated_tensors()
     scales = calibrated_scales(fp32_activations(model, preprocess_for(g)(images), tensors), method)
     write_table(table, entries_from_scales(scales))
 

@@ -85,3 +85,14 @@ def shr_round(x, shift: int, in_bits: int, out_bits: int):
         mag = (np.abs(a) + half) >> np.int64(shift)
         r = np.where(a < 0, -mag, mag)
     return sat(_like(r, x), out_bits)
+
+
+def round_away(x):
+    """Round floats to nearest, ties away from zero: the datapath's rule (shr_round) for host-side
+    quantization, so host and hardware rounding agree.
+
+    >>> round_away(np.array([2.5, -2.5, 1.49, -0.5])).tolist()
+    [3.0, -3.0, 1.0, -1.0]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)

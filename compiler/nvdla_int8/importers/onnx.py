@@ -1,9 +1,11 @@
-"""ONNX -> graph IR. Reads only what the nv_small INT8 path can run exactly; everything else is an
-InputError naming the node, its op and the offending attribute (never a traceback, never a
-silent approximation).
+"""ONNX -> graph IR. Reads only what the nv_small INT8 path can run exactly; everything else is
+refused naming the node, its op and the offending attribute (never a traceback, never a silent
+approximation). Every unsupported node is listed at once, one line each.
 
-Per-channel affine nodes (BatchNormalization, Mul/Add by a constant) and activations are returned
-as `Affine` / `ActNode` records; `fold.fold` merges them into the convolution before them.
+Per-channel affine nodes (BatchNormalization, Mul/Add by a constant), activations and additions of
+two activations are returned as `Affine` / `ActNode` / `AddNode` records; `graph.fold` merges them
+into the convolutions before them. `Identity`, `Dropout` and reshapes that keep the cube are
+aliases: their output is their input, so nothing calibrates or runs them.
 """
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ import numpy as np
 from ..errors import InputError
 from ..graph.ir import HOST_OPS, Activation, ConvLayer, Graph, HostOp
 
+ALIASES = ("Identity", "Dropout")
 SUPPORTED = ("Conv", "Gemm", "MatMul", "BatchNormalization", "Mul", "Add", "Relu", "PRelu", "LeakyRelu", "Clip",
-             *HOST_OPS)
+             *ALIASES, *HOST_OPS)
 
 
 @dataclass
@@ -32,6 +35,16 @@ class Affine:
 
 
 @dataclass
+class AddNode:
+    """a + b of two activations (a residual shortcut)."""
+
+    name: str
+    op: str
+    inputs: list[str]
+    output: str
+
+
+@dataclass
 class ActNode:
     name: str
     op: str
@@ -43,10 +56,12 @@ class ActNode:
 class _Node:
     """Uniform access to one ONNX node's attributes and constant inputs, with errors naming it."""
 
-    def __init__(self, node, inits: dict, where: str):
+    def __init__(self, node, inits: dict, where: str, alias: dict | None = None):
         from onnx import helper
 
         self.node, self.inits, self.where = node, inits, where
+        alias = alias or {}
+        self.ins = [alias.get(i, i) for i in node.input]  # inputs with Identity/Dropout seen through
         self.name = node.name or (node.output[0] if node.output else "?")
         self.op = node.op_type
         self.attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
@@ -59,16 +74,19 @@ class _Node:
         return v.decode() if isinstance(v, bytes) else v
 
     def const(self, i: int, what: str) -> np.ndarray | None:
-        if i >= len(self.node.input) or not self.node.input[i]:
+        if i >= len(self.ins) or not self.ins[i]:
             return None
-        name = self.node.input[i]
+        name = self.ins[i]
         if name not in self.inits:
             raise self.error(f"input {i} ({what}, tensor {name!r}) must be a constant initializer")
         return self.inits[name]
 
+    def data_inputs(self) -> list[str]:
+        return [n for n in self.ins if n and n not in self.inits]
+
     def data_input(self) -> str:
-        consts = [n for n in self.node.input if n in self.inits]
-        data = [n for n in self.node.input if n and n not in self.inits]
+        consts = [n for n in self.ins if n in self.inits]
+        data = self.data_inputs()
         if len(data) != 1:
             raise self.error(f"expects exactly one non-constant input, has {len(data)} "
                              f"({', '.join(data) or 'none'}; constants: {', '.join(consts) or 'none'})")
@@ -125,35 +143,68 @@ def load_model(path: str | Path):
 
 
 def import_onnx(path: str | Path) -> tuple[Graph, list]:
-    """Read an ONNX model into (Graph shell, raw op list); `fold.fold` finishes the Graph."""
+    """Read an ONNX model into (Graph shell, raw op list); `graph.fold` finishes the Graph."""
     from onnx import numpy_helper
 
     where = str(path)
     model = load_model(path)
     g = model.graph
     inits = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in g.initializer}
+    for node in g.node:  # Constant nodes are initializers written another way
+        if node.op_type == "Constant" and node.output:
+            from onnx import helper
+
+            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            if "value" in attrs:
+                inits[node.output[0]] = numpy_helper.to_array(attrs["value"]).astype(np.float64)
     inputs = [i for i in g.input if i.name not in inits]
-    if len(inputs) != 1 or len(g.output) != 1:
-        raise InputError(f"the model must have one input and one output, has {len(inputs)} and {len(g.output)}",
+    if len(inputs) != 1:
+        raise InputError(f"the model must have one input, has {len(inputs)} ({', '.join(i.name for i in inputs)})",
                          where=where)
+    if not g.output:
+        raise InputError("the model has no output", where=where)
     try:
         shapes = _shapes(model)
     except Exception as e:
         raise InputError(f"ONNX shape inference failed ({e})".splitlines()[0], where=where) from None
     cube = lambda t: _cube(shapes.get(t, []), t, where)  # noqa: E731
-    ops = []
+    ops, alias, refused = [], {}, []
     for node in g.node:
-        n = _Node(node, inits, where)
-        if n.op not in SUPPORTED:
-            raise n.error(f"op {n.op} is not supported (supported: {', '.join(SUPPORTED)})")
-        ops.append(_convert(n, cube, shapes))
+        if node.op_type == "Constant":
+            continue
+        n = _Node(node, inits, where, alias)
+        try:
+            if n.op not in SUPPORTED:
+                raise n.error(f"op {n.op} is not supported (supported: {', '.join(SUPPORTED)})")
+            if n.op in ALIASES or _keeps_cube(n, cube):
+                if n.op == "Dropout" and len(node.output) > 1 and node.output[1]:
+                    raise n.error("the mask output (training mode) is not supported")
+                alias[node.output[0]] = n.data_input()
+                continue
+            ops.append(_convert(n, cube, shapes))
+        except InputError as e:
+            refused.append(str(e))
+    if len(refused) == 1:
+        raise InputError(refused[0])
+    if refused:
+        raise InputError(f"{len(refused)} unsupported node(s), one per line:\n  " + "\n  ".join(refused))
     meta = {p.key: p.value for p in model.metadata_props}
     mean, scale = meta.get("nvdla_int8.image_mean"), meta.get("nvdla_int8.image_scale")
     graph = Graph(name=g.name or Path(path).stem, input=inputs[0].name, input_shape=cube(inputs[0].name),
-                  output=g.output[0].name, ops=[],
+                  outputs=[alias.get(o.name, o.name) for o in g.output], ops=[],
                   image_mean=float(mean) if mean is not None else None,
                   image_scale=float(scale) if scale is not None else None)
     return graph, ops
+
+
+def _keeps_cube(n: _Node, cube) -> bool:
+    """A Flatten/Reshape whose output is the same (C, H, W) cube as its input: nothing to do."""
+    if n.op not in ("Flatten", "Reshape") or not n.ins:
+        return False
+    try:
+        return cube(n.ins[0]) == cube(n.node.output[0])
+    except InputError:
+        return False
 
 
 def _convert(n: _Node, cube, shapes):
@@ -162,6 +213,13 @@ def _convert(n: _Node, cube, shapes):
         return _conv(n, cube)
     if n.op in ("Gemm", "MatMul"):
         return _fully_connected(n, cube)
+    if n.op == "Add" and len(n.data_inputs()) == 2:
+        a, b = n.data_inputs()
+        if cube(a) != cube(b) or cube(a) != cube(out):
+            raise n.error(f"adds {list(cube(a))} and {list(cube(b))}: only tensors of one shape (no broadcasting)")
+        return AddNode(n.name, n.op, [a, b], out)
+    if n.op == "Concat":
+        return _concat(n, cube, shapes)
     x = n.data_input()
     if n.op == "BatchNormalization":
         if len(n.node.output) > 1 and any(n.node.output[1:]):
@@ -173,7 +231,7 @@ def _convert(n: _Node, cube, shapes):
         return Affine(n.name, n.op, x, out, a, beta - mean * a)
     if n.op in ("Mul", "Add"):
         c, h, w = cube(x)
-        const = next((n.inits[i] for i in n.node.input if i in n.inits), None)
+        const = next((n.inits[i] for i in n.ins if i in n.inits), None)
         v = _per_channel(const, c, n, "constant", len(shapes.get(x, [])) == 4)
         if n.op == "Mul":
             return Affine(n.name, n.op, x, out, v, np.zeros(c))
@@ -188,8 +246,8 @@ def _convert(n: _Node, cube, shapes):
         slope = _per_channel(n.const(1, "slope"), c, n, "slope", len(shapes.get(x, [])) == 4)
         return ActNode(n.name, n.op, x, out, Activation("prelu", slope, source=n.name))
     if n.op == "Clip":
-        lo = n.const(1, "min") if len(n.node.input) > 1 else None
-        hi = n.const(2, "max") if len(n.node.input) > 2 else None
+        lo = n.const(1, "min") if len(n.ins) > 1 else None
+        hi = n.const(2, "max") if len(n.ins) > 2 else None
         lo = float(lo) if lo is not None else n.attr("min")
         hi = float(hi) if hi is not None else n.attr("max")
         if lo is None or float(lo) != 0.0:
@@ -199,16 +257,13 @@ def _convert(n: _Node, cube, shapes):
 
 
 def _conv(n: _Node, cube) -> ConvLayer:
-    x = n.node.input[0]
+    x = n.ins[0]
     if x in n.inits:
         raise n.error("input 0 must be the data tensor, not a constant")
     w = n.const(1, "weights")
     if w is None or w.ndim != 4:
         raise n.error("only 2-D convolutions with 4-D constant weights are supported")
     group = int(n.attr("group", 1))
-    if group != 1:
-        raise n.error(f"attribute group={group}: grouped/depthwise convolution is not supported on nv_small "
-                      "direct convolution")
     auto_pad = n.attr("auto_pad", "NOTSET")
     if auto_pad not in ("NOTSET", "VALID"):
         raise n.error(f"attribute auto_pad={auto_pad} is not supported; export explicit pads")
@@ -220,16 +275,31 @@ def _conv(n: _Node, cube) -> ConvLayer:
     dil = list(n.attr("dilations", [1, 1]))
     b = n.const(2, "bias")
     in_shape = cube(x)
-    if in_shape[0] != c:
-        raise n.error(f"weights have {c} input channels, input tensor {x!r} has {in_shape[0]}")
-    return ConvLayer(name=n.name, op="Conv", input=x, output=n.node.output[0], weight=w,
+    if group < 1 or k % group or in_shape[0] != c * group:
+        raise n.error(f"weights {list(w.shape)} with group={group} do not fit input tensor {x!r} of "
+                      f"{in_shape[0]} channels")
+    return ConvLayer(name=n.name, op="Conv", input=x, output=n.node.output[0], weight=w, group=group,
                      bias=np.zeros(k) if b is None else b.reshape(k), in_shape=in_shape, out_shape=cube(n.node.output[0]),
                      stride=(strides[0], strides[1]), dilation=(dil[0], dil[1]),
                      pads=(pads[0], pads[1], pads[2], pads[3]), fused=[])
 
 
+def _concat(n: _Node, cube, shapes) -> HostOp:
+    xs = n.data_inputs()
+    if len(xs) != len(n.ins):
+        raise n.error("constant inputs are not supported")
+    rank = len(shapes.get(xs[0], []))
+    axis = int(n.attr("axis", 1))
+    if axis not in (1, 1 - rank):
+        raise n.error(f"attribute axis={axis}: only the channel axis is supported")
+    shapes_in = [cube(x) for x in xs]
+    if len({s[1:] for s in shapes_in}) != 1:
+        raise n.error(f"inputs {[list(s) for s in shapes_in]} differ in height or width")
+    return HostOp(n.name, n.op, xs, n.node.output[0], shapes_in, cube(n.node.output[0]), {})
+
+
 def _fully_connected(n: _Node, cube) -> ConvLayer:
-    x = n.node.input[0]
+    x = n.ins[0]
     if x in n.inits:
         raise n.error("input 0 must be the data tensor (a constant left operand is not supported)")
     b_mat = n.const(1, "weights")
@@ -259,14 +329,20 @@ def _host(n: _Node, x: str, out: str, cube, shapes) -> HostOp:
     if n.op in ("MaxPool", "AveragePool"):
         if n.attr("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
             raise n.error(f"attribute auto_pad={n.attr('auto_pad')} is not supported")
-        if int(n.attr("ceil_mode", 0)):
-            raise n.error("attribute ceil_mode=1 is not supported")
         if any(d != 1 for d in n.attr("dilations", [1, 1])):
             raise n.error(f"attribute dilations={n.attr('dilations')} is not supported")
         if len(n.node.output) > 1:
             raise n.error("the Indices output is not supported")
+        if n.attr("kernel_shape") is None or len(n.attr("kernel_shape")) != 2:
+            raise n.error(f"attribute kernel_shape={n.attr('kernel_shape')}: a 2-D kernel is required")
         ks = list(n.attr("kernel_shape"))
-        attrs = {"kernel": ks, "strides": list(n.attr("strides", [1, 1])), "pads": list(n.attr("pads", [0, 0, 0, 0])),
+        strides, pads = list(n.attr("strides", [1, 1])), list(n.attr("pads", [0, 0, 0, 0]))
+        (_, hi, wi), (_, ho, wo) = cube(x), cube(out)
+        # ceil_mode=1 is floor mode with the end padding its last window reaches (never counted
+        # by AveragePool): record how far past the declared padding that is, per axis
+        extra = [max(0, (ho - 1) * strides[0] + ks[0] - hi - pads[0] - pads[2]),
+                 max(0, (wo - 1) * strides[1] + ks[1] - wi - pads[1] - pads[3])]
+        attrs = {"kernel": ks, "strides": strides, "pads": pads, "ceil_extra": extra,
                  "count_include_pad": int(n.attr("count_include_pad", 0))}
     elif n.op in ("Flatten",):
         if int(n.attr("axis", 1)) != 1:
@@ -278,4 +354,4 @@ def _host(n: _Node, x: str, out: str, cube, shapes) -> HostOp:
             raise n.error(f"attribute axis={axis} on a rank-{rank} input: only the class axis of (N, F) is supported")
     elif n.op == "Reshape":
         n.const(1, "shape")
-    return HostOp(n.name, n.op, x, out, cube(x), cube(out), attrs)
+    return HostOp(n.name, n.op, [x], out, [cube(x)], cube(out), attrs)

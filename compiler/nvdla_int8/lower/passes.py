@@ -11,7 +11,7 @@ with the halo the kernel needs (and the left/right padding only at the cube's ed
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -23,12 +23,14 @@ from ..hw.layouts import (WEIGHT_BYTES_ALIGN, Surface, ceil_div, per_kernel_oper
                           weight_offsets)
 from ..hw.regmap import REGMAP, Register
 from ..trace.program import RegisterProgram
-from ..quantize.network import QLayer
+from ..quantize.network import QAdd, QLayer, SdpPlan
 
 ATOM = NV_SMALL.memory_atom
 INPUT_BASE, WEIGHT_BASE, BS_BASE, BN_BASE, OUTPUT_BASE = 0x80000000, 0x90000000, 0x98000000, 0x98800000, 0xA0000000
+RESIDUAL_BASE = 0xB0000000  # the tensor a residual layer or an addition reads per element
 
 CONV_UNITS = ("CDMA", "CSC", "CMAC_A", "CMAC_B", "CACC")
+SDP_START_ORDER = ("SDP", "SDP_RDMA")
 # Consumers before producers, as the traces start a conv layer (registers.md §4).
 START_ORDER = ("SDP", "SDP_RDMA", "CACC", "CMAC_A", "CMAC_B", "CSC", "CDMA")
 
@@ -56,6 +58,7 @@ class Program:
     output_surface: Surface
     window: dict = field(default_factory=dict)  # k0, k1, y0, y1 of the output this pass writes
     cbuf: dict = field(default_factory=dict)
+    residual_surface: Surface | None = None  # the per-element operand cube (output's shape), if any
 
     @property
     def writes(self) -> list[tuple[Register, int]]:
@@ -150,7 +153,20 @@ def _int16_le(v: np.ndarray) -> np.ndarray:
     return np.asarray(v, dtype=np.int64).astype("<i2").view(np.uint8)
 
 
+def block_diagonal(w: np.ndarray, group: int) -> np.ndarray:
+    """Grouped weights (K, C/g, R, S) as dense (K, C, R, S) with zeros outside each group."""
+    k, cg, r, s = w.shape
+    dense = np.zeros((k, cg * group, r, s), dtype=w.dtype)
+    kg = k // group
+    for g in range(group):
+        dense[g * kg:(g + 1) * kg, g * cg:(g + 1) * cg] = w[g * kg:(g + 1) * kg]
+    return dense
+
+
 def lower_layer(q: QLayer, prefix: str = "") -> list[Program]:
+    if q.layer.group > 1:  # direct convolution has no groups: every kernel sees every channel, zeros elsewhere
+        q = replace(q, weight=block_diagonal(q.weight, q.layer.group),
+                    layer=replace(q.layer, weight=block_diagonal(q.layer.weight, q.layer.group), group=1))
     windows = plan_split(q)
     return [_program(q, win, f"{prefix}{q.layer.name}" + (f"_part{i}" if len(windows) > 1 else ""))
             for i, win in enumerate(windows)]
@@ -182,29 +198,14 @@ def _program(q: QLayer, win: tuple[int, ...], name: str) -> Program:
     images = [(WEIGHT_BASE, weights.tobytes())]
     regions = [(INPUT_BASE, footprint_bytes(ci, hi, wi), "input"), (WEIGHT_BASE, wbytes, "weights")]
 
-    p = q.sdp
-    sl = slice(k0, k1)
-    lanes = ATOM * ceil_div(kn, ATOM)
-    x1_mul = p.prelu if p.prelu is not None else p.x1_mul
-    bs_both = x1_mul is not None  # X1 MUL operand (PReLU slope or per-filter m) shares the bias stream
-
-    def operand_block(components: list[np.ndarray]) -> bytes:
-        n = len(components)
-        buf = np.zeros(lanes * 2 * n, dtype=np.uint8)
-        offs = per_kernel_operand_offsets(kn, 2 * n)
-        for i, comp in enumerate(components):
-            v = np.zeros(lanes, dtype=np.int64)
-            v[:kn] = comp[sl]
-            b = _int16_le(v).reshape(lanes, 2)
-            buf[offs[:, None] + 2 * i + np.arange(2)] = b
-        return buf.tobytes()
-
-    bs_components = [p.bias] + ([x1_mul] if bs_both else [])
-    images.append((BS_BASE, operand_block(bs_components)))
-    regions.append((BS_BASE, lanes * 2 * len(bs_components), "bs operands"))
-    if p.x2_mul is not None:
-        images.append((BN_BASE, operand_block([p.x2_mul])))
-        regions.append((BN_BASE, lanes * 2, "bn operands"))
+    res_surf = packed(RESIDUAL_BASE, K, ho, wo) if L.residual else None
+    band_res = res_surf.base + (band_out - out_surf.base) if res_surf else 0
+    bs, bn, op_images, op_regions = sdp_stages(q.sdp, slice(k0, k1), kn, res_surf and Surface(
+        band_res, res_surf.line_stride, res_surf.surf_stride))
+    images += op_images
+    regions += op_regions
+    if res_surf:
+        regions.append((RESIDUAL_BASE, footprint_bytes(K, ho, wo), "residual"))
     regions.append((OUTPUT_BASE, footprint_bytes(K, ho, wo), "output"))
 
     prog = RegisterProgram()
@@ -216,25 +217,10 @@ def _program(q: QLayer, win: tuple[int, ...], name: str) -> Program:
     w("GLB", "S_INTR_MASK", sum(f.mask for f in glb.fields if f.name not in sdp_bits))
     w("GLB", "S_INTR_STATUS", 0)
 
-    # SDP (X1 = bias [+ PReLU | per-filter rescale] [+ ReLU], X2 = per-filter rescale after PReLU),
-    # flying; SDP_RDMA streams only the per-kernel int16 operands
-    per_kernel = dict(two_byte=True, per_element=False)
-    x1_shift = p.prelu_shift if p.prelu is not None else (p.x1_shift if p.x1_mul is not None else 0)
-    bs = StageParams(name="BS", bypass=False, alu_bypass=False, alu_algo=ALGO_SUM, alu_from_mem=True,
-                     alu_shift=p.bias_shift, alu_operand=0, mul_bypass=x1_mul is None, mul_prelu=p.prelu is not None,
-                     relu_bypass=not p.relu, mul_from_mem=bs_both, mul_shift=x1_shift, mul_operand=0,
-                     stream=OperandStream(enabled=True, use=USE_BOTH if bs_both else USE_ALU,
-                                          surface=Surface(BS_BASE, 0, 0), **per_kernel))
-    x2_on = p.x2_mul is not None
-    bn = StageParams(name="BN", bypass=not x2_on, alu_bypass=True, alu_algo=ALGO_SUM, alu_from_mem=False,
-                     alu_shift=0, alu_operand=0, mul_bypass=not x2_on, mul_prelu=False, relu_bypass=True,
-                     mul_from_mem=x2_on, mul_shift=p.x2_shift if x2_on else 0, mul_operand=0,
-                     stream=OperandStream(enabled=x2_on, use=USE_MUL, surface=Surface(BN_BASE if x2_on else 0, 0, 0),
-                                          **per_kernel))
     encode_sdp(prog, SdpParams(
         flying=True, width=wout, height=hout, channels=kn, src=Surface(0, 0, 0),
         dst=Surface(band_out, out_surf.line_stride, out_surf.surf_stride), x1=bs, x2=bn, cvt_offset=0,
-        cvt_scale=p.cvt_scale, cvt_shift=p.cvt_shift, perf_sat_en=True))
+        cvt_scale=q.sdp.cvt_scale, cvt_shift=q.sdp.cvt_shift, perf_sat_en=True))
 
     # CDMA, CSC, CMAC, CACC: the geometry through the golden model's encoder (every copy agrees)
     cvt = q.cvt
@@ -272,4 +258,80 @@ def _program(q: QLayer, win: tuple[int, ...], name: str) -> Program:
     return Program(name, prog.writes, start, images, regions, L.in_shape, in_surf, L.out_shape, out_surf,
                    window={"k0": k0, "k1": k1, "y0": y0, "y1": y1, "x0": x0, "x1": x1, "rows": [r0, r1],
                            "cols": [c0, c1]},
-                   cbuf={"entries_per_slice": entries, "data_banks": dbanks, "weight_banks": wbanks})
+                   cbuf={"entries_per_slice": entries, "data_banks": dbanks, "weight_banks": wbanks},
+                   residual_surface=res_surf)
+
+
+def sdp_stages(p: SdpPlan, sl: slice, kn: int, residual: Surface | None
+               ) -> tuple[StageParams, StageParams, list[tuple[int, bytes]], list[tuple[int, int, str]]]:
+    """X1 and X2 of one pass over kernels `sl` (kn of them), and the operand arrays they stream.
+
+    X1 = ALU bias (+ MUL: PReLU slope, or per-filter / residual-aligning rescale) [+ ReLU];
+    X2 = per-filter rescale after a PReLU, or the residual: ALU adds the per-element operand
+    `residual` << residual_shift, then ReLU. Per-kernel operands are int16 arrays (BRDMA/NRDMA)."""
+    lanes = ATOM * ceil_div(kn, ATOM)
+    x1_mul = p.prelu if p.prelu is not None else p.x1_mul
+    bs_both = x1_mul is not None  # X1 MUL operand (slope or rescale) shares the bias stream
+    images, regions = [], []
+
+    def operand_block(components: list[np.ndarray]) -> bytes:
+        n = len(components)
+        buf = np.zeros(lanes * 2 * n, dtype=np.uint8)
+        offs = per_kernel_operand_offsets(kn, 2 * n)
+        for i, comp in enumerate(components):
+            v = np.zeros(lanes, dtype=np.int64)
+            v[:kn] = comp[sl]
+            buf[offs[:, None] + 2 * i + np.arange(2)] = _int16_le(v).reshape(lanes, 2)
+        return buf.tobytes()
+
+    bs_components = [p.bias] + ([x1_mul] if bs_both else [])
+    images.append((BS_BASE, operand_block(bs_components)))
+    regions.append((BS_BASE, lanes * 2 * len(bs_components), "bs operands"))
+    per_kernel = dict(two_byte=True, per_element=False)
+    with_res = residual is not None
+    x1_shift = p.prelu_shift if p.prelu is not None else (p.x1_shift if p.x1_mul is not None else 0)
+    bs = StageParams(name="BS", bypass=False, alu_bypass=False, alu_algo=ALGO_SUM, alu_from_mem=True,
+                     alu_shift=p.bias_shift, alu_operand=0, mul_bypass=x1_mul is None, mul_prelu=p.prelu is not None,
+                     relu_bypass=not p.relu or with_res, mul_from_mem=bs_both, mul_shift=x1_shift, mul_operand=0,
+                     stream=OperandStream(enabled=True, use=USE_BOTH if bs_both else USE_ALU,
+                                          surface=Surface(BS_BASE, 0, 0), **per_kernel))
+    if with_res:
+        bn = StageParams(name="BN", bypass=False, alu_bypass=False, alu_algo=ALGO_SUM, alu_from_mem=True,
+                         alu_shift=p.residual_shift, alu_operand=0, mul_bypass=True, mul_prelu=False,
+                         relu_bypass=not p.relu, mul_from_mem=False, mul_shift=0, mul_operand=0,
+                         stream=OperandStream(enabled=True, use=USE_ALU, surface=residual, two_byte=False,
+                                              per_element=True))
+        return bs, bn, images, regions
+    x2_on = p.x2_mul is not None
+    if x2_on:
+        images.append((BN_BASE, operand_block([p.x2_mul])))
+        regions.append((BN_BASE, lanes * 2, "bn operands"))
+    bn = StageParams(name="BN", bypass=not x2_on, alu_bypass=True, alu_algo=ALGO_SUM, alu_from_mem=False,
+                     alu_shift=0, alu_operand=0, mul_bypass=not x2_on, mul_prelu=False, relu_bypass=True,
+                     mul_from_mem=x2_on, mul_shift=p.x2_shift if x2_on else 0, mul_operand=0,
+                     stream=OperandStream(enabled=x2_on, use=USE_MUL, surface=Surface(BN_BASE if x2_on else 0, 0, 0),
+                                          **per_kernel))
+    return bs, bn, images, regions
+
+
+def lower_add(q: QAdd, prefix: str = "") -> list[Program]:
+    """An element-wise addition as one stand-alone SDP pass: a from INPUT_BASE through MRDMA,
+    b per element from RESIDUAL_BASE, the sum to OUTPUT_BASE (all packed cubes)."""
+    A = q.layer
+    c, h, w = A.shape
+    in_surf, res_surf, out_surf = (packed(b, c, h, w) for b in (INPUT_BASE, RESIDUAL_BASE, OUTPUT_BASE))
+    bs, bn, images, regions = sdp_stages(q.sdp, slice(0, c), c, res_surf)
+    regions = [(INPUT_BASE, footprint_bytes(c, h, w), "input"), *regions,
+               (RESIDUAL_BASE, footprint_bytes(c, h, w), "residual"), (OUTPUT_BASE, footprint_bytes(c, h, w), "output")]
+    prog = RegisterProgram()
+    for unit in SDP_START_ORDER:
+        prog.set(unit, "S_POINTER", PRODUCER=0)
+    glb = REGMAP.reg("GLB", "S_INTR_MASK")
+    sdp_bits = {f.name for f in glb.fields if f.name.startswith("SDP_DONE")}
+    prog.set("GLB", "S_INTR_MASK", sum(f.mask for f in glb.fields if f.name not in sdp_bits))
+    prog.set("GLB", "S_INTR_STATUS", 0)
+    encode_sdp(prog, SdpParams(flying=False, width=w, height=h, channels=c, src=in_surf, dst=out_surf, x1=bs, x2=bn,
+                               cvt_offset=0, cvt_scale=q.sdp.cvt_scale, cvt_shift=q.sdp.cvt_shift, perf_sat_en=True))
+    start = [(REGMAP.reg(u, "D_OP_ENABLE"), REGMAP.reg(u, "D_OP_ENABLE").encode(OP_EN=1)) for u in SDP_START_ORDER]
+    return [Program(f"{prefix}{A.name}", prog.writes, start, images, regions, A.shape, in_surf, A.shape, out_surf,
+                    window={"k0": 0, "k1": c, "y0": 0, "y1": h, "x0": 0, "x1": w}, residual_surface=res_surf)]

@@ -10,8 +10,9 @@ from ..trace.memory import SparseMemory
 from .passes import Program
 
 
-def program_memory(prog: Program, x: np.ndarray) -> SparseMemory:
-    """Zeroed regions, weight/operand images and the int8 input cube x (C, H, W)."""
+def program_memory(prog: Program, x: np.ndarray, r: np.ndarray | None = None) -> SparseMemory:
+    """Zeroed regions, weight/operand images, the int8 input cube x (C, H, W) and, for a pass
+    with a per-element operand, that cube r (the output's shape)."""
     mem = SparseMemory()
     for base, size, _ in prog.regions:
         mem.fill(base, size, 0)
@@ -21,6 +22,10 @@ def program_memory(prog: Program, x: np.ndarray) -> SparseMemory:
     if x.shape != (c, h, w):
         raise ValueError(f"{prog.name}: input shape {x.shape} != {(c, h, w)}")
     mem.scatter(prog.input_surface.addresses(c, h, w), x.astype(np.int8).view(np.uint8))
+    if prog.residual_surface is not None:
+        if r is None or r.shape != tuple(prog.output_shape):
+            raise ValueError(f"{prog.name}: residual cube {None if r is None else r.shape} != {prog.output_shape}")
+        mem.scatter(prog.residual_surface.addresses(*prog.output_shape), r.astype(np.int8).view(np.uint8))
     return mem
 
 
@@ -38,8 +43,9 @@ def read_window(prog: Program, mem: SparseMemory) -> np.ndarray:
     return mem.gather(addrs).view(np.int8)
 
 
-def run_golden(prog: Program, x: np.ndarray) -> tuple[np.ndarray, LayerResult, SparseMemory]:
-    mem = program_memory(prog, x)
+def run_golden(prog: Program, x: np.ndarray, r: np.ndarray | None = None
+               ) -> tuple[np.ndarray, LayerResult, SparseMemory]:
+    mem = program_memory(prog, x, r)
     m = GoldenMachine(mem)
     for reg, value in prog.writes:
         m.write_reg(reg.address, value)

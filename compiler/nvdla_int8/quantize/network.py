@@ -16,6 +16,13 @@ Per layer, with Si the input scale, Sw[k] the weight scale and So the output sca
   a shared shift t, output converter identity.
 - ReLU rides on X1 (before the positive rescale, which is exact); PReLU/LeakyRelu uses X1's
   PReLU multiplier (slope as m/2^sh); with per-filter scales the rescale then moves to X2.
+- residual r (scale Sr) added to the layer's output (`_align_sum`): X1 multiplies the biased
+  accumulator into a fine common unit Sd = Sr / 2^e, X2's ALU adds r << e read per element from
+  memory, ReLU rides on X2, and the output converter takes Sd to So. e is the largest shift that
+  keeps every value that can still reach the int8 range inside 31 bits and the X1 multiplier
+  inside int16, so the only rounding left is the X1 product's (Sd << So) and the output's.
+- an element-wise addition of two tensors (`EltwiseAdd`) is the same with a (scale Sa) as the
+  stand-alone SDP input in place of the accumulator.
 """
 from __future__ import annotations
 
@@ -24,8 +31,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
+from ..hw.fixed import round_away
 from ..hw.regmap import REGMAP
-from ..graph.ir import SCALE_PRESERVING, ConvLayer, Graph
+from ..graph.ir import SCALE_PRESERVING, ConvLayer, EltwiseAdd, Graph
 
 MODES = ("per-kernel", "per-filter")
 _CVT_SCALE_MAX = (1 << (REGMAP.reg("SDP", "D_CVT_SCALE").field("CVT_SCALE").width - 1)) - 1
@@ -33,16 +41,6 @@ _SHIFT_MAX = (1 << REGMAP.reg("SDP", "D_CVT_SHIFT").field("CVT_SHIFT").width) - 
 _ALU_SHIFT_MAX = (1 << REGMAP.reg("SDP", "D_DP_BS_ALU_CFG").field("BS_ALU_SHIFT_VALUE").width) - 1
 _CDMA_TRUNC_MAX = (1 << REGMAP.reg("CDMA", "D_CVT_CFG").field("CVT_TRUNCATE").width) - 1
 _INT16 = (-(1 << 15), (1 << 15) - 1)
-
-
-def round_away(x):
-    """Round to nearest, ties away from zero (the datapath's rule).
-
-    >>> round_away(np.array([2.5, -2.5, 1.49, -0.5])).tolist()
-    [3.0, -3.0, 1.0, -1.0]
-    """
-    x = np.asarray(x, dtype=np.float64)
-    return np.sign(x) * np.floor(np.abs(x) + 0.5)
 
 
 def best_mul_shift(f, max_m: int = _CVT_SCALE_MAX, max_shift: int = _SHIFT_MAX) -> tuple[np.ndarray, int, float]:
@@ -92,6 +90,7 @@ class SdpPlan:
     x1_shift: int = 0
     x2_mul: np.ndarray | None = None  # per-filter rescale in X2 (when X1 holds the PReLU)
     x2_shift: int = 0
+    residual_shift: int | None = None  # X2 ALU shift e of the per-element residual operand
     cvt_scale: int = 1
     cvt_shift: int = 0
 
@@ -124,11 +123,23 @@ class QLayer:
 
 
 @dataclass
+class QAdd:
+    """An EltwiseAdd as one stand-alone SDP pass: X1 rescales a by x1_mul / 2^x1_shift into units
+    of Sb / 2^residual_shift, X2 adds b << residual_shift, then ReLU and the output converter."""
+
+    layer: EltwiseAdd
+    in_scales: tuple[float, float]
+    out_scale: float
+    sdp: SdpPlan
+    report: dict = field(default_factory=dict)
+
+
+@dataclass
 class QNetwork:
     graph: Graph
     mode: str
     input: InputPlan
-    layers: dict[str, QLayer]  # by ConvLayer name
+    layers: dict[str, QLayer | QAdd]  # by hardware op name
     scales: dict[str, float]  # int8 tensor -> scale actually used
     report: list[dict]
 
@@ -146,6 +157,23 @@ def lookup_scale(table: dict[str, float], tensor: str, op, source: str, missing:
     if not np.isfinite(s) or s <= 0:
         raise InputError(f"calibration table {source}: scale {s} of {tensor!r} is not a positive number")
     return float(s)
+
+
+def input_to_int8(mode: str, scale: float, shape: tuple, x: np.ndarray) -> np.ndarray:
+    """The int8 cube the first layer reads. Image mode: x holds uint8 pixels, stored as
+    pixel - 128 (CDMA's converter does the rest); feature mode: x is the float input, quantized
+    here with the datapath's rounding. The one place either happens."""
+    if mode == "image":
+        px = np.asarray(x)
+        if px.dtype != np.uint8:
+            raise InputError(f"input must be uint8 pixels (the model declares image preprocessing), got {px.dtype}")
+        return (px.reshape(shape).astype(np.int16) - 128).astype(np.int8)
+    xf = np.asarray(x, dtype=np.float64)
+    if xf.size != int(np.prod(shape)):
+        raise InputError(f"input of {xf.size} values does not fit the model's input {list(shape)}")
+    if not np.all(np.isfinite(xf)):
+        raise InputError("input holds NaN or infinite values")
+    return np.clip(round_away(xf.reshape(shape) / scale), -128, 127).astype(np.int8)
 
 
 def quantize_input(graph: Graph, s_in: float, use_image: bool) -> InputPlan:
@@ -173,7 +201,57 @@ def _bias16(b32: np.ndarray, name: str) -> tuple[np.ndarray, int]:
                      "operand even with the largest shift; its scales are inconsistent")
 
 
-def quantize_layer(layer: ConvLayer, s_in: float, s_out: float, mode: str, cvt: InputPlan | None) -> QLayer:
+def _align_sum(src_scale: np.ndarray, s_res: float, s_out: float, name: str) -> tuple[np.ndarray, int, int, int, int, dict]:
+    """(m1, t1, e, cvt_m, cvt_t, report) for act(src * src_scale + r * s_res) / s_out: X1 takes
+    src to units Sd = s_res / 2^e (m1 / 2^t1 = src_scale / Sd), X2 adds r << e, the converter
+    takes Sd to s_out. e: largest shift with 128 * (s_out + s_res) / Sd < 2^30 (any sum that can
+    still land in the int8 range, and either addend, stays far from the 32-bit saturation) and
+    max(src_scale) / Sd <= 16383 (the X1 multiplier keeps at least 14 bits)."""
+    e = 0
+    while e < 23 and 2.0 ** (e + 1) * 128 * (s_out + s_res) / s_res < 2 ** 30 \
+            and float(np.max(src_scale)) * 2.0 ** (e + 1) / s_res <= 16383:
+        e += 1
+    sd = s_res / 2.0 ** e
+    try:
+        m1, t1, err1 = best_mul_shift(src_scale / sd)
+        cm, ct, errc = best_mul_shift(np.array([sd / s_out]))
+    except ValueError as err:
+        raise InputError(f"layer {name!r}: residual alignment (scales {float(np.max(src_scale)):.4g} / {s_res:.4g} / "
+                         f"{s_out:.4g}): {err}") from None
+    return m1, t1, e, int(cm[0]), ct, {"residual_shift": e, "residual_unit_over_out_scale": sd / s_out,
+                                       "x1_rescale_rel_error": err1, "cvt_rel_error": errc}
+
+
+def quantize_add(add: EltwiseAdd, s_a: float, s_b: float, s_out: float) -> QAdd:
+    act = add.act
+    if act is not None and act.kind != "relu":
+        raise InputError(f"layer {add.name!r}: only ReLU may follow an addition (found {act.source!r})")
+    k = add.shape[0]
+    m1, t1, e, cm, ct, rep = _align_sum(np.full(k, s_a), s_b, s_out, add.name)
+    plan = SdpPlan(bias=np.zeros(k, dtype=np.int64), bias_shift=0, relu=act is not None, x1_mul=m1, x1_shift=t1,
+                   cvt_scale=cm, cvt_shift=ct, residual_shift=e)
+    rep = {"layer": add.name, "op": "Add", "fused": list(add.fused), "in_scales": [s_a, s_b], "out_scale": s_out,
+           "rescale_rel_error": max(rep["x1_rescale_rel_error"], rep["cvt_rel_error"]), **rep}
+    return QAdd(add, (s_a, s_b), s_out, plan, rep)
+
+
+def quantize_slopes(slope: np.ndarray, name: str) -> tuple[np.ndarray, int, dict]:
+    """PReLU slopes as m / 2^t with one shared t: the largest t whose multipliers all fit int16,
+    which minimises every slope's absolute error. Slopes smaller than half a step become 0 (a
+    ReLU on that channel), counted and reported rather than refused."""
+    a = float(np.max(np.abs(slope)))
+    t = _SHIFT_MAX
+    while t > 0 and round_away(a * 2.0 ** t) > _CVT_SCALE_MAX:
+        t -= 1
+    m = round_away(slope * 2.0 ** t).astype(np.int64)
+    if np.any(np.abs(m) > _CVT_SCALE_MAX):
+        raise InputError(f"layer {name!r}: PReLU slope {a:.4g} does not fit a 16-bit multiplier")
+    err = np.abs(m / 2.0 ** t - slope)
+    return m, t, {"prelu_abs_error_max": float(err.max()), "prelu_slopes_zeroed": int(np.count_nonzero((m == 0) & (slope != 0)))}
+
+
+def quantize_layer(layer: ConvLayer, s_in: float, s_out: float, mode: str, cvt: InputPlan | None,
+                   s_res: float | None = None) -> QLayer:
     w = layer.weight
     k = w.shape[0]
     if mode == "per-kernel":
@@ -195,12 +273,20 @@ def quantize_layer(layer: ConvLayer, s_in: float, s_out: float, mode: str, cvt: 
     rep = {"layer": layer.name, "op": layer.op, "fused": list(layer.fused), "mode": mode, "in_scale": s_in,
            "out_scale": s_out, "w_scale_min": float(w_scale.min()), "w_scale_max": float(w_scale.max()),
            "bias_shift": ls, "zero_kernels": int(np.count_nonzero(amax == 0))}
+    if layer.residual is not None:
+        if act is not None and act.kind != "relu":
+            raise InputError(f"layer {layer.name!r}: only ReLU may follow a residual addition (found {act.source!r})")
+        m1, t1, e, cm, ct, extra = _align_sum(acc_scale, s_res, s_out, layer.name)
+        plan.x1_mul, plan.x1_shift, plan.cvt_scale, plan.cvt_shift, plan.residual_shift = m1, t1, cm, ct, e
+        err = max(extra["x1_rescale_rel_error"], extra["cvt_rel_error"])
+        rep.update(extra, residual=layer.residual, residual_scale=s_res)
+    elif act is not None and act.kind == "prelu":
+        plan.prelu, plan.prelu_shift, slope_rep = quantize_slopes(act.slope, layer.name)
+        rep.update(slope_rep)
     try:
-        if act is not None and act.kind == "prelu":
-            slope_m, slope_t, slope_err = best_mul_shift(act.slope)
-            plan.prelu, plan.prelu_shift = slope_m, slope_t
-            rep["prelu_rel_error"] = slope_err
-        if mode == "per-kernel":
+        if layer.residual is not None:
+            pass
+        elif mode == "per-kernel":
             m, t, err = best_mul_shift(f[:1])
             plan.cvt_scale, plan.cvt_shift = int(m[0]), t
         else:
@@ -210,7 +296,7 @@ def quantize_layer(layer: ConvLayer, s_in: float, s_out: float, mode: str, cvt: 
             else:
                 plan.x2_mul, plan.x2_shift = m, t
     except ValueError as e:
-        raise InputError(f"layer {layer.name!r}: rescale Si*Sw/So: {e}") from None
+        raise InputError(f"layer {layer.name!r}: rescale Si*Sw/So {f.min():.4g}..{f.max():.4g}: {e}") from None
     rep["rescale_rel_error"] = err
     rep["nvdla_truncation_rel_error"] = max(nvdla_truncated_error(float(x)) for x in np.unique(f))
     exact_bias = layer.bias / acc_scale
@@ -232,26 +318,33 @@ def quantize(graph: Graph, table: dict[str, float], mode: str = "per-kernel", so
         raise InputError(f"calibration table {source}: scale {s_in0} of input {graph.input!r} is not a positive number")
     scales = {graph.input: s_in0}
     inp = quantize_input(graph, scales[graph.input], use_image)
-    layers: dict[str, QLayer] = {}
+    layers: dict[str, QLayer | QAdd] = {}
     report: list[dict] = []
     first = True
     for op in graph.ops:
-        s_in = scales.get(op.input)
+        s_ins = [scales.get(t) for t in op.inputs]
+        if op.kind in ("conv", "add") and any(v is None for v in s_ins):
+            t = op.inputs[s_ins.index(None)]
+            raise InputError(f"layer {op.name!r}: its input {t!r} is a float tensor (after Softmax); nothing can run "
+                             "on the hardware after it")
+        s_in = s_ins[0]
         if isinstance(op, ConvLayer):
-            if s_in is None:
-                raise InputError(f"layer {op.name!r}: its input {op.input!r} is a float tensor (after Softmax); "
-                                 "nothing can run on the hardware after it")
             s_out = lookup_scale(table, op.output, op, source, missing, s_in)
             cvt = inp if first and op.input == graph.input and inp.mode == "image" else None
-            q = quantize_layer(op, s_in, s_out, mode, cvt)
-            layers[op.name] = q
-            report.append(q.report)
-            scales[op.output] = s_out
-        elif op.op in SCALE_PRESERVING:
-            scales[op.output] = s_in
-        elif op.op in ("AveragePool", "GlobalAveragePool"):
-            scales[op.output] = lookup_scale(table, op.output, op, source, missing, s_in)
-        first = False if isinstance(op, ConvLayer) else first
+            q = quantize_layer(op, s_in, s_out, mode, cvt, s_ins[1] if op.residual else None)
+            first = False
+        elif isinstance(op, EltwiseAdd):
+            s_out = lookup_scale(table, op.output, op, source, missing, max(s_ins))
+            q = quantize_add(op, s_ins[0], s_ins[1], s_out)
+        else:
+            if op.op in SCALE_PRESERVING:
+                scales[op.output] = s_in
+            elif op.op != "Softmax":
+                scales[op.output] = lookup_scale(table, op.output, op, source, missing, s_in)
+            continue
+        layers[op.name] = q
+        report.append(q.report)
+        scales[op.output] = s_out
     return QNetwork(graph, mode, inp, layers, scales, report)
 
 

@@ -12,12 +12,14 @@ import numpy as np
 
 from .. import backends
 from ..errors import InputError
+from ..fileio import write_atomic
 from ..golden import GoldenMachine
 from ..hw.config import NV_SMALL
 from ..hw.layouts import Surface
 from ..trace.memory import SparseMemory
 from ..trace.trace import Trace, apply_memory_command
-from .hostops import HostStep, run_host_op
+from ..quantize.network import input_to_int8
+from .hostops import HostStep
 from ..lower.program_run import window_slices
 from ..lower.vectors import MANIFEST
 
@@ -31,6 +33,11 @@ class _Pass:
     in_shape: tuple
     out_surface: Surface
     out_shape: tuple
+    res_surface: Surface | None = None
+
+
+def _surface(d: dict) -> Surface:
+    return Surface(d["base"], d["line_stride"], d["surf_stride"])
 
 
 def rtl_available() -> bool:
@@ -60,24 +67,22 @@ class CompiledNetwork:
                 for c in trace.commands:
                     apply_memory_command(trace, c, mem)
                 i, o = t["input"], t["output"]
-                lst.append(_Pass(trace, mem, t["window"], Surface(i["base"], i["line_stride"], i["surf_stride"]),
-                                 tuple(i["shape"]), Surface(o["base"], o["line_stride"], o["surf_stride"]),
-                                 tuple(o["shape"])))
+                lst.append(_Pass(trace, mem, t["window"], _surface(i), tuple(i["shape"]), _surface(o),
+                                 tuple(o["shape"]), _surface(t["residual"]) if "residual" in t else None))
             self.passes[step["name"]] = lst
 
     def input_cube(self, x: np.ndarray) -> np.ndarray:
         inp = self.manifest["input"]
-        shape = tuple(inp["shape"])
-        if inp["mode"] == "image":
-            return (np.asarray(x, dtype=np.uint8).reshape(shape).astype(np.int16) - 128).astype(np.int8)
-        q = np.sign(x) * np.floor(np.abs(np.asarray(x, dtype=np.float64) / inp["scale"]) + 0.5)
-        return np.clip(q, -128, 127).astype(np.int8).reshape(shape)
+        return input_to_int8(inp["mode"], inp["scale"], tuple(inp["shape"]), x)
 
-    def golden_pass(self, p: _Pass, x: np.ndarray) -> tuple[np.ndarray, SparseMemory]:
-        """Pass p on the golden model with input cube x: its output window and the memory after."""
+    def golden_pass(self, p: _Pass, x: np.ndarray, r: np.ndarray | None = None) -> tuple[np.ndarray, SparseMemory]:
+        """Pass p on the golden model with input cube x (and per-element operand cube r): its
+        output window and the memory after."""
         mem = p.base_memory.copy()
         c, h, w = p.in_shape
         mem.scatter(p.in_surface.addresses(c, h, w), x.view(np.uint8))
+        if p.res_surface is not None:
+            mem.scatter(p.res_surface.addresses(*p.out_shape), r.view(np.uint8))
         m = GoldenMachine(mem)
         for cmd in p.trace.commands:
             if cmd.op == "reg_write":
@@ -85,8 +90,6 @@ class CompiledNetwork:
         ks, ys, xs = window_slices(p.window, p.out_shape)
         return mem.gather(p.out_surface.addresses(ks.stop, ys.stop, p.out_shape[2])[ks, ys, xs]).view(np.int8), mem
 
-    def run_pass_golden(self, p: _Pass, x: np.ndarray) -> np.ndarray:
-        return self.golden_pass(p, x)[0]
 
     def run(self, x: np.ndarray, backend: str = "golden") -> dict[str, np.ndarray]:
         """Every tensor of one image on the golden model: int8 cubes, and the float output of a
@@ -95,15 +98,14 @@ class CompiledNetwork:
             raise InputError(f"backend {backend!r}: one image at a time runs on the golden model only")
         vals = {self.manifest["input"]["tensor"]: self.input_cube(x)}
         for step in self.manifest["steps"]:
-            xin = vals[step["input"]]
             if step["kind"] == "hw":
+                xs = [vals[t] for t in step["inputs"]]
                 y = np.zeros(step["out_shape"], dtype=np.int8)
                 for p in self.passes[step["name"]]:
-                    y[window_slices(p.window, p.out_shape)] = self.run_pass_golden(p, xin)
+                    y[window_slices(p.window, p.out_shape)] = self.golden_pass(p, *xs)[0]
                 vals[step["output"]] = y
             else:
-                op = HostStep(step)
-                vals[step["output"]] = run_host_op(op, xin, step["in_scale"], step["out_scale"])
+                vals[step["output"]] = HostStep(step)(vals)
         return vals
 
     def dequantize(self, tensor: str, v: np.ndarray) -> np.ndarray:
@@ -117,20 +119,25 @@ def sqnr_db(ref: np.ndarray, got: np.ndarray) -> float:
 
 
 def evaluate(folder, images: np.ndarray, labels: np.ndarray | None, model_path=None, backend: str = "golden",
-             preprocess=None, work_dir=None, stall: bool = True, extra_env: dict | None = None) -> dict:
+             preprocess=None, work_dir=None, stall: bool = True, extra_env: dict | None = None,
+             save_outputs=None) -> dict:
     """Run every image; per hardware layer: agreement with the golden model (every byte of the
-    layer's output, per image), SQNR vs FP32, and on the RTL cycles and MAC utilization; accuracies."""
+    layer's output, per image), SQNR vs FP32, and on other backends cycles and MAC utilization;
+    per graph output: top-1 agreement and mean |error| against FP32; accuracy of the first output
+    against `labels`. `save_outputs`: an .npz with every graph output, one row per image, as
+    dequantized float32 (`<tensor>`) and raw int8 (`<tensor>.int8`; Softmax outputs are float)."""
     from .reference import fp32_activations
 
     net = CompiledNetwork(folder)
     hw_steps = [s for s in net.manifest["steps"] if s["kind"] == "hw"]
-    out_t = net.manifest["output"]
+    outputs = net.manifest["outputs"]
+    out_t = outputs[0]
     per_layer = {s["name"]: {"ref2": 0.0, "noise": 0.0, "agree": 0, "bytes": 0, "bytes_agree": 0}
                  for s in hw_steps}
     fp32 = None
     if model_path is not None:
         xin = preprocess(images) if preprocess else images
-        fp32 = fp32_activations(model_path, xin, [s["output"] for s in hw_steps] + [out_t])
+        fp32 = fp32_activations(model_path, xin, [s["output"] for s in hw_steps] + outputs)
     golden = [net.run(img, "golden") for img in images]
     runs = None
     if backend == "golden":
@@ -170,6 +177,22 @@ def evaluate(folder, images: np.ndarray, labels: np.ndarray | None, model_path=N
         res["layers"].append(layer)
     res["bit_exact_vs_golden"] = all(L["bit_exact_vs_golden"] == 1.0 for L in res["layers"]) and \
         all(L.get("rtl_traces_bit_exact", 0) == L.get("rtl_traces", 0) for L in res["layers"])
+    res["outputs"] = []
+    for t in outputs:
+        got = np.stack([net.dequantize(t, v[t]).reshape(-1) for v in vals])
+        o = {"tensor": t, "bit_exact_vs_golden": float(np.mean([np.array_equal(v[t], g[t]) for v, g in zip(vals, golden)]))}
+        if fp32 is not None:
+            ref = fp32[t].reshape(len(images), -1)
+            o["mean_abs_error_vs_fp32"] = float(np.mean(np.abs(got - ref)))
+            o["top1_agreement_vs_fp32"] = float(np.mean(got.argmax(1) == ref.argmax(1)))
+        res["outputs"].append(o)
+    if save_outputs:
+        arrays = {}
+        for t in outputs:
+            arrays[t] = np.stack([net.dequantize(t, v[t]) for v in vals]).astype(np.float32)
+            if vals and vals[0][t].dtype == np.int8:
+                arrays[f"{t}.int8"] = np.stack([v[t] for v in vals])
+        _save_npz(save_outputs, arrays)
     res["golden_predictions_agree"] = float(np.mean([np.argmax(g[out_t].reshape(-1)) == p
                                                      for g, p in zip(golden, preds)])) if len(preds) else 1.0
     if labels is not None:
@@ -181,3 +204,11 @@ def evaluate(folder, images: np.ndarray, labels: np.ndarray | None, model_path=N
             res["top1_agreement_int8_vs_fp32"] = float(np.mean(fp32[out_t].reshape(len(images), -1).argmax(1)
                                                                == np.array(preds)))
     return res
+
+
+def _save_npz(path, arrays: dict) -> None:
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    write_atomic(path, buf.getvalue())

@@ -17,7 +17,7 @@ from ..errors import InputError
 from ..fileio import write_atomic
 from ..trace.cfg import Command, Quoted, format_cfg
 from ..trace.dat import entries_from_array, format_dat
-from .hostops import HostStep, run_host_op
+from .hostops import HostStep
 from ..lower.program_run import window_slices
 
 
@@ -31,26 +31,31 @@ class LayerRun:
     failures: list = field(default_factory=list)  # first messages of failing traces
 
 
-def _input_load(trace) -> tuple[int, int, str]:
-    """(base, size, dat name) of the pass's input region: the mem_load of `<name>_input.dat`
-    and the mem_init of the same base, which gives the region's size."""
+_PER_IMAGE = ("_input.dat", "_residual.dat")  # the regions that hold an image's tensors
+
+
+def _image_loads(trace) -> dict[str, tuple[int, int]]:
+    """{dat name: (base, size)} of the pass's per-image regions: the mem_loads of
+    `<name>_input.dat` / `<name>_residual.dat` and the mem_inits of the same bases (their sizes)."""
     loads = {c.args[1]: str(c.args[2]) for c in trace.commands if c.op == "mem_load"}
-    for c in trace.commands:
-        if c.op == "mem_init" and c.args[1] in loads and loads[c.args[1]].endswith("_input.dat"):
-            return int(c.args[1]), int(c.args[2]), loads[c.args[1]]
-    raise InputError("the compiled trace has no input region (mem_load of *_input.dat)", where=str(trace.source))
+    found = {loads[c.args[1]]: (int(c.args[1]), int(c.args[2])) for c in trace.commands
+             if c.op == "mem_init" and c.args[1] in loads and loads[c.args[1]].endswith(_PER_IMAGE)}
+    if not any(d.endswith("_input.dat") for d in found):
+        raise InputError("the compiled trace has no input region (mem_load of *_input.dat)", where=str(trace.source))
+    return found
 
 
-def image_trace(net, p, x: np.ndarray, name: str, folder: Path) -> tuple[Path, np.ndarray]:
-    """Write pass p with input cube x as trace `name` in folder, sharing the compiled trace's
-    weight/operand .dat files (copied there once). Returns (cfg path, golden output window)."""
-    window, mem = net.golden_pass(p, x)
-    base, size, dat = _input_load(p.trace)
-    my_dat = f"{name}_input.dat"
+def image_trace(net, p, xs: list[np.ndarray], name: str, folder: Path) -> tuple[Path, np.ndarray]:
+    """Write pass p with input cubes xs (input [, per-element operand]) as trace `name` in
+    folder, sharing the compiled trace's weight/operand .dat files (copied there once). Returns
+    (cfg path, golden output window)."""
+    window, mem = net.golden_pass(p, *xs)
+    per_image = _image_loads(p.trace)
+    mine = {dat: f"{name}{next(s for s in _PER_IMAGE if dat.endswith(s))}" for dat in per_image}
     cmds = []
     for c in p.trace.commands:
-        if c.op == "mem_load" and str(c.args[2]) == dat:
-            c = Command(c.op, c.args[:2] + (Quoted(my_dat),))
+        if c.op == "mem_load" and str(c.args[2]) in mine:
+            c = Command(c.op, c.args[:2] + (Quoted(mine[str(c.args[2])]),))
         elif c.op == "mem_load":
             src = net.folder / str(c.args[2])
             if not (folder / src.name).exists():
@@ -59,8 +64,9 @@ def image_trace(net, p, x: np.ndarray, name: str, folder: Path) -> tuple[Path, n
             ob, osz = int(c.args[2]), int(c.args[3])
             c = Command(c.op, c.args[:4] + (mem.crc32(ob, osz),))
         cmds.append(c)
-    # mem is after the golden run, whose layer writes only its output region: the input is intact
-    write_atomic(folder / my_dat, format_dat(entries_from_array(mem.read(base, size))), encoding="ascii")
+    # mem is after the golden run, whose layer writes only its output region: the inputs are intact
+    for dat, (base, size) in per_image.items():
+        write_atomic(folder / mine[dat], format_dat(entries_from_array(mem.read(base, size))), encoding="ascii")
     cfg = folder / f"{name}.cfg"
     write_atomic(cfg, format_cfg(cmds, f"{name}: {p.trace.name} on one image, for nvdla-int8 run --backend rtl"),
                  encoding="ascii")
@@ -82,7 +88,7 @@ def run_batch(net, cubes: list[np.ndarray], work: Path, backend: str = "rtl", st
         if step["kind"] != "hw":
             op = HostStep(step)
             for v in vals:
-                v[step["output"]] = run_host_op(op, v[step["input"]], step["in_scale"], step["out_scale"])
+                v[step["output"]] = op(v)
             continue
         folder, dump = work / step["name"] / "traces", work / step["name"] / "out"
         for d in (folder, dump):
@@ -92,7 +98,7 @@ def run_batch(net, cubes: list[np.ndarray], work: Path, backend: str = "rtl", st
         for i, v in enumerate(vals):
             for j, p in enumerate(net.passes[step["name"]]):
                 name = f"{p.trace.name}_img{i:05d}"
-                cfg, _ = image_trace(net, p, v[step["input"]], name, folder)
+                cfg, _ = image_trace(net, p, [v[t] for t in step["inputs"]], name, folder)
                 jobs.append((i, p, name, cfg))
         lr = runs[step["name"]] = LayerRun(traces=len(jobs), cycles=[0] * len(vals))
         outcomes = {o.name: o for o in hw.replay([j[3] for j in jobs], dump_dir=dump, work_dir=work / backend,
