@@ -91,7 +91,8 @@ def _run(args) -> int:
         if g.image_mean is not None:
             prep = lambda px: ((px.astype(np.float64) - g.image_mean) * g.image_scale).reshape(  # noqa: E731
                 (len(px),) + g.input_shape)
-    res = evaluate(args.vectors, images, labels, model, args.backend, prep, work_dir=args.work_dir)
+    res = evaluate(args.vectors, images, labels, model, args.backend, prep, work_dir=args.work_dir,
+                   save_outputs=args.save_outputs)
     print_report(res)
     if args.report:
         write_atomic(args.report, json.dumps(res, indent=1, sort_keys=True) + "\n")
@@ -112,6 +113,11 @@ def print_report(res: dict, out=sys.stdout) -> None:
               f"SQNR vs FP32 {sq}  ({layer['passes']} pass(es)){rtl}", file=out)
         for f in layer.get("rtl_failures", []):
             print(f"    {f}", file=out)
+    for o in res.get("outputs", []):
+        fp = (f", top-1 agreement vs FP32 {100 * o['top1_agreement_vs_fp32']:.1f}%, mean |error| vs FP32 "
+              f"{o['mean_abs_error_vs_fp32']:.4g}") if "mean_abs_error_vs_fp32" in o else ""
+        print(f"  output {o['tensor']}: bit-exact vs golden {100 * o['bit_exact_vs_golden']:.1f}% of images{fp}",
+              file=out)
     if "fp32_accuracy" in res:
         print(f"  FP32 accuracy {100 * res['fp32_accuracy']:.2f}%", file=out)
     if "int8_accuracy" in res:
@@ -141,4 +147,6 @@ def register(sub) -> None:
     r.add_argument("--limit", type=int, default=0, help="only the first N inputs")
     r.add_argument("--work-dir", default="build/run-rtl", help="traces and simulation of --backend rtl")
     r.add_argument("--report", help="write the results as JSON")
+    r.add_argument("--save-outputs", metavar="FILE.npz",
+                   help="every graph output, one row per image: dequantized float32 and raw int8 (<tensor>.int8)")
     r.set_defaults(func=_run)
