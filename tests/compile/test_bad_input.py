@@ -122,7 +122,7 @@ def _conv_then(node, inits=None, out_shape=(1, 4, 3, 3)):
 
 
 @pytest.mark.parametrize("case,nodes,inits,out_shape,needles", [
-    ("gemm transA", [n("Gemm", ["x", "w"], ["y"], name="fc", transA=1)], {"w": np.ones((4, 4))}, [1, 4],
+    ("gemm transA", [n("Gemm", ["x", "w"], ["y"], name="fc", transA=1)], {"w": np.ones((1, 4))}, [4, 4],
      ["'fc'", "Gemm", "transA=1"]),
     ("matmul weights not 2-D", [n("MatMul", ["x", "v"], ["y"], name="mm")], {"v": np.ones(4)}, [1],
      ["'mm'", "MatMul", "2-D constant"]),
@@ -224,3 +224,43 @@ def test_layer_that_cannot_fit_cbuf_even_split(make_model, tmp_path):
     layer = ConvLayer("huge", "Conv", "x", "y", np.ones((8, c, 3, 3)) * 0.01, np.zeros(8), (c, 3, 3), (8, 1, 1))
     with pytest.raises(InputError, match="'huge'.*CBUF"):
         lower_layer(quantize_layer(layer, 0.02, 0.05, "per-kernel", None))
+
+
+# --- validation before conversion (issue: fuzzed models that compiled into garbage) ---
+
+def _conv_model(tmp_path, w=None, meta=None, out_shape=(1, 4, 3, 3), dup=False):
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = W.astype(np.float32) if w is None else w
+    nodes = [n("Conv", ["x", "w"], ["y"], name="c")]
+    if dup:
+        nodes.append(n("Conv", ["x", "w"], ["y"], name="c2"))
+    g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 3, 3])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(out_shape))],
+                          [numpy_helper.from_array(w, "w")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    if meta:
+        helper.set_model_props(m, meta)
+    p = tmp_path / "m.onnx"
+    p.write_bytes(m.SerializeToString())
+    return p
+
+
+@pytest.mark.parametrize("case, kw, needles", [
+    ("nan weight", {"w": np.where(np.arange(16).reshape(4, 4, 1, 1) == 5, np.nan, W).astype(np.float32)},
+     ["'w'", "'c' (Conv)", "NaN"]),
+    ("uint8 weights", {"w": np.ones((4, 4, 1, 1), dtype=np.uint8)}, ["'w'", "'c' (Conv)", "UINT8"]),
+    ("float16 weights", {"w": np.ones((4, 4, 1, 1), dtype=np.float16)}, ["'w'", "FLOAT16"]),
+    ("image_scale nan", {"meta": {"nvdla_int8.image_mean": "0", "nvdla_int8.image_scale": "nan"}},
+     ["nvdla_int8.image_scale", "'nan'"]),
+    ("image_scale 0", {"meta": {"nvdla_int8.image_mean": "0", "nvdla_int8.image_scale": "0"}},
+     ["nvdla_int8.image_scale", "positive"]),
+    ("image_mean text", {"meta": {"nvdla_int8.image_mean": "grey", "nvdla_int8.image_scale": "1"}},
+     ["nvdla_int8.image_mean", "'grey'"]),
+    ("declared dims disagree", {"out_shape": (1, 4, 5, 3)}, ["shape inference failed"]),
+    ("duplicated node", {"dup": True}, ["not a valid ONNX model"]),
+])
+def test_invalid_models_are_refused_before_conversion(tmp_path, case, kw, needles):
+    msg = _err(_conv_model(tmp_path, **kw))
+    assert all(s in msg for s in needles), msg

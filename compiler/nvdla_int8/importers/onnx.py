@@ -122,7 +122,8 @@ def _cube(shape: list, n_or_name, where: str) -> tuple[int, int, int]:
 def _shapes(model) -> dict[str, list]:
     import onnx
 
-    inferred = onnx.shape_inference.infer_shapes(model)
+    # strict: a declared shape that disagrees with what the nodes compute is an error, not a guess
+    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     out = {}
     for vi in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
         dims = vi.type.tensor_type.shape.dim
@@ -137,9 +138,58 @@ def load_model(path: str | Path):
     if not p.is_file():
         raise InputError("no such ONNX model", where=str(p))
     try:
-        return onnx.load(str(p))
+        model = onnx.load(str(p))
     except Exception as e:  # protobuf raises its own DecodeError; report it as bad input
         raise InputError(f"not a readable ONNX model ({type(e).__name__})", where=str(p)) from None
+    validate(model, str(p))
+    return model
+
+
+_FLOAT_TYPES = {1: "float32", 11: "float64"}  # TensorProto FLOAT, DOUBLE
+_INDEX_TYPES = {6: "int32", 7: "int64"}  # shapes, axes
+
+
+def validate(model, where: str) -> None:
+    """What onnxruntime would refuse, and what would compile into garbage, refused before any
+    conversion: onnx's checker (one producer per tensor, known ops, typed graph), float
+    initializers of the input's type holding finite values, and numeric preprocessing metadata.
+    Declared shapes are checked against inferred ones by `_shapes` (strict inference)."""
+    import onnx
+
+    try:
+        onnx.checker.check_model(model)
+    except Exception as e:
+        raise InputError(f"not a valid ONNX model: {str(e).strip().splitlines()[0]}", where=where) from None
+    g = model.graph
+    readers: dict[str, str] = {}
+    for node in g.node:
+        for t in node.input:
+            readers.setdefault(t, f"node {node.name or node.output[0]!r} ({node.op_type})")
+    in_types = {i.type.tensor_type.elem_type for i in g.input if i.name not in {t.name for t in g.initializer}}
+    for t in g.initializer:
+        who = readers.get(t.name, "no node")
+        if t.data_type in _FLOAT_TYPES:
+            if in_types and t.data_type not in in_types:
+                raise InputError(f"initializer {t.name!r} (read by {who}) is {_FLOAT_TYPES[t.data_type]}, the model "
+                                 "input is not", where=where)
+            v = onnx.numpy_helper.to_array(t)
+            if not np.all(np.isfinite(v)):
+                raise InputError(f"initializer {t.name!r} (read by {who}) holds {int(np.sum(~np.isfinite(v)))} NaN "
+                                 "or infinite value(s)", where=where)
+        elif t.data_type not in _INDEX_TYPES:
+            raise InputError(f"initializer {t.name!r} (read by {who}) has element type "
+                             f"{onnx.TensorProto.DataType.Name(t.data_type)}; weights must be float32", where=where)
+    for key in ("nvdla_int8.image_mean", "nvdla_int8.image_scale"):
+        v = next((m.value for m in model.metadata_props if m.key == key), None)
+        if v is None:
+            continue
+        try:
+            f = float(v)
+        except ValueError:
+            f = float("nan")
+        if not np.isfinite(f) or (key.endswith("scale") and f <= 0):
+            raise InputError(f"metadata {key}={v!r} is not a {'positive ' if key.endswith('scale') else ''}finite "
+                             "number", where=where)
 
 
 def import_onnx(path: str | Path) -> tuple[Graph, list]:
