@@ -264,3 +264,41 @@ def _conv_model(tmp_path, w=None, meta=None, out_shape=(1, 4, 3, 3), dup=False):
 def test_invalid_models_are_refused_before_conversion(tmp_path, case, kw, needles):
     msg = _err(_conv_model(tmp_path, **kw))
     assert all(s in msg for s in needles), msg
+
+
+# --- `run` inputs ---
+
+@pytest.fixture
+def compiled(conv_model, tmp_path):
+    from nvdla_int8.cli import main
+
+    table = tmp_path / "t.json"
+    table.write_text('{"x": {"scale": 0.02}, "y": {"scale": 0.05}}\n')
+    assert main(["compile", str(conv_model), "--calibtable", str(table), "-o", str(tmp_path / "v"),
+                 "--missing-scale", "propagate"]) == 0
+    return tmp_path / "v"
+
+
+@pytest.mark.parametrize("case", ["limit", "labels", "shape", "nan", "corrupt npy", "corrupt manifest"])
+def test_run_refuses_bad_inputs_in_one_line(compiled, tmp_path, capsys, case):
+    from nvdla_int8.cli import main
+
+    x = np.random.default_rng(0).normal(0, 1, (3, 3, 6, 5)).astype(np.float32)
+    args = ["run", str(compiled), "--input", str(tmp_path / "x.npy")]
+    if case == "limit":
+        args += ["--limit", "-1"]
+    elif case == "labels":
+        np.save(tmp_path / "l.npy", np.zeros(2, dtype=np.int64))
+        args += ["--labels", str(tmp_path / "l.npy")]
+    elif case == "shape":
+        x = x[:, :, :5]
+    elif case == "nan":
+        x[1, 0, 0, 0] = np.nan
+    np.save(tmp_path / "x.npy", x)
+    if case == "corrupt npy":
+        (tmp_path / "x.npy").write_bytes(b"\x93NUMPY garbage")
+    if case == "corrupt manifest":
+        (compiled / "manifest.json").write_text('{"steps": ')
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("nvdla-int8 run: error:") and "\n" not in err, err

@@ -33,9 +33,12 @@ def load_input(path: str) -> np.ndarray:
     if not p.is_file():
         raise InputError("no such input file", where=str(p))
     try:
-        return np.load(p, allow_pickle=False)
-    except ValueError as e:
-        raise InputError(f"not a .npy array ({e})", where=str(p)) from None
+        a = np.load(p, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise InputError(f"not a .npy array ({type(e).__name__}: {e})".splitlines()[0], where=str(p)) from None
+    if not isinstance(a, np.ndarray):
+        raise InputError("an .npz archive, not a .npy array", where=str(p))
+    return a
 
 
 def compile_model(model: str, table: str, out: str, mode: str, seed: int, input_file: str | None,
@@ -79,6 +82,10 @@ def _run(args) -> int:
             raise InputError("give --input FILE.npy or --dataset SPLIT")
         images = load_input(args.input)
         labels = load_input(args.labels) if args.labels else None
+        if labels is not None and len(labels) != len(images):
+            raise InputError(f"{len(labels)} labels for {len(images)} inputs", where=args.labels)
+    if args.limit < 0:
+        raise InputError(f"--limit {args.limit}: give a positive number of inputs (0 = all)")
     if args.limit:
         images = images[:args.limit]
         labels = labels[:args.limit] if labels is not None else None

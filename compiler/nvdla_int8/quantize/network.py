@@ -167,6 +167,8 @@ def input_to_int8(mode: str, scale: float, shape: tuple, x: np.ndarray) -> np.nd
         px = np.asarray(x)
         if px.dtype != np.uint8:
             raise InputError(f"input must be uint8 pixels (the model declares image preprocessing), got {px.dtype}")
+        if px.size != int(np.prod(shape)):
+            raise InputError(f"input of {px.size} pixels does not fit the model's input {list(shape)}")
         return (px.reshape(shape).astype(np.int16) - 128).astype(np.int8)
     xf = np.asarray(x, dtype=np.float64)
     if xf.size != int(np.prod(shape)):
