@@ -42,20 +42,40 @@ def load_input(path: str) -> np.ndarray:
 
 
 def compile_model(model: str, table: str, out: str, mode: str, seed: int, input_file: str | None,
-                  missing: str = "error") -> dict:
-    from ..graph.fold import load_graph
-    from ..quantize.network import quantize
-    from ..lower.vectors import build_vectors, default_input
+                  missing: str = "error", caffemodel: str | None = None) -> dict:
+    """ONNX model (or Caffe deploy prototxt + caffemodel) + table -> vectors and manifest in out.
+    A Caffe model is converted to ONNX first (importers.caffe: every layer's output named after
+    the layer, so NVDLA's tables apply as they are); the converted model is written to out too,
+    as the FP32 reference `run --model` takes."""
+    import tempfile
 
-    graph = load_graph(model)
-    qnet = quantize(graph, load_scales(table), mode, source=table, missing=missing)
-    x = load_input(input_file) if input_file else default_input(qnet, seed)
-    return build_vectors(qnet, model, out, x, seed, table)
+    from ..graph.fold import load_graph
+    from ..lower.vectors import build_vectors, default_input
+    from ..quantize.network import quantize
+
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx_path = Path(model)
+        if Path(model).suffix == ".prototxt":
+            from ..importers.caffe import caffe_to_onnx_file
+
+            if caffemodel is None:
+                raise InputError("a Caffe deploy prototxt needs its weights: --caffemodel W.caffemodel", where=model)
+            onnx_path = Path(tmp) / f"{Path(model).stem}.onnx"
+            caffe_to_onnx_file(model, caffemodel, onnx_path)
+        elif caffemodel is not None:
+            raise InputError("--caffemodel goes with a Caffe deploy .prototxt, not an ONNX model", where=model)
+        graph = load_graph(onnx_path)
+        qnet = quantize(graph, load_scales(table), mode, source=table, missing=missing)
+        x = load_input(input_file) if input_file else default_input(qnet, seed)
+        manifest = build_vectors(qnet, onnx_path, out, x, seed, table)
+        if onnx_path != Path(model):
+            write_atomic(Path(out) / onnx_path.name, onnx_path.read_bytes())
+    return manifest
 
 
 def _compile(args) -> int:
     man = compile_model(args.model, args.calibtable, args.output, args.quantizationMode, args.seed, args.input,
-                        args.missing_scale)
+                        args.missing_scale, args.caffemodel)
     n = sum(len(s["traces"]) for s in man["steps"] if s["kind"] == "hw")
     print(f"{n} traces for {sum(s['kind'] == 'hw' for s in man['steps'])} hardware layers "
           f"({', '.join(s['name'] for s in man['steps'] if s['kind'] == 'host')} on the host) in {args.output}")
@@ -134,8 +154,10 @@ def print_report(res: dict, out=sys.stdout) -> None:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("compile", help="ONNX model + calibration table -> nv_small traces and manifest")
-    p.add_argument("model")
+    p = sub.add_parser("compile", help="ONNX model (or Caffe prototxt + caffemodel) + calibration table -> nv_small "
+                                       "traces and manifest")
+    p.add_argument("model", help="MODEL.onnx, or a Caffe deploy .prototxt with --caffemodel")
+    p.add_argument("--caffemodel", help="the Caffe model's weights (binary .caffemodel)")
     p.add_argument("--calibtable", required=True, help="NVDLA JSON calibration table or TensorRT cache")
     p.add_argument("-o", "--output", required=True, help="folder for the traces and manifest.json")
     p.add_argument("--quantizationMode", default="per-kernel", choices=("per-kernel", "per-filter"))
