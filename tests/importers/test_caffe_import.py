@@ -303,3 +303,24 @@ def test_cli_writes_the_onnx_file(tmp_path, capsys):
     assert [n.op_type for n in onnx.load(str(tmp_path / "n.onnx")).graph.node] == ["Relu"]
     assert caffe.main([str(tmp_path / "missing.prototxt"), "-o", str(tmp_path / "m.onnx")]) == 2
     assert "missing.prototxt: cannot read" in capsys.readouterr().err
+
+
+def test_name_mapping_reads_networks_it_cannot_convert():
+    """calib's prototxt layout uses the same schema reader, leniently: an LRN layer's parameters
+    (outside the schema) are skipped, V1 types become current type strings, TRAIN layers drop."""
+    from nvdla_int8.calib.caffe_prototxt import parse_prototxt
+
+    text = """name: "alex"
+layers { name: "data" type: DATA top: "data" include { phase: TRAIN } data_param { source: "x" } }
+layer { name: "in" type: "Input" top: "data" input_param { shape { dim: 1 dim: 3 dim: 8 dim: 8 } } }
+layers { name: "conv1" type: CONVOLUTION bottom: "data" top: "conv1" blobs_lr: 1 }
+layers { name: "norm1" type: LRN bottom: "conv1" top: "norm1" lrn_param { local_size: 5 alpha: 0.0001 } }
+"""
+    with pytest.raises(InputError, match="mixes 'layer' and V1 'layers'"):
+        parse_prototxt(text)
+    net = parse_prototxt(text.replace('layer { name: "in" type: "Input" top: "data" input_param '
+                                      '{ shape { dim: 1 dim: 3 dim: 8 dim: 8 } } }\n', 'input: "data"\n'))
+    assert net.inputs == ("data",)
+    assert [(la.name, la.type) for la in net.layers] == [("conv1", "Convolution"), ("norm1", "LRN")]
+    with pytest.raises(InputError, match=r"net.prototxt:\d+:\d+"):
+        parse_prototxt("layers { name: ", "net.prototxt")
