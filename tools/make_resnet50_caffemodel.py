@@ -31,12 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "compiler"))
+from nvdla_int8.fileio import write_atomic
+from nvdla_int8.importers import caffe
+from nvdla_int8.importers.caffe_schema import messages
 
-from nvdla_int8.fileio import write_atomic  # noqa: E402
-from nvdla_int8.importers import caffe  # noqa: E402
-from nvdla_int8.importers.caffe_schema import messages  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 BGR_MEAN = np.array([104.0, 117.0, 123.0])
 BN_FACTOR = 999.982  # Caffe's moving-average scale factor, as a trained net stores it (not 1, on purpose)
