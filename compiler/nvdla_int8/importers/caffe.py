@@ -24,7 +24,6 @@ column, since ignoring it could silently change the network (a misspelt `kernel_
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,12 +110,12 @@ def _included(msg, phase: int) -> bool:
     return not any(r.HasField("phase") and r.phase == phase for r in msg.exclude)
 
 
-def layers_of(net) -> list[Layer]:
+def layers_of(net, where: str | None = None) -> list[Layer]:
     """Layers in file order, in TEST phase."""
     test = 1
     out = []
     if net.layer and net.layers:
-        raise InputError("the network mixes 'layer' and V1 'layers' blocks")
+        raise InputError("the network mixes 'layer' and V1 'layers' blocks", where=where)
     if net.layer:
         for m in net.layer:
             if _included(m, test):
@@ -141,7 +140,7 @@ def net_inputs(net, where: str) -> list[tuple[str, list[int]]]:
         else:
             raise InputError(f"input {name!r} has no input_shape or input_dim", where=where)
         out.append((name, shape))
-    for layer in layers_of(net):
+    for layer in layers_of(net, where):
         if layer.type == "Input":
             shapes = list(layer.msg.input_param.shape)
             if len(shapes) not in (1, len(layer.tops)):
@@ -242,7 +241,8 @@ class _Converter:
         self.weights = weights  # layer name -> list of BlobProto, or None for placeholders
         self.shapes: dict[str, list[int]] = {}
         self.tensor_of: dict[str, str] = {}  # Caffe blob -> current ONNX tensor
-        self.names: set[str] = set()
+        self.names: set[str] = set()  # tensors and initializers made so far
+        self.reserved = {layer.name for layer in layers_of(net, where)}  # kept for the layers' outputs
         self.layers: list[ConvertedLayer] = []
         self.cl: ConvertedLayer | None = None
         self.layer: Layer | None = None
@@ -254,7 +254,7 @@ class _Converter:
 
     def fresh(self, name: str) -> str:
         base, k = name, 1
-        while name in self.names:
+        while name in self.names or name in self.reserved:
             k += 1
             name = f"{base}_{k}"
         self.names.add(name)
@@ -284,12 +284,14 @@ class _Converter:
         self.names.add(self.layer.name)
         return self.layer.name
 
-    def bottom(self, k: int = 0) -> str:
+    def bottom(self, k: int = 0, read: bool = True) -> str:
+        """The tensor holding bottom k now; `read=False` for layers that only pass it on."""
         b = self.layer.bottoms[k]
         if b not in self.tensor_of:
             raise self.err(f"bottom {b!r} is not produced by any earlier layer or input")
         t = self.tensor_of[b]
-        self.cl.inputs.append(t)
+        if read:
+            self.cl.inputs.append(t)
         return t
 
     def nbottoms(self, n: int | None = None, at_least: int = 1):
@@ -305,9 +307,10 @@ class _Converter:
 
     def blobs(self, shapes: list[tuple[int, ...]], names: list[str]) -> list[np.ndarray]:
         """The layer's parameter blobs, checked against the shapes the prototxt implies; `None`
-        weights give placeholders (zeros; variances 1) for shape-only conversion."""
+        weights give placeholders (zeros; variances, scales and BatchNorm factors 1) for
+        shape-only conversion."""
         if self.weights is None:
-            return [np.ones(s, np.float32) if n == "variance" else np.zeros(s, np.float32)
+            return [np.ones(s, np.float32) if n in ("variance", "scale factor", "scale") else np.zeros(s, np.float32)
                     for s, n in zip(shapes, names)]
         blobs = self.weights.get(self.layer.name)
         if blobs is None:
@@ -364,11 +367,11 @@ class _Converter:
 
     def _dropout(self):
         self.nbottoms(1)
-        self.tensor_of[self.layer.tops[0]] = self.bottom()  # identity at inference
+        self.tensor_of[self.layer.tops[0]] = self.bottom(read=False)  # identity at inference
 
     def _split(self):
         self.nbottoms(1)
-        x = self.bottom()
+        x = self.bottom(read=False)
         for top in self.layer.tops:
             self.tensor_of[top] = x
 
@@ -427,8 +430,6 @@ class _Converter:
         x = self.bottom()
         c = self._channels(x)
         mean, var, factor = self.blobs([(c,), (c,), (1,)], ["mean", "variance", "scale factor"])
-        if self.weights is None:
-            factor = np.ones(1, np.float32)
         # Caffe keeps running sums; blob 2 is their common factor (0 means "no statistics yet").
         f = np.float32(0.0) if factor[0] == 0 else np.float32(1.0) / factor[0]
         ins = [x, self.const("gamma", np.ones(c)), self.const("beta", np.zeros(c)),
@@ -448,8 +449,6 @@ class _Converter:
         n = c if p.num_axes == 1 else 1
         names = ["scale"] + (["bias"] if p.bias_term else [])
         arrs = self.blobs([(n,), (n,)][:len(names)], names)
-        if self.weights is None:
-            arrs[0] = np.ones(n, np.float32)
         cshape = self._per_channel_shape(x) if n > 1 else [1]
         out = self.out_name()
         mul = self.fresh(f"{out}_mul") if p.bias_term else out
