@@ -96,10 +96,12 @@ def run_layer(layer, blobs: list[np.ndarray], inputs: dict[str, np.ndarray]) -> 
     return sess.run([layer.name], {b: inputs[b] for b in dict.fromkeys(layer.bottoms)})[0]
 
 
-def synthesize(net, table: dict[str, float], images: np.ndarray, seed: int, log=print) -> dict[str, list]:
+def synthesize(net, table: dict[str, float], images: np.ndarray, seed: int) -> dict[str, list]:
     """Blobs per layer name, chosen layer by layer (see the module docstring)."""
     rng = np.random.default_rng(seed)
     layers = caffe.layers_of(net)
+    # parameter shapes as the converter derives them from the prototxt (weights (K, C, R, S) / (K, F), bias)
+    shapes = {cl.name: [tuple(t.dims) for t in cl.initializers] for cl in caffe.convert(net).layers}
     last_use: dict[str, int] = {}
     for i, layer in enumerate(layers):
         for b in layer.bottoms:
@@ -114,16 +116,10 @@ def synthesize(net, table: dict[str, float], images: np.ndarray, seed: int, log=
         target = table.get(after[layer.name].name if layer.type == "Scale" and in_place_relu(layer) else layer.name)
         eltwise = _eltwise_target(layer, after, in_place_relu, values, table)
         p: list[np.ndarray] = []
-        if layer.type == "Convolution":
-            cp = layer.msg.convolution_param
-            k, g = cp.num_output, cp.group
-            kh, kw = (cp.kernel_h, cp.kernel_w) if cp.HasField("kernel_h") else (cp.kernel_size[0],) * 2
-            fan_in = x.shape[1] // g * kh * kw
-            p = [rng.standard_normal((k, x.shape[1] // g, kh, kw)) * np.sqrt(2.0 / fan_in)]
-            p += [np.zeros(k)] if cp.bias_term else []
-        elif layer.type == "InnerProduct":
-            f, k = int(np.prod(x.shape[1:])), layer.msg.inner_product_param.num_output
-            p = [rng.standard_normal((k, f)) * np.sqrt(1.0 / f), np.zeros(k)]
+        if layer.type in ("Convolution", "InnerProduct"):
+            w_shape, *bias = shapes[layer.name]
+            gain = 2.0 if layer.type == "Convolution" else 1.0  # He for ReLU nets; the classifier 1/fan_in
+            p = [rng.standard_normal(w_shape) * np.sqrt(gain / np.prod(w_shape[1:]))] + [np.zeros(b) for b in bias]
         elif layer.type == "BatchNorm":
             mean, var = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))
             p = [mean, var]
