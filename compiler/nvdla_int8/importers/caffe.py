@@ -636,8 +636,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         caffe_to_onnx_file(args.prototxt, args.caffemodel, args.output)
-    except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (InputError, OSError) as e:
+        print(f"{ap.prog}: error: {e}", file=sys.stderr)
         return 2
     print(f"wrote {args.output}")
     return 0
