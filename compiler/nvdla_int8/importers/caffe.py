@@ -472,8 +472,8 @@ class _Converter:
         MAX: the extra (as all) padding never wins, exact. AVE: Caffe divides by the window
         clipped to [-p, H + p), i.e. counting the real padding but not the extra; without padding
         that is onnx count_include_pad=0, without extra count_include_pad=1, and with both an
-        explicit zero Pad by p followed by count_include_pad=0 pooling. Not ceil_mode=1, whose
-        last-window rule differs between ONNX versions and runtimes."""
+        explicit zero Pad by p followed by count_include_pad=0 pooling. Not ceil_mode=1: explicit
+        pads leave no rounding rule for a runtime to interpret, and the ONNX front end refuses it."""
         self.nbottoms(1)
         p = self.layer.msg.pooling_param
         x = self.bottom()
