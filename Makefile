@@ -17,10 +17,10 @@ MEM ?= sv
 TRACE ?=
 JOBS ?= 2
 
-.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl
+.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl resnet50-caffemodel
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  variables: TRACES=dir|file.cfg BACKEND=golden|rtl MEM=sv|axiram TRACE=file.cfg WAVES=1 JOBS=$(JOBS)"
 	@echo "  regress:   SEEDS=N SEED_START=1 TIER=smoke|nightly SHARD=k/n CONSTRAINTS=file.json|yaml BACKEND=rtl|golden BATCH=8 SEED=n"
 
@@ -52,6 +52,12 @@ sim: setup ## end to end on the default model: FP32 vs INT8 (golden, RTL on RTL_
 	  $(PY) -m nvdla_int8.commands.sim sim $(if $(LIMIT),--limit $(LIMIT)) $(if $(RTL_IMAGES),--rtl-images $(RTL_IMAGES)) \
 	    $(if $(METHOD),--method $(METHOD)); \
 	fi
+
+RESNET50_CAFFEMODEL := build/resnet50/ResNet-50-synthetic.caffemodel
+resnet50-caffemodel: setup $(RESNET50_CAFFEMODEL) ## seeded synthetic weights for ResNet-50-deploy.prototxt fitted to NVDLA's resnet50.json (prints max/T per layer)
+
+$(RESNET50_CAFFEMODEL): tools/make_resnet50_caffemodel.py compiler/nvdla_int8/importers/caffe.py compiler/nvdla_int8/importers/caffe_schema.py $(STAMP)
+	$(PY) tools/make_resnet50_caffemodel.py -o $@
 
 vectors: setup ## regression vectors of the default model (both quantization modes) in vectors/digits_cnn
 	$(PY) -m nvdla_int8.commands.sim vectors
