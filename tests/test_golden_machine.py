@@ -25,6 +25,7 @@ def identity_sdp(prog: RegisterProgram, src: int, dst: int, c: int = 8, h: int =
     prog.set("SDP_RDMA", "D_FEATURE_MODE_CFG", FLYING_MODE=0, IN_PRECISION=0, PROC_PRECISION=0)
     prog.set("SDP", "D_DST_BASE_ADDR_LOW", dst).set("SDP", "D_DST_LINE_STRIDE", 8 * w)
     prog.set("SDP", "D_DST_SURFACE_STRIDE", 8 * w * h).set("SDP", "D_CVT_SCALE", 1)
+    prog.set("SDP_RDMA", "D_SRC_DMA_CFG", SRC_RAM_TYPE=1).set("SDP", "D_DST_DMA_CFG", DST_RAM_TYPE=1)  # MCIF
     return prog
 
 

@@ -282,8 +282,11 @@ def _sdp_program(rng, c: Constraints, prog: RegisterProgram, base: int, ch: int,
         use = USE_BOTH if (alu_mem and mul_mem) else (USE_ALU if alu_mem else USE_MUL)
         bpc = 2 if two_byte else 1
         bpe = bpc * (2 if use == USE_BOTH else 1)
+        surface = _packed_surface(base + REGION[p], w, h, _gap(rng, c), _gap(rng, c), elem=bpe)
+        if not per_element:  # NVDLA's PER_KERNEL strides: with others its RTL computed differently (legality)
+            surface = Surface(surface.base, ATOM * bpe, ATOM * bpe)
         stream = OperandStream(enabled=streamed, use=use, two_byte=two_byte, per_element=per_element,
-                               surface=_packed_surface(base + REGION[p], w, h, _gap(rng, c), _gap(rng, c), elem=bpe))
+                               surface=surface)
         stages.append(StageParams(
             name=p, bypass=bypass, alu_bypass=alu == "bypass",
             alu_algo={"MAX": ALGO_MAX, "MIN": ALGO_MIN, "SUM": ALGO_SUM, "bypass": ALGO_SUM}[alu],
