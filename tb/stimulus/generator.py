@@ -184,6 +184,8 @@ def _conv_geometry(rng, c: Constraints):
         wo, ho = (w + pl + pr - span_w) // sx + 1, (h + pt + pb - span_h) // sy + 1
         if max(wo, ho) > NV_SMALL.max_cube_dim:  # the 13-bit output size fields
             continue
+        if _hang_corner(w, h, k, ks, kr, (sx, sy), (dx, dy), (pl, pt), (wo, ho)):
+            continue
         # the smallest PAD_RIGHT/BOTTOM that gives this output: what the legality rule recomputes
         pr = min(pr, max(0, (wo - 1) * sx + span_w - w - pl))
         pb = min(pb, max(0, (ho - 1) * sy + span_h - h - pt))
@@ -204,6 +206,20 @@ def _conv_geometry(rng, c: Constraints):
         return dict(shape=shape, w=w, h=h, c=ch, k=k, r=kr, s=ks, sx=sx, sy=sy, dx=dx, dy=dy, pads=(pl, pr, pt, pb),
                     wo=wo, ho=ho, banks=(dbanks, wbanks))
     raise GeneratorBug(f"no conv geometry within {MAX_DRAWS} draws: the constraints are too narrow")
+
+
+def _hang_corner(w, h, k, ks, kr, strides, dilations, pads, outs) -> bool:
+    """The two corners whose programs hang NVDLA's RTL, cause unknown (shared/nvdla-rtl-findings.md
+    §4), generalised no further than the evidence: (a) an output row or column none of whose
+    kernel taps lands on the input (only padding: 133x1x17, kernel 4x3, stride y 4, dilation y 5,
+    pads top 2 / bottom 8 has one output row whose taps are input rows -2, 3 and 8); (b) one
+    output channel with a kernel larger than 1x1 (38x19x72, kernel 7x7; NVDLA's own K = 1 traces
+    all use 1x1 kernels)."""
+    for size, kern, s, d, p, n in zip((w, h), (ks, kr), strides, dilations, pads, outs):
+        taps = np.arange(n)[:, None] * s - p + np.arange(kern)[None, :] * d
+        if not ((taps >= 0) & (taps < size)).any(axis=1).all():
+            return True
+    return k == 1 and ks * kr > 1
 
 
 def _fit_pads(rng, deficit: int, a: int, b: int, limit: int) -> tuple[int, int]:
