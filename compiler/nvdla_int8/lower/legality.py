@@ -10,7 +10,7 @@ MUL_SHIFT bits [15:14]), SDP operand streams, and CBUF capacity. The verificatio
 can call it on any program, including hand-written ones.
 
 It also refuses what nv_small itself cannot run or would compute differently from the golden
-model (shared/nvdla-rtl-findings.md, docs/verification.md "nv_small legality"): a used DMA whose
+model (shared/nvdla-rtl-findings.md; rules and sources in docs/nvdla-rules.md): a used DMA whose
 RAM type selects the absent CVIF (hw.memif; the reset value does), the absent EW stage and
 ERDMA, PER_KERNEL operand strides other than NVDLA's 8 x bytes per element, and CDMA packing
 hints (D_DAIN_MAP) that the strides contradict.
@@ -255,7 +255,7 @@ def _dain_map_checks(s: _State, wi: int, hi: int) -> list[str]:
     request, SURF_PACKED on a 1x1 input reads all channel groups as one line. The golden model
     follows the strides, so a hint must agree with them."""
     v = []
-    line, surf = s.values.get(REGMAP.reg("CDMA", "D_LINE_STRIDE"), 0), s.values.get(REGMAP.reg("CDMA", "D_SURF_STRIDE"), 0)
+    line, surf = s.get("CDMA", "D_LINE_STRIDE", "LINE_STRIDE"), s.get("CDMA", "D_SURF_STRIDE", "SURF_STRIDE")
     if s.get("CDMA", "D_DAIN_MAP", "LINE_PACKED") and line != NV_SMALL.memory_atom * wi:
         v.append(f"NVDLA_CDMA.D_DAIN_MAP_0.LINE_PACKED = 1 but the line stride {line:#x} is not 8 x width "
                  f"= {NV_SMALL.memory_atom * wi:#x}")
