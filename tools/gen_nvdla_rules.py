@@ -15,6 +15,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from nvdla_int8.trace.cfg import Command, Quoted
+from nvdla_int8.trace.trace import Trace
 from tb.stimulus.constraints import NIGHTLY, Constraints
 from tb.stimulus.generator import generate
 
@@ -45,13 +47,23 @@ def constraints(kind: str) -> Constraints:
     return Constraints("nightly", knobs, f"tools/gen_nvdla_rules.py:{kind}")
 
 
+def _rename(trace: Trace, name: str) -> None:
+    """Name the trace and its .dat files after the kind, not after the regress seed it is not."""
+    old = trace.name
+    trace.name = name
+    new = {f: f.replace(old, name, 1) for f in trace.dats}
+    trace.dats = {new[f]: entries for f, entries in trace.dats.items()}
+    trace.commands = [Command(c.op, tuple(Quoted(new[a]) if isinstance(a, Quoted) and a in new else a
+                                          for a in c.args)) for c in trace.commands]
+
+
 def main(out: Path) -> None:
     for kind in KINDS:
         folder = out / kind
         shutil.rmtree(folder, ignore_errors=True)
         for seed in SEEDS:
             g = generate(seed, constraints(kind))
-            g.trace.name = f"{kind}_s{seed}"
+            _rename(g.trace, f"{kind}_s{seed}")
             head = (f"{g.trace.name}: directed nv_small program ({kind}), generator seed {seed}; written by "
                     "tools/gen_nvdla_rules.py\n" + "\n".join(f"layer {i}: {la.summary}" for i, la in enumerate(g.layers)))
             g.trace.save(folder / g.trace.name, header=head)

@@ -256,6 +256,9 @@ def _conv_layer(rng, c: Constraints, base: int) -> Layer:
     for u in ("CDMA", "CSC"):
         prog.set(u, "D_BANK", DATA_BANK=g["banks"][0] - 1, WEIGHT_BANK=g["banks"][1] - 1)
         prog.set(u, "D_ENTRY_PER_SLICE", ENTRIES=ceil_div(g["c"], NV_SMALL.atomic_c) * g["w"] - 1)
+    # release every input slice, as the compiler does: the reset value releases 2, which NVDLA
+    # acts on (and which over-releases a one-row input, docs/nvdla-rules.md)
+    prog.set("CSC", "D_RELEASE", RLS_SLICES=g["h"] - 1)
     out, sdp_regions, uses_rdma = _sdp_program(rng, c, prog, base, g["k"], g["ho"], g["wo"], src=None)
     regions += sdp_regions
     units = CONV_ENABLE_ORDER + (("SDP_RDMA",) if uses_rdma else ())

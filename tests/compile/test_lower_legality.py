@@ -104,6 +104,7 @@ def _mutate(writes, unit, reg, **fields):
     ("SDP", "D_DP_EW_CFG", {"EW_BYPASS": 0}, "no EW (X3) stage"),
     ("SDP_RDMA", "D_ERDMA_CFG", {"ERDMA_DISABLE": 0}, "no EW operand DMA"),
     ("CDMA", "D_LINE_STRIDE", {"LINE_STRIDE": 48}, "LINE_PACKED = 1 but the line stride 0x30"),
+    ("CSC", "D_RELEASE", {"RLS_SLICES": 6}, "releases 7 slices of an input 6 high"),
 ])
 def test_checker_rejects_illegal_programs(unit, reg, fields, needle):
     prog = lower_layer(_qlayer(c=8, h=6, w=5, k=10, mode="per-filter"))[0]

@@ -12,8 +12,9 @@ can call it on any program, including hand-written ones.
 It also refuses what nv_small itself cannot run or would compute differently from the golden
 model (shared/nvdla-rtl-findings.md; rules and sources in docs/nvdla-rules.md): a used DMA whose
 RAM type selects the absent CVIF (hw.memif; the reset value does), the absent EW stage and
-ERDMA, PER_KERNEL operand strides other than NVDLA's 8 x bytes per element, and CDMA packing
-hints (D_DAIN_MAP) that the strides contradict.
+ERDMA, PER_KERNEL operand strides other than NVDLA's 8 x bytes per element, CDMA packing
+hints (D_DAIN_MAP) that the strides contradict, and a CSC release of more input slices than
+there are (the reset value does it to a one-row input).
 """
 from __future__ import annotations
 
@@ -144,6 +145,13 @@ def check_program(writes) -> list[str]:
     v.extend(_operand_checks(s))
     v.extend(_nv_small_checks(s, conv=True))
     v.extend(_dain_map_checks(s, wi, hi))
+    rls = s.get("CSC", "D_RELEASE", "RLS_SLICES") + 1
+    if rls > hi and not s.get("CSC", "D_MISC_CFG", "SKIP_DATA_RLS"):
+        # NVDLA's CSC keeps H - RLS_SLICES - 1 slices for the next layer in 14 bits
+        # (NV_NVDLA_CSC_sg/dl slice_left): releasing more than the input has wraps it and corrupts
+        # the CBUF accounting of the layers after (the reset value 1 releases 2 slices).
+        v.append(f"NVDLA_CSC.D_RELEASE_0.RLS_SLICES = {rls - 1}: releases {rls} slices of an input {hi} high; "
+                 f"at most {hi - 1} (all of them)")
     v.extend(_cbuf_checks(s, c, wi, hi, k, bpk))
     for u, r in (("CDMA", "D_DAIN_ADDR_LOW_0"), ("CDMA", "D_LINE_STRIDE"), ("CDMA", "D_SURF_STRIDE"),
                  ("SDP", "D_DST_BASE_ADDR_LOW"), ("SDP", "D_DST_LINE_STRIDE"), ("SDP", "D_DST_SURFACE_STRIDE"),
