@@ -242,7 +242,8 @@ def _nv_small_checks(s: _State, conv: bool) -> list[str]:
         v.append("NVDLA_SDP_RDMA.D_ERDMA_CFG_0.ERDMA_DISABLE = 0: nv_small has no EW operand DMA; it must be disabled")
     for stage, letter in (("BS", "B"), ("BN", "N")):
         cfg = f"D_{letter}RDMA_CFG"
-        if not rdma or s.get("SDP_RDMA", cfg, f"{letter}RDMA_DISABLE") or s.get("SDP_RDMA", cfg, f"{letter}RDMA_DATA_MODE"):
+        if not rdma or s.get("SDP_RDMA", cfg, f"{letter}RDMA_DISABLE") or \
+                s.get("SDP_RDMA", cfg, f"{letter}RDMA_DATA_MODE"):  # off, or PER_ELEMENT
             continue
         # NVDLA reads a PER_KERNEL array as one straight request (NV_NVDLA_SDP_RDMA_ig), yet a layer
         # with other strides differed on its RTL (findings §3, cause unknown): only NVDLA's own
