@@ -209,12 +209,11 @@ def _conv_geometry(rng, c: Constraints):
 
 
 def _hang_corner(w, h, k, ks, kr, strides, dilations, pads, outs) -> bool:
-    """The two corners whose programs hang NVDLA's RTL, cause unknown (shared/nvdla-rtl-findings.md
-    §4), generalised no further than the evidence: (a) an output row or column none of whose
-    kernel taps lands on the input (only padding: 133x1x17, kernel 4x3, stride y 4, dilation y 5,
-    pads top 2 / bottom 8 has one output row whose taps are input rows -2, 3 and 8); (b) one
-    output channel with a kernel larger than 1x1 (38x19x72, kernel 7x7; NVDLA's own K = 1 traces
-    all use 1x1 kernels)."""
+    """The classes of the two programs that hang NVDLA's RTL, cause unknown (docs/nvdla-rules.md §5):
+    (a) an output row or column none of whose kernel taps lands on the input (133x1x17, kernel
+    4x3, stride y 4, dilation y 5, pads top 2 / bottom 8: one output row on input rows -2, 3, 8);
+    (b) one output channel with a kernel larger than 1x1 (38x19x72, kernel 7x7; NVDLA's own K = 1
+    traces all use 1x1 kernels). Both are wider than what the checker refuses."""
     for size, kern, s, d, p, n in zip((w, h), (ks, kr), strides, dilations, pads, outs):
         taps = np.arange(n)[:, None] * s - p + np.arange(kern)[None, :] * d
         if not ((taps >= 0) & (taps < size)).any(axis=1).all():

@@ -113,6 +113,25 @@ def test_checker_rejects_illegal_programs(unit, reg, fields, needle):
     assert any(needle in v for v in bad), bad
 
 
+def test_checker_rejects_one_output_channel_with_a_kernel_dilated_both_ways():
+    """The corner both NVDLA failures with K = 1 share (docs/nvdla-rules.md §5): 2x2 and 7x7
+    kernels dilated 2x2. Dilated one way only, or with two kernels, it stays legal."""
+    from nvdla_int8.golden.program import ConvParams, encode_conv
+    from nvdla_int8.hw.layouts import Surface
+    from nvdla_int8.trace.program import RegisterProgram
+    prog = lower_layer(_qlayer(c=8, h=6, w=5, k=1, r=1, mode="per-filter"))[0]
+
+    def with_geometry(k, dx, dy):
+        p = RegisterProgram(list(prog.writes))
+        encode_conv(p, ConvParams(width=5, height=6, channels=8, kernels=k, kernel_w=2, kernel_h=2, out_w=3,
+                                  out_h=4, stride_x=1, stride_y=1, dilation_x=dx, dilation_y=dy, pad_left=0,
+                                  pad_top=0, pad_value=0, feature=Surface(0x1000, 40, 240), weight_base=0x8000,
+                                  cvt_en=False, cvt_offset=0, cvt_scale=0, cvt_truncate=0, clip_truncate=0))
+        return [v for v in check_program(p.writes) if "dilated" in v]
+    assert with_geometry(1, 2, 2) and not with_geometry(1, 1, 2) and not with_geometry(1, 2, 1)
+    assert not with_geometry(2, 2, 2)
+
+
 def test_checker_rejects_an_unpacked_1x1_input_marked_surface_packed():
     """NVDLA's CDMA reads a 1x1 input marked SURF_PACKED as one line of channel groups 8 bytes
     apart; with another surface stride the golden model would read other bytes."""

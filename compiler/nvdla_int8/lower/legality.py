@@ -13,8 +13,9 @@ It also refuses what nv_small itself cannot run or would compute differently fro
 model (shared/nvdla-rtl-findings.md; rules and sources in docs/nvdla-rules.md): a used DMA whose
 RAM type selects the absent CVIF (hw.memif; the reset value does), the absent EW stage and
 ERDMA, PER_KERNEL operand strides other than NVDLA's 8 x bytes per element, CDMA packing
-hints (D_DAIN_MAP) that the strides contradict, and a CSC release of more input slices than
-there are (the reset value does it to a one-row input).
+hints (D_DAIN_MAP) that the strides contradict, a CSC release of more input slices than there
+are (the reset value does it to a one-row input), and one output channel with a kernel dilated in
+both directions (NVDLA's RTL failed on both such layers it was given).
 """
 from __future__ import annotations
 
@@ -145,6 +146,12 @@ def check_program(writes) -> list[str]:
     v.extend(_operand_checks(s))
     v.extend(_nv_small_checks(s, conv=True))
     v.extend(_dain_map_checks(s, wi, hi))
+    if k == 1 and sw > 1 and rh > 1 and dx > 1 and dy > 1:
+        # NVDLA's RTL hung on one such layer (7x7, dilation 2x2) and computed another one differently
+        # (2x2, dilation 2x2); the K = 1 layers that ran had a 1-wide kernel axis or dilation 1 on one
+        # axis, and NVDLA's own K = 1 traces use 1x1 kernels (docs/nvdla-rules.md §5, cause unknown).
+        v.append(f"one output channel with a {sw}x{rh} kernel dilated {dx}x{dy}: NVDLA's RTL hangs or computes "
+                 "differently; use two kernels (a zero one) or no dilation on one axis")
     rls = s.get("CSC", "D_RELEASE", "RLS_SLICES") + 1
     if rls > hi and not s.get("CSC", "D_MISC_CFG", "SKIP_DATA_RLS"):
         # NVDLA's CSC keeps H - RLS_SLICES - 1 slices for the next layer in 14 bits
