@@ -45,13 +45,16 @@ module nvdla_sdp (
   logic wdma_done, drained_q, conv_fin_q, conv_fin;
   logic [DimW-1:0] width, height;
   logic [SurfW-1:0] surfs;
-  logic bs_stream, bn_stream;
+  logic bs_stream, bn_stream, pack_1x1;
   x_cfg_t x1_cfg, x2_cfg;
 
   assign flying = sdp_regs_i.d_feature_mode_cfg.flying_mode;
   assign width = DimW'(sdp_regs_i.d_data_cube_width.width) + 1'b1;
   assign height = DimW'(sdp_regs_i.d_data_cube_height.height) + 1'b1;
   assign surfs = SurfW'(sdp_regs_i.d_data_cube_channel.channel[12:3]) + 1'b1;
+  // A 1x1 cube moves as one straight run of atoms from each base, whatever the strides say
+  // (NVDLA's cfg_mode_1x1_pack in its SDP MRDMA, RDMA and WDMA; hw/layouts.sdp_dma_surface).
+  assign pack_1x1 = (width == DimW'(1)) && (height == DimW'(1));
   // A stage that takes an ALU or MUL operand from memory needs SDP_RDMA's BRDMA/NRDMA stream.
   assign mem_operands =
       (!sdp_regs_i.d_dp_bs_cfg.bs_bypass &&
@@ -140,7 +143,7 @@ module nvdla_sdp (
     .start_i       (start && !flying),
     .base_i        (rdma_regs_i.d_src_base_addr_low.src_base_addr_low),
     .line_stride_i (rdma_regs_i.d_src_line_stride.src_line_stride),
-    .surf_stride_i (rdma_regs_i.d_src_surface_stride.src_surface_stride),
+    .surf_stride_i (pack_1x1 ? 32'd8 : rdma_regs_i.d_src_surface_stride.src_surface_stride),
     .line_beats_i  (BeatsW'(width)),
     .lines_i       (height),
     .surfs_i       (surfs),
@@ -180,6 +183,7 @@ module nvdla_sdp (
     .base_i        (rdma_regs_i.d_bs_base_addr_low.bs_base_addr_low),
     .line_stride_i (rdma_regs_i.d_bs_line_stride.bs_line_stride),
     .surf_stride_i (rdma_regs_i.d_bs_surface_stride.bs_surface_stride),
+    .packed_i      (pack_1x1),
     .two_byte_i    (rdma_regs_i.d_brdma_cfg.brdma_data_size),
     .use_i         (operand_use_e'(rdma_regs_i.d_brdma_cfg.brdma_data_use)),
     .per_kernel_i  (!rdma_regs_i.d_brdma_cfg.brdma_data_mode),
@@ -206,6 +210,7 @@ module nvdla_sdp (
     .base_i        (rdma_regs_i.d_bn_base_addr_low.bn_base_addr_low),
     .line_stride_i (rdma_regs_i.d_bn_line_stride.bn_line_stride),
     .surf_stride_i (rdma_regs_i.d_bn_surface_stride.bn_surface_stride),
+    .packed_i      (pack_1x1),
     .two_byte_i    (rdma_regs_i.d_nrdma_cfg.nrdma_data_size),
     .use_i         (operand_use_e'(rdma_regs_i.d_nrdma_cfg.nrdma_data_use)),
     .per_kernel_i  (!rdma_regs_i.d_nrdma_cfg.nrdma_data_mode),
@@ -267,7 +272,7 @@ module nvdla_sdp (
     .start_i       (start),
     .base_i        (sdp_regs_i.d_dst_base_addr_low.dst_base_addr_low),
     .line_stride_i (sdp_regs_i.d_dst_line_stride.dst_line_stride),
-    .surf_stride_i (sdp_regs_i.d_dst_surface_stride.dst_surface_stride),
+    .surf_stride_i (pack_1x1 ? 32'd8 : sdp_regs_i.d_dst_surface_stride.dst_surface_stride),
     .width_i       (width),
     .height_i      (height),
     .surfs_i       (surfs),

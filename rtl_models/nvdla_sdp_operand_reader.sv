@@ -1,7 +1,8 @@
 // One SDP operand DMA (BRDMA for X1, NRDMA for X2): reads the operand array in the layout of
 // shared/spec/memory-layouts.md §4 and hands out one operand set per atom. PER_ELEMENT arrays
 // are read like a feature cube with bpe-byte elements; a PER_KERNEL array is read one surface's
-// 8 sets at a time (bpe beats at BASE + s * 8 * bpe) and reused for every (x, y).
+// 8 sets at a time (bpe beats at BASE + s * 8 * bpe) and reused for every (x, y). A packed
+// (1x1) PER_ELEMENT array is laid out the same way, whatever its surface stride says.
 module nvdla_sdp_operand_reader (
   input  logic                          clk_i,
   input  logic                          rst_ni,
@@ -9,6 +10,7 @@ module nvdla_sdp_operand_reader (
   input  logic [31:0]                   base_i,
   input  logic [31:0]                   line_stride_i,
   input  logic [31:0]                   surf_stride_i,
+  input  logic                          packed_i,       // 1x1 cube: surfaces 8 * bpe apart
   input  logic                          two_byte_i,
   input  nvdla_pkg::operand_use_e       use_i,
   input  logic                          per_kernel_i,
@@ -41,7 +43,7 @@ module nvdla_sdp_operand_reader (
     .start_i,
     .base_i,
     .line_stride_i (per_kernel_i ? 32'd0 : line_stride_i),
-    .surf_stride_i (per_kernel_i ? 32'(bpe) << 3 : surf_stride_i),
+    .surf_stride_i (per_kernel_i || packed_i ? 32'(bpe) << 3 : surf_stride_i),
     .line_beats_i  (per_kernel_i ? BeatsW'(bpe) : BeatsW'(width_i) * BeatsW'(bpe)),
     .lines_i       (per_kernel_i ? DimW'(1) : height_i),
     .surfs_i,

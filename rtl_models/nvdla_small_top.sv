@@ -160,11 +160,27 @@ module nvdla_small_top (
   logic [NumRdClients-1:0][31:0] rd_req_addr;
   logic [NumRdClients-1:0][7:0] rd_req_len;
   logic [63:0] rd_rsp_data;
+  // nv_small has one memory port, MCIF. A DMA whose RAM type selects CVIF (0, the reset value)
+  // is never accepted, as in NVDLA's DMA interface without a secondary port: the layer never
+  // ends (compiler/nvdla_int8/hw/memif.py; the testbench names the field when it hangs).
+  logic [NumRdClients-1:0] rd_mcif, rd_req_ready_mc;
+  logic wr_mcif, wr_ready_mc;
+
+  always_comb begin
+    rd_mcif = '0;
+    rd_mcif[RdCdmaDat] = cdma_regs.d_dain_ram_type.datain_ram_type;
+    rd_mcif[RdCdmaWt] = cdma_regs.d_weight_ram_type.weight_ram_type;
+    rd_mcif[RdSdpMrdma] = rdma_regs.d_src_dma_cfg.src_ram_type;
+    rd_mcif[RdSdpMrdma + 1] = rdma_regs.d_brdma_cfg.brdma_ram_type;
+    rd_mcif[RdSdpNrdma] = rdma_regs.d_nrdma_cfg.nrdma_ram_type;
+  end
+  assign wr_mcif = sdp_regs.d_dst_dma_cfg.dst_ram_type;
+  assign rd_req_ready = rd_req_ready_mc & rd_mcif;
 
   nvdla_axi_rd_arb u_rd_arb (
     .clk_i, .rst_ni,
-    .req_valid_i (rd_req_valid),
-    .req_ready_o (rd_req_ready),
+    .req_valid_i (rd_req_valid & rd_mcif),
+    .req_ready_o (rd_req_ready_mc),
     .req_addr_i  (rd_req_addr),
     .req_len_i   (rd_req_len),
     .rsp_valid_o (rd_rsp_valid),
@@ -298,10 +314,12 @@ module nvdla_small_top (
     .tap_x2_o         (sdp_tap_x2)
   );
 
+  assign wr_ready = wr_ready_mc && wr_mcif;
+
   nvdla_axi_wr u_axi_wr (
     .clk_i, .rst_ni,
-    .req_valid_i (wr_valid),
-    .req_ready_o (wr_ready),
+    .req_valid_i (wr_valid && wr_mcif),
+    .req_ready_o (wr_ready_mc),
     .req_addr_i  (wr_addr),
     .req_data_i  (wr_data),
     .idle_o      (wr_idle),

@@ -91,3 +91,26 @@ def test_check_file_compares_memory_with_a_dat(tmp_path):
         (o,) = replay_traces([cfg])
         assert o.passed is ok, o.message
     assert "differs from bad.dat at 0x103: 0x04, expected 0x05" in o.message
+
+
+def test_nvdla_rules_vectors_pass_on_golden_and_regenerate_identically(tmp_path):
+    """vectors/nvdla-rules (1x1 cubes with unpacked strides, PER_KERNEL operands) replay on the
+    golden model, and tools/gen_nvdla_rules.py writes the same files again."""
+    import filecmp
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    committed = root / "vectors" / "nvdla-rules"
+    paths = find_traces([committed])
+    assert len(paths) == 12
+    failed = [f"{o.name}: {o.message}" for o in replay_traces(paths) if not o.passed]
+    assert not failed, "\n".join(failed)
+    subprocess.run([sys.executable, "tools/gen_nvdla_rules.py", str(tmp_path)], cwd=root, check=True,
+                   capture_output=True)
+    for p in paths:
+        fresh = tmp_path / p.relative_to(committed)
+        files = sorted(f.name for f in p.parent.iterdir())
+        assert sorted(f.name for f in fresh.parent.iterdir()) == files
+        _, mismatch, errors = filecmp.cmpfiles(p.parent, fresh.parent, files, shallow=False)
+        assert not mismatch and not errors, (p.parent.name, mismatch, errors)

@@ -25,6 +25,7 @@ def identity_sdp(prog: RegisterProgram, src: int, dst: int, c: int = 8, h: int =
     prog.set("SDP_RDMA", "D_FEATURE_MODE_CFG", FLYING_MODE=0, IN_PRECISION=0, PROC_PRECISION=0)
     prog.set("SDP", "D_DST_BASE_ADDR_LOW", dst).set("SDP", "D_DST_LINE_STRIDE", 8 * w)
     prog.set("SDP", "D_DST_SURFACE_STRIDE", 8 * w * h).set("SDP", "D_CVT_SCALE", 1)
+    prog.set("SDP_RDMA", "D_SRC_DMA_CFG", SRC_RAM_TYPE=1).set("SDP", "D_DST_DMA_CFG", DST_RAM_TYPE=1)  # MCIF
     return prog
 
 
@@ -291,3 +292,67 @@ def test_encode_sdp_writes_a_legal_standalone_layer():
     # the checker does see a wrong copy in this program
     prog.set("SDP_RDMA", "D_DATA_CUBE_CHANNEL", CHANNEL=7)
     assert any("D_DATA_CUBE_CHANNEL" in v for v in check_sdp_program(prog.writes + enables))
+
+
+def test_a_dma_on_cvif_never_ends_the_layer_and_says_which_field():
+    """nv_small has no CVIF: NVDLA never issues a request whose RAM type is 0 (the reset value), so
+    the layer never ends (shared/nvdla-rtl-findings.md §1). The golden model does the same and
+    names the field; the replay's missing-interrupt failure carries the reason."""
+    from nvdla_int8.golden.replay import GoldenPlayer
+    from nvdla_int8.trace.cfg import Command, Name
+    from nvdla_int8.trace.program import layer_commands
+    from nvdla_int8.trace.trace import Trace
+    prog = identity_sdp(RegisterProgram(), 0x1000, 0x2000).set("SDP_RDMA", "D_SRC_DMA_CFG", SRC_RAM_TYPE=0)
+    m = GoldenMachine()
+    write(m, prog)
+    m.write_reg(A("SDP", "D_OP_ENABLE"), 1)
+    m.write_reg(A("SDP_RDMA", "D_OP_ENABLE"), 1)
+    assert not m.layers and m.intr_status == 0
+    assert m.read_reg(A("SDP", "S_STATUS")) == 1  # still RUNNING
+    assert m.stalls == ["SDP group 0: NVDLA_SDP_RDMA.D_SRC_DMA_CFG_0.SRC_RAM_TYPE = 0 selects CVIF, which nv_small "
+                        "lacks: the stand-alone input read (MRDMA) is never issued and the layer never ends "
+                        "(write 1, MCIF)"]
+    trace = Trace("cvif", [Command("mem_init", (Name("pri_mem"), 0x1000, 8, Name("ALL_ZERO")))]
+                  + layer_commands(prog, conv=False))
+    player = GoldenPlayer(trace)
+    player.run()
+    assert len(player.failures) == 1 and "interrupt SDP_0 never arrived: SDP group 0: NVDLA_SDP_RDMA." \
+        "D_SRC_DMA_CFG_0.SRC_RAM_TYPE = 0 selects CVIF" in player.failures[0], player.failures
+
+
+def test_a_1x1_cube_is_read_and_written_packed_whatever_the_strides():
+    """NVDLA moves a 1x1 cube as one straight run of atoms (cfg_mode_1x1_pack in its SDP MRDMA and
+    WDMA): a 1x1x14 layer with surface strides 0x18 reads and writes its second channel group at
+    +8, as NVDLA's RTL wrote it (findings §2), not at +0x18."""
+    m = GoldenMachine()
+    m.memory.write(0x1000, bytes(range(1, 17)) + bytes([0x55] * 16))  # groups packed, a decoy at +0x18
+    prog = identity_sdp(RegisterProgram(), 0x1000, 0x2000, c=14)
+    prog.set("SDP_RDMA", "D_SRC_SURFACE_STRIDE", 0x18).set("SDP", "D_DST_SURFACE_STRIDE", 0x18)
+    write(m, prog)
+    m.write_reg(A("SDP", "D_OP_ENABLE"), 1)
+    m.write_reg(A("SDP_RDMA", "D_OP_ENABLE"), 1)
+    assert m.memory.read(0x2000, 16).tolist() == list(range(1, 17))
+    assert m.memory.read(0x2010, 16).tolist() == [0] * 16  # nothing at the strided place
+
+
+def test_a_1x1_per_element_operand_is_read_packed():
+    """1x1x10 with a 2-byte PER_ELEMENT multiplier, surface stride 0x18: channel 8's operand is
+    the 9th int16 of one straight run (base + 16; NV_NVDLA_SDP_RDMA_ig's 1x1 request), not at
+    base + 0x18 (findings §2: channels 8 and 13 of such a layer)."""
+    from nvdla_int8.golden.program import USE_MUL, OperandStream, SdpParams, StageParams, encode_sdp
+    from nvdla_int8.hw.layouts import Surface
+    ops = np.arange(1, 17, dtype="<i2")  # channel c's operand c + 1, packed...
+    m = GoldenMachine()
+    m.memory.write(0x3000, ops.tobytes() + np.full(8, 100, "<i2").tobytes())  # ...and a decoy at +0x18
+    m.memory.write(0x1000, bytes([1] * 16))
+    stream = OperandStream(enabled=True, use=USE_MUL, two_byte=True, per_element=True, surface=Surface(0x3000, 0x18, 0x18))
+    x1 = StageParams(name="BS", bypass=False, alu_bypass=True, alu_algo=2, alu_from_mem=False, alu_shift=0,
+                     alu_operand=0, mul_bypass=False, mul_prelu=False, relu_bypass=True, mul_from_mem=True,
+                     mul_shift=0, mul_operand=0, stream=stream)
+    x2 = dataclasses.replace(x1, name="BN", bypass=True, stream=dataclasses.replace(stream, enabled=False))
+    p = SdpParams(flying=False, width=1, height=1, channels=10, src=Surface(0x1000, 8, 8), dst=Surface(0x2000, 8, 8),
+                  x1=x1, x2=x2, cvt_offset=0, cvt_scale=1, cvt_shift=0, perf_sat_en=True)
+    write(m, encode_sdp(RegisterProgram(), p))
+    m.write_reg(A("SDP", "D_OP_ENABLE"), 1)
+    m.write_reg(A("SDP_RDMA", "D_OP_ENABLE"), 1)
+    assert m.memory.read(0x2000, 10).tolist() == list(range(1, 11))

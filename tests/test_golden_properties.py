@@ -72,9 +72,9 @@ def program_sdp(prog: RegisterProgram, mem: SparseMemory, cfg: dict, C: int, H: 
         comps = {"alu": r.integers(lo, hi, shape), "mul": r.integers(lo, hi, shape)}
         order = ["alu", "mul"] if use == 2 else (["alu"] if use == 1 else ["mul"])
         for i, which in enumerate(order):
-            if s["per_element"]:
+            if s["per_element"] and (W, H) != (1, 1):
                 addrs = surface.addresses(lanes, H, W, bpe) + i * bpc
-            else:
+            else:  # PER_KERNEL, or a 1x1 cube: one straight run from the base (docs/nvdla-rules.md §3)
                 addrs = (base + np.arange(lanes) * bpe + i * bpc)[:, None, None]
             v = comps[which].astype(np.int64) & 0xFFFF
             mem.scatter(addrs, v & 0xFF)
@@ -87,6 +87,14 @@ def program_sdp(prog: RegisterProgram, mem: SparseMemory, cfg: dict, C: int, H: 
         dst=Surface(DST, 8 * W + 8, (8 * W + 8) * H + 16), x1=stages["BS"], x2=stages["BN"],
         cvt_offset=cfg["cvt_offset"], cvt_scale=cfg["cvt_scale"], cvt_shift=cfg["cvt_shift"], perf_sat_en=True))
     return ops
+
+
+def output_addresses(lanes: int, H: int, W: int) -> np.ndarray:
+    """Where the WDMA writes the cube programmed at DST with unpacked strides; a 1x1 cube is
+    written as one straight run of atoms whatever the strides (docs/nvdla-rules.md §3)."""
+    if (W, H) == (1, 1):
+        return DST + np.arange(lanes)[:, None, None]
+    return Surface(DST, 8 * W + 8, (8 * W + 8) * H + 16).addresses(lanes, H, W)
 
 
 def reference_sdp(value, lane, y, x, cfg, ops):
@@ -119,7 +127,7 @@ def test_standalone_sdp_matches_scalar_reference(C, H, W, cfg, seed):
     mem.scatter(src.addresses(lanes, H, W), data & 0xFF)
     m = run(prog, mem, ("SDP", "SDP_RDMA"))
     assert len(m.layers) == 1 and m.intr_status & 1
-    out = m.memory.gather(Surface(DST, 8 * W + 8, (8 * W + 8) * H + 16).addresses(lanes, H, W)).astype(np.int8)
+    out = m.memory.gather(output_addresses(lanes, H, W)).astype(np.int8)
     for lane in range(lanes):
         for y in range(H):
             for x in range(W):
@@ -164,7 +172,7 @@ def test_conv_layer_matches_scalar_reference(C, K, H, W, R, S, sx_, sy, dx, dy, 
     acc = ref.conv(conv_in, wts.tolist(), K=K, C=C, H=H, W=W, R=R, S=S, Ho=Ho, Wo=Wo, sx_=sx_, sy=sy, dx=dx, dy=dy,
                    pl=pl, pt=pt, pv=pv, clip=clip)
     lanes = 8 * ceil_div(K, 8)
-    out = m.memory.gather(Surface(DST, 8 * Wo + 8, (8 * Wo + 8) * Ho + 16).addresses(lanes, Ho, Wo)).astype(np.int8)
+    out = m.memory.gather(output_addresses(lanes, Ho, Wo)).astype(np.int8)
     for k in range(lanes):
         for y in range(Ho):
             for x in range(Wo):

@@ -16,6 +16,7 @@ from nvdla_int8.golden import GoldenMachine
 from nvdla_int8.golden.program import ConvParams, encode_conv
 from nvdla_int8.golden.replay import GoldenPlayer
 from nvdla_int8.hw.layouts import Surface
+from nvdla_int8.hw.memif import MCIF
 from nvdla_int8.hw.regmap import REGMAP
 from nvdla_int8.trace.memory import SparseMemory
 from nvdla_int8.trace.program import CONV_ENABLE_ORDER, RegisterProgram, enable_commands
@@ -132,6 +133,7 @@ def directed(name: str, *, w: int, h: int, c: int, k: int, r: int = 1, s: int = 
     p.set("SDP", "D_DATA_CUBE_CHANNEL", k - 1).set("SDP", "D_DST_BASE_ADDR_LOW", obase)
     p.set("SDP", "D_DST_LINE_STRIDE", 8 * wo).set("SDP", "D_DST_SURFACE_STRIDE", 8 * wo * ho)
     p.set("SDP", "D_FEATURE_MODE_CFG", FLYING_MODE=1)
+    p.set("SDP", "D_DST_DMA_CFG", DST_RAM_TYPE=MCIF)  # else nv_small's WDMA never writes (hw.memif)
     p.set("SDP", "D_DATA_FORMAT", 0).set("SDP", "D_CVT_SCALE", 1)
     for u in ("CDMA", "CSC"):
         p.set(u, "D_BANK", DATA_BANK=banks[0] - 1, WEIGHT_BANK=banks[1] - 1)

@@ -52,6 +52,14 @@ def _shape(w: int, h: int) -> str:
     return "small" if w * h <= 144 else "medium"
 
 
+def _pack_1x1(sp) -> str:
+    """A 1x1 cube of more than 8 channels moves packed whatever its strides say
+    (hw.layouts.sdp_dma_surface, docs/nvdla-rules.md §3): did its output strides say so too?"""
+    if (sp.width, sp.height) != (1, 1) or sp.channels <= NV_SMALL.memory_atom:
+        return "n/a"
+    return "strides packed" if sp.dst.surf_stride == NV_SMALL.memory_atom else "strides unpacked"
+
+
 _KERNEL = [(1, 1, "1"), (2, 3, "2-3"), (4, 7, "4-7"), (8, 31, "8-31"), (32, 32, "32 (max)")]
 _STRIDE = [(1, 1, "1"), (2, 3, "2-3"), (4, 7, "4-7"), (8, 8, "8 (max)")]
 _DIL = [(1, 1, "1"), (2, 4, "2-4"), (5, 31, "5-31"), (32, 32, "32 (max)")]
@@ -82,11 +90,13 @@ def _in(val, b):
 @_cp("layer.out_cvt_scale", lambda d: _i16(d["cvt_scale"]), ["min", "max", "zero", "other"])
 @_cp("layer.out_cvt_offset", lambda d: {-(2**31): "min", 2**31 - 1: "max", 0: "zero"}.get(d["cvt_offset"], "other"),
      ["min", "max", "zero", "other"])
+@_cp("layer.pack_1x1", lambda d: d["pack_1x1"], ["strides packed", "strides unpacked"])
 @_cp("dp.rounding", lambda d: d["events"], [f"{s}.{t}" for s in ROUNDING_STAGES for t in ("tie_pos", "tie_neg")],
      rel=_in)
 @_cp("dp.saturation", lambda d: d["events"], [f"{p}.{t}" for p in SAT_POINTS for t in ("sat_pos", "sat_neg")], rel=_in)
 @CoverCross(f"{TOP}.cross.kind_x_shape", items=[f"{TOP}.layer.kind", f"{TOP}.layer.shape"])
 @CoverCross(f"{TOP}.cross.kind_x_group", items=[f"{TOP}.layer.kind", f"{TOP}.layer.sdp_group"])
+@CoverCross(f"{TOP}.cross.kind_x_pack_1x1", items=[f"{TOP}.layer.kind", f"{TOP}.layer.pack_1x1"])
 def _sample_layer(d):
     pass
 
@@ -219,7 +229,7 @@ def sample_trace(trace: Trace) -> DatapathEvents:
         ev = events.layers[i] if i < len(events.layers) else set()
         sp = layer.sdp
         d = {"kind": layer.kind, "group": layer.group, "events": ev, "cvt_shift": sp.cvt_shift,
-             "cvt_scale": sp.cvt_scale, "cvt_offset": sp.cvt_offset}
+             "cvt_scale": sp.cvt_scale, "cvt_offset": sp.cvt_offset, "pack_1x1": _pack_1x1(sp)}
         if layer.kind == "conv":
             p = layer.conv
             d.update(shape=_shape(p.width, p.height), c=p.channels, conv=p, cacc_group=next(cacc_groups, None),

@@ -184,6 +184,8 @@ def _conv_geometry(rng, c: Constraints):
         wo, ho = (w + pl + pr - span_w) // sx + 1, (h + pt + pb - span_h) // sy + 1
         if max(wo, ho) > NV_SMALL.max_cube_dim:  # the 13-bit output size fields
             continue
+        if _hang_corner(w, h, k, ks, kr, (sx, sy), (dx, dy), (pl, pt), (wo, ho)):
+            continue
         # the smallest PAD_RIGHT/BOTTOM that gives this output: what the legality rule recomputes
         pr = min(pr, max(0, (wo - 1) * sx + span_w - w - pl))
         pb = min(pb, max(0, (ho - 1) * sy + span_h - h - pt))
@@ -204,6 +206,19 @@ def _conv_geometry(rng, c: Constraints):
         return dict(shape=shape, w=w, h=h, c=ch, k=k, r=kr, s=ks, sx=sx, sy=sy, dx=dx, dy=dy, pads=(pl, pr, pt, pb),
                     wo=wo, ho=ho, banks=(dbanks, wbanks))
     raise GeneratorBug(f"no conv geometry within {MAX_DRAWS} draws: the constraints are too narrow")
+
+
+def _hang_corner(w, h, k, ks, kr, strides, dilations, pads, outs) -> bool:
+    """The classes of the two programs that hang NVDLA's RTL, cause unknown (docs/nvdla-rules.md §5):
+    (a) an output row or column none of whose kernel taps lands on the input (133x1x17, kernel
+    4x3, stride y 4, dilation y 5, pads top 2 / bottom 8: one output row on input rows -2, 3, 8);
+    (b) one output channel with a kernel larger than 1x1 (38x19x72, kernel 7x7; NVDLA's own K = 1
+    traces all use 1x1 kernels). Both are wider than what the checker refuses."""
+    for size, kern, s, d, p, n in zip((w, h), (ks, kr), strides, dilations, pads, outs):
+        taps = np.arange(n)[:, None] * s - p + np.arange(kern)[None, :] * d
+        if not ((taps >= 0) & (taps < size)).any(axis=1).all():
+            return True
+    return k == 1 and ks * kr > 1
 
 
 def _fit_pads(rng, deficit: int, a: int, b: int, limit: int) -> tuple[int, int]:
@@ -240,6 +255,9 @@ def _conv_layer(rng, c: Constraints, base: int) -> Layer:
     for u in ("CDMA", "CSC"):
         prog.set(u, "D_BANK", DATA_BANK=g["banks"][0] - 1, WEIGHT_BANK=g["banks"][1] - 1)
         prog.set(u, "D_ENTRY_PER_SLICE", ENTRIES=ceil_div(g["c"], NV_SMALL.atomic_c) * g["w"] - 1)
+    # release every input slice, as the compiler does: the reset value releases 2, which NVDLA
+    # acts on (and which over-releases a one-row input, docs/nvdla-rules.md)
+    prog.set("CSC", "D_RELEASE", RLS_SLICES=g["h"] - 1)
     out, sdp_regions, uses_rdma = _sdp_program(rng, c, prog, base, g["k"], g["ho"], g["wo"], src=None)
     regions += sdp_regions
     units = CONV_ENABLE_ORDER + (("SDP_RDMA",) if uses_rdma else ())
@@ -282,8 +300,11 @@ def _sdp_program(rng, c: Constraints, prog: RegisterProgram, base: int, ch: int,
         use = USE_BOTH if (alu_mem and mul_mem) else (USE_ALU if alu_mem else USE_MUL)
         bpc = 2 if two_byte else 1
         bpe = bpc * (2 if use == USE_BOTH else 1)
+        surface = _packed_surface(base + REGION[p], w, h, _gap(rng, c), _gap(rng, c), elem=bpe)
+        if not per_element:  # NVDLA's PER_KERNEL strides: with others its RTL computed differently (legality)
+            surface = Surface(surface.base, ATOM * bpe, ATOM * bpe)
         stream = OperandStream(enabled=streamed, use=use, two_byte=two_byte, per_element=per_element,
-                               surface=_packed_surface(base + REGION[p], w, h, _gap(rng, c), _gap(rng, c), elem=bpe))
+                               surface=surface)
         stages.append(StageParams(
             name=p, bypass=bypass, alu_bypass=alu == "bypass",
             alu_algo={"MAX": ALGO_MAX, "MIN": ALGO_MIN, "SUM": ALGO_SUM, "bypass": ALGO_SUM}[alu],

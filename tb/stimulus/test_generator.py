@@ -151,3 +151,18 @@ def test_bad_constraint_file_is_one_line_naming_the_file(text, msg, tmp_path):
     with pytest.raises(InputError, match=msg) as e:
         Constraints.load("smoke", f)
     assert str(f) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_the_two_conv_programs_that_hang_nvdla_are_never_drawn():
+    """shared/nvdla-rtl-findings.md §4: both hang NVDLA's RTL (cause unknown); the generator avoids
+    their corners, and still draws their neighbours."""
+    from tb.stimulus.generator import _hang_corner
+    # 133x1x17, kernel 4x3 (S x R), stride (1, 4), dilation (1, 5), pads left 3 top 2 (right 0,
+    # bottom 8): one output row, whose taps are input rows -2, 3, 8
+    wo = (133 + 3 + 0 - 4) // 1 + 1
+    assert _hang_corner(133, 1, 5, 4, 3, (1, 4), (1, 5), (3, 2), (wo, 1))
+    assert not _hang_corner(133, 1, 5, 4, 3, (1, 4), (1, 5), (3, 0), (wo, 1))  # pad top 0: taps on row 0
+    # 38x19x72, kernel 7x7, one output channel
+    assert _hang_corner(38, 19, 1, 7, 7, (1, 1), (1, 1), (0, 0), (32, 13))
+    assert not _hang_corner(38, 19, 2, 7, 7, (1, 1), (1, 1), (0, 0), (32, 13))
+    assert not _hang_corner(38, 19, 1, 1, 1, (1, 1), (1, 1), (0, 0), (38, 19))  # NVDLA runs K = 1 with 1x1 kernels

@@ -95,6 +95,7 @@ class TraceRun:
     scoreboard: Scoreboard
     golden_layers: list
     mutation: Mutation = field(default_factory=Mutation)
+    stalls: list = field(default_factory=list)  # why NVDLA (and so the golden model) never ends a layer
     wait_seconds: float = 0.0  # wall time spent waiting for interrupts: the simulator running alone
     aborted: bool = False
     flipped: list = field(default_factory=list)
@@ -187,7 +188,7 @@ class TracePlayerTest(uvm_test):
         sb = self.env.scoreboard
         sb.start_trace()
         run = TraceRun(self.bfm, self.memory, self.cfg, sb, golden.m.layers, mutation=mutation, notes=notes,
-                       reset_pending=self.cfg.reset_at > 0)
+                       reset_pending=self.cfg.reset_at > 0, stalls=golden.m.stalls)
         seq, failed = await self.start_run(trace, run, image, seed)
         if failed:
             return TraceOutcome(trace.name, FAIL, None, None, time.perf_counter() - t0, message=failed), 0.0

@@ -87,7 +87,8 @@ class TracePlayerSeq(uvm_sequence):
             if why != "intr":
                 reason = (f"no progress for {cfg.watchdog} cycles" if why == "watchdog"
                           else f"not done after {cfg.max_cycles} cycles")
-                self.fail(c, f"hang: interrupt {c.args[0]} never arrived ({reason}, watchdog)")
+                cause = f"; as on NVDLA: {'; '.join(self.ctx.stalls)}" if self.ctx.stalls else ""
+                self.fail(c, f"hang: interrupt {c.args[0]} never arrived ({reason}, watchdog){cause}")
                 self.ctx.aborted = True
                 return
             status = await self.reg(_STATUS.address, False)

@@ -94,11 +94,81 @@ def _mutate(writes, unit, reg, **fields):
     ("CSC", "D_MISC_CFG", {"PROC_PRECISION": 1}, "PROC_PRECISION"),
     ("CSC", "D_ATOMICS", {"ATOMICS": 5}, "ATOMICS"),
     ("CDMA", "D_ENTRY_PER_SLICE", {"ENTRIES": 1}, "ENTRY_PER_SLICE"),
+    # what nv_small lacks or reads differently (shared/nvdla-rtl-findings.md)
+    ("CDMA", "D_DAIN_RAM_TYPE", {"DATAIN_RAM_TYPE": 0}, "DATAIN_RAM_TYPE = 0 selects CVIF"),
+    ("CDMA", "D_WEIGHT_RAM_TYPE", {"WEIGHT_RAM_TYPE": 0}, "WEIGHT_RAM_TYPE = 0 selects CVIF"),
+    ("SDP", "D_DST_DMA_CFG", {"DST_RAM_TYPE": 0}, "DST_RAM_TYPE = 0 selects CVIF"),
+    ("SDP_RDMA", "D_BRDMA_CFG", {"BRDMA_RAM_TYPE": 0}, "BRDMA_RAM_TYPE = 0 selects CVIF"),
+    ("SDP_RDMA", "D_BS_LINE_STRIDE", {"BS_LINE_STRIDE": 48}, "a PER_KERNEL operand stream needs"),
+    ("SDP_RDMA", "D_BS_SURFACE_STRIDE", {"BS_SURFACE_STRIDE": 0}, "a PER_KERNEL operand stream needs"),
+    ("SDP", "D_DP_EW_CFG", {"EW_BYPASS": 0}, "no EW (X3) stage"),
+    ("SDP_RDMA", "D_ERDMA_CFG", {"ERDMA_DISABLE": 0}, "no EW operand DMA"),
+    ("CDMA", "D_LINE_STRIDE", {"LINE_STRIDE": 48}, "LINE_PACKED = 1 but the line stride 0x30"),
+    ("CSC", "D_RELEASE", {"RLS_SLICES": 6}, "releases 7 slices of an input 6 high"),
 ])
 def test_checker_rejects_illegal_programs(unit, reg, fields, needle):
     prog = lower_layer(_qlayer(c=8, h=6, w=5, k=10, mode="per-filter"))[0]
+    assert check_program(prog.writes) == []  # the mutation alone makes it illegal
     bad = check_program(_mutate(prog.writes, unit, reg, **fields))
     assert any(needle in v for v in bad), bad
+
+
+def test_checker_rejects_one_output_channel_with_a_kernel_dilated_both_ways():
+    """The corner both NVDLA failures with K = 1 share (docs/nvdla-rules.md §5): 2x2 and 7x7
+    kernels dilated 2x2. Dilated one way only, or with two kernels, it stays legal."""
+    from nvdla_int8.golden.program import ConvParams, encode_conv
+    from nvdla_int8.hw.layouts import Surface
+    from nvdla_int8.trace.program import RegisterProgram
+    prog = lower_layer(_qlayer(c=8, h=6, w=5, k=1, r=1, mode="per-filter"))[0]
+
+    def with_geometry(k, dx, dy):
+        p = RegisterProgram(list(prog.writes))
+        encode_conv(p, ConvParams(width=5, height=6, channels=8, kernels=k, kernel_w=2, kernel_h=2, out_w=3,
+                                  out_h=4, stride_x=1, stride_y=1, dilation_x=dx, dilation_y=dy, pad_left=0,
+                                  pad_top=0, pad_value=0, feature=Surface(0x1000, 40, 240), weight_base=0x8000,
+                                  cvt_en=False, cvt_offset=0, cvt_scale=0, cvt_truncate=0, clip_truncate=0))
+        return [v for v in check_program(p.writes) if "dilated" in v]
+    assert with_geometry(1, 2, 2) and not with_geometry(1, 1, 2) and not with_geometry(1, 2, 1)
+    assert not with_geometry(2, 2, 2)
+
+
+def test_checker_rejects_an_unpacked_1x1_input_marked_surface_packed():
+    """NVDLA's CDMA reads a 1x1 input marked SURF_PACKED as one line of channel groups 8 bytes
+    apart; with another surface stride the golden model would read other bytes."""
+    prog = lower_layer(_qlayer(c=20, h=1, w=1, k=4, r=1))[0]
+    assert check_program(prog.writes) == []
+    bad = check_program(_mutate(prog.writes, "CDMA", "D_SURF_STRIDE", SURF_STRIDE=16))
+    assert any("SURF_PACKED = 1 on a 1x1 input" in v for v in bad), bad
+    unhinted = _mutate(_mutate(prog.writes, "CDMA", "D_SURF_STRIDE", SURF_STRIDE=16), "CDMA", "D_DAIN_MAP", SURF_PACKED=0)
+    assert check_program(unhinted) == []
+
+
+def test_checker_rejects_what_a_standalone_layer_cannot_run_on_nv_small():
+    import dataclasses
+
+    from nvdla_int8.golden.program import USE_MUL, OperandStream, SdpParams, StageParams, encode_sdp
+    from nvdla_int8.hw.layouts import Surface
+    from nvdla_int8.lower.legality import check_sdp_program
+    from nvdla_int8.trace.program import RegisterProgram
+    stream = OperandStream(enabled=True, use=USE_MUL, two_byte=True, per_element=False, surface=Surface(0x3000, 16, 16))
+    x1 = StageParams(name="BS", bypass=False, alu_bypass=True, alu_algo=2, alu_from_mem=False, alu_shift=0,
+                     alu_operand=0, mul_bypass=False, mul_prelu=False, relu_bypass=True, mul_from_mem=True,
+                     mul_shift=3, mul_operand=0, stream=stream)
+    x2 = dataclasses.replace(x1, name="BN", bypass=True, stream=dataclasses.replace(stream, enabled=False))
+    p = SdpParams(flying=False, width=3, height=2, channels=19, src=Surface(0x1000, 32, 96),
+                  dst=Surface(0x2000, 32, 96), x1=x1, x2=x2, cvt_offset=0, cvt_scale=1, cvt_shift=0, perf_sat_en=True)
+    writes = encode_sdp(RegisterProgram(), p).writes + [(REGMAP.reg(u, "D_OP_ENABLE"), 1) for u in ("SDP", "SDP_RDMA")]
+    assert check_sdp_program(writes) == []
+    for unit, reg, fields, needle in [
+            ("SDP_RDMA", "D_SRC_DMA_CFG", {"SRC_RAM_TYPE": 0}, "SRC_RAM_TYPE = 0 selects CVIF"),
+            ("SDP", "D_DST_DMA_CFG", {"DST_RAM_TYPE": 0}, "DST_RAM_TYPE = 0 selects CVIF"),
+            ("SDP_RDMA", "D_BRDMA_CFG", {"BRDMA_RAM_TYPE": 0}, "BRDMA_RAM_TYPE = 0 selects CVIF"),
+            ("SDP_RDMA", "D_BS_SURFACE_STRIDE", {"BS_SURFACE_STRIDE": 112}, "a PER_KERNEL operand stream needs"),
+            ("SDP_RDMA", "D_FEATURE_MODE_CFG", {"IN_PRECISION": 1}, "IN_PRECISION = 1")]:
+        bad = check_sdp_program(_mutate(writes, unit, reg, **fields))
+        assert any(needle in v for v in bad), (reg, bad)
+    # a disabled stream's RAM type and strides are not used
+    assert check_sdp_program(_mutate(writes, "SDP_RDMA", "D_NRDMA_CFG", NRDMA_RAM_TYPE=0)) == []
 
 
 def test_checker_rejects_a_kernel_group_too_big_for_the_weight_banks():

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..hw.layouts import Surface
+from ..hw.memif import cvif_selections
 from ..hw.regmap import REGMAP
 from ..trace.memory import SparseMemory
 from .conv import convolve
@@ -48,7 +49,7 @@ class LayerResult:
 
     @property
     def out_surface(self) -> Surface:
-        return self.sdp.dst
+        return self.sdp.dst_surface
 
     @property
     def channels(self) -> int:
@@ -63,7 +64,7 @@ class LayerResult:
         return self.sdp.width
 
     def output_addresses(self) -> np.ndarray:
-        return self.sdp.dst.atom_addresses(self.channels, self.height, self.width)
+        return self.sdp.dst_surface.atom_addresses(self.channels, self.height, self.width)
 
 
 class GoldenMachine:
@@ -74,6 +75,7 @@ class GoldenMachine:
         self.probe = probe  # coverage sampling (tb/coverage): sees datapath events, changes nothing
         self.regs = RegisterFile()
         self.layers: list[LayerResult] = []
+        self.stalls: list[str] = []  # why a layer never ends, as on NVDLA (a DMA on the absent CVIF)
 
     # -- CSB port --------------------------------------------------------------------------
     def write_reg(self, addr: int, value: int) -> None:
@@ -108,9 +110,21 @@ class GoldenMachine:
             params = decode_sdp(self.regs)
             if params.uses_rdma_operands and not self._armed("SDP_RDMA"):
                 return  # a conv layer with memory operands also waits for SDP_RDMA [U]
-            self._run_conv(params)
+            if not self._stalled(conv=True):
+                self._run_conv(params)
         elif self._armed("SDP_RDMA"):
-            self._run_standalone(decode_sdp(self.regs))
+            params = decode_sdp(self.regs)
+            if not self._stalled(conv=False):
+                self._run_standalone(params)
+
+    def _stalled(self, conv: bool) -> bool:
+        """A DMA of the layer would go to CVIF, which nv_small lacks: like NVDLA, the layer never
+        runs and its OP_ENs stay set; `stalls` says why (hw.memif)."""
+        get = lambda u, r, f: self.regs[u].consumer_field(r, f)  # noqa: E731
+        whys = [f"SDP group {self.regs['SDP'].consumer}: {why}"
+                for why in cvif_selections(get, conv, self._armed("SDP_RDMA"))]
+        self.stalls += [w for w in whys if w not in self.stalls]  # OP_EN writes retry the start
+        return bool(whys)
 
     def _finish(self, units: tuple[str, ...], done_bits: dict[str, tuple[str, ...]]) -> None:
         """Close the layer on each unit and raise the GLB done bits of the group each one ran."""
@@ -129,7 +143,7 @@ class GoldenMachine:
         cacc, cacc_sat = convolve(self.memory, cp)
         group = self.regs["SDP"].consumer
         x1, x2, out, sdp_sat = run_sdp(cacc, self.memory, sp, self.probe)
-        self.memory.scatter(sp.dst.atom_addresses(sp.channels, sp.height, sp.width), out)
+        self.memory.scatter(sp.dst_surface.atom_addresses(sp.channels, sp.height, sp.width), out)
         self.regs.set_result("CACC", self.regs["CACC"].consumer, "D_OUT_SATURATION", cacc_sat)
         self._set_sdp_counter(sp, sdp_sat)
         self.layers.append(LayerResult("conv", group, sp, cp, cacc, cacc, x1, x2, out, cacc_sat, sdp_sat))
@@ -141,7 +155,7 @@ class GoldenMachine:
         group = self.regs["SDP"].consumer
         x = read_standalone_input(self.memory, sp)
         x1, x2, out, sdp_sat = run_sdp(x, self.memory, sp, self.probe)
-        self.memory.scatter(sp.dst.atom_addresses(sp.channels, sp.height, sp.width), out)
+        self.memory.scatter(sp.dst_surface.atom_addresses(sp.channels, sp.height, sp.width), out)
         self._set_sdp_counter(sp, sdp_sat)
         self.layers.append(LayerResult("sdp", group, sp, None, None, x, x1, x2, out, 0, sdp_sat))
         self._finish(("SDP", "SDP_RDMA"), {"SDP": ("SDP",)})

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 from ..hw.fixed import sext
-from ..hw.layouts import Surface, weight_bytes_field
+from ..hw.layouts import Surface, sdp_dma_surface, weight_bytes_field
+from ..hw.memif import MCIF
 from ..trace.program import RegisterProgram
 from .regfile import RegisterFile
 
@@ -115,7 +116,9 @@ def encode_conv(prog: RegisterProgram, p: ConvParams, *, pad_right: int | None =
     consistency copy (class K) equal to the functional one, mode fields INT8/DIRECT/FEATURE.
 
     PAD_RIGHT/PAD_BOTTOM exist only in CDMA; by default they are the smallest values that give the
-    output size (datapath.md §5). CBUF banks, entries, release and RAM types are the caller's.
+    output size (datapath.md §5). Also written, though nothing here reads them: both CDMA RAM
+    types MCIF (their reset value selects the CVIF nv_small lacks and hangs the layer, hw.memif)
+    and the ADDR_HIGH words 0, as NVDLA's traces do. CBUF banks, entries and release are the caller's.
     """
     span_w = (p.kernel_w - 1) * p.dilation_x + 1
     span_h = (p.kernel_h - 1) * p.dilation_y + 1
@@ -140,6 +143,10 @@ def encode_conv(prog: RegisterProgram, p: ConvParams, *, pad_right: int | None =
     prog.set("CDMA", "D_WEIGHT_SIZE_0", BYTE_PER_KERNEL=p.kernel_h * p.kernel_w * p.channels - 1)
     prog.set("CDMA", "D_WEIGHT_SIZE_1", WEIGHT_KERNEL=k)
     prog.set("CDMA", "D_WEIGHT_ADDR_LOW", p.weight_base)
+    prog.set("CDMA", "D_DAIN_RAM_TYPE", DATAIN_RAM_TYPE=MCIF)
+    prog.set("CDMA", "D_WEIGHT_RAM_TYPE", WEIGHT_RAM_TYPE=MCIF)
+    prog.set("CDMA", "D_DAIN_ADDR_HIGH_0", 0)
+    prog.set("CDMA", "D_WEIGHT_ADDR_HIGH", 0)
     prog.set("CDMA", "D_CVT_CFG", CVT_EN=int(p.cvt_en), CVT_TRUNCATE=p.cvt_truncate)
     prog.set("CDMA", "D_CVT_OFFSET", CVT_OFFSET=p.cvt_offset & 0xFFFF)
     prog.set("CDMA", "D_CVT_SCALE", CVT_SCALE=p.cvt_scale & 0xFFFF)
@@ -225,6 +232,20 @@ class SdpParams:
     cvt_scale: int
     cvt_shift: int
     perf_sat_en: bool
+
+    @property
+    def src_surface(self) -> Surface:
+        """Where MRDMA reads the stand-alone input: `src`, packed for a 1x1 cube (sdp_dma_surface)."""
+        return sdp_dma_surface(self.src, self.width, self.height)
+
+    @property
+    def dst_surface(self) -> Surface:
+        """Where the WDMA writes: `dst`, packed for a 1x1 cube (sdp_dma_surface)."""
+        return sdp_dma_surface(self.dst, self.width, self.height)
+
+    def operand_surface(self, stream: OperandStream) -> Surface:
+        """Where a PER_ELEMENT operand stream is read: its surface, packed for a 1x1 cube."""
+        return sdp_dma_surface(stream.surface, self.width, self.height, stream.element_bytes)
 
     @property
     def uses_rdma_operands(self) -> bool:
@@ -319,7 +340,7 @@ def encode_sdp(prog: RegisterProgram, p: SdpParams) -> RegisterProgram:
         prog.set(unit, "D_DATA_CUBE_HEIGHT", HEIGHT=p.height - 1)
         prog.set(unit, "D_DATA_CUBE_CHANNEL", CHANNEL=p.channels - 1)
     _surface(prog, "SDP", "DST", p.dst)
-    prog.set("SDP", "D_DST_DMA_CFG", DST_RAM_TYPE=1)
+    prog.set("SDP", "D_DST_DMA_CFG", DST_RAM_TYPE=MCIF)
     for s in (p.x1, p.x2):
         _encode_stage(prog, s)
     prog.set("SDP", "D_DP_EW_CFG", EW_BYPASS=1)
@@ -331,15 +352,15 @@ def encode_sdp(prog: RegisterProgram, p: SdpParams) -> RegisterProgram:
     prog.set("SDP", "D_CVT_SHIFT", CVT_SHIFT=p.cvt_shift)
     prog.set("SDP", "D_PERF_ENABLE", PERF_SAT_EN=int(p.perf_sat_en))
     _surface(prog, "SDP_RDMA", "SRC", p.src)
-    prog.set("SDP_RDMA", "D_SRC_DMA_CFG", SRC_RAM_TYPE=1)
+    prog.set("SDP_RDMA", "D_SRC_DMA_CFG", SRC_RAM_TYPE=MCIF)
     for prefix, letter, s in (("BS", "B", p.x1), ("BN", "N", p.x2)):
         st = s.stream
         prog.set("SDP_RDMA", f"D_{letter}RDMA_CFG", **{
             f"{letter}RDMA_DISABLE": int(not st.enabled), f"{letter}RDMA_DATA_USE": st.use,
             f"{letter}RDMA_DATA_SIZE": int(st.two_byte), f"{letter}RDMA_DATA_MODE": int(st.per_element),
-            f"{letter}RDMA_RAM_TYPE": 1})
+            f"{letter}RDMA_RAM_TYPE": MCIF})
         _surface(prog, "SDP_RDMA", prefix, st.surface)
-    prog.set("SDP_RDMA", "D_ERDMA_CFG", ERDMA_DISABLE=1, ERDMA_RAM_TYPE=1)
+    prog.set("SDP_RDMA", "D_ERDMA_CFG", ERDMA_DISABLE=1, ERDMA_RAM_TYPE=MCIF)
     prog.set("SDP_RDMA", "D_FEATURE_MODE_CFG", FLYING_MODE=int(p.flying), WINOGRAD=0, IN_PRECISION=0,
              PROC_PRECISION=0, OUT_PRECISION=0, BATCH_NUMBER=0)
     return prog

@@ -88,7 +88,8 @@ class GoldenPlayer:
             bit = unmasked & -unmasked
             sync = str(c.args[0])
         if not bit or not (self.m.intr_status & bit):
-            self.fail(c, f"interrupt {c.args[0] if len(c.args) == 2 else '(any)'} never arrived")
+            why = f": {'; '.join(self.m.stalls)}" if self.m.stalls else ""
+            self.fail(c, f"interrupt {c.args[0] if len(c.args) == 2 else '(any)'} never arrived{why}")
             return
         self.m.write_reg(_STATUS.address, bit)  # the testbench clears what it claimed (W1C)
         self.fired.add(sync)

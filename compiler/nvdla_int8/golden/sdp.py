@@ -23,7 +23,7 @@ X_BITS = NV_SMALL.sdp_x_in_bits
 
 def read_standalone_input(mem: SparseMemory, p: SdpParams) -> np.ndarray:
     """MRDMA input: int8 bytes of every lane of the cube's atoms, sign-extended (§8.5)."""
-    return sext(mem.gather(p.src.atom_addresses(p.channels, p.height, p.width)), 8)
+    return sext(mem.gather(p.src_surface.atom_addresses(p.channels, p.height, p.width)), 8)
 
 
 def read_operand(mem: SparseMemory, stream: OperandStream, which: str, p: SdpParams) -> np.ndarray:
@@ -31,7 +31,7 @@ def read_operand(mem: SparseMemory, stream: OperandStream, which: str, p: SdpPar
     lanes = ATOM * ceil_div(p.channels, ATOM)
     comp = stream.component(which)
     if stream.per_element:
-        addrs = stream.surface.addresses(lanes, p.height, p.width, stream.element_bytes)
+        addrs = p.operand_surface(stream).addresses(lanes, p.height, p.width, stream.element_bytes)
     else:  # one element per kernel, shared by every (x, y): a contiguous block
         addrs = (stream.surface.base + np.arange(lanes, dtype=np.int64) * stream.element_bytes)[:, None, None]
     addrs = addrs + comp * stream.component_bytes

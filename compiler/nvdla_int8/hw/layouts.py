@@ -64,6 +64,20 @@ class Surface:
         return self.base, last
 
 
+def sdp_dma_surface(s: Surface, width: int, height: int, elem_bytes: int = 1) -> Surface:
+    """The surface NVDLA's SDP DMAs actually walk for a (width, height) cube.
+
+    A 1x1 cube (W = H = 1) moves as one straight request of ceil(C/8) atoms (x `elem_bytes` for an
+    operand) from the base address, whatever the strides say: `cfg_mode_1x1_pack` in nvdla/hw
+    NV_NVDLA_SDP_MRDMA_ig.v (stand-alone input), NV_NVDLA_SDP_RDMA_ig.v (BRDMA/NRDMA operands) and
+    NV_NVDLA_SDP_WDMA_cmd.v (output) [S]; NVDLA's RTL wrote 1x1x14 with surface stride 0x18 packed
+    [R] (shared/nvdla-rtl-findings.md §2). Channel group g is then at base + g * 8 * elem_bytes.
+    """
+    if width == 1 and height == 1:
+        return Surface(s.base, ATOM * elem_bytes, ATOM * elem_bytes)
+    return s
+
+
 def weight_offsets(k: int, c: int, r: int, s: int) -> np.ndarray:
     """Byte offset of W[k][c][r][s] from the weight base, shape (K, C, R, S) (memory-layouts §2).
 

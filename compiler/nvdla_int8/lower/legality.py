@@ -8,11 +8,20 @@ mode fields with their one legal value, consistency copies (CDMA vs CSC vs CACC 
 convolution output-size rule, register ranges narrower than their fields (CLIP_TRUNCATE 0..16,
 MUL_SHIFT bits [15:14]), SDP operand streams, and CBUF capacity. The verification environment
 can call it on any program, including hand-written ones.
+
+It also refuses what nv_small itself cannot run or would compute differently from the golden
+model (shared/nvdla-rtl-findings.md; rules and sources in docs/nvdla-rules.md): a used DMA whose
+RAM type selects the absent CVIF (hw.memif; the reset value does), the absent EW stage and
+ERDMA, PER_KERNEL operand strides other than NVDLA's 8 x bytes per element, CDMA packing
+hints (D_DAIN_MAP) that the strides contradict, a CSC release of more input slices than there
+are (the reset value does it to a one-row input), and one output channel with a kernel dilated in
+both directions (NVDLA's RTL failed on both such layers it was given).
 """
 from __future__ import annotations
 
 from ..hw.config import NV_SMALL
 from ..hw.layouts import ceil_div
+from ..hw.memif import cvif_selections
 from ..hw.regmap import REGMAP, Register
 
 _MODES = [  # (unit, register, field, legal value)
@@ -135,6 +144,21 @@ def check_program(writes) -> list[str]:
         if sh >> 6:
             v.append(f"NVDLA_SDP.D_DP_{stage}_MUL_CFG_0.{stage}_MUL_SHIFT_VALUE = {sh}: only 6 bits reach the datapath")
     v.extend(_operand_checks(s))
+    v.extend(_nv_small_checks(s, conv=True))
+    v.extend(_dain_map_checks(s, wi, hi))
+    if k == 1 and sw > 1 and rh > 1 and dx > 1 and dy > 1:
+        # NVDLA's RTL hung on one such layer (7x7, dilation 2x2) and computed another one differently
+        # (2x2, dilation 2x2); the K = 1 layers that ran had a 1-wide kernel axis or dilation 1 on one
+        # axis, and NVDLA's own K = 1 traces use 1x1 kernels (docs/nvdla-rules.md §5, cause unknown).
+        v.append(f"one output channel with a {sw}x{rh} kernel dilated {dx}x{dy}: NVDLA's RTL hangs or computes "
+                 "differently; use two kernels (a zero one) or no dilation on one axis")
+    rls = s.get("CSC", "D_RELEASE", "RLS_SLICES") + 1
+    if rls > hi and not s.get("CSC", "D_MISC_CFG", "SKIP_DATA_RLS"):
+        # NVDLA's CSC keeps H - RLS_SLICES - 1 slices for the next layer in 14 bits
+        # (NV_NVDLA_CSC_sg/dl slice_left): releasing more than the input has wraps it and corrupts
+        # the CBUF accounting of the layers after (the reset value 1 releases 2 slices).
+        v.append(f"NVDLA_CSC.D_RELEASE_0.RLS_SLICES = {rls - 1}: releases {rls} slices of an input {hi} high; "
+                 f"at most {hi - 1} (all of them)")
     v.extend(_cbuf_checks(s, c, wi, hi, k, bpk))
     for u, r in (("CDMA", "D_DAIN_ADDR_LOW_0"), ("CDMA", "D_LINE_STRIDE"), ("CDMA", "D_SURF_STRIDE"),
                  ("SDP", "D_DST_BASE_ADDR_LOW"), ("SDP", "D_DST_LINE_STRIDE"), ("SDP", "D_DST_SURFACE_STRIDE"),
@@ -169,7 +193,13 @@ def check_sdp_program(writes) -> list[str]:
         sh = s.get("SDP", f"D_DP_{stage}_MUL_CFG", f"{stage}_MUL_SHIFT_VALUE")
         if sh >> 6:
             v.append(f"NVDLA_SDP.D_DP_{stage}_MUL_CFG_0.{stage}_MUL_SHIFT_VALUE = {sh}: only 6 bits reach the datapath")
+    for f, legal in (("WINOGRAD", 0), ("IN_PRECISION", 0), ("PROC_PRECISION", 0), ("OUT_PRECISION", 0),
+                     ("BATCH_NUMBER", 0)):  # MRDMA reads the input in these modes, operands or not
+        got = s.get("SDP_RDMA", "D_FEATURE_MODE_CFG", f)
+        if got != legal:
+            v.append(f"NVDLA_SDP_RDMA.D_FEATURE_MODE_CFG_0.{f} = {got}: nv_small INT8 SDP needs {legal}")
     v.extend(_operand_checks(s, flying=False))
+    v.extend(_nv_small_checks(s, conv=False))
     for u, r in (("SDP_RDMA", "D_SRC_BASE_ADDR_LOW"), ("SDP_RDMA", "D_SRC_LINE_STRIDE"),
                  ("SDP_RDMA", "D_SRC_SURFACE_STRIDE"), ("SDP", "D_DST_BASE_ADDR_LOW"),
                  ("SDP", "D_DST_LINE_STRIDE"), ("SDP", "D_DST_SURFACE_STRIDE")):
@@ -205,6 +235,49 @@ def _operand_checks(s: _State, flying: bool = True) -> list[str]:
         for f in ("IN_PRECISION", "PROC_PRECISION", "OUT_PRECISION"):
             if s.get("SDP_RDMA", "D_FEATURE_MODE_CFG", f):
                 v.append(f"NVDLA_SDP_RDMA.D_FEATURE_MODE_CFG_0.{f} must be INT8 (0)")
+    return v
+
+
+def _nv_small_checks(s: _State, conv: bool) -> list[str]:
+    """What nv_small lacks or reads differently: CVIF RAM types, the EW stage and its ERDMA,
+    PER_KERNEL operand strides."""
+    rdma = not conv or s.get("SDP_RDMA", "D_OP_ENABLE", "OP_EN") == 1
+    v = cvif_selections(s.get, conv, rdma)
+    if not s.get("SDP", "D_DP_EW_CFG", "EW_BYPASS"):
+        v.append("NVDLA_SDP.D_DP_EW_CFG_0.EW_BYPASS = 0: nv_small has no EW (X3) stage; it must be bypassed")
+    if rdma and not s.get("SDP_RDMA", "D_ERDMA_CFG", "ERDMA_DISABLE"):
+        v.append("NVDLA_SDP_RDMA.D_ERDMA_CFG_0.ERDMA_DISABLE = 0: nv_small has no EW operand DMA; it must be disabled")
+    for stage, letter in (("BS", "B"), ("BN", "N")):
+        cfg = f"D_{letter}RDMA_CFG"
+        if not rdma or s.get("SDP_RDMA", cfg, f"{letter}RDMA_DISABLE") or \
+                s.get("SDP_RDMA", cfg, f"{letter}RDMA_DATA_MODE"):  # off, or PER_ELEMENT
+            continue
+        # NVDLA reads a PER_KERNEL array as one straight request (NV_NVDLA_SDP_RDMA_ig), yet a layer
+        # with other strides differed on its RTL (findings §3, cause unknown): only NVDLA's own
+        # stride, the one every upstream PER_KERNEL trace programs, is known to be safe.
+        comp = 2 if s.get("SDP_RDMA", cfg, f"{letter}RDMA_DATA_SIZE") else 1
+        bpe = comp * (2 if s.get("SDP_RDMA", cfg, f"{letter}RDMA_DATA_USE") == 2 else 1)
+        for what in ("LINE", "SURFACE"):
+            reg = REGMAP.reg("SDP_RDMA", f"D_{stage}_{what}_STRIDE")
+            val = s.values.get(reg, reg.reset)
+            if val != NV_SMALL.memory_atom * bpe:
+                v.append(f"{reg.trace_name} = {val:#x}: a PER_KERNEL operand stream needs 8 x {bpe} bytes per "
+                         f"element = {NV_SMALL.memory_atom * bpe:#x} (NVDLA computed differently with other strides)")
+    return v
+
+
+def _dain_map_checks(s: _State, wi: int, hi: int) -> list[str]:
+    """NVDLA's CDMA trusts D_DAIN_MAP (NV_NVDLA_CDMA_dc.v): LINE_PACKED fetches several lines per
+    request, SURF_PACKED on a 1x1 input reads all channel groups as one line. The golden model
+    follows the strides, so a hint must agree with them."""
+    v = []
+    line, surf = s.get("CDMA", "D_LINE_STRIDE", "LINE_STRIDE"), s.get("CDMA", "D_SURF_STRIDE", "SURF_STRIDE")
+    if s.get("CDMA", "D_DAIN_MAP", "LINE_PACKED") and line != NV_SMALL.memory_atom * wi:
+        v.append(f"NVDLA_CDMA.D_DAIN_MAP_0.LINE_PACKED = 1 but the line stride {line:#x} is not 8 x width "
+                 f"= {NV_SMALL.memory_atom * wi:#x}")
+    if s.get("CDMA", "D_DAIN_MAP", "SURF_PACKED") and wi == hi == 1 and surf != NV_SMALL.memory_atom:
+        v.append(f"NVDLA_CDMA.D_DAIN_MAP_0.SURF_PACKED = 1 on a 1x1 input reads the channel groups 8 bytes "
+                 f"apart, but the surface stride is {surf:#x}")
     return v
 
 

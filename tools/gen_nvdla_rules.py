@@ -1,0 +1,74 @@
+"""Directed traces of the rules NVDLA's RTL taught us (shared/nvdla-rtl-findings.md), written by the
+random generator (tb/stimulus) under narrowed constraints into vectors/nvdla-rules/<kind>/:
+
+- sdp_1x1_strided: stand-alone SDP on 1x1xC (C > 8) cubes whose input, output and PER_ELEMENT
+  operand strides are not packed: NVDLA reads and writes them packed (hw.layouts.sdp_dma_surface);
+- conv_1x1_out: conv layers with a 1x1xK output (K > 8), unpacked output and operand strides;
+- per_kernel: PER_KERNEL operand streams (NVDLA's strides, 8 x bytes per element) on small cubes.
+
+Same seeds, same files. Usage: python tools/gen_nvdla_rules.py [OUT_DIR] (default vectors/nvdla-rules).
+"""
+from __future__ import annotations
+
+import copy
+import shutil
+import sys
+from pathlib import Path
+
+from nvdla_int8.trace.cfg import Command, Quoted
+from nvdla_int8.trace.trace import Trace
+from tb.stimulus.constraints import NIGHTLY, Constraints
+from tb.stimulus.generator import generate
+
+SEEDS = range(1, 5)
+_MEM_OPERANDS = {"operand_src": {"choices": ["MEM", "REG"], "weights": [3, 1]}, "x_bypass": {"choices": [False]},
+                 "alu": {"choices": ["SUM", "MAX", "MIN"]}, "mul": {"choices": ["MUL", "PRELU"]}}
+_ONE_LAYER = {"layers": {"choices": [1]}, "stride_gap": {"choices": [8, 64]}}
+KINDS = {
+    "sdp_1x1_strided": {**_ONE_LAYER, **_MEM_OPERANDS, "layer_kind": {"choices": ["sdp"]},
+                        "shape": {"choices": ["1x1xC"]}, "deep_c": {"range": [9, 40]},
+                        "operand_mode": {"choices": ["per_element"]}},
+    "conv_1x1_out": {**_ONE_LAYER, **_MEM_OPERANDS, "layer_kind": {"choices": ["conv"]},
+                     "shape": {"choices": ["1x1xC"]}, "deep_c": {"range": [1, 24]}, "kernel": {"choices": [1]},
+                     "stride": {"choices": [1]}, "dilation": {"choices": [1]}, "pad": {"choices": [0]},
+                     "geometry_corner": {"choices": ["none"]}, "kernels": {"range": [9, 24]},
+                     "operand_mode": {"choices": ["per_element"]}},
+    "per_kernel": {**_ONE_LAYER, **_MEM_OPERANDS, "layer_kind": {"choices": ["conv", "sdp"]},
+                   "shape": {"choices": ["small", "single_line", "1x1xC"]}, "small_c": {"range": [1, 20]},
+                   "line_w": {"range": [2, 24]}, "deep_c": {"range": [1, 24]}, "kernels": {"range": [1, 20]},
+                   "kernel": {"range": [1, 3]}, "geometry_corner": {"choices": ["none"]},
+                   "operand_mode": {"choices": ["per_kernel"]}, "cycle_budget": {"choices": [3_000]}},
+}
+
+
+def constraints(kind: str) -> Constraints:
+    knobs = copy.deepcopy(NIGHTLY)
+    knobs.update(copy.deepcopy(KINDS[kind]))
+    return Constraints("nightly", knobs, f"tools/gen_nvdla_rules.py:{kind}")
+
+
+def _rename(trace: Trace, name: str) -> None:
+    """Name the trace and its .dat files after the kind, not after the regress seed it is not."""
+    old = trace.name
+    trace.name = name
+    new = {f: f.replace(old, name, 1) for f in trace.dats}
+    trace.dats = {new[f]: entries for f, entries in trace.dats.items()}
+    trace.commands = [Command(c.op, tuple(Quoted(new[a]) if isinstance(a, Quoted) and a in new else a
+                                          for a in c.args)) for c in trace.commands]
+
+
+def main(out: Path) -> None:
+    for kind in KINDS:
+        folder = out / kind
+        shutil.rmtree(folder, ignore_errors=True)
+        for seed in SEEDS:
+            g = generate(seed, constraints(kind))
+            _rename(g.trace, f"{kind}_s{seed}")
+            head = (f"{g.trace.name}: directed nv_small program ({kind}), generator seed {seed}; written by "
+                    "tools/gen_nvdla_rules.py\n" + "\n".join(f"layer {i}: {la.summary}" for i, la in enumerate(g.layers)))
+            g.trace.save(folder / g.trace.name, header=head)
+            print(f"{folder / g.trace.name}: " + "; ".join(la.summary for la in g.layers))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "vectors/nvdla-rules"))
