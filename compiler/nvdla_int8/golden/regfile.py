@@ -15,13 +15,28 @@ GLB = "GLB"
 STATUS_IDLE, STATUS_RUNNING, STATUS_PENDING = 0, 1, 2
 
 
+_RESET_WORDS: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
+
+
+def _reset_words(unit: Unit) -> tuple[dict[str, int], dict[str, int]]:
+    """(single, one group) register name -> reset word, built once per unit: a machine is made
+    per hardware pass, so this is on the per-pass path."""
+    words = _RESET_WORDS.get(unit.name)
+    if words is None:
+        words = _RESET_WORDS[unit.name] = (
+            {r.name: r.reset for r in unit.registers if not r.double_buffered},
+            {r.name: r.reset for r in unit.registers if r.double_buffered})
+    return words
+
+
 class UnitRegs:
     """One unit's S_ registers and its two D_ groups, as 32-bit words keyed by register name."""
 
     def __init__(self, unit: Unit):
         self.unit = unit
-        self.single = {r.name: r.reset for r in unit.registers if not r.double_buffered}
-        self.groups = [{r.name: r.reset for r in unit.registers if r.double_buffered} for _ in range(2)]
+        single, group = _reset_words(unit)
+        self.single = dict(single)
+        self.groups = [dict(group), dict(group)]
         self.producer = 0
         self.consumer = 0
         self.op_en = [False, False]

@@ -62,6 +62,21 @@ def shl_sat(x, shift: int, bits: int):
     return sat(_like(a << np.int64(s), x), bits)
 
 
+def _round_shift(a: np.ndarray, shift: int, in_bits: int) -> np.ndarray:
+    """The rounding right shift of `shr_round`, before its saturation. Ties away from zero as
+    floor((a + half - [a < 0]) / 2^shift): (a >> 63) is -1 exactly for negative a; four passes
+    over the data, no temporaries. May return `a` itself (shift 0)."""
+    if shift >= in_bits:
+        return np.zeros_like(a)
+    if shift == 0:
+        return a
+    r = a >> np.int64(63)
+    r += a
+    r += np.int64((1 << (shift - 1)))
+    r >>= np.int64(shift)
+    return r
+
+
 def shr_round(x, shift: int, in_bits: int, out_bits: int):
     """Right shift rounding to nearest, ties away from zero, then saturate (IntShiftRightSat,
     cmod nvdla_int.h; NV_NVDLA_HLS_shiftrightsatsu). Returns (value, saturated).
@@ -75,13 +90,21 @@ def shr_round(x, shift: int, in_bits: int, out_bits: int):
     >>> shr_round(-(1 << 48), 49, 49, 32)
     (0, False)
     """
-    a = _as_i64(x)
-    if shift >= in_bits:
-        r = np.zeros_like(a)
-    elif shift == 0:
-        r = a
-    else:
-        half = np.int64(1 << (shift - 1))
-        mag = (np.abs(a) + half) >> np.int64(shift)
-        r = np.where(a < 0, -mag, mag)
+    r = _round_shift(_as_i64(x), shift, in_bits)
     return sat(_like(r, x), out_bits)
+
+
+def sat_count(a: np.ndarray, bits: int) -> tuple[np.ndarray, int]:
+    """`sat` of an int64 array, returning how many elements saturated instead of the flags:
+    when nothing is out of range (two reductions tell) the input itself comes back, uncopied."""
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    if a.size == 0 or (a.min() >= lo and a.max() <= hi):
+        return a, 0
+    n = int(np.count_nonzero(a < lo)) + int(np.count_nonzero(a > hi))
+    return np.clip(a, lo, hi), n
+
+
+def shr_round_count(a: np.ndarray, shift: int, in_bits: int, out_bits: int) -> tuple[np.ndarray, int]:
+    """`shr_round` of an int64 array with the number of saturated elements instead of the flags.
+    The result may be `a` itself: callers must not write into it."""
+    return sat_count(_round_shift(a, shift, in_bits), out_bits)
