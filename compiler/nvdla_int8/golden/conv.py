@@ -11,14 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..hw.config import NV_SMALL
-from ..hw.fixed import sat, sext, shr_round
-from ..hw.layouts import ceil_div, weight_offsets
+from ..hw.fixed import sat, shr_round, shr_round_count
+from ..hw.layouts import ceil_div, strided
 from ..trace.memory import SparseMemory
 from .program import ConvParams
 
 ATOM = NV_SMALL.atomic_k
 PSUM_BITS = NV_SMALL.cacc_psum_bits
-_GEMM_CHUNK = 1 << 24  # im2col elements per chunk: bounds memory for huge layers
+_GEMM_CHUNK = 1 << 20  # im2col elements per chunk: bounds memory for huge layers
 _FLOAT32_EXACT = 1 << 24  # every integer of smaller magnitude is a float32
 
 
@@ -94,12 +94,11 @@ def padded_input(feat: np.ndarray, p: ConvParams, dtype=np.int64) -> np.ndarray:
 
 def _windows(P: np.ndarray, p: ConvParams) -> np.ndarray:
     """A strided view (R, S, C, Ho, Wo) of P: the input value under every tap of every output."""
+    P = np.ascontiguousarray(P)
     C, rows, cols = P.shape
     sc, sy, sx = P.strides
-    return np.lib.stride_tricks.as_strided(
-        P, shape=(p.kernel_h, p.kernel_w, C, p.out_h, p.out_w),
-        strides=(sy * p.dilation_y, sx * p.dilation_x, sc, sy * p.stride_y, sx * p.stride_x),
-        writeable=False)
+    return strided(P, (p.kernel_h, p.kernel_w, C, p.out_h, p.out_w),
+                   (sy * p.dilation_y, sx * p.dilation_x, sc, sy * p.stride_y, sx * p.stride_x))
 
 
 def _gemm_dtype(bound: int):
@@ -135,9 +134,26 @@ def mac_sums(P: np.ndarray, W: np.ndarray, p: ConvParams, bound: int | None = No
     return _gemm_sums(P.astype(dt), W.transpose(0, 2, 3, 1).astype(dt), p)
 
 
+def _quick_bound(P: np.ndarray, Wm: np.ndarray) -> int:
+    """`sum_bound`, or a looser bound when that one already proves float32 exact: each |x| is at
+    most 2^7 (int8, also after the converter), so L terms of at most 2^7 * max|w| stay below 2^24
+    without a look at the inputs; only longer or larger reductions pay for the exact bound."""
+    terms = Wm[0].size
+    if terms << 14 < _FLOAT32_EXACT:
+        return terms << 14
+    loose = terms * int(np.abs(Wm).view(np.uint8).max(initial=0)) << 7  # int8 abs: see sum_bound
+    return loose if loose < _FLOAT32_EXACT else sum_bound(P, Wm)
+
+
 def sum_bound(P: np.ndarray, W: np.ndarray) -> int:
     """An upper bound of |any partial sum| of any kernel: max over k of sum |W_k|, times max |P|."""
-    w = np.abs(W.reshape(W.shape[0], -1), dtype=np.int32).sum(axis=1, dtype=np.int64).max(initial=0)
+    W = W.reshape(W.shape[0], -1)
+    # int8 abs wraps -128 to -128, whose uint8 view is the right magnitude: no wider copy
+    # (at most 8192 channels x 32 x 32 taps x 128: below 2^32)
+    if W.dtype == np.int8:
+        w = np.abs(W).view(np.uint8).sum(axis=1, dtype=np.uint32).max(initial=0)
+    else:
+        w = np.abs(W).sum(axis=1).max(initial=0)
     return int(w) * int(max(P.max(initial=0), -P.min(initial=0)))
 
 
@@ -183,17 +199,20 @@ def convolve(mem: SparseMemory, p: ConvParams) -> tuple[np.ndarray, int]:
     feat = read_feature(mem, p) if p.cvt_en else _feature_bytes(mem, p)
     Wm = _weights_krsc(mem, p)
     P = padded_input(feat, p, np.float32)  # int8 values (after the converter too): exact
-    # every |w| and |x| is at most 2^7: up to 1023 terms need no look at the values
-    crude = Wm[0].size << 14
-    bound = crude if crude < _FLOAT32_EXACT else sum_bound(P, Wm)
+    bound = _quick_bound(P, Wm)
     if bound < (1 << (PSUM_BITS - 1)):
         dt = _gemm_dtype(bound)
         psum = _gemm_sums(P.astype(dt, copy=False), Wm.astype(dt), p)
     else:
         psum = _accumulate_saturating(P.astype(np.int64), Wm.transpose(0, 3, 1, 2).astype(np.int64), p)
-    out, flags = cacc_round(psum, p.clip_truncate)
+    t = p.clip_truncate
+    if t <= 16:  # the common case, counted without a flag array
+        out, count = shr_round_count(psum, t, PSUM_BITS, NV_SMALL.cacc_out_bits)
+    else:
+        out, flags = cacc_round(psum, t)
+        count = int(np.count_nonzero(flags))
     if p.kernels % ATOM == 0:
-        return out, int(np.count_nonzero(flags))
+        return out, count
     full = np.zeros((ATOM * ceil_div(p.kernels, ATOM), p.out_h, p.out_w), dtype=np.int64)
     full[:p.kernels] = out  # lanes past K have no weights: CACC delivers 0 (§8.6)
-    return full, int(np.count_nonzero(flags))
+    return full, count

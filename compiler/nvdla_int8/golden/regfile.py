@@ -15,6 +15,8 @@ GLB = "GLB"
 STATUS_IDLE, STATUS_RUNNING, STATUS_PENDING = 0, 1, 2
 
 
+_BY_ADDRESS = {r.address: r for r in REGMAP}
+_FIELD_AT: dict[tuple[str, str, str], tuple[int, int]] = {}  # (unit, reg, field) -> (lsb, mask): decode runs per pass
 _RESET_WORDS: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
 
 
@@ -52,7 +54,12 @@ class UnitRegs:
         return self.groups[self.consumer][name]
 
     def consumer_field(self, reg: str, field: str) -> int:
-        return self.unit.by_name[reg].field(field).get(self.groups[self.consumer][reg])
+        key = (self.unit.name, reg, field)
+        at = _FIELD_AT.get(key)
+        if at is None:
+            f = self.unit.by_name[reg].field(field)
+            at = _FIELD_AT[key] = (f.lsb, (1 << f.width) - 1)
+        return (self.groups[self.consumer][reg] >> at[0]) & at[1]
 
 
 class RegisterFile:
@@ -83,8 +90,15 @@ class RegisterFile:
 
     def write(self, addr: int, value: int) -> Register:
         """CSB write. Returns the register written, so the caller can react to OP_EN."""
-        reg = self.lookup(addr)
+        reg = _BY_ADDRESS.get(addr) or self.lookup(addr)
         value &= 0xFFFFFFFF
+        if reg.double_buffered and reg.name != "D_OP_ENABLE":  # most writes: one dict update
+            u = self.units[reg.unit]
+            if not u.op_en[u.producer]:  # an armed group's registers are locked
+                g = u.groups[u.producer]
+                mask = reg.writable_mask
+                g[reg.name] = (g[reg.name] & ~mask) | (value & mask)
+            return reg
         if reg.unit == GLB:
             if reg.name == "S_INTR_MASK":
                 self.intr_mask = value & reg.writable_mask
@@ -99,10 +113,6 @@ class RegisterFile:
         elif reg.name == "D_OP_ENABLE":
             if value & 1:
                 u.op_en[u.producer] = True
-        elif reg.double_buffered:
-            if not u.op_en[u.producer]:  # an armed group's registers are locked
-                g = u.groups[u.producer]
-                g[reg.name] = (g[reg.name] & ~reg.writable_mask) | (value & reg.writable_mask)
         else:
             u.single[reg.name] = (u.single[reg.name] & ~reg.writable_mask) | (value & reg.writable_mask)
         return reg

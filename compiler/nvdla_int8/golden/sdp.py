@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..hw.config import NV_SMALL
-from ..hw.fixed import sat, sext, shl_sat, shr_round, shr_round_count
+from ..hw.fixed import sat, sat_count, sext, shl_sat, shr_round, shr_round_count
 from ..hw.layouts import ceil_div
 from ..trace.memory import SparseMemory
 from .program import ALGO_MAX, ALGO_MIN, OperandStream, SdpParams, StageParams
@@ -94,7 +94,7 @@ def output_convert(y: np.ndarray, p: SdpParams, probe=None) -> tuple[np.ndarray,
     d = y - p.cvt_offset if p.cvt_offset else y
     m = d * p.cvt_scale
     t17, count = shr_round_count(m, p.cvt_shift, X_BITS, NV_SMALL.sdp_cvt_mid_bits)
-    out = np.clip(t17, -128, 127)
+    out, _ = sat_count(t17, 8)
     if probe is not None:
         flags = shr_round(m, p.cvt_shift, X_BITS, NV_SMALL.sdp_cvt_mid_bits)[1]
         probe.rounding("CVT", m, p.cvt_shift, X_BITS)

@@ -26,6 +26,9 @@ def sext(v, bits: int):
     >>> sext(0xc9, 8), sext(0x7f, 8), sext(0xa433, 16)
     (-55, 127, -23501)
     """
+    if type(v) is int:  # register fields: plain integer arithmetic, no numpy round trip
+        v &= (1 << bits) - 1
+        return v - (1 << bits) if v >> (bits - 1) else v
     if bits == 8 and isinstance(v, np.ndarray) and v.dtype == np.uint8:
         return v.view(np.int8).astype(np.int64)  # memory bytes: a reinterpretation, 4x faster
     a = _as_i64(v)
