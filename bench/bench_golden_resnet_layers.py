@@ -38,6 +38,7 @@ from onnx import TensorProto, helper
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from nvdla_int8.golden import GoldenMachine
+from nvdla_int8.golden import conv as gconv
 from nvdla_int8.graph.ir import Activation, ConvLayer
 from nvdla_int8.lower.passes import lower_layer
 from nvdla_int8.lower.program_run import run_golden, window_slices
@@ -153,8 +154,9 @@ def peak_rss_mib() -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--threads", type=int, default=2,
-                    help="BLAS threads for numpy and intra-op threads for onnxruntime (same for both)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="threads on both sides: the golden model's GEMMs (golden.conv.GEMM_THREADS, default 1) "
+                         "and onnxruntime's intra-op pool")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--mode", choices=("per-kernel", "per-filter"), default="per-kernel")
     ap.add_argument("--layers", default="", help="comma-separated layer names (default: all)")
@@ -163,6 +165,7 @@ def main() -> int:
     ap.add_argument("--profile", default="", help="write a cProfile of the golden runs to this file")
     args = ap.parse_args()
     threadpool_limits(args.threads)
+    gconv.GEMM_THREADS = args.threads
     specs = [s for s in RESNET50 if not args.layers or s[0] in args.layers.split(",")]
 
     blas = next((f"{i['internal_api']} {i['version']} {i['architecture']}" for i in threadpool_info()

@@ -8,7 +8,10 @@ then is the accumulation replayed step by step in hardware order (see `_accumula
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from ..hw.config import NV_SMALL
 from ..hw.fixed import sat, shr_round, shr_round_count
@@ -20,6 +23,33 @@ ATOM = NV_SMALL.atomic_k
 PSUM_BITS = NV_SMALL.cacc_psum_bits
 _GEMM_CHUNK = 1 << 20  # im2col elements per chunk: bounds memory for huge layers
 _FLOAT32_EXACT = 1 << 24  # every integer of smaller magnitude is a float32
+# BLAS threads for the convolution GEMMs (None: leave numpy's setting alone). One: a pass's GEMM
+# is small (most take well under a millisecond) and OpenBLAS's second thread costs more than it
+# gives; on a shared 2-core machine its spinning made a whole ResNet-50 10x slower
+# (bench/bench_golden_resnet_layers.py --blas-threads).
+GEMM_THREADS: int | None = 1
+_blas_libs = None
+
+
+@contextmanager
+def _gemm_threads():
+    """numpy's BLAS limited to GEMM_THREADS for the duration, then restored."""
+    global _blas_libs
+    if GEMM_THREADS is None:
+        yield
+        return
+    if _blas_libs is None:
+        _blas_libs = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+    before = [lib.num_threads for lib in _blas_libs]
+    for lib, n in zip(_blas_libs, before):
+        if n != GEMM_THREADS:
+            lib.set_num_threads(GEMM_THREADS)
+    try:
+        yield
+    finally:
+        for lib, n in zip(_blas_libs, before):
+            if n != GEMM_THREADS:
+                lib.set_num_threads(n)
 
 
 def _feature_bytes(mem: SparseMemory, p: ConvParams) -> np.ndarray:
@@ -202,7 +232,8 @@ def convolve(mem: SparseMemory, p: ConvParams) -> tuple[np.ndarray, int]:
     bound = _quick_bound(P, Wm)
     if bound < (1 << (PSUM_BITS - 1)):
         dt = _gemm_dtype(bound)
-        psum = _gemm_sums(P.astype(dt, copy=False), Wm.astype(dt), p)
+        with _gemm_threads():
+            psum = _gemm_sums(P.astype(dt, copy=False), Wm.astype(dt), p)
     else:
         psum = _accumulate_saturating(P.astype(np.int64), Wm.transpose(0, 3, 1, 2).astype(np.int64), p)
     t = p.clip_truncate
