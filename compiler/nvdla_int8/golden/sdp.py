@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..hw.config import NV_SMALL
-from ..hw.fixed import sat, sat_count, sext, shl_sat, shr_round, shr_round_count
+from ..hw.fixed import sat, sat_count, sext, shl_sat, shl_sat_count, shr_round, shr_round_count
 from ..hw.layouts import ceil_div
 from ..trace.memory import SparseMemory
 from .program import ALGO_MAX, ALGO_MIN, OperandStream, SdpParams, StageParams
@@ -33,14 +33,12 @@ def read_operand(mem: SparseMemory, stream: OperandStream, which: str, p: SdpPar
     lanes = ATOM * ceil_div(p.channels, ATOM)
     eb, cb = stream.element_bytes, stream.component_bytes
     offset = stream.component(which) * cb
-    if stream.per_element:
-        def byte(i: int) -> np.ndarray:
-            return stream.surface.read_cube(mem, lanes, p.height, p.width, eb, offset + i)
-    else:  # one element per kernel, shared by every (x, y): a contiguous block
-        block = mem.read(stream.surface.base, lanes * eb)
+    if not stream.per_element:  # one element per kernel, shared by every (x, y): a contiguous block
+        block = mem.read(stream.surface.base, lanes * eb).view("<i2" if stream.two_byte else np.int8)
+        return block[offset // cb::eb // cb].astype(np.int64)[:, None, None]
 
-        def byte(i: int) -> np.ndarray:
-            return block[offset + i::eb][:lanes, None, None]
+    def byte(i: int) -> np.ndarray:
+        return stream.surface.read_cube(mem, lanes, p.height, p.width, eb, offset + i)
     if not stream.two_byte:
         return byte(0).view(np.int8).astype(np.int64)
     return byte(0).astype(np.int64) | (byte(1).view(np.int8).astype(np.int64) << 8)  # little-endian int16
@@ -54,8 +52,10 @@ def stage_operands(s: StageParams, mem: SparseMemory, p: SdpParams, probe=None):
     alu = mul = None
     if not s.alu_bypass:
         op16 = read_operand(mem, s.stream, "alu", p) if s.alu_from_mem else np.int64(s.alu_operand)
-        alu, op_sat = shl_sat(np.asarray(op16, dtype=np.int64), s.alu_shift, 32)
-        if probe is not None:
+        if probe is None:
+            alu, _ = shl_sat_count(np.asarray(op16, dtype=np.int64), s.alu_shift, 32)
+        else:
+            alu, op_sat = shl_sat(np.asarray(op16, dtype=np.int64), s.alu_shift, 32)
             probe.saturation(f"{'X1' if s.name == 'BS' else 'X2'}.alu_operand", op_sat, op16)
     if not s.mul_bypass:
         mul = read_operand(mem, s.stream, "mul", p) if s.mul_from_mem else np.int64(s.mul_operand)
@@ -85,7 +85,8 @@ def run_stage(x: np.ndarray, s: StageParams, alu, mul, probe=None) -> np.ndarray
         probe.saturation(f"{stage}.mul_shift", flags, m, used)
     if s.mul_prelu and not s.mul_bypass:  # positive branch: the raw low 32 bits of a, no shift, no saturation
         t = np.where(a >= 0, sext(a, 32), t)
-    t = np.broadcast_to(t, x.shape)
+    if t.shape != x.shape:
+        t = np.broadcast_to(t, x.shape)
     return t if s.relu_bypass else np.maximum(t, 0)
 
 

@@ -59,10 +59,12 @@ def shl_sat(x, shift: int, bits: int):
     >>> shl_sat(-32768, 20, 32)
     (-2147483648, True)
     """
-    a = _as_i64(x)
+    return sat(_like(_shl(_as_i64(x), shift), x), bits)
+
+
+def _shl(a: np.ndarray, shift: int) -> np.ndarray:
     # x is at most 16 bits here; clamp the shift so the product cannot leave int64.
-    s = min(shift, 62 - 16)
-    return sat(_like(a << np.int64(s), x), bits)
+    return a << np.int64(min(shift, 62 - 16))
 
 
 def _round_shift(a: np.ndarray, shift: int, in_bits: int) -> np.ndarray:
@@ -111,3 +113,8 @@ def shr_round_count(a: np.ndarray, shift: int, in_bits: int, out_bits: int) -> t
     """`shr_round` of an int64 array with the number of saturated elements instead of the flags.
     The result may be `a` itself: callers must not write into it."""
     return sat_count(_round_shift(a, shift, in_bits), out_bits)
+
+
+def shl_sat_count(a: np.ndarray, shift: int, bits: int) -> tuple[np.ndarray, int]:
+    """`shl_sat` of an int64 array with the number of saturated elements instead of the flags."""
+    return sat_count(np.asarray(_shl(a, shift)), bits)
