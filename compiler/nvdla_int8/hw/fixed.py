@@ -82,23 +82,6 @@ def _round_shift(a: np.ndarray, shift: int, in_bits: int) -> np.ndarray:
     return r
 
 
-def shr_round(x, shift: int, in_bits: int, out_bits: int):
-    """Right shift rounding to nearest, ties away from zero, then saturate (IntShiftRightSat,
-    cmod nvdla_int.h; NV_NVDLA_HLS_shiftrightsatsu). Returns (value, saturated).
-
-    A shift >= in_bits gives 0 (never -1, also for negative x); shift 0 only saturates.
-
-    >>> [shr_round(v, 1, 34, 32)[0] for v in (3, -3, 5, -5, -1)]
-    [2, -2, 3, -3, -1]
-    >>> shr_round(-1824, 6, 34, 32)
-    (-29, False)
-    >>> shr_round(-(1 << 48), 49, 49, 32)
-    (0, False)
-    """
-    r = _round_shift(_as_i64(x), shift, in_bits)
-    return sat(_like(r, x), out_bits)
-
-
 def sat_count(a: np.ndarray, bits: int) -> tuple[np.ndarray, int]:
     """`sat` of an int64 array, returning how many elements saturated instead of the flags:
     when nothing is out of range (two reductions tell) the input itself comes back, uncopied."""
@@ -118,3 +101,20 @@ def shr_round_count(a: np.ndarray, shift: int, in_bits: int, out_bits: int) -> t
 def shl_sat_count(a: np.ndarray, shift: int, bits: int) -> tuple[np.ndarray, int]:
     """`shl_sat` of an int64 array with the number of saturated elements instead of the flags."""
     return sat_count(np.asarray(_shl(a, shift)), bits)
+
+
+def shr_round(x, shift: int, in_bits: int, out_bits: int):
+    """Right shift rounding to nearest, ties away from zero, then saturate (IntShiftRightSat,
+    cmod nvdla_int.h; NV_NVDLA_HLS_shiftrightsatsu). Returns (value, saturated).
+
+    A shift >= in_bits gives 0 (never -1, also for negative x); shift 0 only saturates.
+
+    >>> [shr_round(v, 1, 34, 32)[0] for v in (3, -3, 5, -5, -1)]
+    [2, -2, 3, -3, -1]
+    >>> shr_round(-1824, 6, 34, 32)
+    (-29, False)
+    >>> shr_round(-(1 << 48), 49, 49, 32)
+    (0, False)
+    """
+    r = _round_shift(_as_i64(x), shift, in_bits)
+    return sat(_like(r, x), out_bits)
