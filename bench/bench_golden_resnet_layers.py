@@ -11,15 +11,17 @@ layer, the int8 input cube written once, each pass's weight/operand images writt
 writes played on a fresh `GoldenMachine` (decode, conv, CACC, SDP, output written to memory),
 and the whole output cube read back at the end. Timed: everything in that loop (not the
 compile). The same shapes run on onnxruntime as ConvInteger (int8 MACs, int32 out: the closest
-op to what the golden model computes) and as FP32 Conv, with as many threads as numpy's BLAS.
+op to what the golden model computes) and as FP32 Conv, with as many threads (`--threads`, default
+1) as the golden model's GEMMs get.
 
 Per layer shape it prints passes, MACs, golden MAC/s, onnxruntime MAC/s and the ratio; then the
 whole network (each shape's time times the number of times ResNet-50 uses it), golden time per
-image and peak RSS. `--fresh` also times the compiler's current per-pass driver
-(`lower.program_run.run_golden`: a new memory image per pass, regions zero-filled, the input
-cube scattered into every pass) for comparison.
+image and peak RSS; wall time and process CPU time (on a shared machine the steadier one).
+`--fresh` also times the compiler's current per-pass driver (`lower.program_run.run_golden`: a
+new memory image per pass, regions zero-filled, the input cube scattered into every pass, the
+stage cubes kept) and checks that both drivers give the same output.
 
-    python bench/bench_golden_resnet_layers.py [--threads 2] [--repeat 3] [--mode per-kernel]
+    python bench/bench_golden_resnet_layers.py [--threads 1] [--repeat 3] [--mode per-kernel]
         [--layers stem,l4_3x3] [--fresh] [--profile out.prof]
 """
 from __future__ import annotations
@@ -67,7 +69,7 @@ RESNET50 = [
 def build_layer(spec, mode: str, seed: int):
     """A quantized layer of this shape and an int8 input cube for it. Weights He-init; the input
     is a ReLU output (0..127) except for the stem's image-like signed input; the output scale
-    comes from the FP32 result so the SDP sees realistic magnitudes."""
+    follows the expected output RMS, so the SDP sees realistic magnitudes (some saturation)."""
     name, c, h, k, r, s, p, _ = spec
     rng = np.random.default_rng(seed)
     ho = (h + 2 * p - r) // s + 1
@@ -207,8 +209,8 @@ def main() -> int:
             tot[key] += uses * v
         print(f"{name:12} {uses:>4} {len(progs):>6} {macs / 1e6:>7.1f} | {t_gold * 1e3:>9.1f} {c_gold * 1e3:>7.1f} "
               f"{macs / t_gold / 1e9:>7.2f} | {t_ci * 1e3:>10.1f} {macs / t_ci / 1e9:>7.2f} | {t_fp * 1e3:>8.1f} "
-              f"{macs / t_fp / 1e9:>7.2f} | {t_ci / t_gold:>7.2f}" + (f" | {t_fresh * 1e3:>9.1f}" if args.fresh else ""),
-              flush=True)
+              f"{macs / t_fp / 1e9:>7.2f} | {t_ci / t_gold:>7.2f}"
+              + (f" | {t_fresh * 1e3:>9.1f}" if args.fresh else ""), flush=True)
     m = tot["macs"]
     print(f"whole network ({tot['passes']} passes, {m / 1e9:.2f} G MACs; each shape times its uses in ResNet-50):")
     print(f"  golden model           {tot['gold']:6.2f} s/image  {m / tot['gold'] / 1e9:5.2f} G MAC/s  "
@@ -219,7 +221,8 @@ def main() -> int:
     if args.fresh:
         print(f"  golden, the compiler's per-pass driver today: {tot['fresh']:.2f} s/image "
               f"({m / tot['fresh'] / 1e9:.2f} G MAC/s)")
-    print(f"peak RSS {peak_rss_mib():.0f} MiB (whole process: golden model, onnxruntime, every layer's programs)")
+    print(f"peak RSS {peak_rss_mib():.0f} MiB "
+          "(whole process: golden model, onnxruntime, one layer's programs at a time)")
     if prof:
         prof.dump_stats(args.profile)
     return 0

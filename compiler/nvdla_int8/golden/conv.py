@@ -1,10 +1,11 @@
 """Direct convolution, CDMA input converter and CACC (datapath.md §4-§7, §9), vectorised.
 
-The MACs are exact integer sums computed as one GEMM (BLAS) per layer: float32 holds every
-integer below 2^24, so a float32 GEMM is exact, in any summation order, when no kernel's sum of
-|w| times max |x| reaches 2^24; otherwise it runs in float64 (exact below 2^53). Hardware saturates the 34-bit partial sum after
-every atomic operation; that can only bite when some kernel's worst case reaches 2^33, and only
-then is the accumulation replayed step by step in hardware order (see `_accumulate_saturating`).
+The MACs are exact integer sums computed as GEMMs (BLAS) over im2col columns: float32 holds
+every integer below 2^24, so a float32 GEMM is exact, in any summation order, when no kernel's
+sum of |w| times max |x| reaches 2^24; otherwise it runs in float64 (exact below 2^53). Hardware
+saturates the 34-bit partial sum after every atomic operation; that can only bite when some
+kernel's worst case reaches 2^33, and only then is the accumulation replayed step by step in
+hardware order (see `_accumulate_saturating`).
 """
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ _GEMM_CHUNK = 1 << 20  # im2col elements per chunk: bounds memory for huge layer
 _FLOAT32_EXACT = 1 << 24  # every integer of smaller magnitude is a float32
 # BLAS threads for the convolution GEMMs (None: leave numpy's setting alone). One: a pass's GEMM
 # is small (most take well under a millisecond) and OpenBLAS's second thread costs more than it
-# gives; on a shared 2-core machine its spinning made a whole ResNet-50 10x slower
-# (bench/bench_golden_resnet_layers.py --blas-threads).
+# gives; on the shared 2-core machine its spinning made ResNet-50's layers over 10x slower
+# (bench/bench_golden_resnet_layers.py --threads 2).
 GEMM_THREADS: int | None = 1
 _blas_libs = None
 
@@ -139,8 +140,8 @@ def _gemm_dtype(bound: int):
 
 def _gemm_sums(P: np.ndarray, Wm: np.ndarray, p: ConvParams) -> np.ndarray:
     """Sum over (r, s, c) of Wm[k, r, s, c] * P[c, ...] as int64 (K, Ho, Wo); P and Wm already
-    in the GEMM's float type. A 1x1, stride-1 convolution uses P as is; others copy the taps
-    (im2col) in chunks of output rows."""
+    in the GEMM's float type. The taps are copied (im2col) in chunks of output rows; a 1x1,
+    stride-1 convolution whose P fits one chunk needs no copy."""
     K = Wm.shape[0]
     L = Wm[0].size
     Wmat = Wm.reshape(K, L)
