@@ -62,8 +62,9 @@ $(RESNET50_CAFFEMODEL): tools/make_resnet50_caffemodel.py compiler/nvdla_int8/im
 vectors: setup ## regression vectors of the default model (both quantization modes) in vectors/digits_cnn
 	$(PY) -m nvdla_int8.commands.sim vectors
 
-bench: setup ## benchmarks: golden conv vs onnxruntime; RTL conv cycles vs NVDLA's RTL; RTL SDP cycles/s; calibration and quantization vs onnxruntime
+bench: setup ## benchmarks: golden conv vs onnxruntime; golden model on ResNet-50's layer shapes vs onnxruntime; RTL conv cycles vs NVDLA's RTL; RTL SDP cycles/s; calibration and quantization vs onnxruntime
 	$(PY) bench/bench_golden_conv.py $(if $(TRACES),--traces $(TRACES))
+	$(PY) bench/bench_golden_resnet_layers.py
 	$(PY) bench/bench_rtl_conv.py $(if $(TRACES),--traces $(TRACES))
 	$(PY) bench/bench_rtl_sdp.py $(if $(TRACES),--traces $(TRACES))
 	$(PY) bench/bench_calibration.py

@@ -189,9 +189,9 @@ def test_stepwise_accumulation_equals_gemm_without_saturation():
 
 
 @pytest.mark.parametrize("values", ["random", "extreme"])
-def test_long_reductions_are_exact_in_one_gemm_or_in_slices(values):
-    """1600 terms per output: random int8 keeps every partial sum under 2^24 (one float32 GEMM);
-    large same-signed products do not (1024-term slices; one GEMM would round). Both equal the
+def test_long_reductions_are_exact_in_float32_or_float64(values):
+    """1600 terms per output: random int8 keeps every partial sum under 2^24 (a float32 GEMM);
+    large same-signed products do not (a float32 GEMM would round: float64). Both equal the
     int64 step-by-step sums."""
     from nvdla_int8.golden.conv import _accumulate_saturating, mac_sums, padded_input, sum_bound
     rng = np.random.default_rng(2)

@@ -33,16 +33,17 @@ def _intr_bit(name: str, group: int) -> int:
 @dataclass
 class LayerResult:
     """One executed layer: its parameters, per-stage values and output. Stage arrays are int64 of
-    shape (8*ceil(C/8), H, W): whole atoms, lanes past the last channel included."""
+    shape (8*ceil(C/8), H, W): whole atoms, lanes past the last channel included; None when the
+    machine was made with keep_stages=False."""
 
     kind: str  # "conv" or "sdp" (stand-alone)
     group: int  # SDP register group that ran (the GLB interrupt bit)
     sdp: SdpParams
     conv: ConvParams | None
     cacc: np.ndarray | None  # CACC int32 output (conv only)
-    sdp_in: np.ndarray  # X1 input: CACC output, or the sign-extended stand-alone input
-    x1: np.ndarray
-    x2: np.ndarray
+    sdp_in: np.ndarray | None  # X1 input: CACC output, or the sign-extended stand-alone input
+    x1: np.ndarray | None
+    x2: np.ndarray | None
     output: np.ndarray  # int8 bytes written
     cacc_sat_count: int
     sdp_sat_count: int
@@ -70,9 +71,12 @@ class LayerResult:
 class GoldenMachine:
     """Bit-exact, untimed nv_small INT8 conv + SDP."""
 
-    def __init__(self, memory: SparseMemory | None = None, probe=None):
+    def __init__(self, memory: SparseMemory | None = None, probe=None, keep_stages: bool = True):
         self.memory = memory if memory is not None else SparseMemory()
         self.probe = probe  # coverage sampling (tb/coverage): sees datapath events, changes nothing
+        # False: layers keep only parameters, output and counters (a host running a network needs
+        # no per-stage cubes, and not building them saves an int64 cube per stage and pass)
+        self.keep_stages = keep_stages
         self.regs = RegisterFile()
         self.layers: list[LayerResult] = []
         self.stalls: list[str] = []  # why a layer never ends, as on NVDLA (a DMA on the absent CVIF)
@@ -142,10 +146,12 @@ class GoldenMachine:
             self.probe.conv(self.memory, cp)
         cacc, cacc_sat = convolve(self.memory, cp)
         group = self.regs["SDP"].consumer
-        x1, x2, out, sdp_sat = run_sdp(cacc, self.memory, sp, self.probe)
-        self.memory.scatter(sp.dst_surface.atom_addresses(sp.channels, sp.height, sp.width), out)
+        x1, x2, out, sdp_sat = run_sdp(cacc, self.memory, sp, self.probe, self.keep_stages)
+        sp.dst_surface.write_cube(self.memory, out)
         self.regs.set_result("CACC", self.regs["CACC"].consumer, "D_OUT_SATURATION", cacc_sat)
         self._set_sdp_counter(sp, sdp_sat)
+        if not self.keep_stages:
+            cacc = None
         self.layers.append(LayerResult("conv", group, sp, cp, cacc, cacc, x1, x2, out, cacc_sat, sdp_sat))
         # SDP_RDMA takes part when it is armed, needed (memory operands) or not, as in the RTL.
         units = ("SDP", *CONV_UNITS) + (("SDP_RDMA",) if self._armed("SDP_RDMA") else ())
@@ -154,9 +160,11 @@ class GoldenMachine:
     def _run_standalone(self, sp: SdpParams) -> None:
         group = self.regs["SDP"].consumer
         x = read_standalone_input(self.memory, sp)
-        x1, x2, out, sdp_sat = run_sdp(x, self.memory, sp, self.probe)
-        self.memory.scatter(sp.dst_surface.atom_addresses(sp.channels, sp.height, sp.width), out)
+        x1, x2, out, sdp_sat = run_sdp(x, self.memory, sp, self.probe, self.keep_stages)
+        sp.dst_surface.write_cube(self.memory, out)
         self._set_sdp_counter(sp, sdp_sat)
+        if not self.keep_stages:
+            x = None
         self.layers.append(LayerResult("sdp", group, sp, None, None, x, x1, x2, out, 0, sdp_sat))
         self._finish(("SDP", "SDP_RDMA"), {"SDP": ("SDP",)})
 

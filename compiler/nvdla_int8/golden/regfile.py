@@ -15,13 +15,30 @@ GLB = "GLB"
 STATUS_IDLE, STATUS_RUNNING, STATUS_PENDING = 0, 1, 2
 
 
+_BY_ADDRESS = {r.address: r for r in REGMAP}
+_FIELD_AT: dict[tuple[str, str, str], tuple[int, int]] = {}  # (unit, reg, field) -> (lsb, mask): decode runs per pass
+_RESET_WORDS: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
+
+
+def _reset_words(unit: Unit) -> tuple[dict[str, int], dict[str, int]]:
+    """(single, one group) register name -> reset word, built once per unit: a machine is made
+    per hardware pass, so this is on the per-pass path."""
+    words = _RESET_WORDS.get(unit.name)
+    if words is None:
+        words = _RESET_WORDS[unit.name] = (
+            {r.name: r.reset for r in unit.registers if not r.double_buffered},
+            {r.name: r.reset for r in unit.registers if r.double_buffered})
+    return words
+
+
 class UnitRegs:
     """One unit's S_ registers and its two D_ groups, as 32-bit words keyed by register name."""
 
     def __init__(self, unit: Unit):
         self.unit = unit
-        self.single = {r.name: r.reset for r in unit.registers if not r.double_buffered}
-        self.groups = [{r.name: r.reset for r in unit.registers if r.double_buffered} for _ in range(2)]
+        single, group = _reset_words(unit)
+        self.single = dict(single)
+        self.groups = [dict(group), dict(group)]
         self.producer = 0
         self.consumer = 0
         self.op_en = [False, False]
@@ -37,7 +54,12 @@ class UnitRegs:
         return self.groups[self.consumer][name]
 
     def consumer_field(self, reg: str, field: str) -> int:
-        return self.unit.by_name[reg].field(field).get(self.groups[self.consumer][reg])
+        key = (self.unit.name, reg, field)
+        at = _FIELD_AT.get(key)
+        if at is None:
+            f = self.unit.by_name[reg].field(field)
+            at = _FIELD_AT[key] = (f.lsb, (1 << f.width) - 1)
+        return (self.groups[self.consumer][reg] >> at[0]) & at[1]
 
 
 class RegisterFile:
@@ -68,8 +90,15 @@ class RegisterFile:
 
     def write(self, addr: int, value: int) -> Register:
         """CSB write. Returns the register written, so the caller can react to OP_EN."""
-        reg = self.lookup(addr)
+        reg = _BY_ADDRESS.get(addr) or self.lookup(addr)
         value &= 0xFFFFFFFF
+        if reg.double_buffered and reg.name != "D_OP_ENABLE":  # most writes: one dict update
+            u = self.units[reg.unit]
+            if not u.op_en[u.producer]:  # an armed group's registers are locked
+                g = u.groups[u.producer]
+                mask = reg.writable_mask
+                g[reg.name] = (g[reg.name] & ~mask) | (value & mask)
+            return reg
         if reg.unit == GLB:
             if reg.name == "S_INTR_MASK":
                 self.intr_mask = value & reg.writable_mask
@@ -84,10 +113,6 @@ class RegisterFile:
         elif reg.name == "D_OP_ENABLE":
             if value & 1:
                 u.op_en[u.producer] = True
-        elif reg.double_buffered:
-            if not u.op_en[u.producer]:  # an armed group's registers are locked
-                g = u.groups[u.producer]
-                g[reg.name] = (g[reg.name] & ~reg.writable_mask) | (value & reg.writable_mask)
         else:
             u.single[reg.name] = (u.single[reg.name] & ~reg.writable_mask) | (value & reg.writable_mask)
         return reg

@@ -26,6 +26,9 @@ def sext(v, bits: int):
     >>> sext(0xc9, 8), sext(0x7f, 8), sext(0xa433, 16)
     (-55, 127, -23501)
     """
+    if type(v) is int:  # register fields: plain integer arithmetic, no numpy round trip
+        v &= (1 << bits) - 1
+        return v - (1 << bits) if v >> (bits - 1) else v
     if bits == 8 and isinstance(v, np.ndarray) and v.dtype == np.uint8:
         return v.view(np.int8).astype(np.int64)  # memory bytes: a reinterpretation, 4x faster
     a = _as_i64(v)
@@ -56,10 +59,48 @@ def shl_sat(x, shift: int, bits: int):
     >>> shl_sat(-32768, 20, 32)
     (-2147483648, True)
     """
-    a = _as_i64(x)
+    return sat(_like(_shl(_as_i64(x), shift), x), bits)
+
+
+def _shl(a: np.ndarray, shift: int) -> np.ndarray:
     # x is at most 16 bits here; clamp the shift so the product cannot leave int64.
-    s = min(shift, 62 - 16)
-    return sat(_like(a << np.int64(s), x), bits)
+    return a << np.int64(min(shift, 62 - 16))
+
+
+def _round_shift(a: np.ndarray, shift: int, in_bits: int) -> np.ndarray:
+    """The rounding right shift of `shr_round`, before its saturation. Ties away from zero as
+    floor((a + half - [a < 0]) / 2^shift): (a >> 63) is -1 exactly for negative a; four passes
+    over the data, no temporaries. May return `a` itself (shift 0)."""
+    if shift >= in_bits:
+        return np.zeros_like(a)
+    if shift == 0:
+        return a
+    r = a >> np.int64(63)
+    r += a
+    r += np.int64((1 << (shift - 1)))
+    r >>= np.int64(shift)
+    return r
+
+
+def sat_count(a: np.ndarray, bits: int) -> tuple[np.ndarray, int]:
+    """`sat` of an int64 array, returning how many elements saturated instead of the flags:
+    when nothing is out of range (two reductions tell) the input itself comes back, uncopied."""
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    if a.size == 0 or (a.min() >= lo and a.max() <= hi):
+        return a, 0
+    n = int(np.count_nonzero(a < lo)) + int(np.count_nonzero(a > hi))
+    return np.clip(a, lo, hi), n
+
+
+def shr_round_count(a: np.ndarray, shift: int, in_bits: int, out_bits: int) -> tuple[np.ndarray, int]:
+    """`shr_round` of an int64 array with the number of saturated elements instead of the flags.
+    The result may be `a` itself: callers must not write into it."""
+    return sat_count(_round_shift(a, shift, in_bits), out_bits)
+
+
+def shl_sat_count(a: np.ndarray, shift: int, bits: int) -> tuple[np.ndarray, int]:
+    """`shl_sat` of an int64 array with the number of saturated elements instead of the flags."""
+    return sat_count(np.asarray(_shl(a, shift)), bits)
 
 
 def shr_round(x, shift: int, in_bits: int, out_bits: int):
@@ -75,15 +116,7 @@ def shr_round(x, shift: int, in_bits: int, out_bits: int):
     >>> shr_round(-(1 << 48), 49, 49, 32)
     (0, False)
     """
-    a = _as_i64(x)
-    if shift >= in_bits:
-        r = np.zeros_like(a)
-    elif shift == 0:
-        r = a
-    else:
-        half = np.int64(1 << (shift - 1))
-        mag = (np.abs(a) + half) >> np.int64(shift)
-        r = np.where(a < 0, -mag, mag)
+    r = _round_shift(_as_i64(x), shift, in_bits)
     return sat(_like(r, x), out_bits)
 
 

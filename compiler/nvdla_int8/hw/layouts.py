@@ -18,6 +18,15 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
+def strided(buf: np.ndarray, shape: tuple, strides: tuple, offset: int = 0) -> np.ndarray:
+    """A view of the contiguous array `buf` with explicit shape and byte strides from byte
+    `offset`, writeable when buf is: numpy's as_strided at a fraction of its cost (it runs several
+    times per hardware pass)."""
+    if not buf.flags.c_contiguous:
+        raise ValueError("strided() needs a contiguous array")
+    return np.ndarray(shape, buf.dtype, buffer=buf, offset=offset, strides=strides)
+
+
 @dataclass(frozen=True)
 class Surface:
     """Where a feature cube lives: base address and strides (memory-layouts §1)."""
@@ -38,29 +47,57 @@ class Surface:
         return (self.base + (c // ATOM) * self.surf_stride + y * self.line_stride
                 + (ATOM * x + c % ATOM) * elem_bytes)
 
-    def read_cube(self, mem, channels: int, height: int, width: int) -> np.ndarray:
+    def read_cube(self, mem, channels: int, height: int, width: int, elem_bytes: int = 1,
+                  offset: int = 0) -> np.ndarray:
         """The uint8 cube (channels, height, width) read from `mem` (anything with
         read(base, size)) through one strided view of its footprint: the same values as a gather
-        of `addresses`, without building an address per element."""
+        of `addresses(channels, height, width, elem_bytes) + offset`, without building an address
+        per element. `offset` < `elem_bytes` picks a byte inside each element."""
         if channels * height * width == 0:
             return np.zeros((channels, height, width), dtype=np.uint8)
         surfaces = ceil_div(channels, ATOM)
-        lo, hi = self.footprint(channels, height, width)
+        lo, hi = self.footprint(channels, height, width, elem_bytes)
         buf = mem.read(lo, hi - lo)
-        atoms = np.lib.stride_tricks.as_strided(
-            buf, shape=(surfaces, height, width, ATOM), strides=(self.surf_stride, self.line_stride, ATOM, 1),
-            writeable=False)
+        atoms = strided(buf, (surfaces, height, width, ATOM),
+                        (self.surf_stride, self.line_stride, ATOM * elem_bytes, elem_bytes), offset)
         return atoms.transpose(0, 3, 1, 2).reshape(surfaces * ATOM, height, width)[:channels]
+
+    def write_cube(self, mem, cube: np.ndarray) -> None:
+        """Write the uint8/int8 cube (channels, height, width) into `mem` (anything with read and
+        write): the same bytes a scatter to `addresses` writes, as one read-modify-write of the
+        footprint through a strided view. Lanes past the last channel keep their contents."""
+        channels, height, width = cube.shape
+        if cube.size == 0:
+            return
+        if self.line_stride < ATOM * width or self.surf_stride < self.line_stride * (height - 1) + ATOM * width:
+            # atoms overlap: keep the element order of a scatter, the later (c, y, x) wins
+            mem.scatter(self.addresses(channels, height, width), cube)
+            return
+        surfaces = ceil_div(channels, ATOM)
+        lo, hi = self.footprint(channels, height, width)
+        packed = self.line_stride == ATOM * width and self.surf_stride == self.line_stride * height
+        buf = np.zeros(hi - lo, dtype=np.uint8) if packed and channels % ATOM == 0 else mem.read(lo, hi - lo)
+        atoms = strided(buf, (surfaces, height, width, ATOM), (self.surf_stride, self.line_stride, ATOM, 1))
+        src = cube.view(np.uint8) if cube.dtype == np.int8 else cube.astype(np.uint8, copy=False)
+        full = surfaces * ATOM
+        if channels == full:
+            atoms[...] = src.reshape(surfaces, ATOM, height, width).transpose(0, 2, 3, 1)
+        else:
+            for c0 in range(0, channels, ATOM):
+                n = min(ATOM, channels - c0)
+                atoms[c0 // ATOM, :, :, :n] = src[c0:c0 + n].transpose(1, 2, 0)
+        mem.write(lo, buf)
 
     def atom_addresses(self, channels: int, height: int, width: int) -> np.ndarray:
         """Addresses of every lane of every whole atom the cube occupies: the lanes past the last
         channel included (what hardware writes, datapath §8.6). Shape (8*ceil(C/8), H, W)."""
         return self.addresses(ATOM * ceil_div(channels, ATOM), height, width)
 
-    def footprint(self, channels: int, height: int, width: int) -> tuple[int, int]:
+    def footprint(self, channels: int, height: int, width: int, elem_bytes: int = 1) -> tuple[int, int]:
         """(lowest address, one past the highest) of the cube's whole atoms."""
         surfaces = ceil_div(channels, ATOM)
-        last = self.base + (surfaces - 1) * self.surf_stride + (height - 1) * self.line_stride + ATOM * width
+        last = (self.base + (surfaces - 1) * self.surf_stride + (height - 1) * self.line_stride
+                + ATOM * width * elem_bytes)
         return self.base, last
 
 

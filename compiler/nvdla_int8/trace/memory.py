@@ -88,7 +88,13 @@ class SparseMemory:
         v = np.asarray(values).astype(np.uint8).ravel()
         if a.size == 0:
             return
-        self._check(int(a.min()), int(a.max()) - int(a.min()) + 1)
+        lo, hi = int(a.min()), int(a.max())
+        self._check(lo, hi - lo + 1)
+        if hi - lo < 4 * a.size:  # dense (a surface): one read-modify-write of the range, no sort
+            buf = self.read(lo, hi - lo + 1)
+            buf[a - lo] = v
+            self.write(lo, buf)
+            return
         pages = a >> PAGE_BITS
         order = np.argsort(pages, kind="stable")
         a, v, pages = a[order], v[order], pages[order]
