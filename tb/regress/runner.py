@@ -143,17 +143,33 @@ class Regression:
         p.write_text("".join(json.dumps(asdict(r)) + "\n" for r in sorted(self.results.values(), key=lambda r: r.seed)))
         return p
 
+    def write_outputs(self) -> dict[str, Path]:
+        """This process's share of the run folder, merged by the controller (plugin._finish_run):
+        results/<worker>.jsonl, cov/<worker>.yml (coverage of every passing seed this process
+        ran) and results/<worker>.psum (largest CACC partial sum)."""
+        from ..coverage.model import export
+        files = {"results": self.write_results(), "cov": self.out / "cov" / f"{self.worker}.yml",
+                 "psum": self.out / "results" / f"{self.worker}.psum"}
+        files["cov"].parent.mkdir(parents=True, exist_ok=True)
+        export(files["cov"])
+        files["psum"].write_text(str(self.psum_max))
+        return files
+
 
 def failure_line(r: SeedResult) -> str:
     return f"seed {r.seed} FAIL: {r.message} | replay: {r.replay}"
 
 
+def read_results(path: Path) -> list[SeedResult]:
+    """One worker's results file."""
+    return [SeedResult(**json.loads(ln)) for ln in Path(path).read_text().splitlines() if ln.strip()]
+
+
 def load_results(out_dir: Path) -> list[SeedResult]:
-    res = []
-    for p in sorted((Path(out_dir) / "results").glob("*.jsonl")):
-        res += [SeedResult(**json.loads(ln)) for ln in p.read_text().splitlines() if ln.strip()]
+    """Every worker's results of a run folder, by seed."""
+    res = [r for p in sorted((Path(out_dir) / "results").glob("*.jsonl")) for r in read_results(p)]
     return sorted(res, key=lambda r: r.seed)
 
 
 __all__ = ["BACKENDS", "FAIL", "PASS", "Regression", "SeedResult", "batches", "failure_line", "load_results",
-           "parse_shard", "replay_command", "shard_seeds"]
+           "parse_shard", "read_results", "replay_command", "shard_seeds"]
