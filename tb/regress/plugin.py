@@ -89,14 +89,22 @@ class _Dask:
 
     def __init__(self, cfg, batches):
         from .dask_executor import DaskBatches
-        self.tasks = DaskBatches(batches, tier=cfg.getoption("--tier"), constraints=cfg.getoption("--constraints"),
-                                 backend=cfg.getoption("--backend"), out=cfg._regress_out,
-                                 scheduler=cfg.getoption("--scheduler"), workers=cfg.getoption("--dask-workers"))
+        scheduler = cfg.getoption("--scheduler")
+        try:
+            self.tasks = DaskBatches(batches, tier=cfg.getoption("--tier"), constraints=cfg.getoption("--constraints"),
+                                     backend=cfg.getoption("--backend"), out=cfg._regress_out,
+                                     scheduler=scheduler, workers=cfg.getoption("--dask-workers"))
+        except OSError as e:  # no scheduler there, or the LocalCluster could not start
+            pytest.exit(f"regress: no Dask cluster at {scheduler or 'a LocalCluster'}: {e}", returncode=2)
         self.results: dict[int, SeedResult] = {}
 
     def result(self, batch: list[int], seed: int) -> SeedResult:
         if seed not in self.results:
-            for f in self.tasks.files(batch):
+            try:
+                files = self.tasks.files(batch)
+            except Exception as e:  # the task's own error, re-raised here by Dask
+                pytest.fail(f"seeds {batch[0]}..{batch[-1]}: the Dask task failed: {e}", pytrace=False)
+            for f in files:
                 if f.suffix == ".jsonl":
                     self.results.update((r.seed, r) for r in read_results(f))
         return self.results[seed]

@@ -39,11 +39,12 @@ def comparable(out: Path) -> dict:
             "psum": max(int(p.read_text()) for p in (out / "results").glob("*.psum"))}
 
 
-@pytest.fixture
-def cluster(tmp_path):
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
     """A scheduler and two single-thread worker processes on 127.0.0.1; yields the address."""
     from distributed import Client
 
+    tmp_path = tmp_path_factory.mktemp("dask")
     dask = Path(sys.executable).parent / "dask"
     sched_file = tmp_path / "scheduler.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
@@ -83,6 +84,17 @@ def test_dask_regression_equals_local_run(tmp_path, cluster):
     assert [r["seed"] for r in a["results"]] == list(range(1, SEEDS + 1))
     assert len(a["junit"]) == SEEDS and all(outcome == [] for *_, outcome in a["junit"])  # all passed
     assert a == b
+
+
+def test_a_failed_task_fails_its_seeds_in_one_line(tmp_path, cluster):
+    """A batch whose process fails (here: a constraints file with an unknown knob, read on the
+    worker) fails each of its seeds with the task's error, not a traceback."""
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"knobs": {"no_such_knob": {"range": [1, 2]}}}')
+    run = _regress(tmp_path / "out", "--executor", "dask", "--scheduler", cluster, "--constraints", str(bad))
+    assert run.returncode == 1 and f"{SEEDS} failed" in run.stdout, run.stdout[-3000:]
+    assert "the Dask task failed: batch dask-s1 exited with status 2" in run.stdout and "bad.json" in run.stdout
+    assert "Traceback" not in run.stdout
 
 
 def test_dask_and_xdist_do_not_mix(tmp_path):
