@@ -27,6 +27,7 @@ from distributed import Client, LocalCluster, WorkerPlugin
 from nvdla_int8.fileio import write_atomic
 
 from ..rtl_build import ROOT
+from .runner import worker_files
 
 
 class RtlBuild(WorkerPlugin):
@@ -56,8 +57,8 @@ def run_batch(batch: list[int], tier: str, constraints: str, backend: str, out: 
     if p.returncode != 0:
         tail = " | ".join((p.stderr or p.stdout).strip().splitlines()[-3:])
         raise RuntimeError(f"batch {name} exited with status {p.returncode}: {tail}")
-    files = {f"results/{name}.jsonl", f"results/{name}.psum", f"cov/{name}.yml"}
-    return {"worker": get_worker().address, "files": {f: (Path(out) / f).read_text() for f in sorted(files)}}
+    files = worker_files(name).values()
+    return {"worker": get_worker().address, "files": {f: (Path(out) / f).read_text() for f in files}}
 
 
 class DaskBatches:

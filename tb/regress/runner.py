@@ -137,23 +137,25 @@ class Regression:
                                extra_env=self.extra_env))
 
     def write_results(self) -> Path:
-        d = self.out / "results"
-        d.mkdir(parents=True, exist_ok=True)
-        p = d / f"{self.worker}.jsonl"
+        p = self.out / worker_files(self.worker)["results"]
+        p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text("".join(json.dumps(asdict(r)) + "\n" for r in sorted(self.results.values(), key=lambda r: r.seed)))
         return p
 
-    def write_outputs(self) -> dict[str, Path]:
-        """This process's share of the run folder, merged by the controller (plugin._finish_run):
-        results/<worker>.jsonl, cov/<worker>.yml (coverage of every passing seed this process
-        ran) and results/<worker>.psum (largest CACC partial sum)."""
+    def write_outputs(self) -> None:
+        """This process's share of the run folder (worker_files), merged by the controller
+        (plugin._finish_run): results, coverage of every passing seed it ran, largest CACC sum."""
         from ..coverage.model import export
-        files = {"results": self.write_results(), "cov": self.out / "cov" / f"{self.worker}.yml",
-                 "psum": self.out / "results" / f"{self.worker}.psum"}
-        files["cov"].parent.mkdir(parents=True, exist_ok=True)
-        export(files["cov"])
-        files["psum"].write_text(str(self.psum_max))
-        return files
+        files = worker_files(self.worker)
+        self.write_results()
+        (self.out / files["cov"]).parent.mkdir(parents=True, exist_ok=True)
+        export(self.out / files["cov"])
+        (self.out / files["psum"]).write_text(str(self.psum_max))
+
+
+def worker_files(worker: str) -> dict[str, str]:
+    """The files one worker process writes into a run folder, relative to it."""
+    return {"results": f"results/{worker}.jsonl", "psum": f"results/{worker}.psum", "cov": f"cov/{worker}.yml"}
 
 
 def failure_line(r: SeedResult) -> str:
@@ -172,4 +174,4 @@ def load_results(out_dir: Path) -> list[SeedResult]:
 
 
 __all__ = ["BACKENDS", "FAIL", "PASS", "Regression", "SeedResult", "batches", "failure_line", "load_results",
-           "parse_shard", "read_results", "replay_command", "shard_seeds"]
+           "parse_shard", "read_results", "replay_command", "shard_seeds", "worker_files"]
