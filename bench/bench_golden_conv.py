@@ -57,7 +57,7 @@ def median_time(fn, repeat: int) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--traces", default=str(Path(__file__).resolve().parents[2] / "shared" / "nvdla_traces"))
+    ap.add_argument("--traces", default=str(Path(__file__).resolve().parents[1] / "vectors" / "conformance"))
     ap.add_argument("--top", type=int, default=6)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1,

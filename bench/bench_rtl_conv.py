@@ -3,7 +3,7 @@
 
 Our cycles are measured as NVDLA's were: from the trace's first register write to the done
 interrupt (the testbench scoreboard's trace_cycles), on the fast SV memory without stalls.
-NVDLA's come from shared/nvdla_traces/nv_small-nvdla-rtl-cycles.tsv (upstream traces) and
+NVDLA's come from vectors/conformance/nv_small-nvdla-rtl-cycles.tsv (upstream traces) and
 generated/MANIFEST.tsv (generated ones). MAC utilization = ideal cycles of a 64-MAC array
 (Wo*Ho*R*S*ceil(C/8)*ceil(K/8), one atomic operation a clock) / our cycles.
 
@@ -67,12 +67,12 @@ def bounds(case) -> dict[str, int]:
     }
 
 
-def nvdla_cycles(shared: Path) -> dict[str, int]:
+def nvdla_cycles(suite: Path) -> dict[str, int]:
     out = {}
-    with open(shared / "nv_small-nvdla-rtl-cycles.tsv") as f:
+    with open(suite / "nv_small-nvdla-rtl-cycles.tsv") as f:
         for row in csv.DictReader(f, delimiter="\t"):
             out[row["trace"]] = int(row["nvdla_cycles"])
-    with open(shared / "generated" / "MANIFEST.tsv") as f:
+    with open(suite / "generated" / "MANIFEST.tsv") as f:
         for row in csv.DictReader(f, delimiter="\t"):
             if row["name"].startswith("dc_"):
                 out[row["name"]] = int(row["nvdla_rtl_cycles"])
@@ -81,7 +81,7 @@ def nvdla_cycles(shared: Path) -> dict[str, int]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--traces", type=Path, default=ROOT.parent / "shared" / "nvdla_traces")
+    ap.add_argument("--traces", type=Path, default=ROOT / "vectors" / "conformance")
     ap.add_argument("--mem", choices=["sv", "axiram"], default="sv")
     ap.add_argument("--only", default="", help="substring filter on trace names")
     args = ap.parse_args(argv)

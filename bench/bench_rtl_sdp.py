@@ -40,7 +40,7 @@ def largest_sdp_trace(root: Path) -> Path:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--traces", type=Path, default=ROOT.parent / "shared" / "nvdla_traces")
+    ap.add_argument("--traces", type=Path, default=ROOT / "vectors" / "conformance")
     ap.add_argument("--trace", type=Path, help="benchmark this .cfg instead of the largest sdp_* trace")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--mem", choices=["sv", "axiram"], default="sv")

@@ -27,7 +27,7 @@ from .rtl_build import ROOT
 from .trace_runner import run_traces
 from .uvm.faults import KINDS, SV_MEMORY_ONLY
 
-SHARED = ROOT.parent / "shared" / "nvdla_traces" / "nv_small"
+NV_SMALL = ROOT / "vectors" / "conformance" / "nv_small"  # the suite in the repository
 DEFAULT = ["sdp_3x3x33_bs_bn_int8_0", "sdp_23x13x42_bs_int8_mem_0", "sdp_8x8x32_bypass_int8_0",
            "dc_1x1x8_1x1x8x1_int8_0", "dc_6x8x192_3x3x192x32_int8_0", "dc_8x8x36_4x4x36x16_dilation_int8_0"]
 # Indexed faults: a beat or atom early in the layer, so every trace has it.
@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
     try:
-        paths = find_traces(args.traces) if args.traces else [SHARED / n / f"{n}.cfg" for n in DEFAULT]
+        paths = find_traces(args.traces or [NV_SMALL / n / f"{n}.cfg" for n in DEFAULT])
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -4,15 +4,13 @@ fails with a message that names it; the un-mutated run of that trace passes, so 
 not a false alarm. `python -m tb.mutation_report` runs every fault over more traces."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+
+from tests.suite import NV_SMALL, require
 
 pytestmark = pytest.mark.rtl
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "nvdla_traces" / "nv_small"
 TRACE = "sdp_3x3x33_bs_bn_int8_0"  # C = 33, H = W = 3, BS and BN from registers
-needs_traces = pytest.mark.skipif(not (SHARED / TRACE).is_dir(), reason="shared/nvdla_traces not found")
 
 # fault -> what the failure message must say
 EXPECTED = {
@@ -44,7 +42,7 @@ def outcomes(tmp_path_factory):
     with open(shared_dir / "rtl_mutations.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not cache.exists():
-            path = SHARED / TRACE / f"{TRACE}.cfg"
+            path = require(NV_SMALL / TRACE / f"{TRACE}.cfg")
             got = list(run_traces([path] * len(mutations), work_dir=tmp_path_factory.mktemp("mutations"), seed=21,
                                   extra_env={"TB_MUTATE": json.dumps(mutations)}))
             cache.write_text(json.dumps([asdict(o) for o in got]))
@@ -53,13 +51,11 @@ def outcomes(tmp_path_factory):
     return dict(zip(mutations, got))
 
 
-@needs_traces
 def test_unmutated_run_passes(outcomes):
     o = outcomes["none"]
     assert o.passed, o.message
 
 
-@needs_traces
 @pytest.mark.parametrize("fault", list(EXPECTED))
 def test_fault_is_reported(outcomes, fault):
     o = outcomes[fault]
@@ -67,14 +63,13 @@ def test_fault_is_reported(outcomes, fault):
     assert EXPECTED[fault] in o.message, o.message
 
 
-@needs_traces
 def test_write_checks_with_the_axiram_memory(tmp_path):
     """AxiRam's committed writes feed the same write checks: a clean run passes, a dropped
     write is reported as missing, and a fault only the fast memory has is a clear error."""
     import json
 
     from tb.trace_runner import run_traces
-    path = SHARED / TRACE / f"{TRACE}.cfg"
+    path = require(NV_SMALL / TRACE / f"{TRACE}.cfg")
     clean, dropped, sv_only = run_traces([path] * 3, work_dir=tmp_path, mem_mode="axiram", seed=4,
                                          extra_env={"TB_MUTATE": json.dumps(["", "drop_write:3", "late_write"])})
     assert clean.passed, clean.message

@@ -1,5 +1,6 @@
-"""RTL tests run from pytest: register files, SDP traces in both memory modes, and proof that
-the checkers fail when they should (corrupted CRC, a flipped output byte, a hang)."""
+"""RTL tests run from pytest: register files, SDP traces on cocotbext-axi's AxiRam, and proof that
+the checkers fail when they should (corrupted CRC, a flipped output byte, a hang). Every trace of
+the suite on the fast memory: test_rtl_conformance.py."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,22 +10,19 @@ import pytest
 from nvdla_int8.conformance import find_traces
 from nvdla_int8.trace.cfg import Command
 from nvdla_int8.trace.trace import Trace
+from tests.suite import CONFORMANCE, require
 
 pytestmark = pytest.mark.rtl
-
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "nvdla_traces"
-ALL_SDP = sorted(p for p in find_traces([SHARED]) if p.name.startswith("sdp_")) if SHARED.is_dir() else []
 # Upstream traces plus generated ones chosen to cover every operand layout: PER_KERNEL and
 # PER_ELEMENT, 1- and 2-byte, MUL / ALU / BOTH, and the largest cubes of each kind.
 AXIRAM_SUBSET = ["sdp_1x1x1_pass_through_int8", "sdp_3x3x33_bn_int8_mem_0", "sdp_3x3x33_bs_bn_int8_0",
                  "sdp_11x5x7_bn_int8_mem_1_15", "sdp_1x1x51_bs_bn_int8_mem_1_87", "sdp_3x5x11_bs_bn_int8_mem_1_35",
                  "sdp_13x10x76_bs_bn_int8_mem_1_13", "sdp_14x12x42_bs_bn_int8_mem_1_75",
                  "sdp_2x5x2_bs_bn_int8_mem_1_33", "sdp_8x8x32_bypass_int8_1"]
-needs_traces = pytest.mark.skipif(not ALL_SDP, reason="shared/nvdla_traces not found")
 
 
 def by_name(names):
-    found = {p.parent.name: p for p in ALL_SDP}
+    found = {p.parent.name: p for p in find_traces([require(CONFORMANCE)])}
     return [found[n] for n in names]
 
 
@@ -46,22 +44,12 @@ def test_register_files(tmp_path):
     assert tests == 3 and failed == 0
 
 
-@needs_traces
-@pytest.mark.parametrize("shard", [0, 1])
-def test_every_sdp_trace_fast_memory(tmp_path, shard):
-    """All 79 sdp_* traces on the SystemVerilog memory with random stalls (two shards)."""
-    paths = ALL_SDP[shard::2]
-    assert_all_pass(play(paths, tmp_path, mem_mode="sv", seed=7 + shard), len(paths))
-
-
-@needs_traces
 def test_sdp_subset_axiram(tmp_path):
     """The AXI protocol checked by an independent model: cocotbext-axi's AxiRam, random pauses."""
     paths = by_name(AXIRAM_SUBSET)
     assert_all_pass(play(paths, tmp_path, mem_mode="axiram", seed=3), len(paths))
 
 
-@needs_traces
 def test_corrupted_crc_is_reported(tmp_path, monkeypatch):
     """Also run from a relative work dir (the simulator runs elsewhere; the runner resolves it)."""
     trace = Trace.load(by_name(["sdp_3x3x33_bs_bn_int8_0"])[0])
@@ -78,7 +66,6 @@ def test_corrupted_crc_is_reported(tmp_path, monkeypatch):
     assert o.expected_crc != o.crc
 
 
-@needs_traces
 def test_a_failed_register_check_is_not_explained_as_a_crc_failure(tmp_path):
     """A wrong register read fails the trace; the CRC still matches, so the message must not add
     the note that explains a CRC failure (the cube equals the golden model's)."""
@@ -92,7 +79,6 @@ def test_a_failed_register_check_is_not_explained_as_a_crc_failure(tmp_path):
     assert "element by element" not in o.message, o.message
 
 
-@needs_traces
 @pytest.mark.parametrize("mem_mode", ["sv", "axiram"])
 def test_flipped_output_byte_is_reported_with_its_coordinate(tmp_path, mem_mode):
     """After the layer, one output byte is flipped in memory (channel 1, middle line and column):
@@ -105,7 +91,6 @@ def test_flipped_output_byte_is_reported_with_its_coordinate(tmp_path, mem_mode)
     assert "(1 elements differ)" in o.message, o.message
 
 
-@needs_traces
 def test_hang_is_a_failure_with_a_message(tmp_path):
     """Stand-alone SDP never enabled on SDP_RDMA: the layer never starts; the watchdog ends it."""
     trace = Trace.load(by_name(["sdp_1x1x1_pass_through_int8"])[0])
@@ -116,9 +101,8 @@ def test_hang_is_a_failure_with_a_message(tmp_path):
     assert not o.passed and "hang" in o.message and "watchdog" in o.message, o.message
 
 
-@needs_traces
 def test_second_layer_runs_in_register_group_1(tmp_path):
-    """No shared trace uses group 1: replay a trace's layer in group 0, then program the same
+    """No conformance trace uses group 1: replay a trace's layer in group 0, then program the same
     layer into group 1 (PRODUCER = 1; group 1 starts from reset values), enable it, wait for
     SDP_1 and check the same CRC. Exercises the consumer flip, group-1 registers and GLB bit 1."""
     from nvdla_int8.trace.cfg import Name

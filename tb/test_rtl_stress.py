@@ -11,17 +11,17 @@ import pytest
 from nvdla_int8.hw.regmap import REGMAP
 from nvdla_int8.trace.cfg import Command, Name
 from nvdla_int8.trace.trace import Trace
+from tests.suite import NV_SMALL, require
 
 pytestmark = pytest.mark.rtl
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "nvdla_traces" / "nv_small"
 SDP_LONG = "sdp_23x13x42_bs_int8_mem_0"  # about 8500 cycles with stalls; reads input and BS operands
 CONV = "dc_6x8x192_3x3x192x32_int8_0"     # about 23000 cycles; CDMA data and weight clients
-needs_traces = pytest.mark.skipif(not (SHARED / SDP_LONG).is_dir(), reason="shared/nvdla_traces not found")
 
 
-def shared(name: str) -> Path:
-    return SHARED / name / f"{name}.cfg"
+def upstream(name: str) -> Path:
+    """An upstream nv_small trace of the conformance suite."""
+    return require(NV_SMALL / name / f"{name}.cfg")
 
 
 def play(paths, tmp_path, **kw):
@@ -37,14 +37,13 @@ def assert_passed(outcomes):
     assert not bad, "\n".join(bad)
 
 
-@needs_traces
 def test_reads_reordered_across_ids_stay_bit_exact(tmp_path):
     """Each read client has its own ARID; under stall (the default) the fast memory serves bursts
     of different IDs out of order and interleaves their beats. With TB_REORDER=0 it never does."""
-    outcomes, notes = play([shared(SDP_LONG), shared(CONV)], tmp_path / "on", seed=11)
+    outcomes, notes = play([upstream(SDP_LONG), upstream(CONV)], tmp_path / "on", seed=11)
     assert_passed(outcomes)
     assert all(n["reordered_reads"] > 100 for n in notes), notes
-    outcomes, notes = play([shared("sdp_3x3x33_bs_bn_int8_0")], tmp_path / "off", seed=11,
+    outcomes, notes = play([upstream("sdp_3x3x33_bs_bn_int8_0")], tmp_path / "off", seed=11,
                            extra_env={"TB_REORDER": "0"})
     assert_passed(outcomes)
     assert notes[0]["reordered_reads"] == 0
@@ -55,7 +54,7 @@ def both_groups_trace(name: str, tmp_path: Path) -> Path:
     other output converter scale and shift) programmed into group 1 of every unit and enabled. A
     read of GLB S_INTR_STATUS right after the second enable must still show nothing done: group 1
     was programmed while group 0 ran. Both outputs are compared with the golden model's."""
-    trace = Trace.load(shared(name))
+    trace = Trace.load(upstream(name))
     writes = [c for c in trace.commands if c.op == "reg_write"]
     [notify] = [c for c in trace.commands if c.op == "intr_notify"]
     [crc] = [c for c in trace.commands if c.op == "check_crc"]
@@ -84,7 +83,6 @@ def both_groups_trace(name: str, tmp_path: Path) -> Path:
     return trace.save(tmp_path / name)
 
 
-@needs_traces
 def test_both_register_groups_back_to_back(tmp_path):
     """Stand-alone SDP and conv + SDP, each twice: group 0, then group 1 while group 0 runs."""
     paths = [both_groups_trace(SDP_LONG, tmp_path), both_groups_trace(CONV, tmp_path)]
@@ -92,27 +90,25 @@ def test_both_register_groups_back_to_back(tmp_path):
     assert_passed(outcomes)
 
 
-@needs_traces
 def test_reset_mid_layer_then_clean_layer_is_bit_exact(tmp_path):
     """TB_RESET_AT: 3000 cycles after its start the layer is cut by a reset (outputs half
     written, reads in flight); the trace then replays from a fresh image and must be exact."""
-    outcomes, notes = play([shared(SDP_LONG), shared(CONV)], tmp_path, seed=3, extra_env={"TB_RESET_AT": "3000"})
+    outcomes, notes = play([upstream(SDP_LONG), upstream(CONV)], tmp_path, seed=3, extra_env={"TB_RESET_AT": "3000"})
     assert_passed(outcomes)
     assert all("reset_cycle" in n for n in notes), notes
     assert all(o.cycles and o.cycles > 0 for o in outcomes)
     assert notes[0]["writes_before_reset"] > 0, notes  # the SDP layer had begun writing
 
 
-@needs_traces
 def test_status_reads_while_running_and_the_watchdog_still_fires(tmp_path):
     """TB_STATUS_READS: every 64 cycles of waiting the testbench reads GLB S_INTR_STATUS and the
     next three unit status / counter registers. The layers stay exact; a hung layer (stand-alone
     SDP whose SDP_RDMA is never enabled) still ends in the watchdog with a readable message,
     because APB reads do not count as progress."""
-    hung = Trace.load(shared("sdp_1x1x1_pass_through_int8"))
+    hung = Trace.load(upstream("sdp_1x1x1_pass_through_int8"))
     hung.commands = [c for c in hung.commands
                      if not (c.op == "reg_write" and c.args[0].trace_name == "NVDLA_SDP_RDMA.D_OP_ENABLE_0")]
-    paths = [shared(SDP_LONG), shared(CONV), hung.save(tmp_path / "hung")]
+    paths = [upstream(SDP_LONG), upstream(CONV), hung.save(tmp_path / "hung")]
     outcomes, notes = play(paths, tmp_path / "run", seed=9, extra_env={"TB_STATUS_READS": "64"})
     assert_passed(outcomes[:2])
     assert all(n["status_reads"] > 20 for n in notes[:2]), notes

@@ -1,4 +1,4 @@
-"""Shared fixtures: where the shared reference material is, and hypothesis profiles."""
+"""Fixtures: the reference data in the repository (tests/suite.py), and hypothesis profiles."""
 from __future__ import annotations
 
 import os
@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("NVDLA_SHARED", REPO.parent / "shared"))
-TRACES = SHARED / "nvdla_traces"
+from tests.suite import CONFORMANCE, SPEC, require
 
 # CI: derandomised so a run is repeatable; locally `--hypothesis-profile=dev` explores more.
 settings.register_profile("ci", derandomize=True, max_examples=60, deadline=None,
@@ -20,14 +18,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 @pytest.fixture(scope="session")
 def traces_dir() -> Path:
-    if not TRACES.is_dir():
-        pytest.skip(f"shared traces not found at {TRACES} (set NVDLA_SHARED)")
-    return TRACES
+    return require(CONFORMANCE)
 
 
 @pytest.fixture(scope="session")
 def spec_dir() -> Path:
-    d = SHARED / "spec"
-    if not d.is_dir():
-        pytest.skip(f"shared spec not found at {d} (set NVDLA_SHARED)")
-    return d
+    return require(SPEC)

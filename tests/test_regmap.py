@@ -5,7 +5,7 @@ import json
 import pytest
 
 from nvdla_int8.hw import REGMAP
-from tests.conftest import REPO
+from tests.suite import REPO
 
 
 def test_addresses_and_fields():
@@ -43,4 +43,4 @@ def test_generated_table_is_fresh(spec_dir):
     spec.loader.exec_module(gen)
     fresh = gen.parse((spec_dir / "registers.md").read_text(encoding="utf-8"))
     committed = json.loads((REPO / "compiler/nvdla_int8/hw/nv_small_regs.json").read_text(encoding="utf-8"))
-    assert fresh == committed, "run: python tools/regmap_from_spec.py ../shared/spec/registers.md"
+    assert fresh == committed, "run: python tools/regmap_from_spec.py docs/spec/registers.md"

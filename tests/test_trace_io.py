@@ -1,10 +1,14 @@
-"""Trace reader/writer: round trips of the shared traces, and clear errors on bad input."""
+"""Trace reader/writer: round trips of the conformance traces, compressed images, and clear errors
+on bad input."""
+import gzip
+import shutil
+
 import numpy as np
 import pytest
 
 from nvdla_int8.errors import InputError
 from nvdla_int8.trace import SparseMemory, Trace, apply_memory_command, parse_cfg, parse_dat
-from nvdla_int8.trace.dat import DatEntry, entries_from_array, format_dat
+from nvdla_int8.trace.dat import DatEntry, entries_from_array, format_dat, read_dat
 
 
 def _image(trace: Trace) -> SparseMemory:
@@ -14,7 +18,7 @@ def _image(trace: Trace) -> SparseMemory:
     return mem
 
 
-def test_every_shared_trace_round_trips(traces_dir, tmp_path):
+def test_every_conformance_trace_round_trips(traces_dir, tmp_path):
     cfgs = sorted(traces_dir.rglob("*.cfg"))
     assert len(cfgs) >= 151
     for cfg in cfgs[::7]:  # a spread of both folders; all of them are replayed in test_conformance
@@ -77,6 +81,78 @@ def test_missing_dat_file_is_reported(tmp_path):
     (tmp_path / "t.cfg").write_text('mem_load(pri_mem, 0x0, "gone.dat");\n')
     with pytest.raises(InputError, match=r"t.cfg:1: mem_load names 'gone.dat'"):
         Trace.load(tmp_path / "t.cfg")
+
+
+DAT = "{\n{offset:0x0, size:4, payload:0x01 0x02 0x00 0x04} ,\n{offset:0x10, size:1, payload:0xff} ,\n}\n"
+CFG = 'mem_load(pri_mem, 0x100, "in.dat");\n'
+
+
+def test_dat_gz_reads_like_dat(tmp_path):
+    """A trace naming "in.dat" loads "in.dat.gz" when only that is there, with the same entries;
+    the plain file wins when both are there."""
+    plain, packed = tmp_path / "plain", tmp_path / "packed"
+    for d in (plain, packed):
+        d.mkdir()
+        (d / "t.cfg").write_text(CFG)
+    (plain / "in.dat").write_text(DAT)
+    (packed / "in.dat.gz").write_bytes(gzip.compress(DAT.encode()))
+    a, b = Trace.load(plain / "t.cfg"), Trace.load(packed / "t.cfg")
+    assert a.dats == b.dats == {"in.dat": [DatEntry(0, bytes([1, 2, 0, 4])), DatEntry(0x10, b"\xff")]}
+    assert read_dat(packed / "in.dat.gz") == read_dat(plain / "in.dat")
+    (packed / "in.dat").write_text(DAT.replace("0xff", "0x7f"))
+    assert Trace.load(packed / "t.cfg").dats["in.dat"][1].data == b"\x7f"
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"not gzip at all", "not a readable gzip file"),
+    (gzip.compress(DAT.encode(), mtime=0)[:-9], "not a readable gzip file"),  # truncated stream
+    (gzip.compress(b"\xff\xfe", mtime=0), "not an ASCII .dat file"),
+    (gzip.compress(b"{\n{offset:0x0, size:2}\n}\n", mtime=0), "expected 'offset:N"),
+], ids=["not-gzip", "truncated", "not-ascii", "bad-line"])
+def test_bad_dat_gz_is_one_line_error(tmp_path, content, words):
+    (tmp_path / "t.cfg").write_text(CFG)
+    (tmp_path / "in.dat.gz").write_bytes(content)
+    with pytest.raises(InputError) as e:
+        Trace.load(tmp_path / "t.cfg")
+    assert words in str(e.value) and str(e.value).startswith(str(tmp_path / "in.dat.gz"))
+    assert "\n" not in str(e.value)
+
+
+def test_import_tool_round_trips_and_is_deterministic(tmp_path, traces_dir, capsys):
+    """tools/import_traces.py: .dat -> .dat.gz whose gunzip is the original, everything else as is;
+    a second import writes nothing; --check sees a changed file and a stray one."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("import_traces", traces_dir.parents[1] / "tools" / "import_traces.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    name = "sdp_3x3x33_bs_bn_int8_0"  # also has upstream's legacy .reg/.mem files
+    src = tmp_path / "src" / name
+    shutil.copytree(next(traces_dir.rglob(f"{name}.cfg")).parent, src)
+    for p in src.glob("*.gz"):  # the repository keeps them compressed; the tool's input is plain
+        p.with_suffix("").write_bytes(gzip.decompress(p.read_bytes()))
+        p.unlink()
+    dest = tmp_path / "dest"
+    assert tool.main([str(tmp_path / "src"), str(dest)]) == 0
+    got = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+    want = sorted(p.relative_to(tmp_path / "src").as_posix().replace(".dat", ".dat.gz")
+                  for p in (tmp_path / "src").rglob("*") if p.is_file())
+    assert got == want and any(g.endswith(".reg") for g in got)
+    for p in src.iterdir():
+        stored = dest / name / (p.name + (".gz" if p.suffix == ".dat" else ""))
+        raw = stored.read_bytes()
+        assert (gzip.decompress(raw) if p.suffix == ".dat" else raw) == p.read_bytes()
+    assert Trace.load(dest / name / f"{name}.cfg").dats == Trace.load(src / f"{name}.cfg").dats
+    before = {p: p.read_bytes() for p in dest.rglob("*") if p.is_file()}
+    assert tool.main([str(tmp_path / "src"), str(dest)]) == 0
+    assert "0 written, 0 removed" in capsys.readouterr().out
+    assert {p: p.read_bytes() for p in dest.rglob("*") if p.is_file()} == before
+    assert tool.main([str(tmp_path / "src"), str(dest), "--check"]) == 0
+    (src / f"{name}.cfg").write_text((src / f"{name}.cfg").read_text() + "\n")
+    (dest / "stray.txt").write_text("x")
+    assert tool.main([str(tmp_path / "src"), str(dest), "--check"]) == 1
+    out = capsys.readouterr().out
+    assert f"differs: {name}/{name}.cfg" in out and "stray.txt" in out
+    assert tool.main([str(tmp_path / "nowhere"), str(dest)]) == 2
 
 
 def test_sparse_dat_writer_skips_zero_runs():

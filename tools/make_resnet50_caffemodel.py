@@ -225,9 +225,8 @@ def main(argv=None) -> int:
     ap.add_argument("--images", type=int, default=8, help="natural image crops to measure on (default 8)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    shared = REPO.parent / "shared"
-    prototxt = args.prototxt or find("ResNet-50-deploy.prototxt", REPO / "models", shared / "models")
-    table_path = args.table or find("resnet50.json", REPO / "models", shared / "calib")
+    prototxt = args.prototxt or find("ResNet-50-deploy.prototxt", REPO / "models" / "resnet50")
+    table_path = args.table or find("resnet50.json", REPO / "models" / "resnet50")
     table = {k: 127.0 * v["scale"] for k, v in json.loads(table_path.read_text()).items()}
 
     t0 = time.perf_counter()

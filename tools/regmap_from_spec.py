@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Regenerate the register table (compiler/nvdla_int8/hw/nv_small_regs.json) from the spec.
 
-The spec's register tables (shared/spec/registers.md §7) were themselves generated from NVDLA's
-RDL files; this tool turns them into the one machine-readable table every part of the project
-reads. Run it only when the spec changes: `python tools/regmap_from_spec.py ../shared/spec/registers.md`.
+The spec's register tables (docs/spec/registers.md §7, a copy of the team's spec; the table's
+"source" field keeps that spec's own name) were themselves generated from NVDLA's RDL files; this
+tool turns them into the one machine-readable table every part of the project reads. Run it only
+when the spec changes: `python tools/regmap_from_spec.py docs/spec/registers.md`
+(tests/test_regmap.py fails while the committed table is stale).
 """
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ trace, one simulation each (tb/conv/conftest.py).
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -14,11 +13,11 @@ import pytest
 
 import conv_case as cc
 from conv_sim import REPO, run_cases
+from tests.suite import CONFORMANCE, missing
 
 pytestmark = pytest.mark.rtl
 
-SHARED = Path(os.environ.get("NVDLA_SHARED", REPO.parent / "shared")) / "nvdla_traces"
-DC = sorted(SHARED.glob("*/dc_*/*.cfg"))
+DC = sorted(CONFORMANCE.glob("*/dc_*/*.cfg"))
 
 
 def _check(cases, **knobs):
@@ -47,7 +46,7 @@ QUICK = ("dc_1x1x8_1x1x8x1_int8_0", "dc_8x8x36_4x4x36x16_dilation_int8_0", "dc_1
 def _traces(names) -> list[Path]:
     found = [p for p in DC if p.parent.name in names]
     if len(found) != len(names):
-        pytest.skip(f"shared traces not found under {SHARED} (set NVDLA_SHARED)")
+        missing(f"{', '.join(sorted(set(names) - {p.parent.name for p in found}))} of {CONFORMANCE}")
     return found
 
 

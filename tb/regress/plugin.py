@@ -1,12 +1,14 @@
 """pytest plugin of `make regress`: one test item (one JUnit testcase) per seed.
 
 Options: --seeds N --seed-start S --tier smoke|nightly --shard k/n --constraints FILE
---backend rtl|golden --batch B --regress-out DIR. The seeds of one batch are the items of one
-test class (regress_seeds.py), so `--dist loadscope` gives a whole batch to one worker, which
-simulates it in one simulation. (xdist's loadgroup does not group under pytest 9: it rewrites a
-node id attribute pytest 9 no longer reads.) Each
-worker writes its results and coverage (cocotb-coverage YAML) into the run folder; the
-controller merges them and writes report.md/.html and coverage.txt/.html there.
+--backend rtl|golden --batch B --regress-out DIR --executor local|dask --scheduler ADDR
+--dask-workers N. The seeds of one batch are the items of one test class (regress_seeds.py), so
+`--dist loadscope` gives a whole batch to one worker, which simulates it in one simulation.
+(xdist's loadgroup does not group under pytest 9: it rewrites a node id attribute pytest 9 no
+longer reads.) Each worker writes its results and coverage (cocotb-coverage YAML) into the run
+folder; the controller merges them and writes report.md/.html and coverage.txt/.html there.
+With --executor dask the controller runs alone and every batch is a Dask task
+(dask_executor.py) whose files land in the same folder.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import pytest
 
 from ..rtl_build import ROOT
 from ..stimulus import Constraints
-from .runner import Regression, batches, load_results, parse_shard, shard_seeds
+from .runner import Regression, SeedResult, batches, load_results, parse_shard, read_results, shard_seeds
 
 
 def pytest_addoption(parser):
@@ -32,6 +34,11 @@ def pytest_addoption(parser):
     g.addoption("--backend", default="rtl", help="rtl (default) or golden")
     g.addoption("--batch", type=int, default=8, help="seeds per simulation (default 8)")
     g.addoption("--regress-out", default=None, help="run folder (default build/regress/<tier>[-shard-k-of-n])")
+    g.addoption("--executor", default="local", choices=["local", "dask"],
+                help="local: this process or its pytest-xdist workers; dask: each batch a Dask task")
+    g.addoption("--scheduler", default=None, help="Dask scheduler address (default: a LocalCluster)")
+    g.addoption("--dask-workers", type=int, default=os.cpu_count() or 1,
+                help="worker processes of the LocalCluster (default: this machine's cores)")
 
 
 def _out_dir(config) -> Path:
@@ -54,6 +61,8 @@ def pytest_configure(config):
     BATCHES[:] = config._regress_batches
     config._regress_out = _out_dir(config)
     config._regress_t0 = time.time()
+    if config.getoption("--executor") == "dask" and getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError("--executor dask runs the batches on Dask workers: leave out -n")
     if not _is_worker(config):  # a fresh run folder (results and coverage of this run only)
         for sub in ("results", "cov", "traces"):
             shutil.rmtree(config._regress_out / sub, ignore_errors=True)
@@ -63,14 +72,56 @@ BATCHES: list[list[int]] = []  # read by regress_seeds.py when pytest imports it
 _STATE: dict = {}
 
 
+class _Local:
+    """Batches run in this process, each when its first seed's test asks for it."""
+
+    def __init__(self, reg: Regression):
+        self.reg = reg
+
+    def result(self, batch: list[int], seed: int) -> SeedResult:
+        if seed not in self.reg.results:
+            self.reg.run_batch(batch)
+        return self.reg.results[seed]
+
+
+class _Dask:
+    """Batches run as Dask tasks, all submitted when the first seed's test asks."""
+
+    def __init__(self, cfg, batches):
+        from .dask_executor import DaskBatches
+        scheduler = cfg.getoption("--scheduler")
+        try:
+            self.tasks = DaskBatches(batches, tier=cfg.getoption("--tier"), constraints=cfg.getoption("--constraints"),
+                                     backend=cfg.getoption("--backend"), out=cfg._regress_out,
+                                     scheduler=scheduler, workers=cfg.getoption("--dask-workers"))
+        except OSError as e:  # no scheduler there, or the LocalCluster could not start
+            pytest.exit(f"regress: no Dask cluster at {scheduler or 'a LocalCluster'}: {e}", returncode=2)
+        self.results: dict[int, SeedResult] = {}
+
+    def result(self, batch: list[int], seed: int) -> SeedResult:
+        if seed not in self.results:
+            try:
+                files = self.tasks.files(batch)
+            except Exception as e:  # the task's own error, re-raised here by Dask
+                pytest.fail(f"seeds {batch[0]}..{batch[-1]}: the Dask task failed: {e}", pytrace=False)
+            for f in files:
+                if f.suffix == ".jsonl":
+                    self.results.update((r.seed, r) for r in read_results(f))
+        return self.results[seed]
+
+
 @pytest.fixture(scope="session")
 def regress(request):
+    """What a seed's test asks for its verdict: `regress["run"].result(batch, seed)`."""
     cfg = request.config
-    if "reg" not in _STATE:
-        c = Constraints.load(cfg.getoption("--tier"), cfg.getoption("--constraints") or None)
-        _STATE["reg"] = Regression(c, cfg._regress_out, cfg.getoption("--backend"),
-                                   os.environ.get("PYTEST_XDIST_WORKER", "main"))
-        _STATE["batch_of"] = {s: b for b in cfg._regress_batches for s in b}
+    if "run" not in _STATE:
+        if cfg.getoption("--executor") == "dask":
+            _STATE["run"] = _Dask(cfg, cfg._regress_batches)
+        else:
+            c = Constraints.load(cfg.getoption("--tier"), cfg.getoption("--constraints") or None)
+            _STATE["reg"] = Regression(c, cfg._regress_out, cfg.getoption("--backend"),
+                                       os.environ.get("PYTEST_XDIST_WORKER", "main"))
+            _STATE["run"] = _Local(_STATE["reg"])
     return _STATE
 
 
@@ -79,13 +130,13 @@ def pytest_sessionfinish(session, exitstatus):
     reg = _STATE.get("reg")
     out = config._regress_out
     if reg is not None and reg.results:
-        from ..coverage.model import export
-        reg.write_results()
-        (out / "cov").mkdir(parents=True, exist_ok=True)
-        export(out / "cov" / f"{reg.worker}.yml")
-        (out / "results" / f"{reg.worker}.psum").write_text(str(reg.psum_max))
+        reg.write_outputs()
     if _is_worker(config):
         return
+    dask = _STATE.get("run") if isinstance(_STATE.get("run"), _Dask) else None
+    if dask is not None:
+        config._regress_dask = (len(dask.tasks.futures), len(dask.tasks.ran_on), dask.tasks.workers)
+        dask.tasks.close()
     _finish_run(config, out)
 
 
@@ -99,13 +150,16 @@ def _finish_run(config, out: Path) -> None:
     covs = sorted((out / "cov").glob("*.yml"))
     cov = write_reports(merge(out / "coverage.yml", covs), out) if covs else None
     psum = max((int(p.read_text()) for p in (out / "results").glob("*.psum")), default=None)
+    dask = getattr(config, "_regress_dask", None)
     info = {"name": out.name, "tier": config.getoption("--tier"), "backend": config.getoption("--backend"),
             "seeds": f"{config.getoption('--seed-start')}..+{config.getoption('--seeds')}",
-            "shard": config.getoption("--shard") or "1/1", "jobs": getattr(config.option, "numprocesses", None) or 1,
+            "shard": config.getoption("--shard") or "1/1",
+            "jobs": f"{dask[2]} Dask workers" if dask else getattr(config.option, "numprocesses", None) or 1,
             "wall_seconds": time.time() - config._regress_t0, "psum_max": psum}
     md = report.write(out, info, results, cov)
     passed = sum(r.passed for r in results)
-    config._regress_summary = [
+    config._regress_summary = ([f"regress: {dask[0]} batches ran as Dask tasks on {dask[1]} of {dask[2]} workers"]
+                               if dask else []) + [
         f"regress: {passed}/{len(results)} seeds passed"
         + (f", functional coverage {cov.percent:.1f}% ({cov.percent_reachable:.1f}% of reachable bins), "
            f"{sum(1 for h in cov.holes if not h.reason)} holes to close" if cov else ""),

@@ -9,10 +9,7 @@ from tb.regress.runner import failure_line
 def _batch_class(batch: list[int]):
     @pytest.mark.parametrize("regress_seed", batch, ids=[f"seed{s}" for s in batch])
     def test_seed(self, regress_seed, regress):
-        reg = regress["reg"]
-        if regress_seed not in reg.results:
-            reg.run_batch(batch)
-        r = reg.results[regress_seed]
+        r = regress["run"].result(batch, regress_seed)
         if not r.passed:
             pytest.fail(failure_line(r), pytrace=False)
 

@@ -137,23 +137,41 @@ class Regression:
                                extra_env=self.extra_env))
 
     def write_results(self) -> Path:
-        d = self.out / "results"
-        d.mkdir(parents=True, exist_ok=True)
-        p = d / f"{self.worker}.jsonl"
+        p = self.out / worker_files(self.worker)["results"]
+        p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text("".join(json.dumps(asdict(r)) + "\n" for r in sorted(self.results.values(), key=lambda r: r.seed)))
         return p
+
+    def write_outputs(self) -> None:
+        """This process's share of the run folder (worker_files), merged by the controller
+        (plugin._finish_run): results, coverage of every passing seed it ran, largest CACC sum."""
+        from ..coverage.model import export
+        files = worker_files(self.worker)
+        self.write_results()
+        (self.out / files["cov"]).parent.mkdir(parents=True, exist_ok=True)
+        export(self.out / files["cov"])
+        (self.out / files["psum"]).write_text(str(self.psum_max))
+
+
+def worker_files(worker: str) -> dict[str, str]:
+    """The files one worker process writes into a run folder, relative to it."""
+    return {"results": f"results/{worker}.jsonl", "psum": f"results/{worker}.psum", "cov": f"cov/{worker}.yml"}
 
 
 def failure_line(r: SeedResult) -> str:
     return f"seed {r.seed} FAIL: {r.message} | replay: {r.replay}"
 
 
+def read_results(path: Path) -> list[SeedResult]:
+    """One worker's results file."""
+    return [SeedResult(**json.loads(ln)) for ln in Path(path).read_text().splitlines() if ln.strip()]
+
+
 def load_results(out_dir: Path) -> list[SeedResult]:
-    res = []
-    for p in sorted((Path(out_dir) / "results").glob("*.jsonl")):
-        res += [SeedResult(**json.loads(ln)) for ln in p.read_text().splitlines() if ln.strip()]
+    """Every worker's results of a run folder, by seed."""
+    res = [r for p in sorted((Path(out_dir) / "results").glob("*.jsonl")) for r in read_results(p)]
     return sorted(res, key=lambda r: r.seed)
 
 
 __all__ = ["BACKENDS", "FAIL", "PASS", "Regression", "SeedResult", "batches", "failure_line", "load_results",
-           "parse_shard", "replay_command", "shard_seeds"]
+           "parse_shard", "read_results", "replay_command", "shard_seeds", "worker_files"]

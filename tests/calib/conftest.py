@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny ONNX models built with onnx.helper, and the location of ../shared."""
+"""Fixtures: tiny ONNX models built with onnx.helper, and the calibration reference data in the
+repository (tests/suite.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,16 +9,19 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
+from tests.suite import CALIB_CACHES, RESNET50, require
 
 
 @pytest.fixture
-def shared_calib() -> Path:
-    d = SHARED / "calib"
-    if not d.is_dir():
-        pytest.skip(f"reference data not found at {d} (expected ../shared beside the repo)")
-    return d
+def resnet50() -> Path:
+    """NVDLA's ResNet-50 cache and JSON tables, and the Caffe prototxt they name."""
+    return require(RESNET50)
+
+
+@pytest.fixture
+def caches() -> Path:
+    """The synthetic TensorRT 8.x caches (tests/calib/data)."""
+    return require(CALIB_CACHES)
 
 
 def digits_cnn(path: Path, batch=None, seed=0) -> Path:

@@ -166,14 +166,14 @@ def test_search_is_fast():
     assert (time.perf_counter() - t) / 10 < 0.5
 
 
-def _resnet50_relu_ratios(shared_calib) -> np.ndarray:
+def _resnet50_relu_ratios(resnet50) -> np.ndarray:
     """T(ReLU output) / T(its input) for every ReLU of ResNet-50 in TensorRT's resnet50.txt."""
     from nvdla_int8.calib.caffe_prototxt import read_prototxt
     from nvdla_int8.calib.name_mapping import caffe_names, map_names
     from nvdla_int8.calib.trt_cache import read_cache
 
-    net = read_prototxt(shared_calib.parent / "models" / "ResNet-50-deploy.prototxt")
-    scales = map_names(read_cache(shared_calib / "resnet50.txt").scales, caffe_names(net)).mapped
+    net = read_prototxt(resnet50 / "ResNet-50-deploy.prototxt")
+    scales = map_names(read_cache(resnet50 / "resnet50.txt").scales, caffe_names(net)).mapped
     by_name = {layer.name: k for k, layer in enumerate(net.layers)}
     ratios = []
     for layer in net.layers:
@@ -199,13 +199,13 @@ def _relu_vs_input_ratios(zeros_in_bin0: bool, layers=8, seed=9) -> np.ndarray:
     return np.array(out)
 
 
-def test_zeros_apart_matches_tensorrt_relu_thresholds(shared_calib):
+def test_zeros_apart_matches_tensorrt_relu_thresholds(resnet50):
     """The zero-bin question, decided by the only TensorRT evidence with ReLUs: in resnet50.txt the
     49 ReLU outputs' thresholds are 0.55..1.37 times their inputs' (median 0.95, 4 exactly equal).
     Counting exact zeros apart gives 0.77..1.04 on BN-like data; folding them into bin 0 (half the
     mass of a ReLU output in one bin) drags the threshold to 0.11..0.22 of the input's, which
     TensorRT never shows. If someone switches the convention, this fails."""
-    trt = _resnet50_relu_ratios(shared_calib)
+    trt = _resnet50_relu_ratios(resnet50)
     assert trt.size == 49 and trt.min() > 0.5 and 0.9 < np.median(trt) < 1.0
     ours = _relu_vs_input_ratios(zeros_in_bin0=False)
     assert trt.min() <= ours.min() and ours.max() <= trt.max()

@@ -13,15 +13,18 @@ from nvdla_int8.calib.trt_cache import TrtCache, format_cache, parse_cache, read
 from nvdla_int8.cli import main
 from nvdla_int8.errors import InputError
 
-CACHES = ["resnet50.txt", "trt8001_entropy2_lannyyip_share.cache",
-          "trt8400_minmax_vgg16_nt4sth_Torch-TensorRT-VGG16.cache",
-          "trt8501_entropy2_retinaface_zxm97_Pytorch_Retina_License_Plate_trt.cache"]
+# NVDLA's real ResNet-50 cache and synthetic stand-ins for three TensorRT 8.x caches (tests/calib/data)
+CACHES = ["resnet50.txt", "trt8001_entropy2.cache", "trt8400_minmax.cache", "trt8501_entropy2.cache"]
+
+
+def cache_path(resnet50, caches, name):
+    return (resnet50 if name == "resnet50.txt" else caches) / name
 
 
 @pytest.mark.parametrize("name", CACHES)
-def test_real_caches_round_trip(shared_calib, name):
-    text = (shared_calib / name).read_text()
-    c = read_cache(shared_calib / name)
+def test_caches_round_trip(resnet50, caches, name):
+    text = cache_path(resnet50, caches, name).read_text()
+    c = read_cache(cache_path(resnet50, caches, name))
     again = parse_cache(format_cache(c))
     assert list(again.scales) == list(c.scales)
     assert all(again.scales[k].tobytes() == c.scales[k].tobytes() for k in c.scales)
@@ -30,14 +33,17 @@ def test_real_caches_round_trip(shared_calib, name):
     assert len(c.scales) == len(text.splitlines()) - 1
 
 
-def test_headers_and_known_values(shared_calib):
-    got = {n: read_cache(shared_calib / n) for n in CACHES}
+def test_headers_and_known_values(resnet50, caches):
+    got = {n: read_cache(cache_path(resnet50, caches, n)) for n in CACHES}
     assert [(c.version, c.algorithm) for c in got.values()] == [
         (5101, "EntropyCalibration2"), (8001, "EntropyCalibration2"), (8400, "MinMaxCalibration"),
         (8501, "EntropyCalibration2")]
     r = got["resnet50.txt"]
     assert float(r.scales["data"]) == pytest.approx(1.1892667, rel=1e-7)
     assert 127 * float(r.scales["data"]) == pytest.approx(151.0369, rel=1e-6)
+    assert 127 * float(got["trt8001_entropy2.cache"].scales["input0"]) == pytest.approx(1.000244, rel=1e-6)
+    assert "onnx::Gemm_41" in got["trt8400_minmax.cache"].scales
+    assert list(got["trt8501_entropy2.cache"].scales)[1].startswith("/body/")
 
 
 def test_names_with_colons_and_spaces():
@@ -112,16 +118,16 @@ def test_table_round_trip_and_minmax():
     assert back["y"].effective_scale() == 3.0 / 127
 
 
-def test_reference_tables_load(shared_calib):
-    a = read_table(shared_calib / "resnet50.json")
-    b = read_table(shared_calib / "resnet50.tensor-names.json")
+def test_reference_tables_load(resnet50):
+    a = read_table(resnet50 / "resnet50.json")
+    b = read_table(resnet50 / "resnet50.tensor-names.json")
     assert len(a) == len(b) == 229
     assert [e.scale for e in a.values()] == [e.scale for e in b.values()]
 
 
-def test_compat_reproduces_upstream_bytes(shared_calib):
-    text, warnings = convert_compat((shared_calib / "resnet50.txt").read_text())
-    assert text + "\n" == (shared_calib / "resnet50.tensor-names.json").read_text()
+def test_compat_reproduces_upstream_bytes(resnet50):
+    text, warnings = convert_compat((resnet50 / "resnet50.txt").read_text())
+    assert text + "\n" == (resnet50 / "resnet50.tensor-names.json").read_text()
     assert warnings == []
 
 
@@ -131,17 +137,17 @@ def test_compat_drops_colon_names_with_warning():
     assert len(warnings) == 1 and "conv/BiasAdd:0" in warnings[0]
 
 
-def test_mapping_gives_resnet50_json_keys(shared_calib):
-    names = load_model_names(shared_calib.parent / "models" / "ResNet-50-deploy.prototxt")
-    r = map_names(read_cache(shared_calib / "resnet50.txt").scales, names)
-    want = list(json.loads((shared_calib / "resnet50.json").read_text()))
+def test_mapping_gives_resnet50_json_keys(resnet50):
+    names = load_model_names(resnet50 / "ResNet-50-deploy.prototxt")
+    r = map_names(read_cache(resnet50 / "resnet50.txt").scales, names)
+    want = list(json.loads((resnet50 / "resnet50.json").read_text()))
     assert list(r.mapped) == want
     assert r.unmapped == () and r.missing == ()
 
 
-def test_mapping_reports_unmapped_and_missing(shared_calib):
-    names = load_model_names(shared_calib.parent / "models" / "ResNet-50-deploy.prototxt")
-    scales = dict(read_cache(shared_calib / "resnet50.txt").scales)
+def test_mapping_reports_unmapped_and_missing(resnet50):
+    names = load_model_names(resnet50 / "ResNet-50-deploy.prototxt")
+    scales = dict(read_cache(resnet50 / "resnet50.txt").scales)
     del scales["(Unnamed Layer* 0) [Convolution]_output"], scales["prob"]
     scales["not_in_model"] = np.float32(1)
     r = map_names(scales, names)
@@ -149,29 +155,29 @@ def test_mapping_reports_unmapped_and_missing(shared_calib):
     assert r.missing == ("conv1", "prob")
 
 
-def test_cli_convert_compat_and_mapped(shared_calib, tmp_path, capsys):
+def test_cli_convert_compat_and_mapped(resnet50, tmp_path, capsys):
     out = tmp_path / "t.json"
-    assert main(["convert-calib", str(shared_calib / "resnet50.txt"), "--compat", "-o", str(out)]) == 0
-    assert out.read_text() + "\n" == (shared_calib / "resnet50.tensor-names.json").read_text()
-    model = str(shared_calib.parent / "models" / "ResNet-50-deploy.prototxt")
-    assert main(["convert-calib", str(shared_calib / "resnet50.txt"), "--compat", "--model", model,
+    assert main(["convert-calib", str(resnet50 / "resnet50.txt"), "--compat", "-o", str(out)]) == 0
+    assert out.read_text() + "\n" == (resnet50 / "resnet50.tensor-names.json").read_text()
+    model = str(resnet50 / "ResNet-50-deploy.prototxt")
+    assert main(["convert-calib", str(resnet50 / "resnet50.txt"), "--compat", "--model", model,
                  "-o", str(out)]) == 0
-    assert out.read_text() + "\n" == (shared_calib / "resnet50.json").read_text()
+    assert out.read_text() + "\n" == (resnet50 / "resnet50.json").read_text()
     clean = tmp_path / "clean.json"
-    assert main(["convert-calib", str(shared_calib / "resnet50.txt"), "--model", model, "-o", str(clean)]) == 0
-    got, want = read_table(clean), read_table(shared_calib / "resnet50.json")
+    assert main(["convert-calib", str(resnet50 / "resnet50.txt"), "--model", model, "-o", str(clean)]) == 0
+    got, want = read_table(clean), read_table(resnet50 / "resnet50.json")
     assert list(got) == list(want) and all(got[k].scale == want[k].scale for k in got)
     # and back to a cache: tensor names are gone, scales and header kept bit-exactly
     cache = tmp_path / "back.cache"
     assert main(["convert-calib", str(clean), "--trt-version", "5101", "-o", str(cache)]) == 0
-    orig, back = read_cache(shared_calib / "resnet50.txt"), read_cache(cache)
+    orig, back = read_cache(resnet50 / "resnet50.txt"), read_cache(cache)
     assert [v.tobytes() for v in back.scales.values()] == [v.tobytes() for v in orig.scales.values()]
     assert cache.read_text().startswith("TRT-5101-EntropyCalibration2\ndata: 3f9839e4\nconv1: 40d0f64f\n")
 
 
-def test_cli_missing_layers_is_one_line_error(shared_calib, tmp_path, capsys):
-    model = str(shared_calib.parent / "models" / "ResNet-50-deploy.prototxt")
-    lines = (shared_calib / "resnet50.txt").read_text().splitlines(keepends=True)
+def test_cli_missing_layers_is_one_line_error(resnet50, tmp_path, capsys):
+    model = str(resnet50 / "ResNet-50-deploy.prototxt")
+    lines = (resnet50 / "resnet50.txt").read_text().splitlines(keepends=True)
     cut = tmp_path / "cut.cache"
     cut.write_text("".join(l for l in lines if not l.startswith(("(Unnamed Layer* 0)", "prob:"))))
     rc = main(["convert-calib", str(cut), "--model", model, "-o", str(tmp_path / "x.json")])

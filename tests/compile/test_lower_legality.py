@@ -2,8 +2,6 @@
 checker rejects hand-made illegal programs."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -181,16 +179,12 @@ def test_checker_rejects_a_kernel_group_too_big_for_the_weight_banks():
     assert check_program(two_banks) == []
 
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "nvdla_traces"
-
-
-@pytest.mark.skipif(not SHARED.is_dir(), reason="shared/nvdla_traces not found")
-def test_checker_accepts_every_nvdla_conv_trace():
+def test_checker_accepts_every_nvdla_conv_trace(traces_dir):
     """NVDLA's own programs are legal, including the 11 whose weights stream through the banks."""
     from nvdla_int8.conformance import find_traces
     from nvdla_int8.trace import Trace
 
-    dc = [p for p in find_traces([SHARED]) if p.name.startswith("dc_")]
+    dc = [p for p in find_traces([traces_dir]) if p.name.startswith("dc_")]
     assert len(dc) >= 72
     for path in dc:
         writes = [(c.args[0].address, c.args[1]) for c in Trace.load(path).commands if c.op == "reg_write"]

@@ -1,20 +1,15 @@
-"""Where the ResNet-50 reference files are: the repository's models/ first (where they are being
-shipped), then ../shared beside the repository."""
+"""The ResNet-50 reference files that ship in models/resnet50 (tests/suite.py)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-_PLACES = (REPO / "models", REPO.parent / "shared" / "models", REPO.parent / "shared" / "calib")
+from tests.suite import RESNET50, require
 
 
 def find_data(name: str) -> Path:
-    for d in _PLACES:
-        if (d / name).is_file():
-            return d / name
-    pytest.skip(f"{name} not found in {', '.join(str(d) for d in _PLACES)}")
+    return require(RESNET50 / name)
 
 
 @pytest.fixture

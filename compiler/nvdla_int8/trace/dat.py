@@ -1,4 +1,4 @@
-"""NVDLA `.dat` memory-image files (shared/spec/trace-format.md §3).
+"""NVDLA `.dat` memory-image files (docs/spec/trace-format.md §3), plain or gzip-compressed.
 
 Grammar: optional `{`/`}` wrapper lines, `#` comments, and entries
 `{offset:0x4, size:4, payload:0xaa 0x8e 0xfd 0x3f} ,`. Byte i of an entry goes to
@@ -8,7 +8,9 @@ naming file and line rather than skipping it silently.
 """
 from __future__ import annotations
 
+import gzip
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,10 +112,28 @@ def parse_dat(text: str, where: str = "<dat>") -> list[DatEntry]:
     return _merge(entries)
 
 
+GZ = ".gz"  # the in-repo conformance suite stores its images as `<name>.dat.gz` (vectors/conformance)
+
+
+def find_dat(folder: Path, name: str) -> Path | None:
+    """The file a trace's `"name"` argument means: `name` itself, else its `name.gz`."""
+    for p in (folder / name, folder / (name + GZ)):
+        if p.is_file():
+            return p
+    return None
+
+
 def read_dat(path: str | Path) -> list[DatEntry]:
+    """Entries of a `.dat` file; a name ending in `.gz` is decompressed first."""
     p = Path(path)
+    raw = p.read_bytes()
+    if p.name.endswith(GZ):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error):  # BadGzipFile is an OSError; truncated streams raise EOFError
+            raise InputError("not a readable gzip file", where=str(p)) from None
     try:
-        text = p.read_text(encoding="ascii")
+        text = raw.decode("ascii")
     except UnicodeDecodeError:
         raise InputError("not an ASCII .dat file", where=str(p)) from None
     return parse_dat(text, str(p))

@@ -9,7 +9,7 @@ import numpy as np
 from ..errors import InputError
 from ..fileio import write_atomic
 from .cfg import Command, Name, Quoted, format_cfg, parse_cfg
-from .dat import DatEntry, format_dat, read_dat
+from .dat import DatEntry, find_dat, format_dat, read_dat
 from .memory import SparseMemory
 
 
@@ -34,8 +34,8 @@ class Trace:
         for c in commands:
             for a in c.args:
                 if isinstance(a, Quoted) and a not in dats:
-                    f = p.parent / a
-                    if not f.is_file():
+                    f = find_dat(p.parent, a)
+                    if f is None:
                         raise InputError(f"{c.op} names {a!r}, which is not in {p.parent}", where=f"{p}:{c.line}")
                     dats[str(a)] = read_dat(f)
         return cls(p.stem, commands, dats, p)
