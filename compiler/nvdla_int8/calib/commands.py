@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import InputError
 
-METHODS = ("entropy", "max", "percentile", "mse")
+METHODS = ("entropy", "entropy-trt", "max", "percentile", "mse")
 DEFAULT_TRT_VERSION = 8501   # the newest TensorRT 8 header among the caches we have (TRT-8501-...)
 
 
