@@ -182,8 +182,8 @@ class SignedEntropyCalibrator:
     """`--method entropy`: TensorRT's Entropy2 where it is defined by evidence, and the same KL on a
     signed histogram where TensorRT's |x| folding is what clips too hard.
 
-    A tensor with no negative value (ReLU outputs, [0, 1] images) gets exactly EntropyCalibrator's
-    threshold. A signed tensor keeps its two sides apart: for a symmetric candidate T = (i + 0.5)
+    On a tensor with no negative value (ReLU outputs, [0, 1] images) the KL minimum is exactly
+    EntropyCalibrator's threshold. A signed tensor keeps its two sides apart: for a symmetric candidate T = (i + 0.5)
     bins, each side is clipped at i bins (its own tail folded into its own last bin) and merged
     into `levels` groups (int8 has as many levels on each side), and the divergence of the whole
     signed distribution is minimised. The terms of the two sides simply add (kl_candidates' A_i
@@ -198,8 +198,8 @@ class SignedEntropyCalibrator:
     which costs no error, so spikes drag its minimum below them: on the digits model's first ReLU
     output T = 1.11 of 9.62, 15 % of the values clipped, 3 pp of accuracy lost. Where KL clips
     harder than the squared-error optimum it is that artefact, not information, that decides; where
-    it does not (smooth data, every TensorRT cache we reproduce) the floor is inactive and the
-    threshold is TensorRT's.
+    it does not (smooth data; the TensorRT cache values the tests reproduce) the floor is inactive
+    and the threshold is TensorRT's.
     """
 
     start_bin: int = 128

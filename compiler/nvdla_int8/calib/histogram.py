@@ -108,8 +108,9 @@ class AbsHistogram:
 
     @property
     def pos(self) -> np.ndarray:
-        """Counts of the positive values per |x| bin."""
-        return self.counts - self.neg
+        """Counts of the positive values per |x| bin (re-binning rounds both arrays alike; the
+        clamp keeps a last-bit difference from becoming a negative count)."""
+        return np.maximum(self.counts - self.neg, 0.0)
 
     @property
     def signed(self) -> bool:
