@@ -239,7 +239,8 @@ def calibration_report(cal: Calibration, method: str, flag_db: float) -> dict:
             "tensors": tensors}
 
 
-def print_report(report: dict, out=sys.stdout) -> None:
+def print_report(report: dict, out=None) -> None:
+    out = out or sys.stdout           # looked up per call: stdout may be replaced after import
     print(f"{'tensor':32} {'method':11} {'threshold':>10} {'amax':>10} {'clipped':>9} {'SQNR dB':>8}", file=out)
     for t in report["tensors"]:
         sq = f"{t['sqnr_db']:8.1f}" if t["sqnr_db"] is not None else "   exact"
