@@ -262,10 +262,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from ..fileio import write_atomic
     from .legacy_converter import convert_compat
     from .name_mapping import load_model_names, map_names, missing_message
-    import re
-
     from .nvdla_table import TableEntry, read_metadata, read_table, write_table
-    from .trt_cache import TrtCache, read_cache, write_cache
+    from .trt_cache import TrtCache, parse_header, read_cache, write_cache
 
     to_json = Path(args.output).suffix.lower() == ".json"
     if args.compat:
@@ -291,10 +289,11 @@ def cmd_convert(args: argparse.Namespace) -> int:
     metadata: dict = {}
     if _looks_like_json(args.input):
         entries = read_table(args.input)
-        header = read_metadata(args.input).get("trt_header")
-        m = re.fullmatch(r"TRT-(\d+)-([A-Za-z0-9]+)", header) if isinstance(header, str) else None
-        version = args.trt_version or (int(m.group(1)) if m else DEFAULT_TRT_VERSION)
-        algorithm = args.algorithm or (m.group(2) if m else "EntropyCalibration2")
+        metadata = read_metadata(args.input)
+        header = metadata.get("trt_header")
+        m = parse_header(header) if isinstance(header, str) else None
+        version = args.trt_version or (m[0] if m else DEFAULT_TRT_VERSION)
+        algorithm = args.algorithm or (m[1] if m else "EntropyCalibration2")
         if not to_json and not m and not (args.trt_version and args.algorithm):
             _warn("convert-calib", f"{args.input} records no TensorRT cache header; writing TRT-{version}-{algorithm} "
                                    "(TensorRT discards a cache whose version or algorithm differs from its own: "
