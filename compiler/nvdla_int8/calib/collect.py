@@ -69,11 +69,10 @@ def collect_split_histograms(activations: Iterable[dict[str, np.ndarray]], every
         n = next(iter(acts.values())).shape[0] if acts else 0
         held = (np.arange(seen, seen + n) % every) == every - 1
         seen += n
-        batch = lambda keep: {k: (x[keep] if x.ndim and x.shape[0] == n else x) for k, x in acts.items()  # noqa: E731
-                              if keep.any() or not (x.ndim and x.shape[0] == n)}
-        cal.add(batch(~held), batch_no)
+        batched = {k for k, x in acts.items() if x.ndim and x.shape[0] == n}
+        cal.add({k: (x[~held] if k in batched else x) for k, x in acts.items()}, batch_no)
         if held.any():
-            val.add({k: x[held] for k, x in acts.items() if x.ndim and x.shape[0] == n}, batch_no)
+            val.add({k: acts[k][held] for k in batched}, batch_no)
     if not cal.order:
         raise InputError("the data source gave no batch", where="--data")
     return cal.result(), val.result()
