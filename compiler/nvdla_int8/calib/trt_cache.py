@@ -59,6 +59,16 @@ def trt_version_string(version: int) -> str:
     return f"{version // 1000}.{version // 100 % 10}.{version % 100}"
 
 
+def parse_header(line: str) -> tuple[int, str] | None:
+    """(version, algorithm) of a `TRT-<version>-<algorithm>` header line, None if it is not one.
+
+    >>> parse_header("TRT-8400-MinMaxCalibration")
+    (8400, 'MinMaxCalibration')
+    """
+    m = _HEADER.fullmatch(line.strip())
+    return (int(m.group(1)), m.group(2)) if m else None
+
+
 def decode_scale(hex8: str) -> np.float32:
     """Big-endian float32 bits to a scale.
 

@@ -65,12 +65,24 @@ def compile_model(model: str, table: str, out: str, mode: str, seed: int, input_
         elif caffemodel is not None:
             raise InputError("--caffemodel goes with a Caffe deploy .prototxt, not an ONNX model", where=model)
         graph = load_graph(onnx_path)
+        _warn_preprocessing(table, graph, model)
         qnet = quantize(graph, load_scales(table), mode, source=table, missing=missing)
         x = load_input(input_file) if input_file else default_input(qnet, seed)
         manifest = build_vectors(qnet, onnx_path, out, x, seed, table)
         if onnx_path != Path(model):
             write_atomic(Path(out) / onnx_path.name, onnx_path.read_bytes())
     return manifest
+
+
+def _warn_preprocessing(table: str, graph, model: str) -> None:
+    """The calibration package's check that the table's data had the model's input preprocessing."""
+    from ..calib.nvdla_table import preprocessing_mismatch, read_metadata
+
+    if graph.image_mean is None or Path(table).read_bytes()[:4] == b"TRT-":
+        return
+    msg = preprocessing_mismatch(read_metadata(table), (graph.image_mean, graph.image_scale), table, model)
+    if msg:
+        print(f"nvdla-int8 compile: warning: {msg}", file=sys.stderr)
 
 
 def _compile(args) -> int:

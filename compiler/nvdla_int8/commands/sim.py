@@ -16,14 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..run.reference import calibrated_scales, fp32_activations
 from .compile import compile_model, print_report
 from ..calib.digits import load_split
 from ..graph.fold import load_graph
 from ..run.compiled import evaluate, rtl_available
 
 DEFAULT_MODEL = Path("models/digits_cnn.onnx")
-DEFAULT_METHOD = "max"
+DEFAULT_METHOD = "auto"
 DEFAULT_RTL_IMAGES = 60
 
 
@@ -32,15 +31,18 @@ def preprocess_for(graph):
         (len(px),) + graph.input_shape)
 
 
-def calibrate(model: Path, table: Path, method: str = DEFAULT_METHOD) -> None:
-    """Table over the calibration split by calib's `method` calibrator, written with its writer."""
-    from ..calib.nvdla_table import entries_from_scales, write_table
+CALIB_ARGS = ["--data", "mnist:calib", "--two-pass"]   # what `make sim` calibrates with: README's command
 
-    g = load_graph(model)
-    images, _ = load_split("calib")
-    tensors = g.calibrated_tensors()
-    scales = calibrated_scales(fp32_activations(model, preprocess_for(g)(images), tensors), method)
-    write_table(table, entries_from_scales(scales))
+
+def calibrate(model: Path, table: Path, method: str = DEFAULT_METHOD) -> None:
+    """Table over the calibration split: exactly `nvdla-int8 calibrate MODEL --data mnist:calib
+    --two-pass --method METHOD` (the model's declared preprocessing), so both give the same scales."""
+    from ..calib.commands import register
+
+    ap = argparse.ArgumentParser()
+    register(ap.add_subparsers())
+    args = ap.parse_args(["calibrate", str(model), *CALIB_ARGS, "--method", method, "-o", str(table), "-q"])
+    args.func(args)
 
 
 def main(argv=None) -> int:
@@ -49,8 +51,9 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default=str(DEFAULT_MODEL))
     ap.add_argument("--build", default="build/sim")
     ap.add_argument("--vectors", default="vectors/digits_cnn")
-    ap.add_argument("--method", default=DEFAULT_METHOD, choices=("max", "percentile", "entropy", "mse"),
-                    help=f"activation calibrator (default {DEFAULT_METHOD}: best held-out accuracy, README)")
+    ap.add_argument("--method", default=DEFAULT_METHOD,
+                    choices=("max", "percentile", "entropy", "entropy-trt", "mse", "auto"),
+                    help=f"activation calibrator (default {DEFAULT_METHOD}: per tensor, chosen on the calibration split; README)")
     ap.add_argument("--limit", type=int, default=0, help="test images on the golden model (0 = the whole split)")
     ap.add_argument("--rtl-images", type=int, default=DEFAULT_RTL_IMAGES,
                     help=f"the first N held-out images also run on the RTL, per mode (default {DEFAULT_RTL_IMAGES}; "
