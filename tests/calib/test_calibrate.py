@@ -27,6 +27,27 @@ def test_runner_yields_every_activation(cnn):
     np.testing.assert_array_equal(acts["x"], x)
 
 
+def test_constants_are_not_calibrated(tmp_path):
+    """An exporter's Identity of a conv bias (and anything computed from constants only) is a
+    weight: no histogram, no table entry."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    g = helper.make_graph(
+        [helper.make_node("Identity", ["b0"], ["b"], name="bias_copy"),
+         helper.make_node("Mul", ["b", "two"], ["b2"], name="bias_twice"),
+         helper.make_node("Conv", ["x", "w", "b2"], ["y"], name="conv")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 4, 4])],
+        [numpy_helper.from_array(rng.normal(size=(2, 1, 1, 1)).astype(np.float32), "w"),
+         numpy_helper.from_array(np.ones(2, np.float32), "b0"), numpy_helper.from_array(np.float32(2), "two")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.save(m, str(tmp_path / "m.onnx"))
+    assert Fp32Runner(tmp_path / "m.onnx").tensor_names == ("x", "y")
+
+
 def test_max_calibration_equals_brute_force(cnn, tmp_path):
     """Streaming max over batches == max over every activation computed at once."""
     r = Fp32Runner(cnn)

@@ -5,7 +5,8 @@ onnxruntime run per batch returns them all; batches are consumed one at a time (
 the dataset never has to fit in memory.
 
 Which tensors: the graph inputs (not initializers) and every node output whose inferred element
-type is float, float16 or bfloat16, except outputs of Constant nodes (weights, not activations).
+type is float, float16 or bfloat16, except constants: outputs of Constant nodes and of nodes that
+read only constants (an exporter's Identity of a conv bias is a weight, not an activation).
 Outputs onnx shape inference cannot type are skipped and listed in `skipped`.
 
 `aliases` names the calibrated tensors that hold exactly the values of another one (outputs of
@@ -80,8 +81,10 @@ class Fp32Runner:
                       np.dtype(onnx.helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type)))
             for vi in model.graph.input if vi.name not in inits)
         names, skipped = [i.name for i in self.inputs if types.get(i.name) in _FLOAT_TYPES], []
+        consts = set(inits)
         for node in model.graph.node:
-            if node.op_type == "Constant":
+            if node.op_type == "Constant" or all(i in consts for i in node.input if i):
+                consts.update(node.output)
                 continue
             for out in node.output:
                 if not out:
