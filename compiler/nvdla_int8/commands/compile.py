@@ -138,7 +138,8 @@ def _run(args) -> int:
     return 0 if res["bit_exact_vs_golden"] else 1
 
 
-def print_report(res: dict, out=sys.stdout) -> None:
+def print_report(res: dict, out=None) -> None:
+    out = out or sys.stdout  # looked up now: a default bound at import would keep a replaced stream
     print(f"backend {res['backend']}, {res['images']} images", file=out)
     for layer in res["layers"]:
         sq = f"{layer['sqnr_db']:.2f} dB" if layer["sqnr_db"] is not None else "-"
