@@ -71,10 +71,13 @@ class Program:
 
 
 def cbuf_need(c: int, w: int, rows: int, kernels: int, bpk: int) -> tuple[int, int, int]:
-    """(entries per slice, data banks, weight banks) for `rows` input rows and `kernels` kernels."""
+    """(entries per slice, data banks, weight banks) for `rows` input rows and `kernels` kernels.
+    Weights stream through the weight banks one kernel group at a time (legality.py), so the
+    banks need to hold one group of min(8, kernels) kernels, not all of them."""
     entries = ceil_div(c, NV_SMALL.atomic_c) * w
     data = ceil_div(entries * rows, NV_SMALL.cbuf_bank_entries)
-    wbytes = ceil_div(kernels * bpk, WEIGHT_BYTES_ALIGN) * WEIGHT_BYTES_ALIGN
+    group = min(NV_SMALL.atomic_k, kernels)
+    wbytes = ceil_div(group * bpk, WEIGHT_BYTES_ALIGN) * WEIGHT_BYTES_ALIGN
     return entries, max(1, data), max(1, ceil_div(wbytes, NV_SMALL.cbuf_bank_bytes))
 
 
@@ -98,54 +101,106 @@ def _cols_for(x0: int, x1: int, q: QLayer) -> tuple[int, int, int, int]:
     return _span(x0, x1, L.in_shape[2], L.stride[1], L.dilation[1], L.weight.shape[3], L.pads[1])
 
 
-def plan_split(q: QLayer) -> list[tuple[int, int, int, int, int, int]]:
-    """Output windows (k0, k1, y0, y1, x0, x1) such that every pass fits CBUF: kernels first,
-    then rows, and columns only when one row of the smallest kernel group does not fit."""
-    L = q.layer
-    k, c, r, s = L.weight.shape
-    _, ho, wo = L.out_shape
-    bpk = c * r * s
-    banks = NV_SMALL.cbuf_banks
+@dataclass(frozen=True)
+class KernelBlock:
+    """Kernels [k0, k1) computed over input channels [c0, c1) with weights `weight` (int8,
+    (k1 - k0, c1 - c0, R, S)) stored at byte `w_offset` of the layer's weight image. A dense
+    layer is one block over every channel; a grouped one has a block per 8 kernels over the
+    8-aligned channel window their groups read (zeros outside each kernel's group)."""
 
-    def fits(kc: int, y0: int, y1: int, x0: int = 0, x1: int = wo) -> bool:
+    k0: int
+    k1: int
+    c0: int
+    c1: int
+    w_offset: int
+    weight: np.ndarray
+
+    @property
+    def bpk(self) -> int:
+        _, c, r, s = self.weight.shape
+        return c * r * s
+
+
+def kernel_blocks(q: QLayer) -> list[KernelBlock]:
+    L = q.layer
+    k, cg, r, s = q.weight.shape
+    if L.group == 1:
+        return [KernelBlock(0, k, 0, cg, 0, q.weight)]
+    kg = k // L.group
+    blocks, off = [], 0
+    for k0 in range(0, k, ATOM):
+        k1 = min(k, k0 + ATOM)
+        g0, g1 = k0 // kg, (k1 - 1) // kg
+        c0, c1 = ATOM * (g0 * cg // ATOM), (g1 + 1) * cg
+        w = np.zeros((k1 - k0, c1 - c0, r, s), dtype=np.int8)
+        for kk in range(k0, k1):
+            g = kk // kg
+            w[kk - k0, g * cg - c0:(g + 1) * cg - c0] = q.weight[kk]
+        blocks.append(KernelBlock(k0, k1, c0, c1, off, w))
+        off += w.size
+    return blocks
+
+
+def weight_image(blocks: list[KernelBlock]) -> np.ndarray:
+    """The layer's weights as stored: each block in the direct-conv layout (memory-layouts §2),
+    one after the other; a pass over kernels [k0, k1) of a block (k0 - block.k0 a multiple of 8)
+    reads from w_offset + (k0 - block.k0) * bpk."""
+    out = np.zeros(sum(b.weight.size for b in blocks), dtype=np.uint8)
+    for b in blocks:
+        kn, c, r, s = b.weight.shape
+        part = np.zeros(b.weight.size, dtype=np.uint8)
+        part[weight_offsets(kn, c, r, s).ravel()] = b.weight.view(np.uint8).ravel()
+        out[b.w_offset:b.w_offset + part.size] = part
+    return out
+
+
+def plan_split(q: QLayer, block: KernelBlock | None = None) -> list[tuple[int, int, int, int, int, int]]:
+    """Output windows (k0, k1, y0, y1, x0, x1) of one kernel block (default: the whole dense
+    layer) such that every pass fits CBUF: weights stream a kernel group at a time, so all the
+    block's kernels go in one pass and only the input is split, by output rows, and by columns
+    only when one output row does not fit. As few passes as CBUF allows."""
+    L = q.layer
+    b = block or kernel_blocks(q)[0]
+    c, bpk, kn = b.c1 - b.c0, b.bpk, b.k1 - b.k0
+    _, ho, wo = L.out_shape
+    banks = NV_SMALL.cbuf_banks
+    wbanks = cbuf_need(c, 1, 1, kn, bpk)[2]
+    data_entries = (banks - wbanks) * NV_SMALL.cbuf_bank_entries
+
+    def fits(y0: int, y1: int, x0: int = 0, x1: int = wo) -> bool:
         r0, r1, _, _ = _rows_for(y0, y1, q)
         c0, c1, _, _ = _cols_for(x0, x1, q)
-        _, d, wgt = cbuf_need(c, c1 - c0, r1 - r0, kc, bpk)
-        return d + wgt <= banks
+        return wbanks < banks and cbuf_need(c, c1 - c0, r1 - r0, kn, bpk)[0] * (r1 - r0) <= data_entries
 
-    def worst_row(kc: int, x0: int, x1: int) -> bool:  # the row with the most input rows (no padding)
-        return all(fits(kc, y, y + 1, x0, x1) for y in {0, ho // 2, ho - 1})
+    def worst_row(x0: int, x1: int) -> bool:  # the row with the most input rows (no padding)
+        return all(fits(y, y + 1, x0, x1) for y in {0, ho // 2, ho - 1})
 
-    def columns_fit(kc: int, xw: int) -> bool:
-        return all(worst_row(kc, x0, min(wo, x0 + xw)) for x0 in range(0, wo, xw))
+    def columns_fit(xw: int) -> bool:
+        return all(worst_row(x0, min(wo, x0 + xw)) for x0 in range(0, wo, xw))
 
-    kc = k
-    while kc > ATOM and not worst_row(kc, 0, wo):
-        kc = ATOM * ceil_div(kc, ATOM) - ATOM if kc % ATOM == 0 else ATOM * (kc // ATOM)
     xw = wo
-    if not columns_fit(kc, xw):  # the widest column chunk that fits: fewest passes
+    if not columns_fit(xw):  # the widest column chunk that fits: fewest passes
         lo, hi = 1, wo - 1
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            lo, hi = (mid, hi) if columns_fit(kc, mid) else (lo, mid - 1)
+            lo, hi = (mid, hi) if columns_fit(mid) else (lo, mid - 1)
         xw = ceil_div(wo, ceil_div(wo, lo))  # as many passes, evenly wide
-        if not columns_fit(kc, xw):
+        if not columns_fit(xw):
             xw = lo
-    if not columns_fit(kc, xw):
-        raise InputError(f"layer {L.name!r}: one output element of {min(kc, ATOM)} kernels needs more than the "
+    if not columns_fit(xw):
+        raise InputError(f"layer {L.name!r}: one output element of {min(kn, ATOM)} kernels needs more than the "
                          f"{banks} CBUF banks ({c} channels, {bpk} weight bytes per kernel)")
     windows = []
-    for k0 in range(0, k, kc):
-        k1 = min(k, k0 + kc)
-        for x0 in range(0, wo, xw):
-            x1 = min(wo, x0 + xw)
-            y0 = 0
-            while y0 < ho:
-                y1 = y0 + 1
-                while y1 < ho and fits(k1 - k0, y0, y1 + 1, x0, x1):
-                    y1 += 1
-                windows.append((k0, k1, y0, y1, x0, x1))
-                y0 = y1
+    for x0 in range(0, wo, xw):
+        x1 = min(wo, x0 + xw)
+        y0 = 0
+        while y0 < ho:
+            lo, hi = y0 + 1, ho  # the most rows that fit (fit is monotone in the row count)
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                lo, hi = (mid, hi) if fits(y0, mid, x0, x1) else (lo, mid - 1)
+            windows.append((b.k0, b.k1, y0, lo, x0, x1))
+            y0 = lo
     return windows
 
 
@@ -163,21 +218,38 @@ def block_diagonal(w: np.ndarray, group: int) -> np.ndarray:
     return dense
 
 
+def dense_equivalent(q: QLayer) -> QLayer:
+    """The grouped layer as a dense one with block-diagonal weights (every kernel reads every
+    channel): the simple, wasteful lowering, kept as the reference grouped passes must equal."""
+    if q.layer.group == 1:
+        return q
+    return replace(q, weight=block_diagonal(q.weight, q.layer.group),
+                   layer=replace(q.layer, weight=block_diagonal(q.layer.weight, q.layer.group), group=1))
+
+
 def lower_layer(q: QLayer, prefix: str = "") -> list[Program]:
-    if q.layer.group > 1:  # direct convolution has no groups: every kernel sees every channel, zeros elsewhere
-        q = replace(q, weight=block_diagonal(q.weight, q.layer.group),
-                    layer=replace(q.layer, weight=block_diagonal(q.layer.weight, q.layer.group), group=1))
-    windows = plan_split(q)
-    return [_program(q, win, f"{prefix}{q.layer.name}" + (f"_part{i}" if len(windows) > 1 else ""))
-            for i, win in enumerate(windows)]
+    """The layer's passes, in execution order. They share one weight image (each block once) and
+    one bias/operand image; every pass points into them."""
+    blocks = kernel_blocks(q)
+    wimg = weight_image(blocks).tobytes()
+    wins = [(b, w) for b in blocks for w in plan_split(q, b)]
+    return [_program(q, w, f"{prefix}{q.layer.name}" + (f"_part{i}" if len(wins) > 1 else ""), b, wimg)
+            for i, (b, w) in enumerate(wins)]
 
 
-def _program(q: QLayer, win: tuple[int, ...], name: str) -> Program:
-    """The pass writing output window (k0, k1, y0, y1[, x0, x1]) (columns default to all)."""
+def _program(q: QLayer, win: tuple[int, ...], name: str, block: KernelBlock | None = None,
+             wimg: bytes | None = None) -> Program:
+    """The pass writing output window (k0, k1, y0, y1[, x0, x1]) (columns default to all) of
+    kernel block `block` (default: the dense layer), with the layer's weight image `wimg`."""
     L = q.layer
+    if block is None:
+        blocks = kernel_blocks(q)
+        block = next(b for b in blocks if b.k0 <= win[0] < b.k1)
+        wimg = weight_image(blocks).tobytes() if wimg is None else wimg
     k0, k1, y0, y1, x0, x1 = tuple(win) + ((0, L.out_shape[2]) if len(win) == 4 else ())
     kn = k1 - k0
-    K, C, R, S = L.weight.shape
+    K = L.weight.shape[0]
+    _, C, R, S = block.weight.shape  # C: the channels this block reads
     ci, hi, wi = L.in_shape
     _, ho, wo = L.out_shape
     bpk = C * R * S
@@ -188,15 +260,17 @@ def _program(q: QLayer, win: tuple[int, ...], name: str) -> Program:
     hin, hout, win_, wout = r1 - r0, y1 - y0, c1 - c0, x1 - x0
     in_surf = packed(INPUT_BASE, ci, hi, wi)
     out_surf = packed(OUTPUT_BASE, K, ho, wo)
-    band_in = in_surf.base + r0 * in_surf.line_stride + c0 * ATOM
+    band_in = (in_surf.base + (block.c0 // ATOM) * in_surf.surf_stride + r0 * in_surf.line_stride
+               + c0 * ATOM)
     band_out = out_surf.base + (k0 // ATOM) * out_surf.surf_stride + y0 * out_surf.line_stride + x0 * ATOM
     entries, dbanks, wbanks = cbuf_need(C, win_, hin, kn, bpk)
     wbytes = weight_bytes_field(kn, C, R, S)
+    w_base = WEIGHT_BASE + block.w_offset + (k0 - block.k0) * bpk
 
-    weights = np.zeros(kn * bpk, dtype=np.uint8)
-    weights[weight_offsets(kn, C, R, S).ravel()] = q.weight[k0:k1].astype(np.uint8).ravel()
-    images = [(WEIGHT_BASE, weights.tobytes())]
-    regions = [(INPUT_BASE, footprint_bytes(ci, hi, wi), "input"), (WEIGHT_BASE, wbytes, "weights")]
+    images = [(WEIGHT_BASE, wimg)]
+    # D_WEIGHT_BYTES rounds up to 128: the last pass may fetch up to 127 bytes past the image
+    regions = [(INPUT_BASE, footprint_bytes(ci, hi, wi), "input"),
+               (WEIGHT_BASE, len(wimg) + WEIGHT_BYTES_ALIGN, "weights")]
 
     res_surf = packed(RESIDUAL_BASE, K, ho, wo) if L.residual else None
     band_res = res_surf.base + (band_out - out_surf.base) if res_surf else 0
@@ -227,7 +301,7 @@ def _program(q: QLayer, win: tuple[int, ...], name: str) -> Program:
     encode_conv(prog, ConvParams(
         width=win_, height=hin, channels=C, kernels=kn, kernel_w=S, kernel_h=R, out_w=wout, out_h=hout,
         stride_x=sx, stride_y=sy, dilation_x=dx, dilation_y=dy, pad_left=pl, pad_top=pt, pad_value=0,
-        feature=Surface(band_in, in_surf.line_stride, in_surf.surf_stride), weight_base=WEIGHT_BASE,
+        feature=Surface(band_in, in_surf.line_stride, in_surf.surf_stride), weight_base=w_base,
         cvt_en=cvt is not None, cvt_offset=cvt.cvt_offset if cvt else 0, cvt_scale=cvt.cvt_scale if cvt else 0,
         cvt_truncate=cvt.cvt_truncate if cvt else 0, clip_truncate=0), pad_right=pr, pad_bottom=pb)
     # ... and what the encoder leaves to the caller: RAM types, packing hints, CBUF use, CACC's own output copy
@@ -257,7 +331,7 @@ def _program(q: QLayer, win: tuple[int, ...], name: str) -> Program:
         start.append((r, r.encode(OP_EN=1)))
     return Program(name, prog.writes, start, images, regions, L.in_shape, in_surf, L.out_shape, out_surf,
                    window={"k0": k0, "k1": k1, "y0": y0, "y1": y1, "x0": x0, "x1": x1, "rows": [r0, r1],
-                           "cols": [c0, c1]},
+                           "cols": [c0, c1], "channels": [block.c0, block.c1]},
                    cbuf={"entries_per_slice": entries, "data_banks": dbanks, "weight_banks": wbanks},
                    residual_surface=res_surf)
 
@@ -268,25 +342,28 @@ def sdp_stages(p: SdpPlan, sl: slice, kn: int, residual: Surface | None
 
     X1 = ALU bias (+ MUL: PReLU slope, or per-filter / residual-aligning rescale) [+ ReLU];
     X2 = per-filter rescale after a PReLU, or the residual: ALU adds the per-element operand
-    `residual` << residual_shift, then ReLU. Per-kernel operands are int16 arrays (BRDMA/NRDMA)."""
-    lanes = ATOM * ceil_div(kn, ATOM)
+    `residual` << residual_shift, then ReLU. Per-kernel operands are int16 arrays (BRDMA/NRDMA)
+    holding every kernel of the layer, the same for every pass: a pass points at its first kernel
+    (sl.start is a multiple of 8, so the address stays atom-aligned)."""
+    k = len(p.bias)
+    lanes = ATOM * ceil_div(k, ATOM)
     x1_mul = p.prelu if p.prelu is not None else p.x1_mul
     bs_both = x1_mul is not None  # X1 MUL operand (slope or rescale) shares the bias stream
     images, regions = [], []
 
     def operand_block(components: list[np.ndarray]) -> bytes:
         n = len(components)
-        buf = np.zeros(lanes * 2 * n, dtype=np.uint8)
-        offs = per_kernel_operand_offsets(kn, 2 * n)
+        buf = np.zeros((lanes, n, 2), dtype=np.uint8)
         for i, comp in enumerate(components):
             v = np.zeros(lanes, dtype=np.int64)
-            v[:kn] = comp[sl]
-            buf[offs[:, None] + 2 * i + np.arange(2)] = _int16_le(v).reshape(lanes, 2)
-        return buf.tobytes()
+            v[:k] = comp
+            buf[:, i] = _int16_le(v).reshape(lanes, 2)
+        return buf.tobytes()  # element k at k * 2n (per_kernel_operand_offsets), component i at + 2i
 
     bs_components = [p.bias] + ([x1_mul] if bs_both else [])
+    bs_elem = 2 * len(bs_components)
     images.append((BS_BASE, operand_block(bs_components)))
-    regions.append((BS_BASE, lanes * 2 * len(bs_components), "bs operands"))
+    regions.append((BS_BASE, lanes * bs_elem, "bs operands"))
     per_kernel = dict(two_byte=True, per_element=False)
     with_res = residual is not None
     x1_shift = p.prelu_shift if p.prelu is not None else (p.x1_shift if p.x1_mul is not None else 0)
@@ -294,7 +371,7 @@ def sdp_stages(p: SdpPlan, sl: slice, kn: int, residual: Surface | None
                      alu_shift=p.bias_shift, alu_operand=0, mul_bypass=x1_mul is None, mul_prelu=p.prelu is not None,
                      relu_bypass=not p.relu or with_res, mul_from_mem=bs_both, mul_shift=x1_shift, mul_operand=0,
                      stream=OperandStream(enabled=True, use=USE_BOTH if bs_both else USE_ALU,
-                                          surface=Surface(BS_BASE, 0, 0), **per_kernel))
+                                          surface=Surface(BS_BASE + sl.start * bs_elem, 0, 0), **per_kernel))
     if with_res:
         bn = StageParams(name="BN", bypass=False, alu_bypass=False, alu_algo=ALGO_SUM, alu_from_mem=True,
                          alu_shift=p.residual_shift, alu_operand=0, mul_bypass=True, mul_prelu=False,
@@ -309,7 +386,8 @@ def sdp_stages(p: SdpPlan, sl: slice, kn: int, residual: Surface | None
     bn = StageParams(name="BN", bypass=not x2_on, alu_bypass=True, alu_algo=ALGO_SUM, alu_from_mem=False,
                      alu_shift=0, alu_operand=0, mul_bypass=not x2_on, mul_prelu=False, relu_bypass=True,
                      mul_from_mem=x2_on, mul_shift=p.x2_shift if x2_on else 0, mul_operand=0,
-                     stream=OperandStream(enabled=x2_on, use=USE_MUL, surface=Surface(BN_BASE if x2_on else 0, 0, 0),
+                     stream=OperandStream(enabled=x2_on, use=USE_MUL,
+                                          surface=Surface(BN_BASE + 2 * sl.start if x2_on else 0, 0, 0),
                                           **per_kernel))
     return bs, bn, images, regions
 
