@@ -364,14 +364,15 @@ def sdp_stages(p: SdpPlan, sl: slice, kn: int, residual: Surface | None
     bs_elem = 2 * len(bs_components)
     images.append((BS_BASE, operand_block(bs_components)))
     regions.append((BS_BASE, lanes * bs_elem, "bs operands"))
-    per_kernel = dict(two_byte=True, per_element=False)
+    per_kernel = dict(two_byte=True, per_element=False)  # strides: NVDLA's 8 x bytes per element
     with_res = residual is not None
     x1_shift = p.prelu_shift if p.prelu is not None else (p.x1_shift if p.x1_mul is not None else 0)
     bs = StageParams(name="BS", bypass=False, alu_bypass=False, alu_algo=ALGO_SUM, alu_from_mem=True,
                      alu_shift=p.bias_shift, alu_operand=0, mul_bypass=x1_mul is None, mul_prelu=p.prelu is not None,
                      relu_bypass=not p.relu or with_res, mul_from_mem=bs_both, mul_shift=x1_shift, mul_operand=0,
                      stream=OperandStream(enabled=True, use=USE_BOTH if bs_both else USE_ALU,
-                                          surface=Surface(BS_BASE + sl.start * bs_elem, 0, 0), **per_kernel))
+                                          surface=Surface(BS_BASE + sl.start * bs_elem, ATOM * bs_elem, ATOM * bs_elem),
+                                          **per_kernel))
     if with_res:
         bn = StageParams(name="BN", bypass=False, alu_bypass=False, alu_algo=ALGO_SUM, alu_from_mem=True,
                          alu_shift=p.residual_shift, alu_operand=0, mul_bypass=True, mul_prelu=False,
@@ -387,7 +388,7 @@ def sdp_stages(p: SdpPlan, sl: slice, kn: int, residual: Surface | None
                      alu_shift=0, alu_operand=0, mul_bypass=not x2_on, mul_prelu=False, relu_bypass=True,
                      mul_from_mem=x2_on, mul_shift=p.x2_shift if x2_on else 0, mul_operand=0,
                      stream=OperandStream(enabled=x2_on, use=USE_MUL,
-                                          surface=Surface(BN_BASE + 2 * sl.start if x2_on else 0, 0, 0),
+                                          surface=Surface(BN_BASE + 2 * sl.start if x2_on else 0, 2 * ATOM, 2 * ATOM),
                                           **per_kernel))
     return bs, bn, images, regions
 
