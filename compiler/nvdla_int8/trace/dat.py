@@ -127,14 +127,18 @@ def read_dat(path: str | Path) -> list[DatEntry]:
     return parse_dat(text, str(p))
 
 
+_TOKENS = np.frombuffer("".join(f"0x{b:02x} " for b in range(256)).encode("ascii"), dtype=np.uint8).reshape(256, 5)
+
+
 def format_dat(entries: list[DatEntry], bytes_per_line: int = 32) -> str:
-    """Write in the common upstream style (wrapper lines, lower-case hex); long entries split."""
+    """Write in the common upstream style (wrapper lines, lower-case hex); long entries split.
+    Payload text comes from a table of the 256 tokens, one fancy-index per entry."""
     out = ["{"]
     for e in entries:
+        text = _TOKENS[np.frombuffer(e.data, dtype=np.uint8)].tobytes().decode("ascii")  # "0xhh " per byte
         for i in range(0, len(e.data), bytes_per_line):
-            chunk = e.data[i:i + bytes_per_line]
-            payload = " ".join(f"0x{b:02x}" for b in chunk)
-            out.append(f"{{offset:{e.offset + i:#x}, size:{len(chunk)}, payload:{payload}}} ,")
+            n = min(bytes_per_line, len(e.data) - i)
+            out.append(f"{{offset:{e.offset + i:#x}, size:{n}, payload:{text[5 * i:5 * (i + n) - 1]}}} ,")
     out.append("}")
     return "\n".join(out) + "\n"
 
