@@ -124,7 +124,7 @@ def test_multi_pass_and_grouped_layer_traces_are_bit_exact_on_rtl(tmp_path):
     from tb.trace_runner import run_traces
 
     paths = []
-    for name, q in (("multi", _big(c=16, h=40, w=40, k=12)), ("grouped", _grouped(40, 40, 40, h=10, w=9))):
+    for name, q in (("multi", _big(c=64, h=56, w=40, k=12)), ("grouped", _grouped(40, 40, 40, h=10, w=9))):
         x = np.random.default_rng(4).integers(-128, 128, q.layer.in_shape).astype(np.int8)
         progs = lower_layer(q)
         assert len(progs) >= 2
