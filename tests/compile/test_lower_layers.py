@@ -76,11 +76,28 @@ def test_depthwise_macs_are_reported_honestly(tmp_path, make_model):
     assert sqnr_db(acts["y"], got) > 25
 
 
-def _big(c=64, h=48, w=48, k=20):
+def _big(c=64, h=48, w=48, k=20, r=3, stride=1):
     rng = np.random.default_rng(1)
-    layer = ConvLayer("big", "Conv", "x", "y", rng.normal(0, 0.1, (k, c, 3, 3)), rng.normal(0, 0.1, k), (c, h, w),
-                      (k, h, w), pads=(1, 1, 1, 1))
+    p = r // 2
+    layer = ConvLayer("big", "Conv", "x", "y", rng.normal(0, 0.1, (k, c, r, r)), rng.normal(0, 0.1, k), (c, h, w),
+                      (k, (h + 2 * p - r) // stride + 1, (w + 2 * p - r) // stride + 1), pads=(p, p, p, p),
+                      stride=(stride, stride))
     return quantize_layer(layer, 0.02, 0.05, "per-filter", None)
+
+
+def test_strided_1x1_reads_every_other_row_through_the_line_stride(monkeypatch):
+    """1x1 stride 2 over 256 x 56 x 56 (ResNet's projection): the passes read only the rows the
+    outputs use (line stride of two lines, vertical stride 1): fewer passes, the same output."""
+    import nvdla_int8.lower.passes as passes
+
+    q = _big(c=256, h=56, w=56, k=16, r=1, stride=2)
+    progs = lower_layer(q)
+    assert all(check_program(p.writes) == [] for p in progs)
+    x = np.random.default_rng(2).integers(-128, 128, q.layer.in_shape).astype(np.int8)
+    monkeypatch.setattr(passes, "row_step", lambda q: 1)
+    every_row = lower_layer(q)
+    assert len(progs) < len(every_row)
+    assert np.array_equal(_run(progs, x), _run(every_row, x))
 
 
 def test_multi_pass_layer_trace_replays_and_equals_the_passes_alone(tmp_path):
@@ -124,10 +141,11 @@ def test_multi_pass_and_grouped_layer_traces_are_bit_exact_on_rtl(tmp_path):
     from tb.trace_runner import run_traces
 
     paths = []
-    for name, q in (("multi", _big(c=64, h=56, w=40, k=12)), ("grouped", _grouped(40, 40, 40, h=10, w=9))):
+    for name, q in (("multi", _big(c=64, h=56, w=40, k=12)), ("grouped", _grouped(40, 40, 40, h=10, w=9)),
+                    ("strided1x1", _big(c=256, h=40, w=30, k=8, r=1, stride=2))):
         x = np.random.default_rng(4).integers(-128, 128, q.layer.in_shape).astype(np.int8)
         progs = lower_layer(q)
         assert len(progs) >= 2
         paths.append(layer_trace(progs, x, name)[0].save(tmp_path))
     outcomes = list(run_traces(paths, work_dir=tmp_path / "rtl", stall=False))
-    assert [o.passed for o in outcomes] == [True, True], [o.message for o in outcomes]
+    assert [o.passed for o in outcomes] == [True] * 3, [o.message for o in outcomes]

@@ -95,6 +95,14 @@ def _rows_for(y0: int, y1: int, q: QLayer) -> tuple[int, int, int, int]:
     return _span(y0, y1, L.in_shape[1], L.stride[0], L.dilation[0], L.weight.shape[2], L.pads[0])
 
 
+def row_step(q: QLayer) -> int:
+    """Input rows a pass skips between the rows it reads: a kernel one row high without vertical
+    padding reads only every stride-th row, so the pass reads those through a line stride of
+    stride lines and convolves with vertical stride 1 (half the CBUF rows for ResNet's 1x1/2)."""
+    L = q.layer
+    return L.stride[0] if L.weight.shape[2] == 1 and L.stride[0] > 1 and L.pads[0] == L.pads[2] == 0 else 1
+
+
 def _cols_for(x0: int, x1: int, q: QLayer) -> tuple[int, int, int, int]:
     """Input columns [c0, c1) and left/right pads for output columns [x0, x1)."""
     L = q.layer
@@ -165,12 +173,14 @@ def plan_split(q: QLayer, block: KernelBlock | None = None) -> list[tuple[int, i
     _, ho, wo = L.out_shape
     banks = NV_SMALL.cbuf_banks
     wbanks = cbuf_need(c, 1, 1, kn, bpk)[2]
+    step = row_step(q)
     data_entries = (banks - wbanks) * NV_SMALL.cbuf_bank_entries
 
     def fits(y0: int, y1: int, x0: int = 0, x1: int = wo) -> bool:
         r0, r1, _, _ = _rows_for(y0, y1, q)
+        rows = y1 - y0 if step > 1 else r1 - r0
         c0, c1, _, _ = _cols_for(x0, x1, q)
-        return wbanks < banks and cbuf_need(c, c1 - c0, r1 - r0, kn, bpk)[0] * (r1 - r0) <= data_entries
+        return wbanks < banks and cbuf_need(c, c1 - c0, rows, kn, bpk)[0] * rows <= data_entries
 
     def worst_row(x0: int, x1: int) -> bool:  # the row with the most input rows (no padding)
         return all(fits(y, y + 1, x0, x1) for y in {0, ho // 2, ho - 1})
@@ -259,6 +269,10 @@ def _program(q: QLayer, win: tuple[int, ...], name: str, block: KernelBlock | No
     c0, c1, pl, pr = _cols_for(x0, x1, q)
     hin, hout, win_, wout = r1 - r0, y1 - y0, c1 - c0, x1 - x0
     in_surf = packed(INPUT_BASE, ci, hi, wi)
+    step = row_step(q)
+    line = in_surf.line_stride * step  # the line stride the pass reads its rows with
+    if step > 1:
+        hin, sy = hout, 1
     out_surf = packed(OUTPUT_BASE, K, ho, wo)
     band_in = (in_surf.base + (block.c0 // ATOM) * in_surf.surf_stride + r0 * in_surf.line_stride
                + c0 * ATOM)
@@ -301,13 +315,12 @@ def _program(q: QLayer, win: tuple[int, ...], name: str, block: KernelBlock | No
     encode_conv(prog, ConvParams(
         width=win_, height=hin, channels=C, kernels=kn, kernel_w=S, kernel_h=R, out_w=wout, out_h=hout,
         stride_x=sx, stride_y=sy, dilation_x=dx, dilation_y=dy, pad_left=pl, pad_top=pt, pad_value=0,
-        feature=Surface(band_in, in_surf.line_stride, in_surf.surf_stride), weight_base=w_base,
+        feature=Surface(band_in, line, in_surf.surf_stride), weight_base=w_base,
         cvt_en=cvt is not None, cvt_offset=cvt.cvt_offset if cvt else 0, cvt_scale=cvt.cvt_scale if cvt else 0,
         cvt_truncate=cvt.cvt_truncate if cvt else 0, clip_truncate=0), pad_right=pr, pad_bottom=pb)
     # ... and what the encoder leaves to the caller: RAM types, packing hints, CBUF use, CACC's own output copy
     w("CDMA", "D_DAIN_RAM_TYPE", DATAIN_RAM_TYPE=1)
-    w("CDMA", "D_DAIN_MAP", LINE_PACKED=int(in_surf.line_stride == ATOM * win_),
-      SURF_PACKED=int(in_surf.surf_stride == hin * in_surf.line_stride))
+    w("CDMA", "D_DAIN_MAP", LINE_PACKED=int(line == ATOM * win_), SURF_PACKED=int(in_surf.surf_stride == hin * line))
     w("CDMA", "D_WEIGHT_RAM_TYPE", WEIGHT_RAM_TYPE=1)
     for unit, reg in (("CDMA", "D_DAIN_ADDR_HIGH_0"), ("CDMA", "D_WEIGHT_ADDR_HIGH"), ("CDMA", "D_BATCH_NUMBER"),
                       ("CDMA", "D_MEAN_FORMAT"), ("CSC", "D_BATCH_NUMBER"), ("CSC", "D_POST_Y_EXTENSION"),
