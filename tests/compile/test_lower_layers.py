@@ -149,3 +149,49 @@ def test_multi_pass_and_grouped_layer_traces_are_bit_exact_on_rtl(tmp_path):
         paths.append(layer_trace(progs, x, name)[0].save(tmp_path))
     outcomes = list(run_traces(paths, work_dir=tmp_path / "rtl", stall=False))
     assert [o.passed for o in outcomes] == [True] * 3, [o.message for o in outcomes]
+
+
+def _residual_model(tmp_path, make_model):
+    """t = relu(conv1(x)); u = relu(conv2(t)); y = relu(conv3(u) + t): t is read by two layers."""
+    rng = np.random.default_rng(7)
+    n = helper.make_node
+    nodes = [n("Conv", ["x", "w1", "b1"], ["c1"], name="conv1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             n("Relu", ["c1"], ["t"], name="r1"),
+             n("Conv", ["t", "w2", "b2"], ["c2"], name="conv2", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             n("Relu", ["c2"], ["u"], name="r2"),
+             n("Conv", ["u", "w3", "b3"], ["c3"], name="conv3", kernel_shape=[1, 1]),
+             n("Add", ["c3", "t"], ["s"], name="add"), n("Relu", ["s"], ["y"], name="r3")]
+    inits = {"w1": rng.normal(0, 0.3, (16, 3, 3, 3)), "b1": rng.normal(0, 0.1, 16),
+             "w2": rng.normal(0, 0.1, (16, 16, 3, 3)), "b2": rng.normal(0, 0.1, 16),
+             "w3": rng.normal(0, 0.2, (16, 16, 1, 1)), "b3": rng.normal(0, 0.1, 16)}
+    path = make_model(tmp_path / "res.onnx", nodes, inits, [1, 3, 10, 9], [1, 16, 10, 9])
+    g = load_graph(path)
+    x = rng.normal(0, 1, (6,) + g.input_shape)
+    acts = fp32_activations(path, x, [g.input] + [o.output for o in g.ops])
+    build_vectors(quantize(g, calibrated_scales(acts, "max"), "per-filter"), path, tmp_path / "v", x[0], 1, "t")
+    return path, x, acts
+
+
+def test_a_tensor_read_by_two_layers_is_written_once(tmp_path, make_model):
+    _, x, acts = _residual_model(tmp_path, make_model)
+    traces = {t.stem: Trace.load(t) for t in find_traces([tmp_path / "v"])}
+    assert len(traces) == 3
+    loads = {k: {str(c.args[2]) for c in tr.commands if c.op == "mem_load"} for k, tr in traces.items()}
+    (t_file,) = [f for f in loads["L01_conv2"] if f.endswith("_t.dat")]
+    assert t_file in loads["L02_conv3"]  # conv3's residual operand: the same file
+    assert len(list((tmp_path / "v").glob("*_t.dat"))) == 1
+    for tr in traces.values():
+        assert replay_trace(tr)[0].passed
+    net = CompiledNetwork(tmp_path / "v")
+    got = np.stack([net.dequantize("y", net.run(xi)["y"]) for xi in x])
+    assert sqnr_db(acts["y"], got) > 25
+
+
+@pytest.mark.rtl
+def test_run_backend_rtl_with_a_residual_and_shared_tensor_files(tmp_path, make_model):
+    from nvdla_int8.run.compiled import evaluate
+
+    path, x, _ = _residual_model(tmp_path, make_model)
+    res = evaluate(tmp_path / "v", x[:2], None, path, "rtl", work_dir=tmp_path / "run", stall=False)
+    assert res["bit_exact_vs_golden"], res
+    assert all(layer["rtl_traces_bit_exact"] == layer["rtl_traces"] == 2 for layer in res["layers"])

@@ -22,7 +22,7 @@ from ..trace.trace import Trace
 from ..quantize.network import input_to_int8
 from .hostops import HostStep
 from ..lower.program_run import LayerImage, run_layer
-from ..lower.vectors import MANIFEST, PER_IMAGE
+from ..lower.vectors import MANIFEST
 
 def _surface(d: dict) -> tuple[Surface, tuple]:
     return Surface(d["base"], d["line_stride"], d["surf_stride"]), tuple(d["shape"])
@@ -37,14 +37,21 @@ def rtl_available() -> bool:
     return True
 
 
+def tensor_bases(step: dict) -> dict[int, str]:
+    """{base address: role} of the regions a compiled layer trace loads an image's tensors into."""
+    t = step["trace"]
+    return {t[role]["base"]: role for role in ("input", "residual") if role in t}
+
+
 def layer_from_trace(trace: Trace, step: dict) -> LayerImage:
     """The layer image of a compiled layer trace: its zeroed regions, the loads that are not an
     image's tensors, every register write in order; surfaces and windows from the manifest."""
     fills, loads, writes = [], [], []
+    per_image = tensor_bases(step)
     for c in trace.commands:
         if c.op == "mem_init" and isinstance(c.args[2], int):
             fills.append((int(c.args[1]), int(c.args[2])))
-        elif c.op == "mem_load" and not str(c.args[2]).endswith(PER_IMAGE):
+        elif c.op == "mem_load" and int(c.args[1]) not in per_image:
             for e in trace.dats[str(c.args[2])]:
                 loads.append((int(c.args[1]) + e.offset, np.frombuffer(e.data, dtype=np.uint8)))
         elif c.op == "reg_write":

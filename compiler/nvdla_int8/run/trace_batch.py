@@ -19,9 +19,9 @@ from ..fileio import write_atomic
 from ..trace.cfg import Command, Quoted, format_cfg
 from ..trace.dat import entries_from_array, format_dat
 from ..trace.memory import SparseMemory
+from .compiled import tensor_bases
 from .hostops import HostStep
 from ..lower.program_run import window_slices
-from ..lower.vectors import PER_IMAGE
 
 
 @dataclass
@@ -34,14 +34,15 @@ class LayerRun:
     failures: list = field(default_factory=list)  # first messages of failing traces
 
 
-def _image_loads(trace) -> dict[str, tuple[int, int]]:
-    """{dat name: (base, size)} of the layer's per-image regions: the mem_loads of
-    `<name>_input.dat` / `<name>_residual.dat` and the mem_inits of the same bases (their sizes)."""
-    loads = {c.args[1]: str(c.args[2]) for c in trace.commands if c.op == "mem_load"}
-    found = {loads[c.args[1]]: (int(c.args[1]), int(c.args[2])) for c in trace.commands
-             if c.op == "mem_init" and c.args[1] in loads and loads[c.args[1]].endswith(PER_IMAGE)}
-    if not any(d.endswith("_input.dat") for d in found):
-        raise InputError("the compiled trace has no input region (mem_load of *_input.dat)", where=str(trace.source))
+def _image_loads(trace, step: dict) -> dict[str, tuple[int, int, str]]:
+    """{dat name: (base, size, role)} of the layer's per-image regions: the mem_loads at the bases
+    of its input / residual surfaces and the mem_inits of the same bases (their sizes)."""
+    per_image = tensor_bases(step)
+    loads = {c.args[1]: str(c.args[2]) for c in trace.commands if c.op == "mem_load" and c.args[1] in per_image}
+    found = {loads[c.args[1]]: (int(c.args[1]), int(c.args[2]), per_image[c.args[1]]) for c in trace.commands
+             if c.op == "mem_init" and c.args[1] in loads}
+    if "input" not in {role for _, _, role in found.values()}:
+        raise InputError("the compiled trace loads nothing at its input surface", where=str(trace.source))
     return found
 
 
@@ -52,8 +53,8 @@ def image_trace(net, step: dict, xs: list[np.ndarray], name: str, folder: Path) 
     mem = SparseMemory()
     out = net.run_layer(step, xs, mem)
     trace = net.trace(step)
-    per_image = _image_loads(trace)
-    mine = {dat: f"{name}{next(s for s in PER_IMAGE if dat.endswith(s))}" for dat in per_image}
+    per_image = _image_loads(trace, step)
+    mine = {dat: f"{name}_{role}.dat" for dat, (_, _, role) in per_image.items()}
     cmds = []
     for c in trace.commands:
         if c.op == "mem_load" and str(c.args[2]) in mine:
@@ -67,7 +68,7 @@ def image_trace(net, step: dict, xs: list[np.ndarray], name: str, folder: Path) 
             c = Command(c.op, c.args[:4] + (mem.crc32(ob, osz),))
         cmds.append(c)
     # mem is after the golden run, whose passes write only the output region: the inputs are intact
-    for dat, (base, size) in per_image.items():
+    for dat, (base, size, _) in per_image.items():
         write_atomic(folder / mine[dat], format_dat(entries_from_array(mem.read(base, size))), encoding="ascii")
     cfg = folder / f"{name}.cfg"
     write_atomic(cfg, format_cfg(cmds, f"{name}: {trace.name} on one image, for nvdla-int8 run --backend rtl"),
