@@ -56,12 +56,13 @@ sim: setup ## end to end on the default model: FP32 vs INT8 (golden, RTL on RTL_
 vectors: setup ## regression vectors of the default model (both quantization modes) in vectors/digits_cnn
 	$(PY) -m nvdla_int8.commands.sim vectors
 
-bench: setup ## benchmarks: golden conv vs onnxruntime; RTL conv cycles vs NVDLA's RTL; RTL SDP cycles/s; calibration and quantization vs onnxruntime
+bench: setup ## benchmarks: golden conv vs onnxruntime; RTL conv cycles vs NVDLA's RTL; RTL SDP cycles/s; calibration and quantization vs onnxruntime; a whole ResNet-style network (MODEL=resnet50.onnx for the real one): compile time, vector size, golden time per image vs onnxruntime FP32/int8
 	$(PY) bench/bench_golden_conv.py $(if $(TRACES),--traces $(TRACES))
 	$(PY) bench/bench_rtl_conv.py $(if $(TRACES),--traces $(TRACES))
 	$(PY) bench/bench_rtl_sdp.py $(if $(TRACES),--traces $(TRACES))
 	$(PY) bench/bench_calibration.py
 	$(PY) bench/bench_quant_vs_ort.py
+	$(PY) bench/bench_resnet50.py $(if $(MODEL),--model $(MODEL))
 
 # Random regression (docs/verification.md). BACKEND defaults to rtl here unless given.
 SEEDS ?= 20

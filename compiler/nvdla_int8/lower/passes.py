@@ -1,13 +1,15 @@
-"""Quantized layer -> nv_small register programs plus memory images (one per hardware pass).
+"""Quantized layer -> nv_small register programs (passes) plus the memory images they share.
 
-Every program is self-contained, as a trace is: input cube at INPUT_BASE (packed), weights at
-WEIGHT_BASE (memory-layouts §2), SDP operand arrays at BS_BASE/BN_BASE (PER_KERNEL int16,
-memory-layouts §4), output cube at OUTPUT_BASE (packed). CBUF: the whole input band and the
-whole kernel chunk must fit the 32 banks at once (the simple, always-legal allocation: no
-weight/data streaming); a layer that does not fit is split along kernels (multiples of 8, so an
-output surface is never shared) and then along output rows; when one output row of 8 kernels
-still needs too many input bytes, also along output columns, each pass reading its input columns
-with the halo the kernel needs (and the left/right padding only at the cube's edges).
+A layer's passes share one image per kind: the input cube at INPUT_BASE (packed), the weights at
+WEIGHT_BASE (memory-layouts §2; a grouped layer's kernel blocks one after the other), the SDP
+operand arrays at BS_BASE/BN_BASE (PER_KERNEL int16 over every kernel, memory-layouts §4), the
+per-element operand (residual) cube at RESIDUAL_BASE, the output cube at OUTPUT_BASE (packed);
+each pass points into them. CBUF: weights stream through the weight banks one kernel group at a
+time, so a pass holds one group of weights and the whole input band it reads (no data streaming).
+A layer that does not fit is split along output rows (and along columns when one output row
+does not fit), each pass reading its input rows and columns with the halo the kernel needs and
+the padding only at the cube's edges: as few passes as CBUF allows. A grouped convolution gets a
+kernel block per 8 kernels over the 8-aligned input channel window their groups read.
 """
 from __future__ import annotations
 
@@ -19,8 +21,7 @@ from ..errors import InputError
 from ..hw.config import NV_SMALL
 from ..golden.program import (ALGO_SUM, USE_ALU, USE_BOTH, USE_MUL, ConvParams, OperandStream, SdpParams, StageParams,
                               encode_conv, encode_sdp)
-from ..hw.layouts import (WEIGHT_BYTES_ALIGN, Surface, ceil_div, per_kernel_operand_offsets, weight_bytes_field,
-                          weight_offsets)
+from ..hw.layouts import WEIGHT_BYTES_ALIGN, Surface, ceil_div, weight_bytes_field, weight_offsets
 from ..hw.regmap import REGMAP, Register
 from ..trace.program import RegisterProgram
 from ..quantize.network import QAdd, QLayer, SdpPlan
@@ -371,7 +372,7 @@ def sdp_stages(p: SdpPlan, sl: slice, kn: int, residual: Surface | None
             v = np.zeros(lanes, dtype=np.int64)
             v[:k] = comp
             buf[:, i] = _int16_le(v).reshape(lanes, 2)
-        return buf.tobytes()  # element k at k * 2n (per_kernel_operand_offsets), component i at + 2i
+        return buf.tobytes()  # element k at k * 2n (hw.layouts.per_kernel_operand_offsets), component i at + 2i
 
     bs_components = [p.bias] + ([x1_mul] if bs_both else [])
     bs_elem = 2 * len(bs_components)

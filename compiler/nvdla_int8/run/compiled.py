@@ -69,7 +69,12 @@ class CompiledNetwork:
         mf = self.folder / MANIFEST
         if not mf.is_file():
             raise InputError(f"no {MANIFEST}: not a folder written by `nvdla-int8 compile`", where=str(self.folder))
-        self.manifest = json.loads(mf.read_text(encoding="utf-8"))
+        try:
+            self.manifest = json.loads(mf.read_text(encoding="utf-8"))
+            self.manifest["steps"], self.manifest["input"], self.manifest["outputs"]  # noqa: B018
+        except (ValueError, KeyError, TypeError) as e:
+            raise InputError(f"not a manifest written by `nvdla-int8 compile` ({type(e).__name__}: {e})",
+                             where=str(mf)) from None
         self.traces: dict[str, Trace] = {}
         self.layers: dict[str, LayerImage] = dict(layers or {})
         for step in self.manifest["steps"]:
