@@ -18,6 +18,8 @@ from ..fileio import write_atomic
 from ..hw.config import NV_SMALL
 from ..hw.layouts import Surface
 from ..trace.memory import SparseMemory
+from ..trace.cfg import parse_cfg
+from ..trace.dat import read_dat
 from ..trace.trace import Trace
 from ..quantize.network import input_to_int8
 from .hostops import HostStep
@@ -43,16 +45,28 @@ def tensor_bases(step: dict) -> dict[int, str]:
     return {t[role]["base"]: role for role in ("input", "residual") if role in t}
 
 
+def load_commands(cfg: Path) -> Trace:
+    """A compiled layer trace's commands, without its .dat images (the network reads only the
+    program's, never the vector input's tensors)."""
+    if not cfg.is_file():
+        raise InputError("no such trace file (named by manifest.json)", where=str(cfg))
+    return Trace(cfg.stem, parse_cfg(cfg.read_text(encoding="ascii"), str(cfg)), {}, cfg)
+
+
 def layer_from_trace(trace: Trace, step: dict) -> LayerImage:
     """The layer image of a compiled layer trace: its zeroed regions, the loads that are not an
-    image's tensors, every register write in order; surfaces and windows from the manifest."""
+    image's tensors (read from their .dat files), every register write in order; surfaces and
+    windows from the manifest."""
     fills, loads, writes = [], [], []
     per_image = tensor_bases(step)
     for c in trace.commands:
         if c.op == "mem_init" and isinstance(c.args[2], int):
             fills.append((int(c.args[1]), int(c.args[2])))
         elif c.op == "mem_load" and int(c.args[1]) not in per_image:
-            for e in trace.dats[str(c.args[2])]:
+            f = trace.source.parent / str(c.args[2])
+            if not f.is_file():
+                raise InputError(f"mem_load names {f.name!r}, which is not in {f.parent}", where=trace.where(c))
+            for e in read_dat(f):
                 loads.append((int(c.args[1]) + e.offset, np.frombuffer(e.data, dtype=np.uint8)))
         elif c.op == "reg_write":
             writes.append((c.args[0].address, c.args[1]))
@@ -79,13 +93,13 @@ class CompiledNetwork:
         self.layers: dict[str, LayerImage] = dict(layers or {})
         for step in self.manifest["steps"]:
             if step["kind"] == "hw" and step["name"] not in self.layers:
-                trace = self.traces[step["name"]] = Trace.load(self.folder / step["trace"]["cfg"])
-                self.layers[step["name"]] = layer_from_trace(trace, step)
+                self.layers[step["name"]] = layer_from_trace(self.trace(step), step)
         self.memory = SparseMemory()  # reused by every layer of every image
 
     def trace(self, step: dict) -> Trace:
+        """The commands of a hardware step's compiled trace."""
         if step["name"] not in self.traces:
-            self.traces[step["name"]] = Trace.load(self.folder / step["trace"]["cfg"])
+            self.traces[step["name"]] = load_commands(self.folder / step["trace"]["cfg"])
         return self.traces[step["name"]]
 
     def input_cube(self, x: np.ndarray) -> np.ndarray:
