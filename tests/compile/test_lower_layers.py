@@ -195,3 +195,16 @@ def test_run_backend_rtl_with_a_residual_and_shared_tensor_files(tmp_path, make_
     res = evaluate(tmp_path / "v", x[:2], None, path, "rtl", work_dir=tmp_path / "run", stall=False)
     assert res["bit_exact_vs_golden"], res
     assert all(layer["rtl_traces_bit_exact"] == layer["rtl_traces"] == 2 for layer in res["layers"])
+
+
+def test_a_missing_program_image_is_a_one_line_error(tmp_path, conv_model):
+    from nvdla_int8.errors import InputError
+
+    g = load_graph(conv_model)
+    x = np.random.default_rng(3).normal(0, 1, (2,) + g.input_shape)
+    acts = fp32_activations(conv_model, x, [g.input] + [o.output for o in g.ops])
+    build_vectors(quantize(g, calibrated_scales(acts, "max"), "per-kernel"), conv_model, tmp_path, x[0], 1, "t")
+    (w,) = tmp_path.glob("*_weights.dat")
+    w.unlink()
+    with pytest.raises(InputError, match=w.name):
+        CompiledNetwork(tmp_path)
