@@ -5,8 +5,9 @@ onnxruntime int8 (QDQ, quantize_static) on the same machine in the same run.
 Reports: compile time (import, fold, quantize, lower, legality check, golden run of the vector
 input, traces written), vectors on disk (bytes, traces, passes), golden model time per image
 (programs loaded once; then per image every layer's passes on one reused memory image) and its
-MAC/s over the whole network (useful MACs: out elements x C/group x R x S), peak RSS, and whether
-the in-memory run reproduces the compile-time run (every hardware layer's output) bit for bit.
+MAC/s over the whole network (useful MACs: out elements x C/group x R x S), the peak RSS of the
+compile and of the golden run (each in a process of its own), and the replay of every trace on the
+golden model against its CRC.
 
     python bench/bench_resnet50.py [--model resnet50.onnx] [--images 2] [--calib 4] [--out build/bench/r50]
 
@@ -22,7 +23,9 @@ import argparse
 import os
 import platform
 import resource
+import pickle
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -97,6 +100,14 @@ def quick_resnet(path: Path, seed: int = 0) -> Path:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory: VmHWM (Linux; ru_maxrss would carry the parent's peak
+    across fork and exec), else ru_maxrss."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -134,6 +145,37 @@ def ort_times(model: Path, xs: np.ndarray, calib: np.ndarray, work: Path, thread
     return out[0], out[1]
 
 
+def compile_phase(model: Path, vec: Path, scales: dict, x0: np.ndarray, mode: str) -> dict:
+    shutil.rmtree(vec, ignore_errors=True)
+    t0 = time.perf_counter()
+    qnet = quantize(load_graph(model), scales, mode)
+    man = build_vectors(qnet, model, vec, x0, 1, "bench")
+    hw = [s for s in man["steps"] if s["kind"] == "hw"]
+    return {"seconds": time.perf_counter() - t0, "layers": len(hw), "passes": sum(len(s["passes"]) for s in hw),
+            "macs": sum(s.get("macs", 0) for s in hw), "macs_computed": sum(s.get("macs_computed", 0) for s in hw)}
+
+
+def golden_phase(vec: Path, xs: np.ndarray) -> dict:
+    t0 = time.perf_counter()
+    net = CompiledNetwork(vec)
+    t_load = time.perf_counter() - t0
+    net.run(xs[0])  # warm up
+    times = []
+    for x in xs:
+        t0 = time.perf_counter()
+        net.run(x)
+        times.append(time.perf_counter() - t0)
+    return {"load": t_load, "per_image": float(np.median(times))}
+
+
+def in_child(phase: str, out: Path, **args) -> dict:
+    """Run a phase in a fresh process, so that its peak RSS is its own (not onnxruntime's)."""
+    job = out / f"{phase}.pkl"
+    job.write_bytes(pickle.dumps(args))
+    subprocess.run([sys.executable, __file__, "--phase", phase, "--out", str(out)], check=True)
+    return pickle.loads((out / f"{phase}.result.pkl").read_bytes())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, help="ONNX model (default: the built-in ResNet-style test network)")
@@ -143,8 +185,15 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("build/bench/resnet"))
     ap.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
     ap.add_argument("--no-ort", action="store_true", help="skip the onnxruntime side")
+    ap.add_argument("--phase", choices=("compile", "golden"), help=argparse.SUPPRESS)  # a child's job
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
+    if a.phase:
+        job = pickle.loads((a.out / f"{a.phase}.pkl").read_bytes())
+        res = compile_phase(**job) if a.phase == "compile" else golden_phase(**job)
+        res["peak_rss_mb"] = peak_rss_mb()
+        (a.out / f"{a.phase}.result.pkl").write_bytes(pickle.dumps(res))
+        return 0
     model = a.model or quick_resnet(a.out / "quick_resnet.onnx")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; model {model}")
 
@@ -155,35 +204,17 @@ def main() -> int:
     xs = rng.normal(0, 1, (a.images,) + g.input_shape)
 
     vec = a.out / "vectors"
-    shutil.rmtree(vec, ignore_errors=True)
-    t0 = time.perf_counter()
-    graph = load_graph(model)
-    qnet = quantize(graph, scales, a.mode)
-    man = build_vectors(qnet, model, vec, xs[0], 1, "bench")
-    t_compile = time.perf_counter() - t0
-    rss_compile = peak_rss_mb()
+    c = in_child("compile", a.out, model=model, vec=vec, scales=scales, x0=xs[0], mode=a.mode)
     files = list(vec.iterdir())
     size = sum(f.stat().st_size for f in files)
-    hw = [s for s in man["steps"] if s["kind"] == "hw"]
-    macs = sum(s.get("macs", 0) for s in hw)
-    computed = sum(s.get("macs_computed", 0) for s in hw)
-    print(f"compile: {t_compile:.1f} s, {len(hw)} hardware layers, {sum(len(s['passes']) for s in hw)} passes, "
-          f"{sum(f.suffix == '.cfg' for f in files)} traces, {size / 1e6:.1f} MB on disk; peak RSS {rss_compile:.0f} MB")
-
-    t0 = time.perf_counter()
-    net = CompiledNetwork(vec)
-    t_load = time.perf_counter() - t0
-    ref = net.run(xs[0])  # warm up
-    times = []
-    for x in xs:
-        t0 = time.perf_counter()
-        net.run(x)
-        times.append(time.perf_counter() - t0)
-    t_img = float(np.median(times))
-    print(f"golden: programs loaded in {t_load:.1f} s; {t_img:.2f} s per image (median of {len(xs)}), "
-          f"{macs / t_img / 1e9:.2f} G useful MAC/s ({macs / 1e9:.2f} G MACs per image, "
-          f"{computed / 1e9:.2f} G computed by the MAC array); peak RSS {peak_rss_mb():.0f} MB")
-    del ref
+    print(f"compile: {c['seconds']:.1f} s, {c['layers']} hardware layers, {c['passes']} passes, "
+          f"{sum(f.suffix == '.cfg' for f in files)} traces, {size / 1e6:.1f} MB on disk; peak RSS "
+          f"{c['peak_rss_mb']:.0f} MB")
+    r = in_child("golden", a.out, vec=vec, xs=xs)
+    t_img = r["per_image"]
+    print(f"golden: programs loaded in {r['load']:.1f} s; {t_img:.2f} s per image (median of {len(xs)}), "
+          f"{c['macs'] / t_img / 1e9:.2f} G useful MAC/s ({c['macs'] / 1e9:.2f} G MACs per image, "
+          f"{c['macs_computed'] / 1e9:.2f} G computed by the MAC array); peak RSS {r['peak_rss_mb']:.0f} MB")
     t0 = time.perf_counter()
     outcomes = [replay_trace(Trace.load(p))[0] for p in find_traces([vec])]
     print(f"replay of the traces on the golden model (CRCs): {sum(o.passed for o in outcomes)}/{len(outcomes)} "
@@ -191,8 +222,7 @@ def main() -> int:
     if not a.no_ort:
         fp32, int8 = ort_times(model, xs, calib, a.out, a.threads)
         print(f"onnxruntime ({a.threads} threads): FP32 {fp32 * 1e3:.1f} ms per image, int8 QDQ {int8 * 1e3:.1f} ms "
-              f"per image; golden / ORT FP32 = {t_img / fp32:.0f}x, golden / ORT int8 = {t_img / int8:.0f}x")
-    print(f"peak RSS of the whole run {peak_rss_mb():.0f} MB")
+              f"per image; golden / ORT FP32 = {t_img / fp32:.1f}x, golden / ORT int8 = {t_img / int8:.1f}x")
     return 0
 
 
