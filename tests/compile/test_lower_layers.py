@@ -208,3 +208,55 @@ def test_a_missing_program_image_is_a_one_line_error(tmp_path, conv_model):
     w.unlink()
     with pytest.raises(InputError, match=w.name):
         CompiledNetwork(tmp_path)
+
+
+def _concat_model(tmp_path, make_model, u_channels):
+    """a = relu(conv(x)); u = conv1x1(a) (u_channels); v = conv3x3(a) (16); y = conv(concat(u, v))."""
+    rng = np.random.default_rng(8)
+    n = helper.make_node
+    cu = u_channels
+    nodes = [n("Conv", ["x", "w1", "b1"], ["c1"], name="conv1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             n("Relu", ["c1"], ["a"], name="r1"),
+             n("Conv", ["a", "wu", "bu"], ["u"], name="branch_u", kernel_shape=[1, 1]),
+             n("Conv", ["a", "wv", "bv"], ["v"], name="branch_v", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             n("Concat", ["u", "v"], ["cat"], name="cat", axis=1),
+             n("Conv", ["cat", "w2", "b2"], ["y"], name="conv2", kernel_shape=[1, 1])]
+    inits = {"w1": rng.normal(0, 0.3, (8, 3, 3, 3)), "b1": rng.normal(0, 0.1, 8),
+             "wu": rng.normal(0, 0.3, (cu, 8, 1, 1)), "bu": rng.normal(0, 0.1, cu),
+             "wv": rng.normal(0, 0.1, (16, 8, 3, 3)), "bv": rng.normal(0, 0.1, 16),
+             "w2": rng.normal(0, 0.2, (8, cu + 16, 1, 1)), "b2": rng.normal(0, 0.1, 8)}
+    path = make_model(tmp_path / f"cat{cu}.onnx", nodes, inits, [1, 3, 9, 10], [1, 8, 9, 10])
+    g = load_graph(path)
+    x = rng.normal(0, 1, (6,) + g.input_shape)
+    acts = fp32_activations(path, x, [g.input] + [o.output for o in g.ops])
+    out = tmp_path / f"v{cu}"
+    man = build_vectors(quantize(g, calibrated_scales(acts, "max"), "per-filter"), path, out, x[0], 1, "t")
+    return path, x, acts, out, man
+
+
+@pytest.mark.parametrize("u_channels,in_place", [(8, True), (4, False)])
+def test_concat_in_place_when_slices_start_on_8_channel_boundaries(tmp_path, make_model, u_channels, in_place):
+    from nvdla_int8.lower.passes import OUTPUT_BASE, packed
+
+    _, x, acts, out, man = _concat_model(tmp_path, make_model, u_channels)
+    steps = {s["name"]: s for s in man["steps"]}
+    assert man["tensors"]["u"] == man["tensors"]["v"] == man["tensors"]["cat"]  # the concat's scale
+    assert steps["cat"].get("in_place", False) is in_place
+    concat_surf = packed(OUTPUT_BASE, u_channels + 16, 9, 10)
+    v_out = steps["branch_v"]["trace"]["output"]
+    want = concat_surf.base + concat_surf.surf_stride if in_place else OUTPUT_BASE
+    assert v_out["base"] == want and v_out["shape"] == [16, 9, 10]
+    for t in find_traces([out]):
+        assert replay_trace(Trace.load(t))[0].passed
+    net = CompiledNetwork(out)
+    got = np.stack([net.dequantize("y", net.run(xi)["y"]) for xi in x])
+    assert sqnr_db(acts["y"], got) > 25
+
+
+@pytest.mark.rtl
+def test_concat_slices_are_bit_exact_on_rtl(tmp_path, make_model):
+    from nvdla_int8.run.compiled import evaluate
+
+    path, x, _, out, _ = _concat_model(tmp_path, make_model, 8)
+    res = evaluate(out, x[:2], None, path, "rtl", work_dir=tmp_path / "run", stall=False)
+    assert res["bit_exact_vs_golden"], res

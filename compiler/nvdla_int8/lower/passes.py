@@ -44,6 +44,16 @@ def footprint_bytes(c: int, h: int, w: int) -> int:
     return ceil_div(c, ATOM) * ATOM * w * h
 
 
+def output_surface(c: int, h: int, w: int, slot: tuple[int, int] | None = None) -> Surface:
+    """Where a layer's c-channel output goes: a packed cube at OUTPUT_BASE, or with `slot`
+    (total channels, first channel: a multiple of 8) the channel slice of a packed concat cube."""
+    if slot is None:
+        return packed(OUTPUT_BASE, c, h, w)
+    total, first = slot
+    s = packed(OUTPUT_BASE, total, h, w)
+    return Surface(s.base + (first // ATOM) * s.surf_stride, s.line_stride, s.surf_stride)
+
+
 @dataclass
 class Program:
     """One hardware pass: ordered register writes (config, then OP_ENs) and memory images."""
@@ -238,18 +248,18 @@ def dense_equivalent(q: QLayer) -> QLayer:
                    layer=replace(q.layer, weight=block_diagonal(q.layer.weight, q.layer.group), group=1))
 
 
-def lower_layer(q: QLayer, prefix: str = "") -> list[Program]:
+def lower_layer(q: QLayer, prefix: str = "", out_slot: tuple[int, int] | None = None) -> list[Program]:
     """The layer's passes, in execution order. They share one weight image (each block once) and
-    one bias/operand image; every pass points into them."""
+    one bias/operand image; every pass points into them. `out_slot`: see output_surface."""
     blocks = kernel_blocks(q)
     wimg = weight_image(blocks).tobytes()
     wins = [(b, w) for b in blocks for w in plan_split(q, b)]
-    return [_program(q, w, f"{prefix}{q.layer.name}" + (f"_part{i}" if len(wins) > 1 else ""), b, wimg)
+    return [_program(q, w, f"{prefix}{q.layer.name}" + (f"_part{i}" if len(wins) > 1 else ""), b, wimg, out_slot)
             for i, (b, w) in enumerate(wins)]
 
 
 def _program(q: QLayer, win: tuple[int, ...], name: str, block: KernelBlock | None = None,
-             wimg: bytes | None = None) -> Program:
+             wimg: bytes | None = None, out_slot: tuple[int, int] | None = None) -> Program:
     """The pass writing output window (k0, k1, y0, y1[, x0, x1]) (columns default to all) of
     kernel block `block` (default: the dense layer), with the layer's weight image `wimg`."""
     L = q.layer
@@ -274,7 +284,7 @@ def _program(q: QLayer, win: tuple[int, ...], name: str, block: KernelBlock | No
     line = in_surf.line_stride * step  # the line stride the pass reads its rows with
     if step > 1:
         hin, sy = hout, 1
-    out_surf = packed(OUTPUT_BASE, K, ho, wo)
+    out_surf = output_surface(K, ho, wo, out_slot)
     band_in = (in_surf.base + (block.c0 // ATOM) * in_surf.surf_stride + r0 * in_surf.line_stride
                + c0 * ATOM)
     band_out = out_surf.base + (k0 // ATOM) * out_surf.surf_stride + y0 * out_surf.line_stride + x0 * ATOM
@@ -295,7 +305,7 @@ def _program(q: QLayer, win: tuple[int, ...], name: str, block: KernelBlock | No
     regions += op_regions
     if res_surf:
         regions.append((RESIDUAL_BASE, footprint_bytes(K, ho, wo), "residual"))
-    regions.append((OUTPUT_BASE, footprint_bytes(K, ho, wo), "output"))
+    regions.append((out_surf.base, footprint_bytes(K, ho, wo), "output"))
 
     prog = RegisterProgram()
     w = prog.set
@@ -407,15 +417,17 @@ def sdp_stages(p: SdpPlan, sl: slice, kn: int, residual: Surface | None
     return bs, bn, images, regions
 
 
-def lower_add(q: QAdd, prefix: str = "") -> list[Program]:
+def lower_add(q: QAdd, prefix: str = "", out_slot: tuple[int, int] | None = None) -> list[Program]:
     """An element-wise addition as one stand-alone SDP pass: a from INPUT_BASE through MRDMA,
-    b per element from RESIDUAL_BASE, the sum to OUTPUT_BASE (all packed cubes)."""
+    b per element from RESIDUAL_BASE, the sum to OUTPUT_BASE (all packed cubes; the output in
+    `out_slot`, see output_surface)."""
     A = q.layer
     c, h, w = A.shape
-    in_surf, res_surf, out_surf = (packed(b, c, h, w) for b in (INPUT_BASE, RESIDUAL_BASE, OUTPUT_BASE))
+    in_surf, res_surf = (packed(b, c, h, w) for b in (INPUT_BASE, RESIDUAL_BASE))
+    out_surf = output_surface(c, h, w, out_slot)
     bs, bn, images, regions = sdp_stages(q.sdp, slice(0, c), c, res_surf)
     regions = [(INPUT_BASE, footprint_bytes(c, h, w), "input"), *regions,
-               (RESIDUAL_BASE, footprint_bytes(c, h, w), "residual"), (OUTPUT_BASE, footprint_bytes(c, h, w), "output")]
+               (RESIDUAL_BASE, footprint_bytes(c, h, w), "residual"), (out_surf.base, footprint_bytes(c, h, w), "output")]
     prog = RegisterProgram()
     for unit in SDP_START_ORDER:
         prog.set(unit, "S_POINTER", PRODUCER=0)

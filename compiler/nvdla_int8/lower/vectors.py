@@ -89,10 +89,28 @@ def program_trace(prog: Program, x: np.ndarray, name: str, r: np.ndarray | None 
     return trace, out[window_slices(prog.window, prog.output_shape)]
 
 
-def lower_op(qnet: QNetwork, op) -> list[Program]:
-    """The checked passes of a hardware op."""
+def concat_slots(qnet: QNetwork) -> dict[str, tuple[int, int]]:
+    """{tensor: (concat channels, first channel)} for the inputs of every Concat the producers can
+    write in place: each input made by a hardware op, read by nothing else, at the Concat's scale,
+    and starting on an 8-channel boundary. Other Concats stay host copies."""
+    g = qnet.graph
+    slots = {}
+    for op in g.ops:
+        if op.kind != "host" or op.op != "Concat" or len(set(op.inputs)) != len(op.inputs):
+            continue
+        producers = [g.producer(t) for t in op.inputs]
+        firsts = np.cumsum([0] + [s[0] for s in op.in_shapes[:-1]])
+        if all(p is not None and p.kind in ("conv", "add") and len(g.readers(t)) == 1 and t not in g.outputs
+               and qnet.scales[t] == qnet.scales[op.output] for p, t in zip(producers, op.inputs)) \
+                and all(f % 8 == 0 for f in firsts):
+            slots.update({t: (int(op.out_shape[0]), int(f)) for t, f in zip(op.inputs, firsts)})
+    return slots
+
+
+def lower_op(qnet: QNetwork, op, out_slot: tuple[int, int] | None = None) -> list[Program]:
+    """The checked passes of a hardware op (writing its output into `out_slot`, if given)."""
     q = qnet.layers[op.name]
-    progs = lower_layer(q) if isinstance(op, ConvLayer) else lower_add(q)
+    progs = lower_layer(q, out_slot=out_slot) if isinstance(op, ConvLayer) else lower_add(q, out_slot=out_slot)
     for prog in progs:
         problems = check_program(prog.writes) if isinstance(op, ConvLayer) else check_sdp_program(prog.writes)
         if problems:
@@ -110,13 +128,14 @@ def build_vectors(qnet: QNetwork, model_path, out_dir, x_in: np.ndarray, seed: i
     out = Path(out_dir)
     steps, tensors = [], {}
     tensor_files: dict[str, str] = {}  # tensor -> its .dat, written once
+    slots = concat_slots(qnet)
     written: set[str] = set()
     cur = {qnet.graph.input: quantize_input_array(qnet, x_in)}
     index = 0
     for op in qnet.graph.ops:
         if isinstance(op, (ConvLayer, EltwiseAdd)):
             q = qnet.layers[op.name]
-            progs = lower_op(qnet, op)
+            progs = lower_op(qnet, op, slots.get(op.output))
             x = cur[op.input]
             r = cur[op.inputs[1]] if len(op.inputs) > 1 else None
             out_shape = progs[0].output_shape
@@ -153,6 +172,8 @@ def build_vectors(qnet: QNetwork, model_path, out_dir, x_in: np.ndarray, seed: i
                           "in_shapes": [list(sh) for sh in op.in_shapes], "out_shape": list(op.out_shape),
                           "attrs": op.attrs, "in_scales": [None if v is None else _f(v) for v in s_ins],
                           "out_scale": None if s_out is None else _f(s_out)})
+            if op.op == "Concat" and op.inputs[0] in slots:  # on hardware: its producers wrote one surface
+                steps[-1]["in_place"] = True
     for t, s in qnet.scales.items():
         tensors[t] = {"scale": _f(s)}
     ip = qnet.input
