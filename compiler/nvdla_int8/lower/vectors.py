@@ -119,6 +119,12 @@ def lower_op(qnet: QNetwork, op, out_slot: tuple[int, int] | None = None) -> lis
     return progs
 
 
+def tensor_bases(step: dict) -> dict[int, str]:
+    """{base address: role} of the regions a compiled layer trace loads an image's tensors into."""
+    t = step["trace"]
+    return {t[role]["base"]: role for role in ("input", "residual") if role in t}
+
+
 def _f(x: float) -> float:
     return float(np.float64(x))
 

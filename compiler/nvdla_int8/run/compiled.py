@@ -24,7 +24,7 @@ from ..trace.trace import Trace
 from ..quantize.network import input_to_int8
 from .hostops import HostStep
 from ..lower.program_run import LayerImage, run_layer
-from ..lower.vectors import MANIFEST
+from ..lower.vectors import MANIFEST, tensor_bases
 
 def _surface(d: dict) -> tuple[Surface, tuple]:
     return Surface(d["base"], d["line_stride"], d["surf_stride"]), tuple(d["shape"])
@@ -37,12 +37,6 @@ def rtl_available() -> bool:
     except InputError:
         return False
     return True
-
-
-def tensor_bases(step: dict) -> dict[int, str]:
-    """{base address: role} of the regions a compiled layer trace loads an image's tensors into."""
-    t = step["trace"]
-    return {t[role]["base"]: role for role in ("input", "residual") if role in t}
 
 
 def load_commands(cfg: Path) -> Trace:

@@ -19,9 +19,9 @@ from ..fileio import write_atomic
 from ..trace.cfg import Command, Quoted, format_cfg
 from ..trace.dat import entries_from_array, format_dat
 from ..trace.memory import SparseMemory
-from .compiled import tensor_bases
 from .hostops import HostStep
 from ..lower.program_run import window_slices
+from ..lower.vectors import tensor_bases
 
 
 @dataclass
