@@ -61,7 +61,7 @@ class Program:
     name: str
     config: list[tuple[Register, int]]
     start: list[tuple[Register, int]]
-    images: list[tuple[int, bytes]]  # (base, bytes) loaded before the writes
+    images: list[tuple[int, bytes]]  # (base, bytes) loaded before the writes: the layer's, shared by its passes
     regions: list[tuple[int, int, str]]  # (base, size, what) zero-initialised
     input_shape: tuple[int, int, int]  # whole input cube of the layer (C, H, W)
     input_surface: Surface
@@ -74,11 +74,6 @@ class Program:
     @property
     def writes(self) -> list[tuple[Register, int]]:
         return self.config + self.start
-
-    @property
-    def output_region(self) -> tuple[int, int]:
-        c, h, w = self.output_shape
-        return self.output_surface.base, footprint_bytes(c, h, w)
 
 
 def cbuf_need(c: int, w: int, rows: int, kernels: int, bpk: int) -> tuple[int, int, int]:

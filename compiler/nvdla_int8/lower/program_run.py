@@ -6,7 +6,7 @@ the traces' CRCs) and in `CompiledNetwork`, on one memory image reused layer aft
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -55,7 +55,6 @@ class LayerImage:
     input: tuple[Surface, tuple]
     output: tuple[Surface, tuple]
     residual: tuple[Surface, tuple] | None = None
-    windows: list[dict] = field(default_factory=list)  # per pass: the output window it writes
 
     @property
     def output_region(self) -> tuple[int, int]:
@@ -73,8 +72,7 @@ def layer_image(progs: list[Program]) -> LayerImage:
     return LayerImage(p0.name, [(b, s) for b, s, _ in p0.regions],
                       [(b, np.frombuffer(d, dtype=np.uint8)) for b, d in p0.images], writes, len(progs),
                       (p0.input_surface, tuple(p0.input_shape)), (p0.output_surface, tuple(p0.output_shape)),
-                      (p0.residual_surface, tuple(p0.output_shape)) if p0.residual_surface is not None else None,
-                      [p.window for p in progs])
+                      (p0.residual_surface, tuple(p0.output_shape)) if p0.residual_surface is not None else None)
 
 
 def run_layer(li: LayerImage, mem: SparseMemory, x: np.ndarray, r: np.ndarray | None = None

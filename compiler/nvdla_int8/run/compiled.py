@@ -26,6 +26,7 @@ from .hostops import HostStep
 from ..lower.program_run import LayerImage, run_layer
 from ..lower.vectors import MANIFEST, tensor_bases
 
+
 def _surface(d: dict) -> tuple[Surface, tuple]:
     return Surface(d["base"], d["line_stride"], d["surf_stride"]), tuple(d["shape"])
 
@@ -49,8 +50,8 @@ def load_commands(cfg: Path) -> Trace:
 
 def layer_from_trace(trace: Trace, step: dict) -> LayerImage:
     """The layer image of a compiled layer trace: its zeroed regions, the loads that are not an
-    image's tensors (read from their .dat files), every register write in order; surfaces and
-    windows from the manifest."""
+    image's tensors (read from their .dat files), every register write in order; surfaces from
+    the manifest."""
     fills, loads, writes = [], [], []
     per_image = tensor_bases(step)
     for c in trace.commands:
@@ -66,13 +67,11 @@ def layer_from_trace(trace: Trace, step: dict) -> LayerImage:
             writes.append((c.args[0].address, c.args[1]))
     t = step["trace"]
     return LayerImage(step["name"], fills, loads, writes, len(step["passes"]), _surface(t["input"]),
-                      _surface(t["output"]), _surface(t["residual"]) if "residual" in t else None,
-                      [p["window"] for p in step["passes"]])
+                      _surface(t["output"]), _surface(t["residual"]) if "residual" in t else None)
 
 
 class CompiledNetwork:
-    def __init__(self, folder, layers: dict[str, LayerImage] | None = None):
-        """`layers` (by step name) skips reading the traces, for a network lowered in this process."""
+    def __init__(self, folder):
         self.folder = Path(folder)
         mf = self.folder / MANIFEST
         if not mf.is_file():
@@ -80,14 +79,13 @@ class CompiledNetwork:
         try:
             self.manifest = json.loads(mf.read_text(encoding="utf-8"))
             self.manifest["steps"], self.manifest["input"], self.manifest["outputs"]  # noqa: B018
+            [(s["trace"]["cfg"], s["passes"]) for s in self.manifest["steps"] if s["kind"] == "hw"]  # noqa: B018
         except (ValueError, KeyError, TypeError) as e:
             raise InputError(f"not a manifest written by `nvdla-int8 compile` ({type(e).__name__}: {e})",
                              where=str(mf)) from None
         self.traces: dict[str, Trace] = {}
-        self.layers: dict[str, LayerImage] = dict(layers or {})
-        for step in self.manifest["steps"]:
-            if step["kind"] == "hw" and step["name"] not in self.layers:
-                self.layers[step["name"]] = layer_from_trace(self.trace(step), step)
+        self.layers = {step["name"]: layer_from_trace(self.trace(step), step)
+                       for step in self.manifest["steps"] if step["kind"] == "hw"}
         self.memory = SparseMemory()  # reused by every layer of every image
 
     def trace(self, step: dict) -> Trace:
