@@ -149,7 +149,7 @@ def test_depthwise_and_grouped_conv(tmp_path, mode):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_concat_two_heads_and_ceil_mode_pooling(tmp_path, mode):
-    """Two branches concatenated along channels (their scales differ: the host requantizes), a
+    """Two branches concatenated along channels (their producers take the Concat's scale), a
     MaxPool with ceil_mode=1, and two outputs: a class head (Gemm + Softmax) and a box head."""
     nodes, inits = _chain(
         _conv("c1", "x", "a", 8, 3), _conv("b1", "a", "u", 8, 8, r=1), _conv("b2", "a", "v", 16, 8),

@@ -88,8 +88,8 @@ def _warn_preprocessing(table: str, graph, model: str) -> None:
 def _compile(args) -> int:
     man = compile_model(args.model, args.calibtable, args.output, args.quantizationMode, args.seed, args.input,
                         args.missing_scale, args.caffemodel)
-    n = sum(len(s["traces"]) for s in man["steps"] if s["kind"] == "hw")
-    print(f"{n} traces for {sum(s['kind'] == 'hw' for s in man['steps'])} hardware layers "
+    n = sum(len(s["passes"]) for s in man["steps"] if s["kind"] == "hw")
+    print(f"{sum(s['kind'] == 'hw' for s in man['steps'])} hardware layers ({n} passes), one trace each "
           f"({', '.join(s['name'] for s in man['steps'] if s['kind'] == 'host')} on the host) in {args.output}")
     for r in man["quantization_report"]:
         print(f"  {r['layer']:12} rescale rel. error {r['rescale_rel_error']:.2e} (NVDLA truncation "

@@ -1,13 +1,15 @@
-"""Quantized layer -> nv_small register programs plus memory images (one per hardware pass).
+"""Quantized layer -> nv_small register programs (passes) plus the memory images they share.
 
-Every program is self-contained, as a trace is: input cube at INPUT_BASE (packed), weights at
-WEIGHT_BASE (memory-layouts §2), SDP operand arrays at BS_BASE/BN_BASE (PER_KERNEL int16,
-memory-layouts §4), output cube at OUTPUT_BASE (packed). CBUF: the whole input band and the
-whole kernel chunk must fit the 32 banks at once (the simple, always-legal allocation: no
-weight/data streaming); a layer that does not fit is split along kernels (multiples of 8, so an
-output surface is never shared) and then along output rows; when one output row of 8 kernels
-still needs too many input bytes, also along output columns, each pass reading its input columns
-with the halo the kernel needs (and the left/right padding only at the cube's edges).
+A layer's passes share one image per kind: the input cube at INPUT_BASE (packed), the weights at
+WEIGHT_BASE (memory-layouts §2; a grouped layer's kernel blocks one after the other), the SDP
+operand arrays at BS_BASE/BN_BASE (PER_KERNEL int16 over every kernel, memory-layouts §4), the
+per-element operand (residual) cube at RESIDUAL_BASE, the output cube at OUTPUT_BASE (packed);
+each pass points into them. CBUF: weights stream through the weight banks one kernel group at a
+time, so a pass holds one group of weights and the whole input band it reads (no data streaming).
+A layer that does not fit is split along output rows (and along columns when one output row
+does not fit), each pass reading its input rows and columns with the halo the kernel needs and
+the padding only at the cube's edges: as few passes as CBUF allows. A grouped convolution gets a
+kernel block per 8 kernels over the 8-aligned input channel window their groups read.
 """
 from __future__ import annotations
 
@@ -19,8 +21,7 @@ from ..errors import InputError
 from ..hw.config import NV_SMALL
 from ..golden.program import (ALGO_SUM, USE_ALU, USE_BOTH, USE_MUL, ConvParams, OperandStream, SdpParams, StageParams,
                               encode_conv, encode_sdp)
-from ..hw.layouts import (WEIGHT_BYTES_ALIGN, Surface, ceil_div, per_kernel_operand_offsets, weight_bytes_field,
-                          weight_offsets)
+from ..hw.layouts import WEIGHT_BYTES_ALIGN, Surface, ceil_div, weight_bytes_field, weight_offsets
 from ..hw.regmap import REGMAP, Register
 from ..trace.program import RegisterProgram
 from ..quantize.network import QAdd, QLayer, SdpPlan
@@ -43,6 +44,16 @@ def footprint_bytes(c: int, h: int, w: int) -> int:
     return ceil_div(c, ATOM) * ATOM * w * h
 
 
+def output_surface(c: int, h: int, w: int, slot: tuple[int, int] | None = None) -> Surface:
+    """Where a layer's c-channel output goes: a packed cube at OUTPUT_BASE, or with `slot`
+    (total channels, first channel: a multiple of 8) the channel slice of a packed concat cube."""
+    if slot is None:
+        return packed(OUTPUT_BASE, c, h, w)
+    total, first = slot
+    s = packed(OUTPUT_BASE, total, h, w)
+    return Surface(s.base + (first // ATOM) * s.surf_stride, s.line_stride, s.surf_stride)
+
+
 @dataclass
 class Program:
     """One hardware pass: ordered register writes (config, then OP_ENs) and memory images."""
@@ -50,7 +61,7 @@ class Program:
     name: str
     config: list[tuple[Register, int]]
     start: list[tuple[Register, int]]
-    images: list[tuple[int, bytes]]  # (base, bytes) loaded before the writes
+    images: list[tuple[int, bytes]]  # (base, bytes) loaded before the writes: the layer's, shared by its passes
     regions: list[tuple[int, int, str]]  # (base, size, what) zero-initialised
     input_shape: tuple[int, int, int]  # whole input cube of the layer (C, H, W)
     input_surface: Surface
@@ -64,17 +75,15 @@ class Program:
     def writes(self) -> list[tuple[Register, int]]:
         return self.config + self.start
 
-    @property
-    def output_region(self) -> tuple[int, int]:
-        c, h, w = self.output_shape
-        return self.output_surface.base, footprint_bytes(c, h, w)
-
 
 def cbuf_need(c: int, w: int, rows: int, kernels: int, bpk: int) -> tuple[int, int, int]:
-    """(entries per slice, data banks, weight banks) for `rows` input rows and `kernels` kernels."""
+    """(entries per slice, data banks, weight banks) for `rows` input rows and `kernels` kernels.
+    Weights stream through the weight banks one kernel group at a time (legality.py), so the
+    banks need to hold one group of min(8, kernels) kernels, not all of them."""
     entries = ceil_div(c, NV_SMALL.atomic_c) * w
     data = ceil_div(entries * rows, NV_SMALL.cbuf_bank_entries)
-    wbytes = ceil_div(kernels * bpk, WEIGHT_BYTES_ALIGN) * WEIGHT_BYTES_ALIGN
+    group = min(NV_SMALL.atomic_k, kernels)
+    wbytes = ceil_div(group * bpk, WEIGHT_BYTES_ALIGN) * WEIGHT_BYTES_ALIGN
     return entries, max(1, data), max(1, ceil_div(wbytes, NV_SMALL.cbuf_bank_bytes))
 
 
@@ -92,60 +101,122 @@ def _rows_for(y0: int, y1: int, q: QLayer) -> tuple[int, int, int, int]:
     return _span(y0, y1, L.in_shape[1], L.stride[0], L.dilation[0], L.weight.shape[2], L.pads[0])
 
 
+def row_step(q: QLayer) -> int:
+    """Input rows a pass skips between the rows it reads: a kernel one row high without vertical
+    padding reads only every stride-th row, so the pass reads those through a line stride of
+    stride lines and convolves with vertical stride 1 (half the CBUF rows for ResNet's 1x1/2)."""
+    L = q.layer
+    return L.stride[0] if L.weight.shape[2] == 1 and L.stride[0] > 1 and L.pads[0] == L.pads[2] == 0 else 1
+
+
 def _cols_for(x0: int, x1: int, q: QLayer) -> tuple[int, int, int, int]:
     """Input columns [c0, c1) and left/right pads for output columns [x0, x1)."""
     L = q.layer
     return _span(x0, x1, L.in_shape[2], L.stride[1], L.dilation[1], L.weight.shape[3], L.pads[1])
 
 
-def plan_split(q: QLayer) -> list[tuple[int, int, int, int, int, int]]:
-    """Output windows (k0, k1, y0, y1, x0, x1) such that every pass fits CBUF: kernels first,
-    then rows, and columns only when one row of the smallest kernel group does not fit."""
+@dataclass(frozen=True)
+class KernelBlock:
+    """Kernels [k0, k1) computed over input channels [c0, c1) with weights `weight` (int8,
+    (k1 - k0, c1 - c0, R, S)) stored at byte `w_offset` of the layer's weight image. A dense
+    layer is one block over every channel; a grouped one has a block per 8 kernels over the
+    8-aligned channel window their groups read (zeros outside each kernel's group)."""
+
+    k0: int
+    k1: int
+    c0: int
+    c1: int
+    w_offset: int
+    weight: np.ndarray
+
+    @property
+    def bpk(self) -> int:
+        _, c, r, s = self.weight.shape
+        return c * r * s
+
+
+def kernel_blocks(q: QLayer) -> list[KernelBlock]:
     L = q.layer
-    k, c, r, s = L.weight.shape
+    k, cg, r, s = q.weight.shape
+    if L.group == 1:
+        return [KernelBlock(0, k, 0, cg, 0, q.weight)]
+    kg = k // L.group
+    blocks, off = [], 0
+    for k0 in range(0, k, ATOM):
+        k1 = min(k, k0 + ATOM)
+        g0, g1 = k0 // kg, (k1 - 1) // kg
+        c0, c1 = ATOM * (g0 * cg // ATOM), (g1 + 1) * cg
+        w = np.zeros((k1 - k0, c1 - c0, r, s), dtype=np.int8)
+        for kk in range(k0, k1):
+            g = kk // kg
+            w[kk - k0, g * cg - c0:(g + 1) * cg - c0] = q.weight[kk]
+        blocks.append(KernelBlock(k0, k1, c0, c1, off, w))
+        off += w.size
+    return blocks
+
+
+def weight_image(blocks: list[KernelBlock]) -> np.ndarray:
+    """The layer's weights as stored: each block in the direct-conv layout (memory-layouts §2),
+    one after the other; a pass over kernels [k0, k1) of a block (k0 - block.k0 a multiple of 8)
+    reads from w_offset + (k0 - block.k0) * bpk."""
+    out = np.zeros(sum(b.weight.size for b in blocks), dtype=np.uint8)
+    for b in blocks:
+        kn, c, r, s = b.weight.shape
+        part = np.zeros(b.weight.size, dtype=np.uint8)
+        part[weight_offsets(kn, c, r, s).ravel()] = b.weight.view(np.uint8).ravel()
+        out[b.w_offset:b.w_offset + part.size] = part
+    return out
+
+
+def plan_split(q: QLayer, block: KernelBlock | None = None) -> list[tuple[int, int, int, int, int, int]]:
+    """Output windows (k0, k1, y0, y1, x0, x1) of one kernel block (default: the whole dense
+    layer) such that every pass fits CBUF: weights stream a kernel group at a time, so all the
+    block's kernels go in one pass and only the input is split, by output rows, and by columns
+    only when one output row does not fit. As few passes as CBUF allows."""
+    L = q.layer
+    b = block or kernel_blocks(q)[0]
+    c, bpk, kn = b.c1 - b.c0, b.bpk, b.k1 - b.k0
     _, ho, wo = L.out_shape
-    bpk = c * r * s
     banks = NV_SMALL.cbuf_banks
+    wbanks = cbuf_need(c, 1, 1, kn, bpk)[2]
+    step = row_step(q)
+    data_entries = (banks - wbanks) * NV_SMALL.cbuf_bank_entries
 
-    def fits(kc: int, y0: int, y1: int, x0: int = 0, x1: int = wo) -> bool:
+    def fits(y0: int, y1: int, x0: int = 0, x1: int = wo) -> bool:
         r0, r1, _, _ = _rows_for(y0, y1, q)
+        rows = y1 - y0 if step > 1 else r1 - r0
         c0, c1, _, _ = _cols_for(x0, x1, q)
-        _, d, wgt = cbuf_need(c, c1 - c0, r1 - r0, kc, bpk)
-        return d + wgt <= banks
+        return wbanks < banks and cbuf_need(c, c1 - c0, rows, kn, bpk)[0] * rows <= data_entries
 
-    def worst_row(kc: int, x0: int, x1: int) -> bool:  # the row with the most input rows (no padding)
-        return all(fits(kc, y, y + 1, x0, x1) for y in {0, ho // 2, ho - 1})
+    def worst_row(x0: int, x1: int) -> bool:  # the row with the most input rows (no padding)
+        return all(fits(y, y + 1, x0, x1) for y in {0, ho // 2, ho - 1})
 
-    def columns_fit(kc: int, xw: int) -> bool:
-        return all(worst_row(kc, x0, min(wo, x0 + xw)) for x0 in range(0, wo, xw))
+    def columns_fit(xw: int) -> bool:
+        return all(worst_row(x0, min(wo, x0 + xw)) for x0 in range(0, wo, xw))
 
-    kc = k
-    while kc > ATOM and not worst_row(kc, 0, wo):
-        kc = ATOM * ceil_div(kc, ATOM) - ATOM if kc % ATOM == 0 else ATOM * (kc // ATOM)
     xw = wo
-    if not columns_fit(kc, xw):  # the widest column chunk that fits: fewest passes
+    if not columns_fit(xw):  # the widest column chunk that fits: fewest passes
         lo, hi = 1, wo - 1
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            lo, hi = (mid, hi) if columns_fit(kc, mid) else (lo, mid - 1)
+            lo, hi = (mid, hi) if columns_fit(mid) else (lo, mid - 1)
         xw = ceil_div(wo, ceil_div(wo, lo))  # as many passes, evenly wide
-        if not columns_fit(kc, xw):
+        if not columns_fit(xw):
             xw = lo
-    if not columns_fit(kc, xw):
-        raise InputError(f"layer {L.name!r}: one output element of {min(kc, ATOM)} kernels needs more than the "
+    if not columns_fit(xw):
+        raise InputError(f"layer {L.name!r}: one output element of {min(kn, ATOM)} kernels needs more than the "
                          f"{banks} CBUF banks ({c} channels, {bpk} weight bytes per kernel)")
     windows = []
-    for k0 in range(0, k, kc):
-        k1 = min(k, k0 + kc)
-        for x0 in range(0, wo, xw):
-            x1 = min(wo, x0 + xw)
-            y0 = 0
-            while y0 < ho:
-                y1 = y0 + 1
-                while y1 < ho and fits(k1 - k0, y0, y1 + 1, x0, x1):
-                    y1 += 1
-                windows.append((k0, k1, y0, y1, x0, x1))
-                y0 = y1
+    for x0 in range(0, wo, xw):
+        x1 = min(wo, x0 + xw)
+        y0 = 0
+        while y0 < ho:
+            lo, hi = y0 + 1, ho  # the most rows that fit (fit is monotone in the row count)
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                lo, hi = (mid, hi) if fits(y0, mid, x0, x1) else (lo, mid - 1)
+            windows.append((b.k0, b.k1, y0, lo, x0, x1))
+            y0 = lo
     return windows
 
 
@@ -163,21 +234,38 @@ def block_diagonal(w: np.ndarray, group: int) -> np.ndarray:
     return dense
 
 
-def lower_layer(q: QLayer, prefix: str = "") -> list[Program]:
-    if q.layer.group > 1:  # direct convolution has no groups: every kernel sees every channel, zeros elsewhere
-        q = replace(q, weight=block_diagonal(q.weight, q.layer.group),
-                    layer=replace(q.layer, weight=block_diagonal(q.layer.weight, q.layer.group), group=1))
-    windows = plan_split(q)
-    return [_program(q, win, f"{prefix}{q.layer.name}" + (f"_part{i}" if len(windows) > 1 else ""))
-            for i, win in enumerate(windows)]
+def dense_equivalent(q: QLayer) -> QLayer:
+    """The grouped layer as a dense one with block-diagonal weights (every kernel reads every
+    channel): the simple, wasteful lowering, kept as the reference grouped passes must equal."""
+    if q.layer.group == 1:
+        return q
+    return replace(q, weight=block_diagonal(q.weight, q.layer.group),
+                   layer=replace(q.layer, weight=block_diagonal(q.layer.weight, q.layer.group), group=1))
 
 
-def _program(q: QLayer, win: tuple[int, ...], name: str) -> Program:
-    """The pass writing output window (k0, k1, y0, y1[, x0, x1]) (columns default to all)."""
+def lower_layer(q: QLayer, prefix: str = "", out_slot: tuple[int, int] | None = None) -> list[Program]:
+    """The layer's passes, in execution order. They share one weight image (each block once) and
+    one bias/operand image; every pass points into them. `out_slot`: see output_surface."""
+    blocks = kernel_blocks(q)
+    wimg = weight_image(blocks).tobytes()
+    wins = [(b, w) for b in blocks for w in plan_split(q, b)]
+    return [_program(q, w, f"{prefix}{q.layer.name}" + (f"_part{i}" if len(wins) > 1 else ""), b, wimg, out_slot)
+            for i, (b, w) in enumerate(wins)]
+
+
+def _program(q: QLayer, win: tuple[int, ...], name: str, block: KernelBlock | None = None,
+             wimg: bytes | None = None, out_slot: tuple[int, int] | None = None) -> Program:
+    """The pass writing output window (k0, k1, y0, y1[, x0, x1]) (columns default to all) of
+    kernel block `block` (default: the dense layer), with the layer's weight image `wimg`."""
     L = q.layer
+    if block is None:
+        blocks = kernel_blocks(q)
+        block = next(b for b in blocks if b.k0 <= win[0] < b.k1)
+        wimg = weight_image(blocks).tobytes() if wimg is None else wimg
     k0, k1, y0, y1, x0, x1 = tuple(win) + ((0, L.out_shape[2]) if len(win) == 4 else ())
     kn = k1 - k0
-    K, C, R, S = L.weight.shape
+    K = L.weight.shape[0]
+    _, C, R, S = block.weight.shape  # C: the channels this block reads
     ci, hi, wi = L.in_shape
     _, ho, wo = L.out_shape
     bpk = C * R * S
@@ -187,16 +275,22 @@ def _program(q: QLayer, win: tuple[int, ...], name: str) -> Program:
     c0, c1, pl, pr = _cols_for(x0, x1, q)
     hin, hout, win_, wout = r1 - r0, y1 - y0, c1 - c0, x1 - x0
     in_surf = packed(INPUT_BASE, ci, hi, wi)
-    out_surf = packed(OUTPUT_BASE, K, ho, wo)
-    band_in = in_surf.base + r0 * in_surf.line_stride + c0 * ATOM
+    step = row_step(q)
+    line = in_surf.line_stride * step  # the line stride the pass reads its rows with
+    if step > 1:
+        hin, sy = hout, 1
+    out_surf = output_surface(K, ho, wo, out_slot)
+    band_in = (in_surf.base + (block.c0 // ATOM) * in_surf.surf_stride + r0 * in_surf.line_stride
+               + c0 * ATOM)
     band_out = out_surf.base + (k0 // ATOM) * out_surf.surf_stride + y0 * out_surf.line_stride + x0 * ATOM
     entries, dbanks, wbanks = cbuf_need(C, win_, hin, kn, bpk)
     wbytes = weight_bytes_field(kn, C, R, S)
+    w_base = WEIGHT_BASE + block.w_offset + (k0 - block.k0) * bpk
 
-    weights = np.zeros(kn * bpk, dtype=np.uint8)
-    weights[weight_offsets(kn, C, R, S).ravel()] = q.weight[k0:k1].astype(np.uint8).ravel()
-    images = [(WEIGHT_BASE, weights.tobytes())]
-    regions = [(INPUT_BASE, footprint_bytes(ci, hi, wi), "input"), (WEIGHT_BASE, wbytes, "weights")]
+    images = [(WEIGHT_BASE, wimg)]
+    # D_WEIGHT_BYTES rounds up to 128: the last pass may fetch up to 127 bytes past the image
+    regions = [(INPUT_BASE, footprint_bytes(ci, hi, wi), "input"),
+               (WEIGHT_BASE, len(wimg) + WEIGHT_BYTES_ALIGN, "weights")]
 
     res_surf = packed(RESIDUAL_BASE, K, ho, wo) if L.residual else None
     band_res = res_surf.base + (band_out - out_surf.base) if res_surf else 0
@@ -206,7 +300,7 @@ def _program(q: QLayer, win: tuple[int, ...], name: str) -> Program:
     regions += op_regions
     if res_surf:
         regions.append((RESIDUAL_BASE, footprint_bytes(K, ho, wo), "residual"))
-    regions.append((OUTPUT_BASE, footprint_bytes(K, ho, wo), "output"))
+    regions.append((out_surf.base, footprint_bytes(K, ho, wo), "output"))
 
     prog = RegisterProgram()
     w = prog.set
@@ -227,13 +321,12 @@ def _program(q: QLayer, win: tuple[int, ...], name: str) -> Program:
     encode_conv(prog, ConvParams(
         width=win_, height=hin, channels=C, kernels=kn, kernel_w=S, kernel_h=R, out_w=wout, out_h=hout,
         stride_x=sx, stride_y=sy, dilation_x=dx, dilation_y=dy, pad_left=pl, pad_top=pt, pad_value=0,
-        feature=Surface(band_in, in_surf.line_stride, in_surf.surf_stride), weight_base=WEIGHT_BASE,
+        feature=Surface(band_in, line, in_surf.surf_stride), weight_base=w_base,
         cvt_en=cvt is not None, cvt_offset=cvt.cvt_offset if cvt else 0, cvt_scale=cvt.cvt_scale if cvt else 0,
         cvt_truncate=cvt.cvt_truncate if cvt else 0, clip_truncate=0), pad_right=pr, pad_bottom=pb)
     # ... and what the encoder leaves to the caller: RAM types, packing hints, CBUF use, CACC's own output copy
     w("CDMA", "D_DAIN_RAM_TYPE", DATAIN_RAM_TYPE=1)
-    w("CDMA", "D_DAIN_MAP", LINE_PACKED=int(in_surf.line_stride == ATOM * win_),
-      SURF_PACKED=int(in_surf.surf_stride == hin * in_surf.line_stride))
+    w("CDMA", "D_DAIN_MAP", LINE_PACKED=int(line == ATOM * win_), SURF_PACKED=int(in_surf.surf_stride == hin * line))
     w("CDMA", "D_WEIGHT_RAM_TYPE", WEIGHT_RAM_TYPE=1)
     for unit, reg in (("CDMA", "D_DAIN_ADDR_HIGH_0"), ("CDMA", "D_WEIGHT_ADDR_HIGH"), ("CDMA", "D_BATCH_NUMBER"),
                       ("CDMA", "D_MEAN_FORMAT"), ("CSC", "D_BATCH_NUMBER"), ("CSC", "D_POST_Y_EXTENSION"),
@@ -257,7 +350,7 @@ def _program(q: QLayer, win: tuple[int, ...], name: str) -> Program:
         start.append((r, r.encode(OP_EN=1)))
     return Program(name, prog.writes, start, images, regions, L.in_shape, in_surf, L.out_shape, out_surf,
                    window={"k0": k0, "k1": k1, "y0": y0, "y1": y1, "x0": x0, "x1": x1, "rows": [r0, r1],
-                           "cols": [c0, c1]},
+                           "cols": [c0, c1], "channels": [block.c0, block.c1]},
                    cbuf={"entries_per_slice": entries, "data_banks": dbanks, "weight_banks": wbanks},
                    residual_surface=res_surf)
 
@@ -268,34 +361,37 @@ def sdp_stages(p: SdpPlan, sl: slice, kn: int, residual: Surface | None
 
     X1 = ALU bias (+ MUL: PReLU slope, or per-filter / residual-aligning rescale) [+ ReLU];
     X2 = per-filter rescale after a PReLU, or the residual: ALU adds the per-element operand
-    `residual` << residual_shift, then ReLU. Per-kernel operands are int16 arrays (BRDMA/NRDMA)."""
-    lanes = ATOM * ceil_div(kn, ATOM)
+    `residual` << residual_shift, then ReLU. Per-kernel operands are int16 arrays (BRDMA/NRDMA)
+    holding every kernel of the layer, the same for every pass: a pass points at its first kernel
+    (sl.start is a multiple of 8, so the address stays atom-aligned)."""
+    k = len(p.bias)
+    lanes = ATOM * ceil_div(k, ATOM)
     x1_mul = p.prelu if p.prelu is not None else p.x1_mul
     bs_both = x1_mul is not None  # X1 MUL operand (slope or rescale) shares the bias stream
     images, regions = [], []
 
     def operand_block(components: list[np.ndarray]) -> bytes:
         n = len(components)
-        buf = np.zeros(lanes * 2 * n, dtype=np.uint8)
-        offs = per_kernel_operand_offsets(kn, 2 * n)
+        buf = np.zeros((lanes, n, 2), dtype=np.uint8)
         for i, comp in enumerate(components):
             v = np.zeros(lanes, dtype=np.int64)
-            v[:kn] = comp[sl]
-            buf[offs[:, None] + 2 * i + np.arange(2)] = _int16_le(v).reshape(lanes, 2)
-        return buf.tobytes()
+            v[:k] = comp
+            buf[:, i] = _int16_le(v).reshape(lanes, 2)
+        return buf.tobytes()  # element k at k * 2n (hw.layouts.per_kernel_operand_offsets), component i at + 2i
 
     bs_components = [p.bias] + ([x1_mul] if bs_both else [])
+    bs_elem = 2 * len(bs_components)
     images.append((BS_BASE, operand_block(bs_components)))
-    regions.append((BS_BASE, lanes * 2 * len(bs_components), "bs operands"))
-    per_kernel = dict(two_byte=True, per_element=False)
-    bs_stride = ATOM * 2 * len(bs_components)  # NVDLA's PER_KERNEL strides: 8 x bytes per element (legality)
+    regions.append((BS_BASE, lanes * bs_elem, "bs operands"))
+    per_kernel = dict(two_byte=True, per_element=False)  # strides: NVDLA's 8 x bytes per element
     with_res = residual is not None
     x1_shift = p.prelu_shift if p.prelu is not None else (p.x1_shift if p.x1_mul is not None else 0)
     bs = StageParams(name="BS", bypass=False, alu_bypass=False, alu_algo=ALGO_SUM, alu_from_mem=True,
                      alu_shift=p.bias_shift, alu_operand=0, mul_bypass=x1_mul is None, mul_prelu=p.prelu is not None,
                      relu_bypass=not p.relu or with_res, mul_from_mem=bs_both, mul_shift=x1_shift, mul_operand=0,
                      stream=OperandStream(enabled=True, use=USE_BOTH if bs_both else USE_ALU,
-                                          surface=Surface(BS_BASE, bs_stride, bs_stride), **per_kernel))
+                                          surface=Surface(BS_BASE + sl.start * bs_elem, ATOM * bs_elem, ATOM * bs_elem),
+                                          **per_kernel))
     if with_res:
         bn = StageParams(name="BN", bypass=False, alu_bypass=False, alu_algo=ALGO_SUM, alu_from_mem=True,
                          alu_shift=p.residual_shift, alu_operand=0, mul_bypass=True, mul_prelu=False,
@@ -311,19 +407,22 @@ def sdp_stages(p: SdpPlan, sl: slice, kn: int, residual: Surface | None
                      alu_shift=0, alu_operand=0, mul_bypass=not x2_on, mul_prelu=False, relu_bypass=True,
                      mul_from_mem=x2_on, mul_shift=p.x2_shift if x2_on else 0, mul_operand=0,
                      stream=OperandStream(enabled=x2_on, use=USE_MUL,
-                                          surface=Surface(BN_BASE if x2_on else 0, 2 * ATOM, 2 * ATOM), **per_kernel))
+                                          surface=Surface(BN_BASE + 2 * sl.start if x2_on else 0, 2 * ATOM, 2 * ATOM),
+                                          **per_kernel))
     return bs, bn, images, regions
 
 
-def lower_add(q: QAdd, prefix: str = "") -> list[Program]:
+def lower_add(q: QAdd, prefix: str = "", out_slot: tuple[int, int] | None = None) -> list[Program]:
     """An element-wise addition as one stand-alone SDP pass: a from INPUT_BASE through MRDMA,
-    b per element from RESIDUAL_BASE, the sum to OUTPUT_BASE (all packed cubes)."""
+    b per element from RESIDUAL_BASE, the sum to OUTPUT_BASE (all packed cubes; the output in
+    `out_slot`, see output_surface)."""
     A = q.layer
     c, h, w = A.shape
-    in_surf, res_surf, out_surf = (packed(b, c, h, w) for b in (INPUT_BASE, RESIDUAL_BASE, OUTPUT_BASE))
+    in_surf, res_surf = (packed(b, c, h, w) for b in (INPUT_BASE, RESIDUAL_BASE))
+    out_surf = output_surface(c, h, w, out_slot)
     bs, bn, images, regions = sdp_stages(q.sdp, slice(0, c), c, res_surf)
     regions = [(INPUT_BASE, footprint_bytes(c, h, w), "input"), *regions,
-               (RESIDUAL_BASE, footprint_bytes(c, h, w), "residual"), (OUTPUT_BASE, footprint_bytes(c, h, w), "output")]
+               (RESIDUAL_BASE, footprint_bytes(c, h, w), "residual"), (out_surf.base, footprint_bytes(c, h, w), "output")]
     prog = RegisterProgram()
     for unit in SDP_START_ORDER:
         prog.set(unit, "S_POINTER", PRODUCER=0)

@@ -23,6 +23,8 @@ Per layer, with Si the input scale, Sw[k] the weight scale and So the output sca
   inside int16, so the only rounding left is the X1 product's (Sd << So) and the output's.
 - an element-wise addition of two tensors (`EltwiseAdd`) is the same with a (scale Sa) as the
   stand-alone SDP input in place of the accumulator.
+- a hardware op whose output only a Concat reads takes the Concat's scale, so the Concat stacks
+  its inputs as they are (and lowering may let the producers write into its channel slices).
 """
 from __future__ import annotations
 
@@ -309,6 +311,14 @@ def quantize_layer(layer: ConvLayer, s_in: float, s_out: float, mode: str, cvt: 
     return QLayer(layer, mode, s_in, s_out, w_scale, qw, plan, cvt, rep)
 
 
+def _sole_concat_reader(graph: Graph, tensor: str):
+    """The Concat that is the only reader of `tensor` (not a graph output), else None."""
+    readers = graph.readers(tensor)
+    if len(readers) == 1 and readers[0].kind == "host" and readers[0].op == "Concat" and tensor not in graph.outputs:
+        return readers[0]
+    return None
+
+
 def quantize(graph: Graph, table: dict[str, float], mode: str = "per-kernel", source: str = "table",
              missing: str = "error", use_image: bool = True) -> QNetwork:
     if mode not in MODES:
@@ -330,13 +340,16 @@ def quantize(graph: Graph, table: dict[str, float], mode: str = "per-kernel", so
             raise InputError(f"layer {op.name!r}: its input {t!r} is a float tensor (after Softmax); nothing can run "
                              "on the hardware after it")
         s_in = s_ins[0]
+        # an output only a Concat reads gets the Concat's scale: the inputs stack as they are (in place)
+        scale_of = next(((c.output, c) for c in [_sole_concat_reader(graph, op.output)] if c is not None),
+                        (op.output, op))
         if isinstance(op, ConvLayer):
-            s_out = lookup_scale(table, op.output, op, source, missing, s_in)
+            s_out = lookup_scale(table, *scale_of, source, missing, s_in)
             cvt = inp if first and op.input == graph.input and inp.mode == "image" else None
             q = quantize_layer(op, s_in, s_out, mode, cvt, s_ins[1] if op.residual else None)
             first = False
         elif isinstance(op, EltwiseAdd):
-            s_out = lookup_scale(table, op.output, op, source, missing, max(s_ins))
+            s_out = lookup_scale(table, *scale_of, source, missing, max(s_ins))
             q = quantize_add(op, s_ins[0], s_ins[1], s_out)
         else:
             if op.op in SCALE_PRESERVING:

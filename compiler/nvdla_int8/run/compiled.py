@@ -1,11 +1,13 @@
-"""Run a compiled network (a vectors folder) on a backend: hardware passes replay their traces
-with the current input cube in place of the vector input, host ops run in numpy. Reports per
-layer bit-exact agreement with the golden model, SQNR against the FP32 activation, and accuracy.
+"""Run a compiled network (a vectors folder) on a backend. On the golden model the layers' programs
+(register writes and memory images, read once from their traces) run in memory on one memory
+image reused layer after layer and image after image: per layer its images are loaded, its input
+cube written once, all its passes played and its output read back as one surface. Host ops run
+in numpy. Reports per layer bit-exact agreement with the golden model, SQNR against the FP32
+activation, and accuracy.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,31 +15,20 @@ import numpy as np
 from .. import backends
 from ..errors import InputError
 from ..fileio import write_atomic
-from ..golden import GoldenMachine
 from ..hw.config import NV_SMALL
 from ..hw.layouts import Surface
 from ..trace.memory import SparseMemory
-from ..trace.trace import Trace, apply_memory_command
+from ..trace.cfg import parse_cfg
+from ..trace.dat import read_dat
+from ..trace.trace import Trace
 from ..quantize.network import input_to_int8
 from .hostops import HostStep
-from ..lower.program_run import window_slices
-from ..lower.vectors import MANIFEST
+from ..lower.program_run import LayerImage, run_layer
+from ..lower.vectors import MANIFEST, tensor_bases
 
 
-@dataclass
-class _Pass:
-    trace: Trace
-    base_memory: SparseMemory
-    window: dict
-    in_surface: Surface
-    in_shape: tuple
-    out_surface: Surface
-    out_shape: tuple
-    res_surface: Surface | None = None
-
-
-def _surface(d: dict) -> Surface:
-    return Surface(d["base"], d["line_stride"], d["surf_stride"])
+def _surface(d: dict) -> tuple[Surface, tuple]:
+    return Surface(d["base"], d["line_stride"], d["surf_stride"]), tuple(d["shape"])
 
 
 def rtl_available() -> bool:
@@ -49,6 +40,36 @@ def rtl_available() -> bool:
     return True
 
 
+def load_commands(cfg: Path) -> Trace:
+    """A compiled layer trace's commands, without its .dat images (the network reads only the
+    program's, never the vector input's tensors)."""
+    if not cfg.is_file():
+        raise InputError("no such trace file (named by manifest.json)", where=str(cfg))
+    return Trace(cfg.stem, parse_cfg(cfg.read_text(encoding="ascii"), str(cfg)), {}, cfg)
+
+
+def layer_from_trace(trace: Trace, step: dict) -> LayerImage:
+    """The layer image of a compiled layer trace: its zeroed regions, the loads that are not an
+    image's tensors (read from their .dat files), every register write in order; surfaces from
+    the manifest."""
+    fills, loads, writes = [], [], []
+    per_image = tensor_bases(step)
+    for c in trace.commands:
+        if c.op == "mem_init" and isinstance(c.args[2], int):
+            fills.append((int(c.args[1]), int(c.args[2])))
+        elif c.op == "mem_load" and int(c.args[1]) not in per_image:
+            f = trace.source.parent / str(c.args[2])
+            if not f.is_file():
+                raise InputError(f"mem_load names {f.name!r}, which is not in {f.parent}", where=trace.where(c))
+            for e in read_dat(f):
+                loads.append((int(c.args[1]) + e.offset, np.frombuffer(e.data, dtype=np.uint8)))
+        elif c.op == "reg_write":
+            writes.append((c.args[0].address, c.args[1]))
+    t = step["trace"]
+    return LayerImage(step["name"], fills, loads, writes, len(step["passes"]), _surface(t["input"]),
+                      _surface(t["output"]), _surface(t["residual"]) if "residual" in t else None)
+
+
 class CompiledNetwork:
     def __init__(self, folder):
         self.folder = Path(folder)
@@ -58,43 +79,29 @@ class CompiledNetwork:
         try:
             self.manifest = json.loads(mf.read_text(encoding="utf-8"))
             self.manifest["steps"], self.manifest["input"], self.manifest["outputs"]  # noqa: B018
+            [(s["trace"]["cfg"], s["passes"]) for s in self.manifest["steps"] if s["kind"] == "hw"]  # noqa: B018
         except (ValueError, KeyError, TypeError) as e:
             raise InputError(f"not a manifest written by `nvdla-int8 compile` ({type(e).__name__}: {e})",
                              where=str(mf)) from None
-        self.passes: dict[str, list[_Pass]] = {}
-        for step in self.manifest["steps"]:
-            if step["kind"] != "hw":
-                continue
-            lst = []
-            for t in step["traces"]:
-                trace = Trace.load(self.folder / t["cfg"])
-                mem = SparseMemory()
-                for c in trace.commands:
-                    apply_memory_command(trace, c, mem)
-                i, o = t["input"], t["output"]
-                lst.append(_Pass(trace, mem, t["window"], _surface(i), tuple(i["shape"]), _surface(o),
-                                 tuple(o["shape"]), _surface(t["residual"]) if "residual" in t else None))
-            self.passes[step["name"]] = lst
+        self.traces: dict[str, Trace] = {}
+        self.layers = {step["name"]: layer_from_trace(self.trace(step), step)
+                       for step in self.manifest["steps"] if step["kind"] == "hw"}
+        self.memory = SparseMemory()  # reused by every layer of every image
+
+    def trace(self, step: dict) -> Trace:
+        """The commands of a hardware step's compiled trace."""
+        if step["name"] not in self.traces:
+            self.traces[step["name"]] = load_commands(self.folder / step["trace"]["cfg"])
+        return self.traces[step["name"]]
 
     def input_cube(self, x: np.ndarray) -> np.ndarray:
         inp = self.manifest["input"]
         return input_to_int8(inp["mode"], inp["scale"], tuple(inp["shape"]), x)
 
-    def golden_pass(self, p: _Pass, x: np.ndarray, r: np.ndarray | None = None) -> tuple[np.ndarray, SparseMemory]:
-        """Pass p on the golden model with input cube x (and per-element operand cube r): its
-        output window and the memory after."""
-        mem = p.base_memory.copy()
-        c, h, w = p.in_shape
-        mem.scatter(p.in_surface.addresses(c, h, w), x.view(np.uint8))
-        if p.res_surface is not None:
-            mem.scatter(p.res_surface.addresses(*p.out_shape), r.view(np.uint8))
-        m = GoldenMachine(mem)
-        for cmd in p.trace.commands:
-            if cmd.op == "reg_write":
-                m.write_reg(cmd.args[0].address, cmd.args[1])
-        ks, ys, xs = window_slices(p.window, p.out_shape)
-        return mem.gather(p.out_surface.addresses(ks.stop, ys.stop, p.out_shape[2])[ks, ys, xs]).view(np.int8), mem
-
+    def run_layer(self, step: dict, xs: list[np.ndarray], mem: SparseMemory | None = None) -> np.ndarray:
+        """Hardware step `step` on the golden model with input cubes xs (input [, per-element
+        operand]); its output cube. `mem` (default: the network's own) holds the layer after."""
+        return run_layer(self.layers[step["name"]], self.memory if mem is None else mem, *xs)[0]
 
     def run(self, x: np.ndarray, backend: str = "golden") -> dict[str, np.ndarray]:
         """Every tensor of one image on the golden model: int8 cubes, and the float output of a
@@ -104,11 +111,7 @@ class CompiledNetwork:
         vals = {self.manifest["input"]["tensor"]: self.input_cube(x)}
         for step in self.manifest["steps"]:
             if step["kind"] == "hw":
-                xs = [vals[t] for t in step["inputs"]]
-                y = np.zeros(step["out_shape"], dtype=np.int8)
-                for p in self.passes[step["name"]]:
-                    y[window_slices(p.window, p.out_shape)] = self.golden_pass(p, *xs)[0]
-                vals[step["output"]] = y
+                vals[step["output"]] = self.run_layer(step, [vals[t] for t in step["inputs"]])
             else:
                 vals[step["output"]] = HostStep(step)(vals)
         return vals
@@ -172,7 +175,7 @@ def evaluate(folder, images: np.ndarray, labels: np.ndarray | None, model_path=N
         layer = {"layer": s["name"], "bit_exact_vs_golden": d["agree"] / len(images),
                  "bytes_agree_vs_golden": d["bytes_agree"] / d["bytes"],
                  "sqnr_db": (10 * np.log10(d["ref2"] / d["noise"]) if d["noise"] else float("inf"))
-                 if fp32 is not None else None, "passes": len(s["traces"])}
+                 if fp32 is not None else None, "passes": len(s["passes"])}
         if runs is not None:
             r = runs[s["name"]]
             cyc = float(np.mean(r.cycles)) if r.cycles else 0.0
