@@ -17,7 +17,7 @@ MEM ?= sv
 TRACE ?=
 JOBS ?= 2
 
-.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl resnet50-caffemodel
+.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl resnet50-caffemodel resnet50
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -58,6 +58,12 @@ resnet50-caffemodel: setup $(RESNET50_CAFFEMODEL) ## seeded synthetic weights fo
 
 $(RESNET50_CAFFEMODEL): tools/make_resnet50_caffemodel.py compiler/nvdla_int8/importers/caffe.py compiler/nvdla_int8/importers/caffe_schema.py $(STAMP)
 	$(PY) tools/make_resnet50_caffemodel.py -o $@
+
+RESNET50_IMAGES ?= 8
+RTL_IMAGES_RESNET50 ?= 1
+resnet50: setup $(RESNET50_CAFFEMODEL) ## the seed's example: Caffe ResNet-50 + NVDLA's resnet50.json on golden (IMAGES=8) and RTL (RTL_IMAGES=1), METHOD= adds our own table
+	$(PY) -m nvdla_int8.commands.resnet50 --caffemodel $(RESNET50_CAFFEMODEL) --images $(if $(IMAGES),$(IMAGES),$(RESNET50_IMAGES)) \
+	  --rtl-images $(if $(RTL_IMAGES),$(RTL_IMAGES),$(RTL_IMAGES_RESNET50)) $(if $(METHOD),--method $(METHOD))
 
 vectors: setup ## regression vectors of the default model (both quantization modes) in vectors/digits_cnn
 	$(PY) -m nvdla_int8.commands.sim vectors
