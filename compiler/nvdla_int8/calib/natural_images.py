@@ -6,7 +6,7 @@ The photos are the seven colour photographs among skimage.data's files that need
 cat is chelsea again; retina, immunohistochemistry, logo, colorwheel are not photographs.)
 
 Each photo gives 16 square crops (several positions and scales, one mirrored), each resized to
-224x224 with anti-aliasing: 112 images, fully deterministic. No labels exist; they serve for
+224x224 with anti-aliasing (Pillow's bilinear filter): 112 images, fully deterministic. No labels exist; they serve for
 calibration and for comparing INT8 with FP32 (SQNR, top-1 agreement). Two disjoint splits:
 `test` (crops 0, 2, 4, ... of every photo: 56 images) and `calib` (the odd crops: 56 images).
 Both splits come from the same seven photos (different crops): that is all the wheel offers.
@@ -48,7 +48,9 @@ def _photo(name: str) -> np.ndarray:
 
 
 def _crop(img: np.ndarray, scale: float, fy: float, fx: float, mirror: bool) -> np.ndarray:
-    from skimage.transform import resize
+    # Pillow's resampling widens its filter when it shrinks (anti-aliased), in integer arithmetic
+    # on uint8: deterministic, and 10x faster than skimage.transform.resize
+    from PIL import Image
 
     h, w = img.shape[:2]
     side = int(round(scale * min(h, w)))
@@ -56,8 +58,7 @@ def _crop(img: np.ndarray, scale: float, fy: float, fx: float, mirror: bool) -> 
     c = img[y0:y0 + side, x0:x0 + side]
     if mirror:
         c = c[:, ::-1]
-    out = resize(c, (SIZE, SIZE), order=1, anti_aliasing=True, preserve_range=True)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return np.asarray(Image.fromarray(np.ascontiguousarray(c)).resize((SIZE, SIZE), Image.Resampling.BILINEAR))
 
 
 @functools.lru_cache(maxsize=1)
