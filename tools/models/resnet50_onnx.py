@@ -52,7 +52,7 @@ CLASSIFIER_PROBE_STRIDE = 7   # natural-calib photos used to standardise the cla
 
 
 class _Graph:
-    """Accumulates nodes and initializers while tracking E[x^2] of each activation (for BN gamma)."""
+    """Accumulates nodes and initializers, named as the PyTorch exporter names them."""
 
     def __init__(self, rng: np.random.Generator, bn_stats: str, fold_bn: bool, identity_biases: bool):
         self.rng, self.bn_stats, self.fold_bn, self.identity_biases = rng, bn_stats, fold_bn, identity_biases
@@ -65,8 +65,8 @@ class _Graph:
         self.inits.append(numpy_helper.from_array(np.asarray(a, np.float32), name))
         return name
 
-    def node(self, op: str, scope: str, inputs: list[str], suffix: str = "", **attrs) -> str:
-        name = f"{scope}/{op}{suffix}"
+    def node(self, op: str, scope: str, inputs: list[str], **attrs) -> str:
+        name = f"{scope}/{op}"
         out = f"{name}_output_0"
         self.nodes.append(helper.make_node(op, inputs, [out], name=name, **attrs))
         return out
