@@ -17,7 +17,7 @@ MEM ?= sv
 TRACE ?=
 JOBS ?= 2
 
-.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl resnet50-caffemodel resnet50
+.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl resnet50-caffemodel resnet50 resnet50-onnx models
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -104,6 +104,16 @@ regress-replay: setup ## replay one regression seed alone, bit-identically: SEED
 
 regress-broken-rtl: setup ## slow: break a copy of the RTL, check a seed fails and its replay command reproduces it
 	NVDLA_RUN_SLOW=1 $(PY) -m pytest -q -rP tb/regress/test_broken_rtl.py
+
+resnet50-onnx: setup ## ResNet-50 (torchvision v1.5, seeded random weights, ~100 MB each) at opsets 13 and 17 in build/models/
+	$(PY) tools/models/resnet50_onnx.py --opset 13 -o build/models/resnet50-op13.onnx
+	$(PY) tools/models/resnet50_onnx.py --opset 17 -o build/models/resnet50-op17.onnx
+
+TRAINED_MODELS := prelu_two_heads dw_separable fire_concat
+
+models: setup ## retrain the small MNIST models in models/ (tools/models/; installs requirements-train.txt: PyTorch)
+	$(VENV)/bin/pip install --quiet -r requirements-train.txt
+	set -e; for m in $(TRAINED_MODELS); do $(PY) -m tools.models.$$m -o models/$$m.onnx; done
 
 RTL_FILES := $(addprefix rtl_models/,$(shell cat rtl_models/rtl_models.f))
 

