@@ -37,7 +37,6 @@ from nvdla_int8.importers.caffe_schema import messages
 
 REPO = Path(__file__).resolve().parents[1]
 
-BGR_MEAN = np.array([104.0, 117.0, 123.0])
 BN_FACTOR = 999.982  # Caffe's moving-average scale factor, as a trained net stores it (not 1, on purpose)
 
 
@@ -49,23 +48,15 @@ def find(name: str, *dirs: Path) -> Path:
 
 
 def natural_images(n: int) -> np.ndarray:
-    """(n, 3, 224, 224) float32: scikit-image's bundled colour photographs (inside the wheel, no
-    download), shorter side resized to 256, 224x224 crops (centre, then corners), BGR - mean."""
-    from skimage import data, transform
+    """(n, 3, 224, 224) float32: the calibration split of the natural images shipped in the
+    scikit-image wheel (calib/natural_images.py), Caffe-preprocessed (BGR - mean)."""
+    from nvdla_int8.calib.natural_images import caffe_preprocess
+    from nvdla_int8.calib.natural_images import natural_images as photos
 
-    photos = [data.astronaut(), data.chelsea(), data.coffee(), data.rocket(), data.stereo_motorcycle()[0]]
-    crops = []
-    for offset in ("centre", "top-left", "bottom-right"):
-        for img in photos:
-            h, w = img.shape[:2]
-            s = 256 / min(h, w)
-            r = transform.resize(img, (round(h * s), round(w * s)), anti_aliasing=True, preserve_range=True)
-            y0, x0 = {"centre": ((r.shape[0] - 224) // 2, (r.shape[1] - 224) // 2), "top-left": (0, 0),
-                      "bottom-right": (r.shape[0] - 224, r.shape[1] - 224)}[offset]
-            crops.append(r[y0:y0 + 224, x0:x0 + 224, ::-1] - BGR_MEAN)
-            if len(crops) == n:
-                return np.stack(crops).transpose(0, 3, 1, 2).astype(np.float32)
-    raise SystemExit(f"only {len(crops)} natural crops available, asked for {n}")
+    crops = photos("calib")
+    if n > len(crops):
+        raise SystemExit(f"only {len(crops)} natural crops available, asked for {n}")
+    return caffe_preprocess(crops[:n])
 
 
 def _session(model):

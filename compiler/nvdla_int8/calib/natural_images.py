@@ -12,7 +12,8 @@ calibration and for comparing INT8 with FP32 (SQNR, top-1 agreement). Two disjoi
 Both splits come from the same seven photos (different crops): that is all the wheel offers.
 
 `imagenet_preprocess` is the one place the ImageNet normalisation lives: pixels / 255, then
-(x - mean) / std per RGB channel with torchvision's constants, float32 NCHW.
+(x - mean) / std per RGB channel with torchvision's constants, float32 NCHW; `caffe_preprocess`
+is the Caffe ResNet-50's: BGR pixels minus the per-channel mean (104, 117, 123).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "motorc
 SIZE = 224
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+CAFFE_BGR_MEAN = (104.0, 117.0, 123.0)  # the Caffe ResNet-50 deploy model's mean pixel, B, G, R
 
 # (side as a fraction of the photo's short side, vertical position 0..1, horizontal 0..1, mirror)
 VIEWS = (
@@ -80,4 +82,10 @@ def imagenet_preprocess(images: np.ndarray) -> np.ndarray:
     """uint8 (N, H, W, 3) RGB -> float32 (N, 3, H, W): (pixel / 255 - mean) / std per channel."""
     x = images.astype(np.float32) / np.float32(255)
     x = (x - np.asarray(IMAGENET_MEAN, np.float32)) / np.asarray(IMAGENET_STD, np.float32)
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
+def caffe_preprocess(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, H, W, 3) RGB -> float32 (N, 3, H, W): BGR pixels minus the Caffe mean pixel."""
+    x = images[..., ::-1].astype(np.float32) - np.asarray(CAFFE_BGR_MEAN, np.float32)
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2))

@@ -72,8 +72,8 @@ def run(caffemodel: Path, build: Path, n_images: int, rtl_images: int, method: s
             out = build / f"{table.stem}-{mode}"
             print(f"== ResNet-50, {mode}, table {title}", flush=True)
             man = compile_model(str(PROTOTXT), str(table), str(out), mode, 1, None, caffemodel=str(caffemodel))
-            n_traces = sum(len(s["traces"]) for s in man["steps"] if s["kind"] == "hw")
-            t0 = _clock(f"compile: {n_traces} traces", t0)
+            hw = [s for s in man["steps"] if s["kind"] == "hw"]
+            t0 = _clock(f"compile: {len(hw)} layer traces, {sum(len(s['passes']) for s in hw)} passes", t0)
             model = out / "ResNet-50-deploy.onnx"
             res = evaluate(out, images, None, model, "golden", save_outputs=out / "outputs.npz")
             prob = np.load(out / "outputs.npz")["prob"].reshape(len(images), -1)
