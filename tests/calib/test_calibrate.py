@@ -5,7 +5,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from conftest import digits_cnn
+from tests.calib.conftest import digits_cnn
 from nvdla_int8.calib.calibrators import MaxCalibrator, MseCalibrator, PercentileCalibrator, mse_candidates
 from nvdla_int8.calib.collect import collect_histograms
 from nvdla_int8.calib.datasets import DataSource, batches

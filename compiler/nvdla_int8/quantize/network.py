@@ -146,10 +146,16 @@ class QNetwork:
     report: list[dict]
 
 
-def lookup_scale(table: dict[str, float], tensor: str, op, source: str, missing: str, fallback: float | None) -> float:
+def _table_scale(table: dict[str, float], tensor: str, op) -> float | None:
+    """The table's scale of `tensor`, or under the name of the node that writes it, but only when
+    no other node was folded into that op: a fused layer's node name labels an intermediate (a
+    TensorRT-named table has the shortcut conv's output under the conv's name, not the sum's)."""
     s = table.get(tensor)
-    if s is None:
-        s = table.get(op.name)
+    return table.get(op.name) if s is None and not getattr(op, "fused", None) else s
+
+
+def lookup_scale(table: dict[str, float], tensor: str, op, source: str, missing: str, fallback: float | None) -> float:
+    s = _table_scale(table, tensor, op)
     if s is None:
         if missing == "propagate" and fallback is not None:
             return fallback
@@ -328,6 +334,14 @@ def quantize(graph: Graph, table: dict[str, float], mode: str = "per-kernel", so
     s_in0 = float(table[graph.input])
     if not np.isfinite(s_in0) or s_in0 <= 0:
         raise InputError(f"calibration table {source}: scale {s_in0} of input {graph.input!r} is not a positive number")
+    if missing == "error":
+        wanted = set(graph.calibrated_tensors())
+        absent = [f"{o.output!r} ({o.op} {o.name!r})" for o in graph.ops
+                  if o.output in wanted and _table_scale(table, o.output, o) is None]
+        if absent:
+            raise InputError(f"calibration table {source} has no scale for {len(absent)} tensor(s) of this model: "
+                             f"{', '.join(absent)}; calibrate the model again (a table keyed by other names, e.g. "
+                             "TensorRT's, maps through `convert-calib --model`), or pass --missing-scale propagate")
     scales = {graph.input: s_in0}
     inp = quantize_input(graph, scales[graph.input], use_image)
     layers: dict[str, QLayer | QAdd] = {}
