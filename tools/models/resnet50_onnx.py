@@ -12,10 +12,12 @@ GlobalAveragePool; Flatten; Gemm 2048 -> 1000. Node and tensor names follow the 
 
 Weights: He-normal convolutions (std sqrt(2 / fan_in)), PyTorch's default uniform Linear init.
 BatchNormalization statistics (`bn_stats`):
-- "random" (default): random running mean and variance, gamma chosen so that every BN output has
-  a standard deviation near 1 (the last BN of a residual branch and the shortcut's near 1/sqrt(2),
-  so that the sum stays near 1 block after block), small random beta. Activations stay in a sane
-  range through all 16 blocks, and the top-1 class varies from image to image.
+- "random" (default): random running mean and variance, gamma chosen from the expected input
+  energy so that a BN output has a standard deviation near 1; the last BN of a stage's first
+  block and its shortcut's near 1/sqrt(2), the last BN of the other residual branches near 1/2, so
+  block outputs stay near rms 1 (0.78 to 1.38 on the photos); small random beta. The classifier
+  is then standardised on 8 natural-calib photos (see `_standardised_classifier`), so that the
+  top-1 class varies from photo to photo.
 - "fresh": what a freshly constructed torchvision model holds (gamma 1, beta 0, mean 0, var 1).
 
 `fold_bn` (default True) writes what `torch.onnx.export` writes for a model in eval mode: each BN
