@@ -11,7 +11,7 @@ import onnxruntime as ort
 import pytest
 from onnx import numpy_helper, shape_inference
 
-from nvdla_int8.compile.digits import load_split
+from nvdla_int8.calib.digits import load_split
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 LABELS = {"digit": lambda y: y, "parity": lambda y: y % 2}
