@@ -38,6 +38,19 @@ def rtl_sources() -> list[Path]:
     return [rtl / n for n in names] + [HDL / "tb_axi_mem.sv", HDL / "tb_top.sv"]
 
 
+# The PyPI wheel's verilated.mk leaves the precompiled-header include flag empty, which breaks
+# the split C++ build of a model this size; make takes variables from MAKEFLAGS.
+# OPT_FAST: the model's per-cycle code at -O2 rather than the default -Os.
+MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O2"
+
+
+def model_args() -> list[str]:
+    """Verilator options of every harness build (cocotb and raw), chosen by measurement
+    (docs/rtl-speed.md)."""
+    return ["--assert", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", "fast",
+            "--x-initial", "fast", str(rtl_dir() / "lint.vlt")]
+
+
 def build_dir(waves: bool, timing: bool) -> Path:
     """build/ of the checkout for rtl_models/; for another RTL copy, build/ beside that copy."""
     rtl = rtl_dir()
@@ -99,20 +112,16 @@ def get_runner(waves: bool = False, timing: bool = True):
     runner = _get("verilator")
     timing = timing and not waves
     d = build_dir(waves, timing)
-    args = ["-j", "2", "--assert", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3",
-            "--x-assign", "fast", "--x-initial", "fast", str(rtl_dir() / "lint.vlt")]
+    args = ["-j", "2", *model_args()]
     if timing:
         # The harness clock is an SV delay loop; the wheel's verilated.mk omits the -fcoroutines
         # that --timing needs on GCC 12.
         args += ["--timing", "-CFLAGS", "-fcoroutines", "+define+TB_INTERNAL_CLOCK"]
     if waves:
         args += ["--trace-structs"]
-    # The PyPI wheel's verilated.mk leaves the precompiled-header include flag empty, which breaks
-    # the split C++ build of a model this size; make takes variables from MAKEFLAGS.
-    # OPT_FAST: the model's per-cycle code at -O2 rather than the default -Os.
     flags = os.environ.get("MAKEFLAGS", "")
     if "CFG_CXXFLAGS_PCH_I" not in flags:
-        os.environ["MAKEFLAGS"] = f"{flags} CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O2".strip()
+        os.environ["MAKEFLAGS"] = f"{flags} {MAKEFLAGS}".strip()
     with _build_lock(d):
         runner.build(sources=rtl_sources(), hdl_toplevel=TOPLEVEL, build_dir=d, build_args=args,
                      waves=waves, always=False, timescale=("1ns", "1ps"),
