@@ -59,7 +59,7 @@ def _run_in(work: Path, paths, mem_mode, seed, stall, waves, extra_env, wait_sec
 
     def sim():
         try:
-            run_module("tb.cocotb_player", env=env, waves=waves, timing=mem_mode == "sv", work_dir=work)
+            run_module("tb.cocotb_player", env=env, waves=waves, fast=mem_mode == "sv", work_dir=work)
         except BaseException as e:  # reported below as failures of the traces not played
             error.append(e)
 

@@ -3,31 +3,11 @@ the raw harness, one line per trace and a closing summary."""
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 from nvdla_int8.conformance import find_traces
 
-from .build import build
-from .digest import digest_all
-
-
-def run(cfgs, *, seed: int = 1, stall: bool = True, work: Path | None = None) -> list[dict]:
-    """Replay traces on the raw harness; one dict per trace (name, status, cycles, seconds...)."""
-    exe = build()
-    with tempfile.TemporaryDirectory(prefix="tb_raw_", dir=work) as tmp:
-        dirs = digest_all(cfgs, Path(tmp))
-        flags = ["--seed", str(seed), "--stall", str(int(stall)), "--reorder", str(int(stall))]
-        p = subprocess.run([str(exe), *flags, *map(str, dirs)], capture_output=True, text=True)
-    out = [json.loads(ln) for ln in p.stdout.splitlines() if ln.startswith("{")]
-    for cfg, d in zip(cfgs, out):
-        d["name"] = Path(cfg).stem
-    if len(out) != len(dirs):
-        raise RuntimeError(f"raw harness stopped after {len(out)} of {len(dirs)} traces: {p.stderr[-2000:]}")
-    return out
+from .run import run
 
 
 def main(argv=None) -> int:

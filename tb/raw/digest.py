@@ -2,8 +2,8 @@
 (tb/memory_files.py, as the cocotb flow writes them) and program.txt, one command a line,
 numbers in hex:
 
-    load <pages to clear>                 reset the harness, then load page_map.hex + mem.hex
-    w <addr> <data>                       APB write
+    load                                  reset the harness, then load page_map.hex + mem.bin
+    w <addr> <data>                       APB write (consecutive ones go to the harness as one run)
     r <addr> <expected>                   APB read, must equal
     p <addr> <expected>                   APB reads until equal (at most POLL_LIMIT)
     i <bit> <status> <mask>               wait for the interrupt; read GLB S_INTR_STATUS and
@@ -35,14 +35,14 @@ _MASK = REGMAP.reg("GLB", "S_INTR_MASK")
 
 
 def digest(trace: Trace, folder: Path) -> int:
-    """Write folder/{page_map,mem}.hex and folder/program.txt; returns the pages the image maps."""
+    """Write folder/page_map.hex, mem.bin and program.txt; returns the pages the image maps."""
     image = SparseMemory()
     lines: list[str] = []
     for c in trace.commands:
         if c.op in MEMORY_OPS:
             apply_memory_command(trace, c, image)
     pm = write_load_files(image, folder)
-    lines.append(f"load {len(pm):x}")
+    lines.append("load")
     for c in trace.commands:
         if c.op == "reg_write":
             reg, value = c.args

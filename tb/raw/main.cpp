@@ -1,8 +1,9 @@
 // Raw harness: drives the Verilated tb_top (tb/hdl/tb_top.sv, built without TB_INTERNAL_CLOCK)
-// from C++ the way tb/uvm/bfm.py does from cocotb -- same reset, same two-cycle APB accesses,
-// same memory load/dump pulses -- with no Python in the loop. Each argument is a folder written
-// by tb/raw/digest.py (page_map.hex, mem.hex, program.txt); the folders play one after the other
-// in one process, trace k with memory seed (seed + k) as the cocotb flow does.
+// from C++ the way tb/uvm/bfm.py does from cocotb -- same reset, same APB master requests (a
+// run of writes from apb_prog.hex, single reads), same memory load/dump pulses -- with no Python
+// in the loop. Each argument is a folder written by tb/raw/digest.py (page_map.hex, mem.bin,
+// program.txt); the folders play one after the other in one process, trace k with memory seed
+// (seed + k) as the cocotb flow does.
 // Prints one JSON line per trace: status, cycles (first register write to the last interrupt, as
 // the scoreboard counts them), clocks since reset, and the wall time inside interrupt waits.
 #include <unistd.h>
@@ -38,8 +39,7 @@ class Harness {
   ~Harness() { top_->final(); }
 
   Vtb_top& dut() { return *top_; }
-  uint64_t clocks = 0;        // rising edges since the last reset
-  uint64_t access_cycle = 0;  // the harness's cycle counter at the last APB access phase
+  uint64_t clocks = 0;  // rising edges since the last reset
 
   void tick() {
     top_->clk_in = 1;
@@ -52,8 +52,9 @@ class Harness {
   void reset(uint32_t seed, bool stall, bool reorder, uint32_t watchdog) {
     Vtb_top& d = *top_;
     d.rst_n = 0;
-    d.apb_psel = d.apb_penable = d.apb_pwrite = 0;
-    d.apb_paddr = d.apb_pwdata = 0;
+    d.turbo = 0;
+    d.apb_go = d.apb_batch = d.apb_write = d.alog_dump = 0;
+    d.apb_len = d.apb_addr = d.apb_wdata = 0;
     d.ext_mem_en = 0;
     d.mem_seed = seed;
     d.mem_stall_en = stall;
@@ -62,7 +63,6 @@ class Harness {
     d.mut_x1_tap = d.mut_apb_read = 0;
     d.mut_apb_addr = d.mut_index = 0;
     d.wlog_dump = d.mem_load = d.mem_dump = d.mem_patch = 0;
-    d.mem_clear_pages = 0;
     d.mem_dump_first = d.mem_dump_last = 0;
     d.watchdog_limit = watchdog;
     d.tap_clear = 1;
@@ -81,22 +81,36 @@ class Harness {
     tick();
   }
 
+  // A go pulse to the harness's APB master, then clocks until it is done.
+  void apb_go(bool batch) {
+    Vtb_top& d = *top_;
+    d.apb_batch = batch;
+    d.apb_go = 1;
+    tick();
+    d.apb_go = 0;
+    while (!d.apb_done) tick();
+  }
+
   uint32_t apb(uint32_t addr, bool write, uint32_t data = 0) {
     Vtb_top& d = *top_;
-    d.apb_paddr = addr;
-    d.apb_pwrite = write;
-    d.apb_pwdata = data;
-    d.apb_psel = 1;
-    d.apb_penable = 0;
-    tick();
-    d.apb_penable = 1;
-    top_->eval();
-    access_cycle = d.cycles;
-    uint32_t rdata = d.apb_prdata;
-    tick();
-    d.apb_psel = 0;
-    d.apb_penable = 0;
-    return rdata;
+    d.apb_addr = addr;
+    d.apb_write = write;
+    d.apb_wdata = data;
+    apb_go(false);
+    return d.apb_rdata;
+  }
+
+  // Register writes back to back, as tb/uvm/bfm.py apb_writes (one run, apb_prog.hex).
+  void apb_writes(const std::vector<std::pair<uint32_t, uint32_t>>& writes) {
+    std::ofstream f("apb_prog.hex");
+    char line[32];
+    for (const auto& [a, v] : writes) {
+      std::snprintf(line, sizeof line, "1%08x%08x\n", a, v);
+      f << line;
+    }
+    f.close();
+    top_->apb_len = static_cast<uint32_t>(writes.size());
+    apb_go(true);
   }
 
   // Dump words [first, first + words) and append their bytes (little-endian) to out.
@@ -145,8 +159,7 @@ std::string hex(uint64_t v) {
 }
 
 // One trace; the harness is reset and loaded by its first command ("load").
-Outcome play(Harness& h, const std::string& dir, uint32_t seed, bool stall, bool reorder, uint32_t watchdog,
-             uint32_t& used_pages) {
+Outcome play(Harness& h, const std::string& dir, uint32_t seed, bool stall, bool reorder, uint32_t watchdog) {
   Outcome o;
   if (chdir(dir.c_str()) != 0) {
     o.fail("cannot enter " + dir);
@@ -155,22 +168,26 @@ Outcome play(Harness& h, const std::string& dir, uint32_t seed, bool stall, bool
   std::ifstream prog("program.txt");
   std::string line;
   Vtb_top& d = h.dut();
+  std::vector<std::pair<uint32_t, uint32_t>> writes;  // consecutive writes go as one run
   while (o.pass && std::getline(prog, line)) {
     std::istringstream in(line);
     std::string op;
     in >> op >> std::hex;
-    if (op == "load") {
-      uint32_t pages;
-      in >> pages;
-      h.reset(seed, stall, reorder, watchdog);
-      d.mem_clear_pages = std::max(used_pages, pages);
-      h.pulse(d.mem_load);
-      used_pages = pages;
-    } else if (op == "w") {
+    if (op == "w") {
       uint32_t a, v;
       in >> a >> v;
-      h.apb(a, true, v);
-      if (o.first_write < 0) o.first_write = static_cast<int64_t>(h.access_cycle);
+      writes.emplace_back(a, v);
+      continue;
+    }
+    if (!writes.empty()) {
+      // The first write's access phase: the master starts the cycle after the go pulse.
+      if (o.first_write < 0) o.first_write = static_cast<int64_t>(d.cycles) + 2;
+      h.apb_writes(writes);
+      writes.clear();
+    }
+    if (op == "load") {
+      h.reset(seed, stall, reorder, watchdog);
+      h.pulse(d.mem_load);
     } else if (op == "r" || op == "p") {
       uint32_t a, v, got = 0;
       in >> a >> v;
@@ -243,12 +260,11 @@ int main(int argc, char** argv) {
   Harness h(ctx.get());
   char cwd[4096];
   if (!getcwd(cwd, sizeof cwd)) return 2;
-  uint32_t used_pages = 0;
   int failed = 0;
   for (size_t k = 0; k < dirs.size(); ++k) {
     std::string dir = dirs[k][0] == '/' ? dirs[k] : std::string(cwd) + "/" + dirs[k];
     auto t0 = Clock::now();
-    Outcome o = play(h, dir, seed + static_cast<uint32_t>(k), stall, reorder, watchdog, used_pages);
+    Outcome o = play(h, dir, seed + static_cast<uint32_t>(k), stall, reorder, watchdog);
     double secs = since(t0);
     long long cycles = (o.first_write >= 0 && o.last_intr >= o.first_write) ? o.last_intr - o.first_write : -1;
     failed += !o.pass;
