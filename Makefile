@@ -56,10 +56,11 @@ sim: setup ## end to end on the default model: FP32 vs INT8 (golden, RTL on RTL_
 vectors: setup ## regression vectors of the default model (both quantization modes) in vectors/digits_cnn
 	$(PY) -m nvdla_int8.compile.flow vectors
 
-bench: setup ## benchmarks: golden conv vs onnxruntime; RTL conv cycles vs NVDLA's RTL; RTL SDP cycles/s; calibration and quantization vs onnxruntime
+bench: setup ## benchmarks: golden conv vs onnxruntime; RTL conv cycles vs NVDLA's RTL; RTL SDP cycles/s; RTL simulation speed (cocotb flow vs raw harness); calibration and quantization vs onnxruntime
 	$(PY) bench/bench_golden_conv.py $(if $(TRACES),--traces $(TRACES))
 	$(PY) bench/bench_rtl_conv.py $(if $(TRACES),--traces $(TRACES))
 	$(PY) bench/bench_rtl_sdp.py $(if $(TRACES),--traces $(TRACES))
+	$(PY) bench/bench_rtl_speed.py $(if $(TRACES),--traces $(TRACES))
 	$(PY) bench/bench_calibration.py
 	$(PY) bench/bench_quant_vs_ort.py
 

@@ -210,6 +210,7 @@ class TracePlayerTest(uvm_test):
             sb.fail(fault)
         await self.env.apb.monitor.sample()
         cycles = sb.trace_cycles()
+        notes["apb_writes"] = sb.apb_writes
         return self.outcome(trace, seq, run, cycles, time.perf_counter() - t0), run.wait_seconds
 
     async def start_run(self, trace: Trace, run: TraceRun, image: SparseMemory, seed: int):
