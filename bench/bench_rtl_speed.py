@@ -88,7 +88,8 @@ def suite(paths, work: Path, conv_cycles: int) -> bool:
     print(f"  {'cocotb':10s} {c_wall:7.1f}s {rate(cyc, c_wall)} {rate(cyc, c_cpu)} {rate(cyc, c_wait)}")
     print(f"  {'raw':10s} {r_wall:7.1f}s {rate(cyc, r_wall)} {rate(cyc, r_cpu)} {rate(cyc, r_wait)}")
     print(f"  cocotb / raw: {r_wall / c_wall:.2f} (whole run), {r_wait / c_wait:.2f} (sim only); "
-          f"traces whose cycles differ between the flows: {len(differ)}" + (f" ({', '.join(differ[:4])})" if differ else ""))
+          f"traces whose cycles differ between the flows: {len(differ)}"
+          + (f" ({', '.join(differ[:4])})" if differ else ""))
 
     conv = [(o, r) for o, r in zip(outcomes, rows) if o.name.startswith("dc_") and (o.cycles or 0) >= conv_cycles]
     if conv:
@@ -98,7 +99,8 @@ def suite(paths, work: Path, conv_cycles: int) -> bool:
         rw = sum(r["wait_seconds"] for _, r in conv)
         rs = sum(r["seconds"] for _, r in conv)
         print(f"== conv-bound: {len(conv)} dc_ traces of >= {conv_cycles:,} cycles, {cc:,} cycles")
-        print(f"  cocotb {rate(cc, cw)} sim only, {rate(cc, cs)} per trace with its Python (load, golden model, checks)")
+        print(f"  cocotb {rate(cc, cw)} sim only, {rate(cc, cs)} per trace with its Python "
+              "(load, golden model, checks)")
         print(f"  raw    {rate(cc, rw)} sim only, {rate(cc, rs)} per trace")
         print(f"  cocotb / raw: {rw / cw:.2f} (sim only), {rs / cs:.2f} (per trace)")
     return not failed and not differ
@@ -137,7 +139,8 @@ def one_image(label: str, vec: Path, inputs: list[str], work: Path) -> None:
     print(f"== {label}: one image, {len(traces)} layer traces, {cyc:,} cycles (raw harness; {bad} failed)")
     print(f"  cocotb `nvdla-int8 run --backend rtl --limit 1`: {wall:6.2f}s wall, {cpu:6.2f}s CPU, "
           f"{rate(cyc, wall)} (compile not counted; golden model and start-up included)")
-    print(f"  raw harness, the same traces:                  {r_wall:6.2f}s wall, {r_cpu:6.2f}s CPU, {rate(cyc, r_wall)}")
+    print(f"  raw harness, the same traces:                  {r_wall:6.2f}s wall, {r_cpu:6.2f}s CPU, "
+          f"{rate(cyc, r_wall)}")
 
 
 def digits(work: Path) -> None:

@@ -5,7 +5,7 @@ numbers in hex:
     load                                  reset the harness, then load page_map.hex + mem.bin
     w <addr> <data>                       APB write (consecutive ones go to the harness as one run)
     r <addr> <expected>                   APB read, must equal
-    p <addr> <expected>                   APB reads until equal (at most POLL_LIMIT)
+    p <addr> <expected>                   APB reads until equal (at most 1000, as sequences.py)
     i <bit> <status> <mask>               wait for the interrupt; read GLB S_INTR_STATUS and
                                           S_INTR_MASK (addresses given), claim <bit> (0: the
                                           lowest pending), clear it (W1C)
@@ -27,7 +27,6 @@ from nvdla_int8.trace.memory import SparseMemory
 from nvdla_int8.trace.trace import Trace, apply_memory_command
 
 from ..memory_files import write_load_files
-from ..uvm.sequences import POLL_LIMIT  # noqa: F401  (main.cpp uses the same limit)
 
 MEMORY_OPS = ("mem_init", "mem_load")
 _STATUS = REGMAP.reg("GLB", "S_INTR_STATUS")

@@ -1,9 +1,9 @@
-// Raw harness: drives the Verilated tb_top (tb/hdl/tb_top.sv, built without TB_INTERNAL_CLOCK)
-// from C++ the way tb/uvm/bfm.py does from cocotb -- same reset, same APB master requests (a
-// run of writes from apb_prog.hex, single reads), same memory load/dump pulses -- with no Python
-// in the loop. Each argument is a folder written by tb/raw/digest.py (page_map.hex, mem.bin,
-// program.txt); the folders play one after the other in one process, trace k with memory seed
-// (seed + k) as the cocotb flow does.
+// Raw harness: drives the Verilated tb_top (tb/hdl/tb_top.sv, fast memory only) from C++ the way
+// tb/uvm/bfm.py does from cocotb -- same reset, same APB master requests (a run of writes from
+// apb_prog.hex, single reads), same memory load/dump pulses -- with no Python in the loop. Each
+// argument is a folder written by tb/raw/digest.py (page_map.hex, mem.bin, program.txt); the
+// folders play one after the other in one process, trace k with memory seed (seed + k) as the
+// cocotb flow does.
 // Prints one JSON line per trace: status, cycles (first register write to the last interrupt, as
 // the scoreboard counts them), clocks since reset, and the wall time inside interrupt waits.
 #include <unistd.h>

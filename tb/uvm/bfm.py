@@ -29,7 +29,8 @@ class HarnessBfm:
         self._alog_read = 0  # entries of the harness's APB log already returned since the reset
 
     def start_clock(self, internal: bool) -> None:
-        """internal: the fast build's main clocks the harness (TB_INTERNAL_CLOCK=1); else cocotb drives clk_in."""
+        """internal: the fast build's main clocks the harness (TB_INTERNAL_CLOCK=1); else cocotb
+        drives clk_in."""
         if not internal and self._clock is None:
             self._clock = Clock(self.dut.clk_in, CLOCK_NS, unit="ns")
             self._clock.start()
