@@ -68,11 +68,12 @@ resnet50: setup $(RESNET50_CAFFEMODEL) ## the seed's example: Caffe ResNet-50 + 
 vectors: setup ## regression vectors of the default model (both quantization modes) in vectors/digits_cnn
 	$(PY) -m nvdla_int8.commands.sim vectors
 
-bench: setup ## benchmarks: golden conv vs onnxruntime; golden model on ResNet-50's layer shapes vs onnxruntime; RTL conv cycles vs NVDLA's RTL; RTL SDP cycles/s; calibration and quantization vs onnxruntime; a whole ResNet-style network (MODEL=resnet50.onnx for the real one): compile time, vector size, golden time per image vs onnxruntime FP32/int8
+bench: setup ## benchmarks: golden conv vs onnxruntime; golden model on ResNet-50's layer shapes vs onnxruntime; RTL conv cycles vs NVDLA's RTL; RTL SDP cycles/s; RTL simulation speed (cocotb flow vs raw harness); calibration and quantization vs onnxruntime; a whole ResNet-style network (MODEL=resnet50.onnx for the real one): compile time, vector size, golden time per image vs onnxruntime FP32/int8
 	$(PY) bench/bench_golden_conv.py --traces $(TRACES)
 	$(PY) bench/bench_golden_resnet_layers.py
 	$(PY) bench/bench_rtl_conv.py --traces $(TRACES)
 	$(PY) bench/bench_rtl_sdp.py --traces $(TRACES)
+	$(PY) bench/bench_rtl_speed.py --traces $(TRACES)
 	$(PY) bench/bench_calibration.py
 	$(PY) bench/bench_quant_vs_ort.py
 	$(PY) bench/bench_resnet50.py $(if $(MODEL),--model $(MODEL))

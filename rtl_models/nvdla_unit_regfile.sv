@@ -26,62 +26,61 @@ module nvdla_unit_regfile #(
 );
   import nvdla_reg_pkg::*;
 
-  logic [Words*32-1:0] s_q, s_d;
-  logic [1:0][Words*32-1:0] d_q, d_d;
-  logic [1:0] op_en_q, op_en_d;
-  logic consumer_q, consumer_d;
+  // Registers as arrays of words, updated word by word in the clocked block: the simulator then
+  // touches a word only when a CSB write or a done pulse changes it, instead of copying and
+  // merging the whole register vector every cycle (docs/rtl-speed.md).
+  logic [31:0] s_q [FirstDWord];    // S_ words
+  logic [31:0] d_q [2][Words];      // D_ words of each group (words below FirstDWord unused)
+  logic [1:0] op_en_q;
+  logic consumer_q;
   logic producer;
+  logic csb_wr;
+  int unsigned w;
+  logic [31:0] wmask;
 
-  // Registers below FirstDWord are single; D_OP_ENABLE's bit lives in op_en_q, not in d_q.
-  function automatic logic [Words*32-1:0] d_ro_mask();
-    logic [Words*32-1:0] m = '0;
-    for (int unsigned w = FirstDWord; w < Words; w++) m[32*w +: 32] = ReadOnly[32*w +: 32];
-    return m;
+  // D_OP_ENABLE's bit lives in op_en_q, not in d_q.
+  function automatic logic [31:0] d_ro(input int unsigned word);
+    return (word >= FirstDWord && word < Words) ? ReadOnly[32*word +: 32] : '0;
   endfunction
-  localparam logic [Words*32-1:0] DReadOnly = d_ro_mask();
 
-  assign producer = s_q[32*S_POINTER_WORD + S_POINTER_PRODUCER_LSB];
-
-  always_comb begin
-    int unsigned w;
-    logic [31:0] wmask;
-    s_d = s_q;
-    d_d = d_q;
-    op_en_d = op_en_q;
-    consumer_d = consumer_q;
-    w = 32'(csb_word_i);
-    wmask = (w < Words) ? Writable[32*w +: 32] : '0;
-    if (done_i) begin
-      op_en_d[consumer_q] = 1'b0;
-      consumer_d = ~consumer_q;
-      d_d[consumer_q] = (d_q[consumer_q] & ~DReadOnly) | (hw_status_i & DReadOnly);
-    end
-    if (csb_valid_i && csb_write_i && w < Words) begin
-      if (w < FirstDWord) begin
-        s_d[32*w +: 32] = (s_q[32*w +: 32] & ~wmask) | (csb_wdata_i & wmask);
-      end else if (!op_en_q[producer]) begin
-        // A running or pending group keeps its registers (registers.md §3).
-        if (w == FirstDWord) begin
-          op_en_d[producer] = csb_wdata_i[D_OP_ENABLE_OP_EN_LSB];
-          if (csb_wdata_i[D_OP_ENABLE_OP_EN_LSB]) d_d[producer] = d_q[producer] & ~DReadOnly;
-        end else begin
-          d_d[producer][32*w +: 32] = (d_q[producer][32*w +: 32] & ~wmask) | (csb_wdata_i & wmask);
-        end
-      end
-    end
-  end
+  assign producer = s_q[S_POINTER_WORD][S_POINTER_PRODUCER_LSB];
+  assign w = 32'(csb_word_i);
+  assign wmask = (w < Words) ? Writable[32*w +: 32] : '0;
+  assign csb_wr = csb_valid_i && csb_write_i && w < Words;
 
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
-      s_q <= ResetValue;
-      d_q <= {ResetValue, ResetValue};
+      for (int unsigned i = 0; i < FirstDWord; i++) s_q[i] <= ResetValue[32*i +: 32];
+      for (int unsigned i = 0; i < Words; i++) begin
+        d_q[0][i] <= ResetValue[32*i +: 32];
+        d_q[1][i] <= ResetValue[32*i +: 32];
+      end
       op_en_q <= '0;
       consumer_q <= 1'b0;
     end else begin
-      s_q <= s_d;
-      d_q <= d_d;
-      op_en_q <= op_en_d;
-      consumer_q <= consumer_d;
+      // A write in the same cycle comes second and wins where both touch a word, as before.
+      if (done_i) begin
+        op_en_q[consumer_q] <= 1'b0;
+        consumer_q <= ~consumer_q;
+        for (int unsigned i = FirstDWord; i < Words; i++)
+          if (d_ro(i) != '0)
+            d_q[consumer_q][i] <= (d_q[consumer_q][i] & ~d_ro(i)) | (hw_status_i[32*i +: 32] & d_ro(i));
+      end
+      if (csb_wr) begin
+        if (w < FirstDWord) begin
+          s_q[w] <= (s_q[w] & ~wmask) | (csb_wdata_i & wmask);
+        end else if (!op_en_q[producer]) begin
+          // A running or pending group keeps its registers (registers.md §3).
+          if (w == FirstDWord) begin
+            op_en_q[producer] <= csb_wdata_i[D_OP_ENABLE_OP_EN_LSB];
+            if (csb_wdata_i[D_OP_ENABLE_OP_EN_LSB])
+              for (int unsigned i = FirstDWord; i < Words; i++)
+                if (d_ro(i) != '0) d_q[producer][i] <= d_q[producer][i] & ~d_ro(i);
+          end else begin
+            d_q[producer][w] <= (d_q[producer][w] & ~wmask) | (csb_wdata_i & wmask);
+          end
+        end
+      end
     end
   end
 
@@ -91,8 +90,6 @@ module nvdla_unit_regfile #(
   endfunction
 
   always_comb begin
-    int unsigned w;
-    w = 32'(csb_word_i);
     csb_rdata_o = '0;
     if (w >= Words) begin
       csb_rdata_o = '0;
@@ -103,17 +100,16 @@ module nvdla_unit_regfile #(
       csb_rdata_o[S_POINTER_PRODUCER_LSB] = producer;
       csb_rdata_o[S_POINTER_CONSUMER_LSB] = consumer_q;
     end else if (w < FirstDWord) begin
-      csb_rdata_o = (s_q[32*w +: 32] & ~ReadOnly[32*w +: 32]) | (hw_status_i[32*w +: 32] & ReadOnly[32*w +: 32]);
+      csb_rdata_o = (s_q[w] & ~ReadOnly[32*w +: 32]) | (hw_status_i[32*w +: 32] & ReadOnly[32*w +: 32]);
     end else if (w == FirstDWord) begin
       csb_rdata_o[D_OP_ENABLE_OP_EN_LSB] = op_en_q[producer];
     end else begin
-      csb_rdata_o = d_q[producer][32*w +: 32];
+      csb_rdata_o = d_q[producer][w];
     end
   end
 
   always_comb begin
-    regs_o = d_q[consumer_q];
-    for (int unsigned w = 0; w < FirstDWord; w++) regs_o[32*w +: 32] = s_q[32*w +: 32];
+    for (int unsigned i = 0; i < Words; i++) regs_o[32*i +: 32] = (i < FirstDWord) ? s_q[i] : d_q[consumer_q][i];
     regs_o[32*FirstDWord + D_OP_ENABLE_OP_EN_LSB] = op_en_q[consumer_q];
   end
 
@@ -123,8 +119,7 @@ module nvdla_unit_regfile #(
 `ifndef SYNTHESIS
   // The hardware drops writes to a running group's D_ registers; a program that does so is wrong.
   always_ff @(posedge clk_i) begin
-    if (rst_ni && csb_valid_i && csb_write_i && 32'(csb_word_i) >= FirstDWord
-        && 32'(csb_word_i) < Words && op_en_q[producer]) begin
+    if (rst_ni && csb_wr && w >= FirstDWord && op_en_q[producer]) begin
       $warning("%m: write to D_ word %0d of group %0d dropped: its OP_EN is set", csb_word_i, producer);
     end
   end

@@ -1,6 +1,7 @@
 """Files that move a sparse memory image in and out of the fast-mode SystemVerilog memory
-(tb/hdl/tb_axi_mem.sv) in bulk: a page table and the pages' contents for $readmemh, and the
-$writememh dump read back. Pure Python, no simulator.
+(tb/hdl/tb_axi_mem.sv) in bulk: a page table for $readmemh and the pages' contents for $fread,
+and the $writememh dump read back. Pure Python, no simulator. These are scratch files the
+simulator reads at once and every trace rewrites, not outputs: written plainly, not atomically.
 
 Logical 64 KiB pages are mapped, in address order, onto physical pages 0..n-1.
 """
@@ -10,12 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nvdla_int8.fileio import write_atomic
 from nvdla_int8.trace.memory import PAGE, PAGE_BITS, SparseMemory
 
 PHYS_PAGES = 1024  # tb_axi_mem PhysPages
 WORDS_PER_PAGE = PAGE // 8
-RUN_GAP = 8  # zero words worth an "@address" line
 
 
 class PageMap:
@@ -49,34 +48,23 @@ class PageMap:
 
 
 def write_load_files(mem: SparseMemory, folder: Path) -> PageMap:
-    """page_map.hex and mem.hex for tb_axi_mem's load; returns the mapping used."""
+    """page_map.hex and mem.bin (the mapped pages whole, in physical order, every 64-bit word
+    big-endian as $fread fills an array) for tb_axi_mem's load; returns the mapping used."""
     pm = PageMap(mem.pages)
-    lines = []
-    for page, phys in pm.phys.items():
-        lines.append(f"@{page:x}\n{phys:04x}")
-    write_atomic(folder / "page_map.hex", "\n".join(lines) + "\n")
-    out = []
-    for page, phys in pm.phys.items():
-        words = mem.pages[page].view("<u8")
-        nz = np.flatnonzero(words)
-        if nz.size == 0:
-            continue  # the memory clears mapped pages before loading
-        # Only runs of non-zero words (gaps of up to RUN_GAP zero words are kept in a run):
-        # strided cubes leave most of a page zero.
-        breaks = np.flatnonzero(np.diff(nz) > RUN_GAP)
-        starts = np.r_[nz[0], nz[breaks + 1]]
-        ends = np.r_[nz[breaks], nz[-1]] + 1
-        text = np.char.mod("%016x", words)
-        for s, e in zip(starts.tolist(), ends.tolist()):
-            out.append(f"@{phys * WORDS_PER_PAGE + s:x}")
-            out.append("\n".join(text[s:e]))
-    write_atomic(folder / "mem.hex", "\n".join(out) + "\n")
+    lines = [f"@{page:x}\n{phys:04x}" for page, phys in pm.phys.items()]
+    (folder / "page_map.hex").write_text("\n".join(lines) + "\n")
+    if pm.phys:
+        image = np.stack([mem.pages[page] for page in pm.phys])  # pm.phys is in physical order
+        data = image.reshape(-1, 8)[:, ::-1].tobytes()
+    else:
+        data = b""
+    (folder / "mem.bin").write_bytes(data)
     return pm
 
 
 def read_dump(path: Path, words: int) -> bytes:
     """Bytes of a $writememh dump of `words` 64-bit words (little-endian, word order)."""
-    toks = [t for t in path.read_text().split() if not t.startswith(("//", "@"))]
-    if len(toks) != words or any(len(t) != 16 for t in toks):
+    data = bytes.fromhex(path.read_text())  # whitespace between the words is skipped
+    if len(data) != 8 * words:
         raise RuntimeError(f"{path}: expected {words} words of 16 hex digits")
-    return np.frombuffer(bytes.fromhex("".join(toks)), dtype=">u8").astype("<u8").tobytes()
+    return np.frombuffer(data, dtype=">u8").astype("<u8").tobytes()

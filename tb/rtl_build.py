@@ -1,9 +1,10 @@
 """Build the RTL harness with Verilator (once, reused until an RTL file changes) and run cocotb
 test modules on it through the cocotb Python runner.
 
-Three builds, each rebuilt by the runner only when a source is newer than its binary:
-- build/rtl_sim: --timing, the harness runs its own clock (no VPI callback per edge): the fast
-  mode with the SystemVerilog memory;
+Three builds, each rebuilt only when a source is newer than its binary or the options changed:
+- build/rtl_sim: the fast mode with the SystemVerilog memory, our own main (tb/hdl/vpi_main.cpp)
+  clocks the harness (no Python or VPI work per clock edge while the testbench waits for an
+  event; docs/rtl-speed.md);
 - build/rtl_sim_plain: cocotb drives the clock (clk_in). cocotbext-axi's AxiRam samples
   valid/ready at the edge it awaits, which is only right on the clock cocotb itself drives (an
   edge of a clock made inside the simulator is reported after the design has evaluated it),
@@ -15,6 +16,8 @@ from __future__ import annotations
 import fcntl
 import itertools
 import os
+import re
+import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,16 +38,46 @@ def rtl_sources() -> list[Path]:
     """RTL files in dependency order (rtl_models.f), then the harness."""
     rtl = rtl_dir()
     names = [ln.strip() for ln in (rtl / "rtl_models.f").read_text().splitlines() if ln.strip()]
-    return [rtl / n for n in names] + [HDL / "tb_axi_mem.sv", HDL / "tb_top.sv"]
+    return [rtl / n for n in names] + [HDL / "tb_apb_master.sv", HDL / "tb_axi_mem.sv", HDL / "tb_top.sv"]
 
 
-def build_dir(waves: bool, timing: bool) -> Path:
+# The PyPI wheel's verilated.mk leaves the precompiled-header include flag empty, which breaks
+# the split C++ build of a model this size; make takes variables from MAKEFLAGS.
+# OPT_FAST: the model's per-cycle code at -O2 rather than the default -Os.
+MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O2"
+
+
+def model_args() -> list[str]:
+    """Verilator options of every harness build (cocotb and raw), chosen by measurement
+    (docs/rtl-speed.md)."""
+    return ["--assert", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", "fast",
+            "--x-initial", "fast", str(rtl_dir() / "lint.vlt")]
+
+
+def public_config(build: Path) -> Path:
+    """A Verilator configuration file making tb_top's signals visible to cocotb: all readable,
+    its inputs writable. Replaces the runner's --public-flat-rw (every signal of the design public
+    and writable), which keeps Verilator from optimising the model and puts every combinational
+    signal that depends on a public one into the input-evaluation region (docs/rtl-speed.md).
+    The inputs are read from tb_top.sv's port list, so the file cannot fall behind it."""
+    text = (HDL / "tb_top.sv").read_text()
+    inputs = re.findall(r"^\s*input\s+logic\s*(?:\[[^\]]*\])?\s*(\w+)", text, flags=re.M)
+    lines = ["`verilator_config", f'public_flat_rd -module "{TOPLEVEL}" -var "*"']
+    lines += [f'public_flat_rw -module "{TOPLEVEL}" -var "{name}"' for name in inputs]
+    build.mkdir(parents=True, exist_ok=True)
+    f = build / "tb_public.vlt"
+    if not f.exists() or f.read_text() != "\n".join(lines) + "\n":
+        f.write_text("\n".join(lines) + "\n")
+    return f
+
+
+def build_dir(waves: bool, fast: bool) -> Path:
     """build/ of the checkout for rtl_models/; for another RTL copy, build/ beside that copy."""
     rtl = rtl_dir()
     root = ROOT / "build" if rtl == (ROOT / "rtl_models").resolve() else rtl.parent / "build"
     if waves:
         return root / "rtl_sim_waves"
-    return root / ("rtl_sim" if timing else "rtl_sim_plain")
+    return root / ("rtl_sim" if fast else "rtl_sim_plain")
 
 
 @contextmanager
@@ -91,48 +124,82 @@ def _build_lock(d: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def get_runner(waves: bool = False, timing: bool = True):
-    """A Verilator runner with the harness built (built now if missing or stale)."""
+def _makeflags() -> str:
+    flags = os.environ.get("MAKEFLAGS", "")
+    return flags if "CFG_CXXFLAGS_PCH_I" in flags else f"{flags} {MAKEFLAGS}".strip()
+
+
+def verilate(d: Path, main_cpp: Path, args: list[str], binary: str) -> Path:
+    """Build the harness with a C++ main of ours into d/binary; rebuilt only when a source, the
+    main or the options change."""
+    _verilator_on_path()
+    sources = rtl_sources()
+    cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-Mdir", str(d), "--top-module", TOPLEVEL,
+           "-o", binary, "--timescale", "1ns/1ps", *model_args(), *args, str(main_cpp), *map(str, sources)]
+    env = {**os.environ, "MAKEFLAGS": _makeflags()}
+    key = "\n".join(cmd + [env["MAKEFLAGS"]])
+    exe, stamp = d / binary, d / f".{binary}.args"
+    newest = max(p.stat().st_mtime for p in [main_cpp, *sources, rtl_dir() / "lint.vlt"])
+    with _build_lock(d):
+        if exe.exists() and stamp.exists() and stamp.read_text() == key and exe.stat().st_mtime >= newest:
+            return exe
+        log = d / "build.log"
+        with open(log, "w") as f:
+            r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
+        if r.returncode:
+            raise RuntimeError(f"Verilator build failed (see {log})")
+        stamp.write_text(key)
+    return exe
+
+
+def get_runner(waves: bool = False, fast: bool = True):
+    """A Verilator runner with the harness built (built now if missing or stale). fast: our own
+    main clocks the harness (tb/hdl/vpi_main.cpp), fast memory only; else cocotb's main, cocotb
+    drives clk_in (AxiRam, register tests, waves)."""
+    from cocotb_tools import config
     from cocotb_tools.runner import get_runner as _get
 
     _verilator_on_path()
     runner = _get("verilator")
-    timing = timing and not waves
-    d = build_dir(waves, timing)
-    args = ["-j", "2", "--assert", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3",
-            "--x-assign", "fast", "--x-initial", "fast", str(rtl_dir() / "lint.vlt")]
-    if timing:
-        # The harness clock is an SV delay loop; the wheel's verilated.mk omits the -fcoroutines
-        # that --timing needs on GCC 12.
-        args += ["--timing", "-CFLAGS", "-fcoroutines", "+define+TB_INTERNAL_CLOCK"]
+    fast = fast and not waves
+    d = build_dir(waves, fast)
+    public = ["--no-public-flat-rw", str(public_config(d))]
+    if fast:
+        verilate(d, HDL / "vpi_main.cpp", ["--vpi", *public, "+define+TB_SV_MEM_ONLY", "-LDFLAGS",
+                                           f"-Wl,-rpath,{config.libs_dir} -L{config.libs_dir} -lcocotbvpi_verilator"],
+                 TOPLEVEL)
+        return runner
+    # cocotb's runner adds --vpi --public-flat-rw; --no-public-flat-rw takes the latter back.
+    args = ["-j", "2", *model_args(), *public]
     if waves:
         args += ["--trace-structs"]
-    # The PyPI wheel's verilated.mk leaves the precompiled-header include flag empty, which breaks
-    # the split C++ build of a model this size; make takes variables from MAKEFLAGS.
-    # OPT_FAST: the model's per-cycle code at -O2 rather than the default -Os.
-    flags = os.environ.get("MAKEFLAGS", "")
-    if "CFG_CXXFLAGS_PCH_I" not in flags:
-        os.environ["MAKEFLAGS"] = f"{flags} CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O2".strip()
+    os.environ["MAKEFLAGS"] = _makeflags()
     with _build_lock(d):
-        runner.build(sources=rtl_sources(), hdl_toplevel=TOPLEVEL, build_dir=d, build_args=args,
-                     waves=waves, always=False, timescale=("1ns", "1ps"),
+        # The runner rebuilds when a source is newer than the binary; a change of options must too.
+        stamp = d / ".build-args"
+        key = "\n".join(args + [os.environ["MAKEFLAGS"]])
+        fresh = stamp.exists() and stamp.read_text() == key
+        runner.build(sources=rtl_sources(), hdl_toplevel=TOPLEVEL, build_dir=d,
+                     build_args=args, waves=waves, always=not fresh, timescale=("1ns", "1ps"),
                      log_file=d / "build.log")
+        stamp.write_text(key)
     return runner
 
 
-def run_module(test_module: str, *, env: dict[str, str], waves: bool = False, timing: bool = False,
+def run_module(test_module: str, *, env: dict[str, str], waves: bool = False, fast: bool = False,
                work_dir: Path, testcase: str | None = None) -> tuple[int, int]:
     """Run a cocotb test module on the harness; returns (tests run, tests failed). Raises
     RuntimeError when no test ran (the runner alone would report that as a pass)."""
     from cocotb_tools.check_results import get_results
 
-    runner = get_runner(waves, timing)
-    timing = timing and not waves
+    runner = get_runner(waves, fast)
+    fast = fast and not waves
     work_dir.mkdir(parents=True, exist_ok=True)
     pypath = os.pathsep.join([str(ROOT), str(ROOT / "compiler"), os.environ.get("PYTHONPATH", "")])
     results = runner.test(
-        test_module=test_module, hdl_toplevel=TOPLEVEL, build_dir=build_dir(waves, timing), test_dir=work_dir,
-        extra_env={**env, "PYTHONPATH": pypath, "TB_INTERNAL_CLOCK": "1" if timing else "0"},
+        test_module=test_module, hdl_toplevel=TOPLEVEL, hdl_toplevel_lang="verilog",
+        build_dir=build_dir(waves, fast), test_dir=work_dir,
+        extra_env={**env, "PYTHONPATH": pypath, "TB_INTERNAL_CLOCK": "1" if fast else "0"},
         plusargs=[f"+TB_MEM_DIR={work_dir}"],
         waves=waves, testcase=testcase, results_xml=str(work_dir / "results.xml"),
         log_file=work_dir / "sim.log")

@@ -8,31 +8,30 @@ from nvdla_int8.trace.memory import PAGE, SparseMemory
 from tb.memory_files import WORDS_PER_PAGE, PageMap, read_dump, write_load_files
 
 
-def parse_load_file(path: Path) -> dict[int, int]:
-    """word index -> value, as $readmemh would place them."""
-    words, at = {}, 0
+def parse_page_map(path: Path) -> dict[int, int]:
+    """page -> physical page, as $readmemh would place them."""
+    table, at = {}, 0
     for tok in path.read_text().split():
         if tok.startswith("@"):
             at = int(tok[1:], 16)
         else:
-            words[at] = int(tok, 16)
+            table[at] = int(tok, 16)
             at += 1
-    return words
+    return table
 
 
-def test_load_file_places_every_nonzero_byte(tmp_path):
+def test_load_files_hold_every_mapped_page_whole(tmp_path):
     mem = SparseMemory()
     mem.write(0x8000_0400, bytes(range(1, 20)))
     mem.write(0x9000_fff8, b"\xaa" * 16)          # crosses into the next 64 KiB page
     mem.write(0x8000_0400 + 4096, b"\x01")         # a far run in the same page
     pm = write_load_files(mem, tmp_path)
-    words = parse_load_file(tmp_path / "mem.hex")
+    # $fread fills each 64-bit word from 8 bytes, most significant first
+    words = np.frombuffer((tmp_path / "mem.bin").read_bytes(), dtype=">u8")
+    assert len(words) == len(mem.pages) * WORDS_PER_PAGE
     for page, phys in pm.phys.items():
-        data = mem.pages[page].view("<u8")
-        for i in np.flatnonzero(data):
-            assert words[phys * WORDS_PER_PAGE + int(i)] == int(data[i])
-    table = parse_load_file(tmp_path / "page_map.hex")
-    assert table == {page: phys for page, phys in pm.phys.items()}
+        assert (words[phys * WORDS_PER_PAGE:(phys + 1) * WORDS_PER_PAGE] == mem.pages[page].view("<u8")).all()
+    assert parse_page_map(tmp_path / "page_map.hex") == {page: phys for page, phys in pm.phys.items()}
 
 
 def test_word_range_merges_consecutive_pages_and_rejects_unmapped():

@@ -10,12 +10,11 @@ import pytest
 from nvdla_int8.conformance import find_traces
 from nvdla_int8.trace.cfg import Command
 from nvdla_int8.trace.trace import Trace
+from tests.suite import CONFORMANCE, require
 
 pytestmark = pytest.mark.rtl
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "nvdla_traces"
-needs_traces = pytest.mark.skipif(not SHARED.is_dir(), reason="shared/nvdla_traces not found")
 
 
 def play(paths, work_dir):
@@ -30,7 +29,6 @@ def test_nvdla_rules_vectors_pass(tmp_path):
     assert not bad, "\n".join(bad)
 
 
-@needs_traces
 @pytest.mark.parametrize("trace,register,field", [
     ("dc_1x1x8_1x1x8x1_int8_0", "NVDLA_CDMA.D_DAIN_RAM_TYPE_0", "DATAIN_RAM_TYPE"),
     ("dc_1x1x8_1x1x8x1_int8_0", "NVDLA_CDMA.D_WEIGHT_RAM_TYPE_0", "WEIGHT_RAM_TYPE"),
@@ -40,7 +38,7 @@ def test_nvdla_rules_vectors_pass(tmp_path):
 def test_a_dma_on_cvif_hangs_and_the_testbench_says_why(tmp_path, trace, register, field):
     """NVDLA's traces select MCIF; set one RAM type to CVIF (0): the RTL never ends the layer (as
     NVDLA's DMA interface never accepts the request) and the hang message names the field."""
-    [path] = [p for p in find_traces([SHARED]) if p.parent.name == trace]
+    [path] = [p for p in find_traces([require(CONFORMANCE)]) if p.parent.name == trace]
     t = Trace.load(path)
     hit = 0
     for i, c in enumerate(t.commands):

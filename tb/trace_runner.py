@@ -54,12 +54,15 @@ def _run_in(work: Path, paths, mem_mode, seed, stall, waves, extra_env, wait_sec
     (work / "traces.json").write_text(json.dumps([str(p) for p in paths]))
     env = {"TB_TRACES": str(work / "traces.json"), "TB_RESULTS": str(results), "TB_WORK_DIR": str(work),
            "TB_MEM_MODE": mem_mode, "TB_SEED": str(seed), "TB_STALL": "1" if stall else "0",
-           "COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "WARNING"), **(extra_env or {})}
+           "COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "WARNING"),
+           # One BLAS thread for the golden model: more spin on the second core of a 2-core machine
+           # costs the simulator more than it saves (docs/rtl-speed.md).
+           "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1"), **(extra_env or {})}
     error: list[BaseException] = []
 
     def sim():
         try:
-            run_module("tb.cocotb_player", env=env, waves=waves, timing=mem_mode == "sv", work_dir=work)
+            run_module("tb.cocotb_player", env=env, waves=waves, fast=mem_mode == "sv", work_dir=work)
         except BaseException as e:  # reported below as failures of the traces not played
             error.append(e)
 
@@ -82,7 +85,7 @@ def _run_in(work: Path, paths, mem_mode, seed, stall, waves, extra_env, wait_sec
         done = len(lines)
         if finished:
             break
-        time.sleep(0.2)
+        time.sleep(0.02)  # the run reports traces as they finish; a short poll adds no idle tail
     why = f"simulation ended early: {error[0]}" if error else "simulation ended early"
     why += f" (log: {work / 'sim.log'})"
     for p in paths[done:]:

@@ -1,6 +1,7 @@
 // Testbench AXI4 slave memory for the fast mode: a sparse 32-bit address space held in
-// PhysPages pages of 64 KiB, mapped by a page table, loaded and read back in bulk with
-// $readmemh/$writememh so Python never touches a beat. Seeded random latency and back-pressure
+// PhysPages pages of 64 KiB, mapped by a page table, loaded in bulk from a binary file of whole
+// pages ($fread) and read back with $writememh, so Python never touches a beat. Seeded random
+// latency and back-pressure
 // on every channel; with reorder_en_i, read bursts of different ARIDs are served out of order and
 // their beats interleaved (AXI4 keeps order only within one ID) and each B response is held a
 // random 0..31 cycles. Reports every committed write (wr_commit_o) for the harness's write log,
@@ -24,8 +25,7 @@ module tb_axi_mem #(
   output logic [31:0]     flipped_addr_o,     // ... read from this address
   output logic            wr_commit_o,        // a write beat reached memory this cycle
   output logic [31:0]     wr_commit_addr_o,
-  input  logic            load_i,        // pulse: clear, then load page table and contents
-  input  logic [15:0]     clear_pages_i, // physical pages to clear before loading
+  input  logic            load_i,        // pulse: load page_map.hex and mem.bin (all mapped pages)
   input  logic            patch_i,       // pulse: overwrite words from patch.hex, nothing cleared
   input  logic            dump_i,        // pulse: write words [dump_first_i, dump_last_i]
   input  logic [31:0]     dump_first_i,
@@ -90,12 +90,19 @@ module tb_axi_mem #(
   endfunction
 
   // ---------------- bulk load / dump ----------------
+  // mem.bin holds every mapped page whole, in physical order, each word big-endian as $fread
+  // fills it: no page needs clearing first, and pages past the image are unmapped (read as 0).
+  int fd;
   always_ff @(posedge clk) begin
     if (load_i) begin
       for (int unsigned i = 0; i < 65536; i++) page_map[i] = Unmapped;
-      for (int unsigned i = 0; i < 32'(clear_pages_i) * WordsPerPage && i < PhysPages * WordsPerPage; i++) mem[i] = '0;
       $readmemh({dir, "/page_map.hex"}, page_map);
-      $readmemh({dir, "/mem.hex"}, mem);
+      fd = $fopen({dir, "/mem.bin"}, "rb");
+      if (fd == 0) $error("%m: cannot open %s/mem.bin", dir);
+      else begin
+        void'($fread(mem, fd));
+        $fclose(fd);
+      end
     end
     if (patch_i) $readmemh({dir, "/patch.hex"}, mem);
     if (dump_i) $writememh({dir, "/mem_dump.hex"}, mem, dump_first_i, dump_last_i);

@@ -1,22 +1,35 @@
-// Test harness around nvdla_small_top: the fast-mode AXI memory (tb_axi_mem) or, with
-// ext_mem_en, the DUT's AXI port passed out to cocotbext-axi's AxiRam; a cycle counter; a
+// Test harness around nvdla_small_top: the APB master that plays register accesses (tb_apb_master,
+// with its log of every access for the APB monitor); the fast-mode AXI memory (tb_axi_mem) or,
+// with ext_mem_en, the DUT's AXI port passed out to cocotbext-axi's AxiRam; a cycle counter; a
 // no-progress watchdog; capture buffers for the SDP stage taps, dumped only when the
 // scoreboard needs to say at which stage a mismatch began; a log of committed writes and SDP
 // done pulses (the late-write check); and the fault injections of the checker's mutation tests
 // (mut_*: each makes the harness, never the checker, misbehave in one way).
+//
+// Speed (docs/rtl-speed.md): no combinational path starts at an input of this module. Inputs
+// feed flops only (static controls are registered, pulses are taken by clocked blocks), so the
+// simulator evaluates the model's logic once a clock cycle rather than on every evaluation, and
+// the testbench never drives a pin per clock. Built with TB_SV_MEM_ONLY (the cocotb fast mode,
+// the raw harness) the AxiRam inputs are not read at all.
 module tb_top #(
   parameter int unsigned TapDepth = 65536   // atoms of stage taps kept per layer
 ) (
-  input  logic        clk_in,          // driven by cocotb unless +TB_INTERNAL_CLOCK
+  input  logic        clk_in,          // from cocotb, or from the fast build's C++ main
   input  logic        rst_n,
-  input  logic [31:0] apb_paddr,
-  input  logic        apb_psel,
-  input  logic        apb_penable,
-  input  logic        apb_pwrite,
-  input  logic [31:0] apb_pwdata,
-  output logic [31:0] apb_prdata,
-  output logic        apb_pready,
-  output logic        apb_pslverr,
+  // The testbench waits for intr, watchdog_fired or a timer only: the fast build's main may then
+  // evaluate clock edges without scheduling callbacks until one of them happens.
+  input  logic        turbo,
+  // register accesses (tb_apb_master): a go pulse plays one access or a batch from apb_prog.hex
+  input  logic        apb_go,
+  input  logic        apb_batch,
+  input  logic [31:0] apb_len,
+  input  logic        apb_write,
+  input  logic [31:0] apb_addr,
+  input  logic [31:0] apb_wdata,
+  output logic        apb_done,
+  output logic [31:0] apb_rdata,
+  input  logic        alog_dump,        // write apb_log.hex: every access since tap_clear
+  output logic [31:0] alog_count,
   output logic        intr,
   // memory selection and the fast memory's controls
   input  logic        ext_mem_en,
@@ -24,7 +37,6 @@ module tb_top #(
   input  logic        mem_stall_en,
   input  logic        mem_reorder_en,   // reads reordered/interleaved across ARIDs, B delayed
   input  logic        mem_load,
-  input  logic [15:0] mem_clear_pages,
   input  logic        mem_patch,
   input  logic        mem_dump,
   input  logic [31:0] mem_dump_first,
@@ -84,19 +96,39 @@ module tb_top #(
   input  logic        m_axi_rvalid,
   output logic        m_axi_rready
 );
-  // Built with TB_INTERNAL_CLOCK (and --timing) the clock runs inside the simulator, which saves
-  // a VPI callback per edge: the fast mode. Otherwise cocotb drives clk_in, and AxiRam must be
-  // clocked on clk_in itself: it samples valid/ready at the edge it awaits, and an edge of a net
-  // derived inside the design is reported after the design has evaluated it.
+  // The clock: from cocotb (Clock on clk_in) or, in the fast build, from its C++ main
+  // (tb/hdl/vpi_main.cpp), which also reads `turbo`.
   logic clk;
-`ifdef TB_INTERNAL_CLOCK
-  localparam time HalfPeriod = 5ns;
-  initial clk = 1'b0;
-  always #HalfPeriod clk = ~clk;
-  logic unused_clk_in;
-  assign unused_clk_in = clk_in;
-`else
   assign clk = clk_in;
+  logic unused_turbo;
+  assign unused_turbo = turbo;
+
+  // Static controls, registered (the testbench sets them during reset).
+  logic rst_q, ext_mem_q, stall_q, reorder_q, mut_late_write_q, mut_drop_write_q, mut_read_flip_q,
+        mut_no_intr_q, mut_apb_read_q;
+  logic [31:0] mut_index_q, mut_apb_addr_q, watchdog_limit_q;
+  always_ff @(posedge clk) begin
+    rst_q <= rst_n;
+    ext_mem_q <= ext_mem_en;
+    stall_q <= mem_stall_en;
+    reorder_q <= mem_reorder_en;
+    mut_late_write_q <= mut_late_write;
+    mut_drop_write_q <= mut_drop_write;
+    mut_read_flip_q <= mut_read_flip;
+    mut_no_intr_q <= mut_no_intr;
+    mut_apb_read_q <= mut_apb_read;
+    mut_index_q <= mut_index;
+    mut_apb_addr_q <= mut_apb_addr;
+    watchdog_limit_q <= watchdog_limit;
+  end
+
+  logic ext_mem;
+`ifdef TB_SV_MEM_ONLY
+  assign ext_mem = 1'b0;
+  logic unused_ext_mem;
+  assign unused_ext_mem = ext_mem_q;
+`else
+  assign ext_mem = ext_mem_q;
 `endif
 
   // DUT side of the AXI port
@@ -108,15 +140,25 @@ module tb_top #(
   logic        awvalid, awready, wlast, wvalid, wready, bvalid, bready, arvalid, arready;
   logic        rlast, rvalid, rready, im_awready, im_wready, im_bvalid, im_arready, im_rlast, im_rvalid;
   logic [63:0] wdata, rdata, im_rdata;
-  logic [31:0] dut_prdata;
+  logic [31:0] paddr, pwdata, dut_prdata, prdata;
+  logic        psel, penable, pwrite, dut_pready, dut_pslverr;
   logic        dut_intr, wr_commit;
   logic [31:0] wr_commit_addr;
 
+  tb_apb_master u_apb (
+    .clk, .rst_n(rst_q),
+    .go_i(apb_go), .batch_i(apb_batch), .len_i(apb_len), .write_i(apb_write), .addr_i(apb_addr),
+    .wdata_i(apb_wdata), .done_o(apb_done), .rdata_o(apb_rdata),
+    .paddr_o(paddr), .psel_o(psel), .penable_o(penable), .pwrite_o(pwrite), .pwdata_o(pwdata),
+    .prdata_i(prdata), .cycles_i(cycles),
+    .log_clear_i(tap_clear), .log_dump_i(alog_dump), .log_count_o(alog_count)
+  );
+
   nvdla_small_top u_dut (
-    .clk_i(clk), .rst_ni(rst_n),
-    .apb_paddr_i(apb_paddr), .apb_psel_i(apb_psel), .apb_penable_i(apb_penable),
-    .apb_pwrite_i(apb_pwrite), .apb_pwdata_i(apb_pwdata), .apb_prdata_o(dut_prdata),
-    .apb_pready_o(apb_pready), .apb_pslverr_o(apb_pslverr),
+    .clk_i(clk), .rst_ni(rst_q),
+    .apb_paddr_i(paddr), .apb_psel_i(psel), .apb_penable_i(penable),
+    .apb_pwrite_i(pwrite), .apb_pwdata_i(pwdata), .apb_prdata_o(dut_prdata),
+    .apb_pready_o(dut_pready), .apb_pslverr_o(dut_pslverr),
     .m_axi_awid(awid), .m_axi_awaddr(awaddr), .m_axi_awlen(awlen), .m_axi_awsize(awsize),
     .m_axi_awburst(awburst), .m_axi_awvalid(awvalid), .m_axi_awready(awready),
     .m_axi_wdata(wdata), .m_axi_wstrb(wstrb), .m_axi_wlast(wlast), .m_axi_wvalid(wvalid),
@@ -128,29 +170,32 @@ module tb_top #(
     .intr_o(dut_intr)
   );
 
-  assign apb_prdata = dut_prdata ^ {31'b0, mut_apb_read && apb_paddr == mut_apb_addr};
-  assign intr = dut_intr && !mut_no_intr;
+  // The DUT answers every access at once (PREADY tied high, PSLVERR low): the master has no wait states.
+  logic unused_apb;
+  assign unused_apb = dut_pready ^ dut_pslverr;
+  assign prdata = dut_prdata ^ {31'b0, mut_apb_read_q && paddr == mut_apb_addr_q};
+  assign intr = dut_intr && !mut_no_intr_q;
 
   tb_axi_mem u_mem (
-    .clk, .rst_n,
-    .seed_i(mem_seed), .stall_en_i(mem_stall_en), .reorder_en_i(mem_reorder_en), .intr_i(dut_intr),
-    .mut_late_write_i(mut_late_write), .mut_drop_write_i(mut_drop_write), .mut_read_flip_i(mut_read_flip),
-    .mut_index_i(mut_index), .reordered_o(mem_reordered),
+    .clk, .rst_n(rst_q),
+    .seed_i(mem_seed), .stall_en_i(stall_q), .reorder_en_i(reorder_q), .intr_i(dut_intr),
+    .mut_late_write_i(mut_late_write_q), .mut_drop_write_i(mut_drop_write_q), .mut_read_flip_i(mut_read_flip_q),
+    .mut_index_i(mut_index_q), .reordered_o(mem_reordered),
     .flipped_o(mut_read_flipped), .flipped_addr_o(mut_read_flip_addr),
     .wr_commit_o(wr_commit), .wr_commit_addr_o(wr_commit_addr),
-    .load_i(mem_load), .clear_pages_i(mem_clear_pages),
+    .load_i(mem_load),
     .patch_i(mem_patch), .dump_i(mem_dump), .dump_first_i(mem_dump_first), .dump_last_i(mem_dump_last),
     .fault_o(mem_fault), .fault_addr_o(mem_fault_addr),
     .s_axi_awid(awid), .s_axi_awaddr(awaddr), .s_axi_awlen(awlen), .s_axi_awsize(awsize),
-    .s_axi_awburst(awburst), .s_axi_awvalid(awvalid && !ext_mem_en), .s_axi_awready(im_awready),
+    .s_axi_awburst(awburst), .s_axi_awvalid(awvalid && !ext_mem), .s_axi_awready(im_awready),
     .s_axi_wdata(wdata), .s_axi_wstrb(wstrb), .s_axi_wlast(wlast),
-    .s_axi_wvalid(wvalid && !ext_mem_en), .s_axi_wready(im_wready),
+    .s_axi_wvalid(wvalid && !ext_mem), .s_axi_wready(im_wready),
     .s_axi_bid(im_bid), .s_axi_bresp(im_bresp), .s_axi_bvalid(im_bvalid),
-    .s_axi_bready(bready && !ext_mem_en),
+    .s_axi_bready(bready && !ext_mem),
     .s_axi_arid(arid), .s_axi_araddr(araddr), .s_axi_arlen(arlen), .s_axi_arsize(arsize),
-    .s_axi_arburst(arburst), .s_axi_arvalid(arvalid && !ext_mem_en), .s_axi_arready(im_arready),
+    .s_axi_arburst(arburst), .s_axi_arvalid(arvalid && !ext_mem), .s_axi_arready(im_arready),
     .s_axi_rid(im_rid), .s_axi_rdata(im_rdata), .s_axi_rresp(im_rresp), .s_axi_rlast(im_rlast),
-    .s_axi_rvalid(im_rvalid), .s_axi_rready(rready && !ext_mem_en)
+    .s_axi_rvalid(im_rvalid), .s_axi_rready(rready && !ext_mem)
   );
 
   assign m_axi_awid = awid;
@@ -158,42 +203,56 @@ module tb_top #(
   assign m_axi_awlen = awlen;
   assign m_axi_awsize = awsize;
   assign m_axi_awburst = awburst;
-  assign m_axi_awvalid = awvalid && ext_mem_en;
+  assign m_axi_awvalid = awvalid && ext_mem;
   assign m_axi_wdata = wdata;
   assign m_axi_wstrb = wstrb;
   assign m_axi_wlast = wlast;
-  assign m_axi_wvalid = wvalid && ext_mem_en;
-  assign m_axi_bready = bready && ext_mem_en;
+  assign m_axi_wvalid = wvalid && ext_mem;
+  assign m_axi_bready = bready && ext_mem;
   assign m_axi_arid = arid;
   assign m_axi_araddr = araddr;
   assign m_axi_arlen = arlen;
   assign m_axi_arsize = arsize;
   assign m_axi_arburst = arburst;
-  assign m_axi_arvalid = arvalid && ext_mem_en;
-  assign m_axi_rready = rready && ext_mem_en;
+  assign m_axi_arvalid = arvalid && ext_mem;
+  assign m_axi_rready = rready && ext_mem;
 
-  assign awready = ext_mem_en ? m_axi_awready : im_awready;
-  assign wready = ext_mem_en ? m_axi_wready : im_wready;
-  assign bid = ext_mem_en ? m_axi_bid : im_bid;
-  assign bresp = ext_mem_en ? m_axi_bresp : im_bresp;
-  assign bvalid = ext_mem_en ? m_axi_bvalid : im_bvalid;
-  assign arready = ext_mem_en ? m_axi_arready : im_arready;
-  assign rid = ext_mem_en ? m_axi_rid : im_rid;
-  assign rdata = ext_mem_en ? m_axi_rdata : im_rdata;
-  assign rresp = ext_mem_en ? m_axi_rresp : im_rresp;
-  assign rlast = ext_mem_en ? m_axi_rlast : im_rlast;
-  assign rvalid = ext_mem_en ? m_axi_rvalid : im_rvalid;
+`ifdef TB_SV_MEM_ONLY
+  assign awready = im_awready;
+  assign wready = im_wready;
+  assign bid = im_bid;
+  assign bresp = im_bresp;
+  assign bvalid = im_bvalid;
+  assign arready = im_arready;
+  assign rid = im_rid;
+  assign rdata = im_rdata;
+  assign rresp = im_rresp;
+  assign rlast = im_rlast;
+  assign rvalid = im_rvalid;
+`else
+  assign awready = ext_mem ? m_axi_awready : im_awready;
+  assign wready = ext_mem ? m_axi_wready : im_wready;
+  assign bid = ext_mem ? m_axi_bid : im_bid;
+  assign bresp = ext_mem ? m_axi_bresp : im_bresp;
+  assign bvalid = ext_mem ? m_axi_bvalid : im_bvalid;
+  assign arready = ext_mem ? m_axi_arready : im_arready;
+  assign rid = ext_mem ? m_axi_rid : im_rid;
+  assign rdata = ext_mem ? m_axi_rdata : im_rdata;
+  assign rresp = ext_mem ? m_axi_rresp : im_rresp;
+  assign rlast = ext_mem ? m_axi_rlast : im_rlast;
+  assign rvalid = ext_mem ? m_axi_rvalid : im_rvalid;
+`endif
 
   // ---------------- cycles and watchdog ----------------
   logic [31:0] idle_q;
   logic progress;
   // APB reads are not progress: a testbench polling status must not keep a hung run alive.
   assign progress = (awvalid && awready) || (wvalid && wready) || (bvalid && bready)
-                 || (arvalid && arready) || (rvalid && rready) || (apb_psel && apb_penable && apb_pwrite)
+                 || (arvalid && arready) || (rvalid && rready) || (psel && penable && pwrite)
                  || intr;
 
   always_ff @(posedge clk) begin
-    if (!rst_n) begin
+    if (!rst_q) begin
       cycles <= '0;
       idle_q <= '0;
     end else begin
@@ -201,7 +260,7 @@ module tb_top #(
       idle_q <= progress ? '0 : idle_q + 1'b1;
     end
   end
-  assign watchdog_fired = (watchdog_limit != 0) && (idle_q >= watchdog_limit);
+  assign watchdog_fired = (watchdog_limit_q != 0) && (idle_q >= watchdog_limit_q);
 
   // ---------------- SDP stage taps ----------------
   logic [255:0] tap_in [TapDepth];
@@ -242,7 +301,7 @@ module tb_top #(
 
   always_ff @(posedge clk) begin
     if (tap_clear) wlog_count <= '0;
-    else if ((wr_commit && !ext_mem_en) || wlog_done) begin
+    else if ((wr_commit && !ext_mem) || wlog_done) begin
       if (wlog_count < WlogDepth) wlog[wlog_count] <= {wlog_kind, wr_commit_addr, cycles};
       wlog_count <= wlog_count + 1'b1;
     end

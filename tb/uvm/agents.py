@@ -1,5 +1,7 @@
 """pyuvm agents: the APB register agent (sequencer, driver, monitor) and the interrupt monitor.
-Only the BFM touches signals; these classes move transactions."""
+Only the BFM touches signals; these classes move transactions. The APB traffic is played and
+observed in the harness (tb/hdl/tb_apb_master.sv): the driver hands over one access or a run of
+writes, the monitor publishes the harness's log of the accesses the bus saw."""
 from __future__ import annotations
 
 import cocotb
@@ -23,6 +25,17 @@ class ApbItem(uvm_sequence_item):
         return f"APB {self.addr:#06x} {op}"
 
 
+class ApbWrites(uvm_sequence_item):
+    """A run of register writes (address, value), played back to back."""
+
+    def __init__(self, name: str, writes: list[tuple[int, int]]):
+        super().__init__(name)
+        self.writes = writes
+
+    def __str__(self) -> str:
+        return f"APB {len(self.writes)} writes"
+
+
 class ApbDriver(uvm_driver):
     def start_of_simulation_phase(self):
         self.bfm = self.parent.bfm
@@ -31,12 +44,17 @@ class ApbDriver(uvm_driver):
         while True:
             item = await self.seq_item_port.get_next_item()
             item.cycle = self.bfm.cycles()
-            item.rdata = await self.bfm.apb(item.addr, item.write, item.data)
+            if isinstance(item, ApbWrites):
+                await self.bfm.apb_writes(item.writes)
+            else:
+                item.rdata = await self.bfm.apb(item.addr, item.write, item.data)
             self.seq_item_port.item_done()
 
 
 class ApbMonitor(uvm_monitor):
-    """Publishes every APB access seen on the bus as an ApbItem (with its cycle)."""
+    """Publishes every APB access seen on the bus as an ApbItem (with the cycle of its access
+    phase). The harness logs the bus; `sample` publishes the accesses logged since the last
+    call, so a per-access Python callback is never needed."""
 
     def build_phase(self):
         self.ap = uvm_analysis_port("ap", self)
@@ -44,12 +62,11 @@ class ApbMonitor(uvm_monitor):
     def start_of_simulation_phase(self):
         self.bfm = self.parent.bfm
 
-    async def run_phase(self):
-        while True:
-            addr, write, wdata, rdata = await self.bfm.apb_access()
-            item = ApbItem("mon", addr, write, wdata)
-            item.rdata = None if write else rdata
-            item.cycle = self.bfm.cycles()
+    async def sample(self) -> None:
+        for cycle, write, addr, data in await self.bfm.apb_log():
+            item = ApbItem("mon", addr, write, data if write else 0)
+            item.rdata = None if write else data
+            item.cycle = cycle
             self.ap.write(item)
 
 
@@ -86,4 +103,4 @@ class InterruptMonitor(uvm_component):
             self.ap.write(c)
 
 
-__all__ = ["ApbItem", "ApbAgent", "InterruptMonitor", "cocotb"]
+__all__ = ["ApbItem", "ApbWrites", "ApbAgent", "InterruptMonitor", "cocotb"]

@@ -149,7 +149,7 @@ class TracePlayerTest(uvm_test):
 
     def build_phase(self):
         self.cfg = PlayerConfig.from_env()
-        self.bfm = HarnessBfm(self.dut)
+        self.bfm = HarnessBfm(self.dut, self.cfg.work_dir)
         self.env = PlayerEnv("env", self, self.bfm)
 
     async def run_phase(self):
@@ -209,7 +209,9 @@ class TracePlayerTest(uvm_test):
         fault = self.memory.fault()
         if fault:
             sb.fail(fault)
+        await self.env.apb.monitor.sample()
         cycles = sb.trace_cycles()
+        notes["apb_writes"] = sb.apb_writes
         return self.outcome(trace, seq, run, cycles, time.perf_counter() - t0), run.wait_seconds
 
     async def start_run(self, trace: Trace, run: TraceRun, image: SparseMemory, seed: int):

@@ -2,7 +2,8 @@
 bytes back, write a few bytes):
 
 - `SvMemory` (fast, default): tb_axi_mem.sv inside the harness, loaded and read in bulk through
-  $readmemh/$writememh files; seeded random latency and back-pressure come from the SV model.
+  files ($fread of whole pages, $writememh); seeded random latency and back-pressure come from
+  the SV model.
 - `AxiRamMemory`: cocotbext-axi's AxiRam, an independent model of the AXI protocol, with seeded
   random pauses on all five channels.
 
@@ -28,7 +29,6 @@ class SvMemory:
         self.bfm = bfm
         self.dir = work_dir
         self.map: PageMap | None = None
-        self._used = 0
         self._cache: tuple[int, bytes] | None = None  # last range read back, while the DUT is idle
 
     def invalidate(self) -> None:
@@ -38,8 +38,7 @@ class SvMemory:
     async def load(self, image: SparseMemory, seed: int) -> None:
         self._cache = None
         self.map = write_load_files(image, self.dir)
-        await self.bfm.mem_load(max(self._used, len(self.map)))
-        self._used = len(self.map)
+        await self.bfm.mem_load()
 
     async def read(self, base: int, size: int) -> bytes:
         if self._cache and self._cache[0] <= base and base + size <= self._cache[0] + len(self._cache[1]):

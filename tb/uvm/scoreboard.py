@@ -92,6 +92,7 @@ class Scoreboard(uvm_component):
 
     def trace_cycles(self) -> int | None:
         writes = [i.cycle for i in self._drain(self.apb_fifo) if i.write]
+        self.apb_writes = len(writes)  # register writes the APB monitor saw in this trace
         rises = self._drain(self.intr_fifo)
         if not writes:
             return None

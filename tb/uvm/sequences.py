@@ -18,7 +18,7 @@ from nvdla_int8.hw.regmap import REGMAP
 from nvdla_int8.trace.cfg import Command
 from nvdla_int8.trace.trace import file_mismatch
 
-from .agents import ApbItem
+from .agents import ApbItem, ApbWrites
 
 _STATUS = REGMAP.reg("GLB", "S_INTR_STATUS")
 _MASK = REGMAP.reg("GLB", "S_INTR_MASK")
@@ -50,16 +50,28 @@ class TracePlayerSeq(uvm_sequence):
         self.ctx.fail(f"{self.trace.where(c)}: {msg}")
 
     async def body(self):
+        writes: list[tuple[int, int]] = []  # consecutive reg_writes go to the harness as one run
         for c in self.trace.commands:
+            if c.op == "reg_write":
+                reg, value = c.args
+                writes.append((reg.address, value))
+                continue
+            if writes:
+                await self.reg_writes(writes)
+                writes = []
             handler = getattr(self, f"_{c.op}", None)
             if handler is not None:
                 await handler(c)
             if self.ctx.aborted:
                 return
+        if writes:
+            await self.reg_writes(writes)
 
-    async def _reg_write(self, c):
-        reg, value = c.args
-        await self.reg(reg.address, True, value)
+    async def reg_writes(self, writes: list[tuple[int, int]]) -> None:
+        self.ctx.memory.invalidate()
+        item = ApbWrites("apb", writes)
+        await self.start_item(item)
+        await self.finish_item(item)
 
     async def _reg_read_check(self, c):
         reg, expected = c.args

@@ -1,0 +1,280 @@
+// Raw harness: drives the Verilated tb_top (tb/hdl/tb_top.sv, fast memory only) from C++ the way
+// tb/uvm/bfm.py does from cocotb -- same reset, same APB master requests (a run of writes from
+// apb_prog.hex, single reads), same memory load/dump pulses -- with no Python in the loop. Each
+// argument is a folder written by tb/raw/digest.py (page_map.hex, mem.bin, program.txt); the
+// folders play one after the other in one process, trace k with memory seed (seed + k) as the
+// cocotb flow does.
+// Prints one JSON line per trace: status, cycles (first register write to the last interrupt, as
+// the scoreboard counts them), clocks since reset, and the wall time inside interrupt waits.
+#include <unistd.h>
+#include <zlib.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "Vtb_top.h"
+#include "verilated.h"
+
+namespace {
+
+constexpr int kPollLimit = 1000;         // tb/uvm/sequences.py POLL_LIMIT
+constexpr uint64_t kMaxCycles = 50000000;
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+class Harness {
+ public:
+  explicit Harness(VerilatedContext* ctx) : top_(new Vtb_top(ctx)) {}
+  ~Harness() { top_->final(); }
+
+  Vtb_top& dut() { return *top_; }
+  uint64_t clocks = 0;  // rising edges since the last reset
+
+  void tick() {
+    top_->clk_in = 1;
+    top_->eval();
+    top_->clk_in = 0;
+    top_->eval();
+    ++clocks;
+  }
+
+  void reset(uint32_t seed, bool stall, bool reorder, uint32_t watchdog) {
+    Vtb_top& d = *top_;
+    d.rst_n = 0;
+    d.turbo = 0;
+    d.apb_go = d.apb_batch = d.apb_write = d.alog_dump = 0;
+    d.apb_len = d.apb_addr = d.apb_wdata = 0;
+    d.ext_mem_en = 0;
+    d.mem_seed = seed;
+    d.mem_stall_en = stall;
+    d.mem_reorder_en = reorder;
+    d.mut_late_write = d.mut_drop_write = d.mut_read_flip = d.mut_no_intr = 0;
+    d.mut_x1_tap = d.mut_apb_read = 0;
+    d.mut_apb_addr = d.mut_index = 0;
+    d.wlog_dump = d.mem_load = d.mem_dump = d.mem_patch = 0;
+    d.mem_dump_first = d.mem_dump_last = 0;
+    d.watchdog_limit = watchdog;
+    d.tap_clear = 1;
+    d.tap_dump = 0;
+    for (int i = 0; i < 4; ++i) tick();
+    d.tap_clear = 0;
+    d.rst_n = 1;
+    tick();
+    clocks = 0;
+  }
+
+  void pulse(uint8_t& signal) {
+    signal = 1;
+    tick();
+    signal = 0;
+    tick();
+  }
+
+  // A go pulse to the harness's APB master, then clocks until it is done.
+  void apb_go(bool batch) {
+    Vtb_top& d = *top_;
+    d.apb_batch = batch;
+    d.apb_go = 1;
+    tick();
+    d.apb_go = 0;
+    while (!d.apb_done) tick();
+  }
+
+  uint32_t apb(uint32_t addr, bool write, uint32_t data = 0) {
+    Vtb_top& d = *top_;
+    d.apb_addr = addr;
+    d.apb_write = write;
+    d.apb_wdata = data;
+    apb_go(false);
+    return d.apb_rdata;
+  }
+
+  // Register writes back to back, as tb/uvm/bfm.py apb_writes (one run, apb_prog.hex).
+  void apb_writes(const std::vector<std::pair<uint32_t, uint32_t>>& writes) {
+    std::ofstream f("apb_prog.hex");
+    char line[32];
+    for (const auto& [a, v] : writes) {
+      std::snprintf(line, sizeof line, "1%08x%08x\n", a, v);
+      f << line;
+    }
+    f.close();
+    top_->apb_len = static_cast<uint32_t>(writes.size());
+    apb_go(true);
+  }
+
+  // Dump words [first, first + words) and append their bytes (little-endian) to out.
+  bool dump(uint32_t first, uint32_t words, std::string& out) {
+    Vtb_top& d = *top_;
+    d.mem_dump_first = first;
+    d.mem_dump_last = first + words - 1;
+    pulse(d.mem_dump);
+    std::ifstream f("mem_dump.hex");
+    std::string tok;
+    uint32_t n = 0;
+    while (f >> tok) {
+      if (tok.rfind("//", 0) == 0) {
+        std::getline(f, tok);
+        continue;
+      }
+      if (tok[0] == '@') continue;
+      uint64_t w = std::stoull(tok, nullptr, 16);
+      for (int b = 0; b < 8; ++b) out.push_back(static_cast<char>(w >> (8 * b)));
+      ++n;
+    }
+    return n == words;
+  }
+
+ private:
+  std::unique_ptr<Vtb_top> top_;
+};
+
+struct Outcome {
+  bool pass = true;
+  std::string message;
+  int64_t first_write = -1;  // harness cycle of the first register write's access phase
+  int64_t last_intr = -1;    // harness cycle of the last interrupt rise
+  double wait_seconds = 0;
+
+  void fail(const std::string& m) {
+    if (pass) message = m;
+    pass = false;
+  }
+};
+
+std::string hex(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "%#llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+// One trace; the harness is reset and loaded by its first command ("load").
+Outcome play(Harness& h, const std::string& dir, uint32_t seed, bool stall, bool reorder, uint32_t watchdog) {
+  Outcome o;
+  if (chdir(dir.c_str()) != 0) {
+    o.fail("cannot enter " + dir);
+    return o;
+  }
+  std::ifstream prog("program.txt");
+  std::string line;
+  Vtb_top& d = h.dut();
+  std::vector<std::pair<uint32_t, uint32_t>> writes;  // consecutive writes go as one run
+  while (o.pass && std::getline(prog, line)) {
+    std::istringstream in(line);
+    std::string op;
+    in >> op >> std::hex;
+    if (op == "w") {
+      uint32_t a, v;
+      in >> a >> v;
+      writes.emplace_back(a, v);
+      continue;
+    }
+    if (!writes.empty()) {
+      // The first write's access phase: the master starts the cycle after the go pulse.
+      if (o.first_write < 0) o.first_write = static_cast<int64_t>(d.cycles) + 2;
+      h.apb_writes(writes);
+      writes.clear();
+    }
+    if (op == "load") {
+      h.reset(seed, stall, reorder, watchdog);
+      h.pulse(d.mem_load);
+    } else if (op == "r" || op == "p") {
+      uint32_t a, v, got = 0;
+      in >> a >> v;
+      int tries = op == "r" ? 1 : kPollLimit;
+      for (int t = 0; t < tries && (got = h.apb(a, false)) != v; ++t) {
+      }
+      if (got != v) o.fail("read of " + hex(a) + " gave " + hex(got) + ", expected " + hex(v));
+    } else if (op == "i") {
+      uint32_t bit, status_addr, mask_addr;
+      in >> bit >> status_addr >> mask_addr;
+      auto t0 = Clock::now();
+      uint64_t start = h.clocks;
+      bool was = d.intr;
+      while (!d.intr && !d.watchdog_fired && h.clocks - start < kMaxCycles) h.tick();
+      o.wait_seconds += since(t0);
+      if (!d.intr) {
+        o.fail("hang: no interrupt (" + std::string(d.watchdog_fired ? "watchdog" : "timeout") + ")");
+        break;
+      }
+      if (!was) o.last_intr = static_cast<int64_t>(d.cycles);
+      uint32_t status = h.apb(status_addr, false);
+      uint32_t pending = status & ~h.apb(mask_addr, false);
+      uint32_t want = bit ? bit : (pending & (~pending + 1));
+      if (!(pending & want)) o.fail("unexpected interrupt status " + hex(pending));
+      h.apb(status_addr, true, want);
+    } else if (op == "c") {
+      uint32_t expected, skip, size, first, words;
+      in >> expected >> skip >> size;
+      std::string bytes;
+      while (in >> first >> words)
+        if (!h.dump(first, words, bytes)) o.fail("short memory dump");
+      if (bytes.size() < skip + size) {
+        o.fail("memory dump smaller than the checked range");
+        break;
+      }
+      uint32_t got = crc32(0, reinterpret_cast<const Bytef*>(bytes.data()) + skip, size);
+      if (got != expected) o.fail("CRC " + hex(got) + ", expected " + hex(expected));
+    } else if (!op.empty()) {
+      o.fail("unknown program command " + op);
+    }
+  }
+  if (d.mem_fault) o.fail("write outside the memory image at " + hex(d.mem_fault_addr));
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint32_t seed = 1, watchdog = 20000;
+  bool stall = true, reorder = true;
+  std::vector<std::string> dirs;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* name) -> uint32_t {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", name);
+        std::exit(2);
+      }
+      return static_cast<uint32_t>(std::strtoul(argv[++i], nullptr, 0));
+    };
+    if (a == "--seed") seed = value("--seed");
+    else if (a == "--stall") stall = value("--stall") != 0;
+    else if (a == "--reorder") reorder = value("--reorder") != 0;
+    else if (a == "--watchdog") watchdog = value("--watchdog");
+    else if (a.rfind("+", 0) == 0) continue;  // plusargs are Verilator's
+    else dirs.push_back(a);
+  }
+  auto ctx = std::make_unique<VerilatedContext>();
+  ctx->commandArgs(argc, argv);
+  Harness h(ctx.get());
+  char cwd[4096];
+  if (!getcwd(cwd, sizeof cwd)) return 2;
+  int failed = 0;
+  for (size_t k = 0; k < dirs.size(); ++k) {
+    std::string dir = dirs[k][0] == '/' ? dirs[k] : std::string(cwd) + "/" + dirs[k];
+    auto t0 = Clock::now();
+    Outcome o = play(h, dir, seed + static_cast<uint32_t>(k), stall, reorder, watchdog);
+    double secs = since(t0);
+    long long cycles = (o.first_write >= 0 && o.last_intr >= o.first_write) ? o.last_intr - o.first_write : -1;
+    failed += !o.pass;
+    std::string msg;
+    for (char ch : o.message) msg += (ch == '"' || ch == '\\') ? '\'' : ch;
+    std::printf("{\"dir\": \"%s\", \"status\": \"%s\", \"cycles\": %lld, \"clocks\": %llu, "
+                "\"wait_seconds\": %.6f, \"seconds\": %.6f, \"message\": \"%s\"}\n",
+                dir.c_str(), o.pass ? "PASS" : "FAIL", cycles, static_cast<unsigned long long>(h.clocks),
+                o.wait_seconds, secs, msg.c_str());
+    std::fflush(stdout);
+  }
+  return failed ? 1 : 0;
+}
