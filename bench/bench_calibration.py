@@ -33,7 +33,6 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "compiler"))
 
 from nvdla_int8.calib.calibrators import EntropyCalibrator  # noqa: E402
 from nvdla_int8.calib.collect import collect_histograms, compute_thresholds  # noqa: E402

@@ -30,9 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "compiler"), str(ROOT / "tb" / "conv")]
-
-from conv_case import CFG_FIELDS, from_trace  # noqa: E402
+from tb.conv.conv_case import CFG_FIELDS, from_trace
 
 STRIPE = 32          # rtl_models/conv/conv_pkg.sv Stripe
 BANK_ENTRIES = 512

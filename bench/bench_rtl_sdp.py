@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "compiler")]
 
 from nvdla_int8.conformance import find_traces  # noqa: E402
 from nvdla_int8.golden.replay import GoldenPlayer  # noqa: E402

@@ -28,14 +28,11 @@ import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "compiler"), str(ROOT / "bench")]
-
-from bench_rtl_conv import nvdla_cycles  # noqa: E402
+from bench_rtl_conv import nvdla_cycles  # a sibling script: bench/ is sys.path[0]
 
 TRACES = ROOT / "vectors" / "conformance"
 

@@ -8,7 +8,6 @@ the third layer ran on a mix of two layers' registers (wrong data without memory
 with them). The SDP now signals done only once the conv layer feeding it has ended."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -4,7 +4,6 @@ import json
 import re
 import shutil
 
-import pytest
 
 from nvdla_int8.cli import main
 from nvdla_int8.conformance import find_traces

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "compiler"))
 
 from nvdla_int8.fileio import write_atomic  # noqa: E402
 from nvdla_int8.hw.regmap import REGMAP, Register, Unit  # noqa: E402

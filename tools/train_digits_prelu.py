@@ -9,14 +9,11 @@ PReLU outputs and the logits), which is where calibration on |x| histograms clip
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_digits import MEAN, SCALE, conv_bwd, conv_fwd, pool_bwd, pool_fwd, preprocess  # noqa: E402
 
 from nvdla_int8.calib.digits import load_split  # noqa: E402

@@ -1,17 +1,14 @@
-"""tb/conv: its tests import conv_case/conv_sim from this folder; tests marked slow (every dc_*
-trace one by one on conv_core) run only with NVDLA_RUN_SLOW=1, so `make test` stays short
-(`make conformance BACKEND=rtl` runs every dc_* trace through the top anyway)."""
+"""tb/conv: tests marked slow (every dc_* trace one by one on conv_core) run only with
+NVDLA_RUN_SLOW=1, so `make test` stays short (`make conformance BACKEND=rtl` runs every dc_* trace
+through the top anyway)."""
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
 
 
 def pytest_collection_modifyitems(config, items):

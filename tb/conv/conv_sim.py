@@ -5,7 +5,6 @@ import fcntl
 import json
 import os
 import pickle
-import sys
 import tempfile
 from pathlib import Path
 
@@ -48,14 +47,14 @@ def run_cases(cases, knobs: dict | None = None, results: Path | None = None) -> 
         env = {
             "CONV_CASES": str(f),
             "CONV_KNOBS": json.dumps(knobs or {}),
-            "PYTHONPATH": os.pathsep.join([str(REPO / "tb" / "conv"), str(REPO / "compiler"),
+            "PYTHONPATH": os.pathsep.join([str(REPO / "compiler"),
                                            str(REPO), os.environ.get("PYTHONPATH", "")]),
         }
         if results is not None:
             env["CONV_RESULTS"] = str(results)
         xml = Path(tmp) / "results.xml"
         try:
-            r.test(test_module="conv_core_tb", hdl_toplevel="conv_core", build_dir=BUILD,
+            r.test(test_module="tb.conv.conv_core_tb", hdl_toplevel="conv_core", build_dir=BUILD,
                    test_dir=tmp, extra_env=env, results_xml=str(xml))
         except SystemExit:  # the runner exits when a test failed; the results file says which
             pass

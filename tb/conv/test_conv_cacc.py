@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conv_sim import REPO, _verilator_on_path
+from tb.conv.conv_sim import REPO, _verilator_on_path
 
 pytestmark = pytest.mark.rtl
 BUILD = REPO / "build" / "conv_cacc_sim"
@@ -38,10 +38,10 @@ def test_cacc_saturation(spec):
                 timescale=("1ns", "1ps"))
     with tempfile.TemporaryDirectory(prefix="cacc_") as tmp:
         env = {"CACC_SPEC": json.dumps(spec),
-               "PYTHONPATH": os.pathsep.join([str(REPO / "tb/conv"), str(REPO / "compiler"), str(REPO)])}
+               "PYTHONPATH": os.pathsep.join([str(REPO / "compiler"), str(REPO)])}
         xml = Path(tmp) / "results.xml"
         try:
-            r.test(test_module="conv_cacc_tb", hdl_toplevel="conv_cacc", build_dir=BUILD, test_dir=tmp,
+            r.test(test_module="tb.conv.conv_cacc_tb", hdl_toplevel="conv_cacc", build_dir=BUILD, test_dir=tmp,
                    extra_env=env, results_xml=str(xml))
         except SystemExit:  # the runner exits when the test failed; the results file says so
             pass

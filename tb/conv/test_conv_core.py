@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-import conv_case as cc
-from conv_sim import REPO, run_cases
+from tb.conv import conv_case as cc
+from tb.conv.conv_sim import REPO, run_cases
 from tests.suite import CONFORMANCE, missing
 
 pytestmark = pytest.mark.rtl

@@ -89,7 +89,7 @@ class TracePlayerSeq(uvm_sequence):
         self.ctx.aborted = True
 
     async def _intr_notify(self, c):
-        bfm, cfg = self.ctx.bfm, self.ctx.config
+        cfg = self.ctx.config
         bit = intr_bit(str(c.args[0]), self.trace.where(c)) if len(c.args) == 2 else None
         sync = str(c.args[-1])
         while True:

@@ -9,7 +9,7 @@ import pytest
 from nvdla_int8.calib.legacy_converter import convert_compat
 from nvdla_int8.calib.name_mapping import load_model_names, map_names
 from nvdla_int8.calib.nvdla_table import TableEntry, format_table, parse_table, read_table
-from nvdla_int8.calib.trt_cache import TrtCache, format_cache, parse_cache, read_cache
+from nvdla_int8.calib.trt_cache import format_cache, parse_cache, read_cache
 from nvdla_int8.cli import main
 from nvdla_int8.errors import InputError
 

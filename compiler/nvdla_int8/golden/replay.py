@@ -14,7 +14,7 @@ from pathlib import Path
 from ..conformance import FAIL, PASS, TraceOutcome
 from ..errors import InputError
 from ..hw.regmap import REGMAP
-from ..trace.cfg import Command, Name, Quoted
+from ..trace.cfg import Command
 from ..trace.trace import Trace, apply_memory_command, file_mismatch
 from .machine import GoldenMachine
 

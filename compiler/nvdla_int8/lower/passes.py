@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..hw.config import NV_SMALL
 from ..golden.program import (ALGO_SUM, USE_ALU, USE_BOTH, USE_MUL, ConvParams, OperandStream, SdpParams, StageParams,
                               encode_conv, encode_sdp)
-from ..hw.layouts import WEIGHT_BYTES_ALIGN, Surface, ceil_div, weight_bytes_field, weight_offsets
+from ..hw.layouts import WEIGHT_BYTES_ALIGN, Surface, ceil_div, weight_offsets
 from ..hw.regmap import REGMAP, Register
 from ..trace.program import RegisterProgram
 from ..quantize.network import QAdd, QLayer, SdpPlan
@@ -284,7 +284,6 @@ def _program(q: QLayer, win: tuple[int, ...], name: str, block: KernelBlock | No
                + c0 * ATOM)
     band_out = out_surf.base + (k0 // ATOM) * out_surf.surf_stride + y0 * out_surf.line_stride + x0 * ATOM
     entries, dbanks, wbanks = cbuf_need(C, win_, hin, kn, bpk)
-    wbytes = weight_bytes_field(kn, C, R, S)
     w_base = WEIGHT_BASE + block.w_offset + (k0 - block.k0) * bpk
 
     images = [(WEIGHT_BASE, wimg)]

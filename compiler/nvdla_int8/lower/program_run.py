@@ -12,7 +12,7 @@ import numpy as np
 
 from ..golden import GoldenMachine
 from ..golden.machine import LayerResult
-from ..hw.layouts import Surface, ceil_div
+from ..hw.layouts import Surface
 from ..hw.config import NV_SMALL
 from ..hw.regmap import Register
 from ..trace.memory import SparseMemory
