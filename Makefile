@@ -17,7 +17,7 @@ MEM ?= sv
 TRACE ?=
 JOBS ?= 2
 
-.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl resnet50-caffemodel resnet50 resnet50-onnx models
+.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl resnet50-caffemodel resnet50 resnet50-onnx resnet50-onnx-run models
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -106,9 +106,16 @@ regress-replay: setup ## replay one regression seed alone, bit-identically: SEED
 regress-broken-rtl: setup ## slow: break a copy of the RTL, check a seed fails and its replay command reproduces it
 	NVDLA_RUN_SLOW=1 $(PY) -m pytest -q -rP tb/regress/test_broken_rtl.py
 
-resnet50-onnx: setup ## ResNet-50 (torchvision v1.5, seeded random weights, ~100 MB each) at opsets 13 and 17 in build/models/
-	$(PY) tools/models/resnet50_onnx.py --opset 13 -o build/models/resnet50-op13.onnx
-	$(PY) tools/models/resnet50_onnx.py --opset 17 -o build/models/resnet50-op17.onnx
+RESNET50_ONNX := build/models/resnet50-op13.onnx build/models/resnet50-op17.onnx
+resnet50-onnx: setup $(RESNET50_ONNX) ## ResNet-50 (torchvision v1.5, seeded random weights, ~100 MB each) at opsets 13 and 17 in build/models/
+
+build/models/resnet50-op%.onnx: tools/models/resnet50_onnx.py $(STAMP)
+	$(PY) tools/models/resnet50_onnx.py --opset $* -o $@
+
+OPSET ?= 17
+resnet50-onnx-run: setup build/models/resnet50-op$(OPSET).onnx ## slow: that ResNet-50 (OPSET=17|13) calibrated (METHOD, default max) and compiled in both modes, golden on IMAGES natural images, every layer of RTL_IMAGES on the RTL
+	$(PY) -m nvdla_int8.commands.resnet50 --onnx build/models/resnet50-op$(OPSET).onnx --method $(if $(METHOD),$(METHOD),max) \
+	  --images $(if $(IMAGES),$(IMAGES),$(RESNET50_IMAGES)) --rtl-images $(if $(RTL_IMAGES),$(RTL_IMAGES),$(RTL_IMAGES_RESNET50))
 
 TRAINED_MODELS := prelu_two_heads dw_separable fire_concat
 
