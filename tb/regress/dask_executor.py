@@ -37,7 +37,7 @@ class RtlBuild(WorkerPlugin):
 
     def setup(self, worker):
         from ..rtl_build import get_runner
-        get_runner(timing=True)
+        get_runner()
 
 
 def batch_name(batch: list[int]) -> str:

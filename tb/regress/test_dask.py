@@ -100,3 +100,11 @@ def test_a_failed_task_fails_its_seeds_in_one_line(tmp_path, cluster):
 def test_dask_and_xdist_do_not_mix(tmp_path):
     run = _regress(tmp_path, "--executor", "dask", "-n", "2")
     assert run.returncode != 0 and "leave out -n" in run.stderr + run.stdout
+
+
+@pytest.mark.rtl
+def test_worker_plugin_builds_the_rtl():
+    """The plugin every worker runs before an RTL batch (the tests above use the golden backend)."""
+    from tb.regress.dask_executor import RtlBuild
+
+    RtlBuild().setup(worker=None)
