@@ -73,14 +73,28 @@ def test_clip_with_nonzero_min_is_refused(make_model, tmp_path):
     assert "min=-1" in _err(p)
 
 
-def test_clip_is_relu_only_when_exact(make_model, tmp_path):
+def test_clip_bounds_the_output_scale(make_model, tmp_path):
+    """ReLU6: a calibrated range past max shrinks to max, where int8 saturation is the Clip;
+    a range at or below max is kept."""
     p = make_model(tmp_path / "c6.onnx", [n("Conv", ["x", "w"], ["c"], name="c"),
                                           n("Clip", ["c", "lo", "hi"], ["y"], name="clip6")],
                    {"w": W, "lo": np.array(0.0), "hi": np.array(6.0)}, [1, 4, 3, 3], [1, 4, 3, 3])
     g = load_graph(p)
-    quantize(g, {"x": 0.01, "y": 6.0 / 127})  # range ends at max: exact
-    with pytest.raises(InputError, match="clip6.*max=6"):
-        quantize(g, {"x": 0.01, "y": 10.0 / 127})
+    assert quantize(g, {"x": 0.01, "y": 10.0 / 127}).scales["y"] == 6.0 / 127
+    assert quantize(g, {"x": 0.01, "y": 5.0 / 127}).scales["y"] == 5.0 / 127
+
+
+def test_clip_into_a_wider_concat_is_refused(make_model, tmp_path):
+    """A Concat shares one scale among its inputs, so a Clip input cannot shrink it alone."""
+    p = make_model(tmp_path / "cc.onnx", [n("Conv", ["x", "w"], ["c"], name="c"),
+                                          n("Clip", ["c", "lo", "hi"], ["r"], name="clip6"),
+                                          n("Conv", ["x", "w"], ["d"], name="d"),
+                                          n("Concat", ["r", "d"], ["y"], name="cat", axis=1)],
+                   {"w": W, "lo": np.array(0.0), "hi": np.array(6.0)}, [1, 4, 3, 3], [1, 8, 3, 3])
+    g = load_graph(p)
+    quantize(g, {"x": 0.01, "r": 1, "d": 1, "y": 6.0 / 127})   # a Concat input's own entry is not used
+    with pytest.raises(InputError, match="clip6.*max=6.*Concat"):
+        quantize(g, {"x": 0.01, "r": 1, "d": 1, "y": 10.0 / 127})
 
 
 def test_missing_table_entry_names_the_layer(make_model, tmp_path):

@@ -275,10 +275,10 @@ def quantize_layer(layer: ConvLayer, s_in: float, s_out: float, mode: str, cvt: 
     bias16, ls = _bias16(b32, layer.name)
     f = acc_scale / s_out
     act = layer.act
-    if act is not None and act.clip_max is not None and 127 * s_out > act.clip_max:
+    if act is not None and act.clip_max is not None and 127 * s_out > act.clip_max * (1 + 1e-9):
         raise InputError(f"node {act.source!r} (Clip): max={act.clip_max:g} lies inside the calibrated range "
-                         f"+-{127 * s_out:.4g} of {layer.output!r}; Clip(0, max) is supported only where it acts as a "
-                         "ReLU (max never reached)")
+                         f"+-{127 * s_out:.4g} of {layer.output!r}, which a Concat shares with other inputs; "
+                         "Clip(0, max) is supported where the output's range ends at or below max")
     plan = SdpPlan(bias=bias16, bias_shift=ls, relu=act is not None and act.kind == "relu")
     rep = {"layer": layer.name, "op": layer.op, "fused": list(layer.fused), "mode": mode, "in_scale": s_in,
            "out_scale": s_out, "w_scale_min": float(w_scale.min()), "w_scale_max": float(w_scale.max()),
@@ -359,6 +359,11 @@ def quantize(graph: Graph, table: dict[str, float], mode: str = "per-kernel", so
                         (op.output, op))
         if isinstance(op, ConvLayer):
             s_out = lookup_scale(table, *scale_of, source, missing, s_in)
+            clip = op.act.clip_max if op.act is not None else None
+            if clip is not None and scale_of[0] == op.output and 127 * s_out > clip:
+                # Clip(0, max) bounds the tensor, so a wider calibrated range buys nothing: with
+                # 127 * scale = max the output converter's saturation at 127 is the Clip (ReLU6).
+                s_out = clip / 127
             cvt = inp if first and op.input == graph.input and inp.mode == "image" else None
             q = quantize_layer(op, s_in, s_out, mode, cvt, s_ins[1] if op.residual else None)
             first = False
