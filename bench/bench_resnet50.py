@@ -9,7 +9,8 @@ MAC/s over the whole network (useful MACs: out elements x C/group x R x S), the 
 compile and of the golden run (each in a process of its own), and the replay of every trace on the
 golden model against its CRC.
 
-    python bench/bench_resnet50.py [--model resnet50.onnx] [--images 2] [--calib 4] [--out build/bench/r50]
+    python bench/bench_resnet50.py [--model resnet50.onnx | --caffe DEPLOY.prototxt MODEL.caffemodel]
+                                   [--images 2] [--calib 4] [--out build/bench/r50]
 
 Without --model it builds a ResNet-style test network with onnx.helper (the 7x7/2 stem on
 224x224x3, MaxPool, three bottleneck blocks at 56x56x256, one strided block to 28x28x512,
@@ -186,6 +187,9 @@ def in_child(phase: str, out: Path, **args) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, help="ONNX model (default: the built-in ResNet-style test network)")
+    ap.add_argument("--caffe", nargs=2, type=Path, metavar=("PROTOTXT", "CAFFEMODEL"),
+                    help="a Caffe model (e.g. `make resnet50-caffemodel`'s), converted to ONNX first by "
+                         "importers.caffe, as `compile --caffemodel` does; the conversion time is printed")
     ap.add_argument("--images", type=int, default=2, help="images timed on the golden model and onnxruntime")
     ap.add_argument("--calib", type=int, default=4, help="random inputs whose FP32 activations give the scales")
     ap.add_argument("--mode", default="per-kernel", choices=("per-kernel", "per-filter"))
@@ -201,7 +205,15 @@ def main() -> int:
         res["peak_rss_mb"] = peak_rss_mb()
         (a.out / f"{a.phase}.result.pkl").write_bytes(pickle.dumps(res))
         return 0
-    model = a.model or quick_resnet(a.out / "quick_resnet.onnx")
+    if a.caffe:
+        from nvdla_int8.importers.caffe import caffe_to_onnx_file
+
+        t0 = time.perf_counter()
+        model = a.out / "caffe.onnx"
+        caffe_to_onnx_file(*a.caffe, model)
+        print(f"Caffe -> ONNX ({a.caffe[0].name}, {a.caffe[1].name}): {time.perf_counter() - t0:.1f} s")
+    else:
+        model = a.model or quick_resnet(a.out / "quick_resnet.onnx")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; model {model}")
 
     g = load_graph(model)
