@@ -38,7 +38,8 @@ def rtl_sources() -> list[Path]:
     """RTL files in dependency order (rtl_models.f), then the harness."""
     rtl = rtl_dir()
     names = [ln.strip() for ln in (rtl / "rtl_models.f").read_text().splitlines() if ln.strip()]
-    return [rtl / n for n in names] + [HDL / "tb_apb_master.sv", HDL / "tb_axi_mem.sv", HDL / "tb_top.sv"]
+    return [rtl / n for n in names] + [HDL / n for n in ("tb_axi_checker.sv", "tb_axi_checker_bind.sv",
+                                                         "tb_apb_master.sv", "tb_axi_mem.sv", "tb_top.sv")]
 
 
 # The PyPI wheel's verilated.mk leaves the precompiled-header include flag empty, which breaks

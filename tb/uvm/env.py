@@ -38,6 +38,7 @@ from .write_log import WlogDepth, WriteLog, write_faults
 
 _SAT = REGMAP.reg("SDP", "D_PERF_OUT_SATURATION")
 TAP_DEPTH = 65536  # tb_top TapDepth
+AXI_CHECK_FILE = "axi_check.txt"  # where tb/hdl/tb_axi_checker.sv's assertions write what broke
 
 
 @dataclass
@@ -205,6 +206,7 @@ class TracePlayerTest(uvm_test):
         if isinstance(prepared, InputError):
             return TraceOutcome(path.stem, FAIL, None, None, time.perf_counter() - t0, message=str(prepared)), 0.0
         trace, image, golden = prepared
+        (self.cfg.work_dir / AXI_CHECK_FILE).unlink(missing_ok=True)
         sb = self.env.scoreboard
         sb.start_trace()
         run = TraceRun(self.bfm, self.memory, self.cfg, sb, golden.m.layers, mutation=mutation, notes=notes,
@@ -229,6 +231,10 @@ class TracePlayerTest(uvm_test):
         fault = self.memory.fault()
         if fault:
             sb.fail(fault)
+        axi = self.cfg.work_dir / AXI_CHECK_FILE
+        if axi.exists():
+            broken = axi.read_text().splitlines()
+            sb.fail(f"{broken[0]}" + (f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""))
         await self.env.apb.monitor.sample()
         cycles = sb.trace_cycles()
         notes["apb_writes"] = sb.apb_writes
