@@ -23,6 +23,7 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  variables: TRACES=dir|file.cfg BACKEND=golden|rtl MEM=sv|axiram TRACE=file.cfg WAVES=1 JOBS=$(JOBS)"
 	@echo "  regress:   SEEDS=N SEED_START=1 TIER=smoke|nightly SHARD=k/n CONSTRAINTS=file.json|yaml BACKEND=rtl|golden BATCH=8 SEED=n"
+	@echo "             CODE_COVERAGE=1 (Verilator line/branch/toggle coverage of rtl_models/, holes in code-coverage.txt)"
 	@echo "             EXECUTOR=local|dask (dask: a LocalCluster, one worker per core or JOBS=n; or SCHEDULER=tcp://host:port)"
 
 setup: $(STAMP) ## create .venv and install every pinned dependency (requirements.txt) and the package
@@ -92,7 +93,7 @@ REGRESS_BACKEND = $(if $(filter command line environment,$(origin BACKEND)),$(BA
 REGRESS_OUT = build/regress/$(TIER)$(if $(SHARD),-shard-$(subst /,-of-,$(SHARD)))
 
 regress: setup ## random regression: SEEDS seeds of TIER on the RTL (EXECUTOR=local|dask), JUnit + report + coverage in build/regress/TIER
-	$(PY) -m pytest -p tb.regress.plugin tb/regress/regress_seeds.py -q \
+	$(if $(CODE_COVERAGE),NVDLA_RTL_COVERAGE=$(abspath $(REGRESS_OUT))/code-cov) $(PY) -m pytest -p tb.regress.plugin tb/regress/regress_seeds.py -q \
 	  $(if $(filter dask,$(EXECUTOR)),--executor dask $(if $(filter command line environment,$(origin JOBS)),--dask-workers $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)),-n $(JOBS) --dist loadscope) \
 	  --seeds $(SEEDS) --seed-start $(SEED_START) --tier $(TIER) --batch $(BATCH) --backend $(REGRESS_BACKEND) \
 	  $(if $(SHARD),--shard $(SHARD)) $(if $(CONSTRAINTS),--constraints $(CONSTRAINTS)) \

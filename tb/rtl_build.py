@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -48,11 +49,20 @@ def rtl_sources() -> list[Path]:
 MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O2"
 
 
+COVERAGE_ENV = "NVDLA_RTL_COVERAGE"  # a folder: builds get code coverage, every simulation writes a .dat there
+
+
+def coverage_dir() -> Path | None:
+    d = os.environ.get(COVERAGE_ENV)
+    return Path(d).resolve() if d else None
+
+
 def model_args() -> list[str]:
     """Verilator options of every harness build (cocotb and raw), chosen by measurement
-    (docs/rtl-speed.md)."""
+    (docs/rtl-speed.md); line and toggle coverage when $NVDLA_RTL_COVERAGE names a folder."""
+    cov = ["--coverage-line", "--coverage-toggle"] if coverage_dir() else []
     return ["--assert", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", "fast",
-            "--x-initial", "fast", str(rtl_dir() / "lint.vlt")]
+            "--x-initial", "fast", *cov, str(rtl_dir() / "lint.vlt")]
 
 
 def public_config(build: Path) -> Path:
@@ -76,9 +86,10 @@ def build_dir(waves: bool, fast: bool) -> Path:
     """build/ of the checkout for rtl_models/; for another RTL copy, build/ beside that copy."""
     rtl = rtl_dir()
     root = ROOT / "build" if rtl == (ROOT / "rtl_models").resolve() else rtl.parent / "build"
+    cov = "_cov" if coverage_dir() else ""
     if waves:
-        return root / "rtl_sim_waves"
-    return root / ("rtl_sim" if fast else "rtl_sim_plain")
+        return root / f"rtl_sim_waves{cov}"
+    return root / (f"rtl_sim{cov}" if fast else f"rtl_sim_plain{cov}")
 
 
 @contextmanager
@@ -187,6 +198,15 @@ def get_runner(waves: bool = False, fast: bool = True):
     return runner
 
 
+def _coverage_plusargs() -> list[str]:
+    """One coverage file per simulation, named so that parallel workers never share one."""
+    d = coverage_dir()
+    if d is None:
+        return []
+    d.mkdir(parents=True, exist_ok=True)
+    return [f"+verilator+coverage+file+{d}/{os.getpid()}-{time.time_ns()}.dat"]
+
+
 def run_module(test_module: str, *, env: dict[str, str], waves: bool = False, fast: bool = False,
                work_dir: Path, testcase: str | None = None) -> tuple[int, int]:
     """Run a cocotb test module on the harness; returns (tests run, tests failed). Raises
@@ -201,7 +221,7 @@ def run_module(test_module: str, *, env: dict[str, str], waves: bool = False, fa
         test_module=test_module, hdl_toplevel=TOPLEVEL, hdl_toplevel_lang="verilog",
         build_dir=build_dir(waves, fast), test_dir=work_dir,
         extra_env={**env, "PYTHONPATH": pypath, "TB_INTERNAL_CLOCK": "1" if fast else "0"},
-        plusargs=[f"+TB_MEM_DIR={work_dir}"],
+        plusargs=[f"+TB_MEM_DIR={work_dir}", *_coverage_plusargs()],
         waves=waves, testcase=testcase, results_xml=str(work_dir / "results.xml"),
         log_file=work_dir / "sim.log")
     num_tests, num_failed = get_results(results)

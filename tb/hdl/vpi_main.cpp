@@ -101,5 +101,8 @@ int main(int argc, char** argv) {
 
   VerilatedVpi::callCbs(cbEndOfSimulation);
   top->final();
+#if VM_COVERAGE
+  ctx->coveragep()->write();  // +verilator+coverage+file+<path> (tb/rtl_build.py), else coverage.dat
+#endif
   return ctx->errorCount() ? 1 : 0;
 }

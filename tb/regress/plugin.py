@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from nvdla_int8.fileio import write_atomic
+
 from ..rtl_build import ROOT
 from ..stimulus import Constraints
 from .runner import Regression, SeedResult, batches, load_results, parse_shard, read_results, shard_seeds
@@ -64,10 +66,11 @@ def pytest_configure(config):
     if config.getoption("--executor") == "dask" and getattr(config.option, "numprocesses", None):
         raise pytest.UsageError("--executor dask runs the batches on Dask workers: leave out -n")
     if not _is_worker(config):  # a fresh run folder (results and coverage of this run only)
-        for sub in ("results", "cov", "traces"):
+        for sub in ("results", "cov", "traces", CODE_COV):
             shutil.rmtree(config._regress_out / sub, ignore_errors=True)
 
 
+CODE_COV = "code-cov"  # where `make regress CODE_COVERAGE=1` points $NVDLA_RTL_COVERAGE
 BATCHES: list[list[int]] = []  # read by regress_seeds.py when pytest imports it
 _STATE: dict = {}
 
@@ -156,6 +159,13 @@ def _finish_run(config, out: Path) -> None:
             "shard": config.getoption("--shard") or "1/1",
             "jobs": f"{dask[2]} Dask workers" if dask else getattr(config.option, "numprocesses", None) or 1,
             "wall_seconds": time.time() - config._regress_t0, "psum_max": psum}
+    dats = sorted((out / CODE_COV).glob("*.dat"))
+    if dats:
+        from ..coverage.code import report as code_report, summarize
+
+        code = summarize(dats)
+        write_atomic(out / "code-coverage.txt", code_report(code))
+        info["code_coverage"] = code.line()
     md = report.write(out, info, results, cov)
     passed = sum(r.passed for r in results)
     config._regress_summary = ([f"regress: {dask[0]} batches ran as Dask tasks on {dask[1]} of {dask[2]} workers"]
@@ -163,7 +173,9 @@ def _finish_run(config, out: Path) -> None:
         f"regress: {passed}/{len(results)} seeds passed"
         + (f", functional coverage {cov.percent:.1f}% ({cov.percent_reachable:.1f}% of reachable bins), "
            f"{sum(1 for h in cov.holes if not h.reason)} holes to close" if cov else ""),
-        f"regress: report {md} (and .html), coverage {out / 'coverage.txt'}"]
+        f"regress: report {md} (and .html), coverage {out / 'coverage.txt'}"] + (
+        [f"regress: code coverage of rtl_models/ {info['code_coverage']}; holes in {out / 'code-coverage.txt'}"]
+        if "code_coverage" in info else [])
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

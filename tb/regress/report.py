@@ -28,6 +28,8 @@ def markdown(info: dict, results: list[SeedResult], cov: CoverageSummary | None)
     if cov is not None:
         lines.append(f"- **functional coverage {cov.percent:.1f}%** ({cov.covered}/{cov.size} bins; "
                      f"{cov.percent_reachable:.1f}% of the reachable bins)")
+    if info.get("code_coverage"):
+        lines.append(f"- **code coverage of rtl_models/**: {info['code_coverage']} (holes: code-coverage.txt)")
     if info.get("psum_max") is not None:
         lines.append(f"- largest |CACC partial sum| reached: {info['psum_max']}")
     fails = [r for r in results if not r.passed]
