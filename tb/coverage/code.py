@@ -84,15 +84,48 @@ def summarize(dats: list[Path], rtl: Path | None = None) -> CodeCoverage:
     return cov
 
 
+_BIT = re.compile(r"^(.*?)(?:\[(\d+)\])?:([01])->([01])$")
+
+
+def _ranges(bits: list[int]) -> str:
+    out, bits = [], sorted(set(bits))
+    start = prev = bits[0]
+    for b in bits[1:] + [None]:
+        if b is not None and b == prev + 1:
+            prev = b
+            continue
+        out.append(f"{start}" if start == prev else f"{start}-{prev}")
+        if b is not None:
+            start = prev = b
+    return ",".join(out)
+
+
+def toggle_groups(holes: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
+    """Toggle holes one line per signal: 'name bits 3,8-31 (0->1 and 1->0)'."""
+    groups: dict[tuple[str, int, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for src, line, what in holes:
+        m = _BIT.match(what)
+        name, bit, edge = (m.group(1), int(m.group(2) or 0), f"{m.group(3)}->{m.group(4)}") if m else (what, 0, "")
+        groups[(src, line, name)][edge].append(bit)
+    out = []
+    for (src, line, name), edges in groups.items():
+        sets = {e: _ranges(b) for e, b in sorted(edges.items())}
+        desc = (f"bits {sets['0->1']} never toggle" if set(sets) == {"0->1", "1->0"} and len(set(sets.values())) == 1
+                else "; ".join(f"bits {r} never {e}" for e, r in sets.items()))
+        out.append((src, line, f"{name}: {desc}"))
+    return out
+
+
 def report(cov: CodeCoverage, rtl: Path | None = None) -> str:
-    """Summary, then every hole with its source line (toggle holes: one line per signal bit)."""
+    """Summary, then every hole with its source line (toggle holes grouped per signal)."""
     rtl = (rtl or rtl_dir()).resolve()
     text: dict[str, list[str]] = {}
     out = [f"code coverage of {rtl.name}/ over {cov.files} simulation(s): {cov.line()}", ""]
     for kind in KINDS:
         holes = cov.holes.get(kind, [])
-        out.append(f"== {kind} holes: {len(holes)}")
-        for src, line, what in holes:
+        shown = toggle_groups(holes) if kind == "toggle" else holes
+        out.append(f"== {kind} holes: {len(holes)}" + (f" points in {len(shown)} signals" if kind == "toggle" else ""))
+        for src, line, what in shown:
             if src not in text:
                 p = rtl / src
                 text[src] = p.read_text(errors="replace").splitlines() if p.is_file() else []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tb.coverage.code import read_dat, report, summarize
+from tb.coverage.code import read_dat, report, summarize, toggle_groups
 
 
 def _point(src: Path, line: int, page: str, what: str, inst: str) -> str:
@@ -37,3 +37,10 @@ def test_merge_by_location_any_instance_and_only_the_rtl(tmp_path):
     text = report(cov, rtl)
     assert "line 100.0% (1/1), branch 0.0% (0/1), toggle 100.0% (1/1)" in text
     assert "a.sv:3" in text and "if (y) z = 2;" in text
+
+
+def test_toggle_holes_one_line_per_signal():
+    holes = [("a.sv", 4, f"addr[{b}]:{e}") for b in (8, 9, 10, 31) for e in ("0->1", "1->0")] + \
+            [("a.sv", 5, "busy:0->1")]
+    assert toggle_groups(holes) == [("a.sv", 4, "addr: bits 8-10,31 never toggle"),
+                                    ("a.sv", 5, "busy: bits 0 never 0->1")]
