@@ -19,10 +19,11 @@ from tb.stimulus import Constraints
 pytestmark = [pytest.mark.rtl, pytest.mark.slow,
               pytest.mark.skipif(os.environ.get("NVDLA_RUN_SLOW") != "1", reason="slow: set NVDLA_RUN_SLOW=1")]
 
-# The SDP's round-to-nearest: a positive exact tie must round up (away from zero). The fault
-# rounds it down, so X1/X2/output-converter ties of positive values come out one LSB low.
-GOOD = "first_dropped & (~x[XInW-1] | sticky)"
-BAD = "first_dropped & (~x[XInW-1] & sticky)"
+# The datapath's round-to-nearest (nvdla_pkg::shr_round: CACC, the CDMA converter and the SDP): a
+# positive exact tie must round up (away from zero). The fault rounds it down, so ties of positive
+# values come out one LSB low.
+GOOD = "first && (!x[63] || rest)"
+BAD = "first && (!x[63] && rest)"
 
 
 def _norm(msg: str) -> str:
