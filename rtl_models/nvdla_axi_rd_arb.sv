@@ -1,8 +1,9 @@
 // Round-robin arbiter of the DMA read clients onto the AXI AR/R channels. ARID is the client
 // index and R beats are routed back by RID, so each client sees its own responses in order.
-module nvdla_axi_rd_arb #(
-  parameter int unsigned NumClients = nvdla_pkg::NumRdClients,
-  parameter int unsigned IdW = nvdla_pkg::RdIdW
+module nvdla_axi_rd_arb
+  import nvdla_pkg::*;
+#(
+  parameter int unsigned NumClients = NumRdClients
 ) (
   input  logic                         clk_i,
   input  logic                         rst_ni,
@@ -13,34 +14,22 @@ module nvdla_axi_rd_arb #(
   output logic [NumClients-1:0]        rsp_valid_o,
   input  logic [NumClients-1:0]        rsp_ready_i,
   output logic [63:0]                  rsp_data_o,     // shared; valid for the client in rsp_valid_o
-  // AXI4 read channels
-  output logic [IdW-1:0]               m_axi_arid,
-  output logic [31:0]                  m_axi_araddr,
-  output logic [7:0]                   m_axi_arlen,
-  output logic [2:0]                   m_axi_arsize,
-  output logic [1:0]                   m_axi_arburst,
-  output logic                         m_axi_arvalid,
-  input  logic                         m_axi_arready,
-  input  logic [IdW-1:0]               m_axi_rid,
-  input  logic [63:0]                  m_axi_rdata,
-  input  logic [1:0]                   m_axi_rresp,
-  input  logic                         m_axi_rlast,
-  input  logic                         m_axi_rvalid,
-  output logic                         m_axi_rready
+  output axi_rd_req_t                  axi_o,
+  input  axi_rd_rsp_t                  axi_i
 );
-  logic [IdW-1:0] last_q, grant, held_q;
+  logic [AxiIdW-1:0] last_q, grant, held_q;
   logic holding_q, found;
 
   // Search from the client after the last one served; keep the grant while AR waits so the
   // request on the bus stays stable (AXI rule).
   always_comb begin
-    logic [IdW-1:0] c;
+    logic [AxiIdW-1:0] c;
     c = '0;
     grant = held_q;
     found = holding_q;
     if (!holding_q) begin
       for (int unsigned i = 1; i <= NumClients; i++) begin
-        c = IdW'((32'(last_q) + i) % NumClients);
+        c = AxiIdW'((32'(last_q) + i) % NumClients);
         if (!found && req_valid_i[c]) begin
           grant = c;
           found = 1'b1;
@@ -49,45 +38,47 @@ module nvdla_axi_rd_arb #(
     end
   end
 
-  assign m_axi_arvalid = found;
-  assign m_axi_arid = grant;
-  assign m_axi_araddr = req_addr_i[grant];
-  assign m_axi_arlen = req_len_i[grant];
-  assign m_axi_arsize = 3'd3;   // 8 bytes a beat
-  assign m_axi_arburst = 2'b01; // INCR
+  assign axi_o.ar_valid = found;
+  assign axi_o.ar = '{id: grant, addr: req_addr_i[grant], len: req_len_i[grant], size: AxiSizeAtom,
+                      burst: AxiBurstIncr};
 
   always_comb begin
     req_ready_o = '0;
-    req_ready_o[grant] = found && m_axi_arready;
+    req_ready_o[grant] = found && axi_i.ar_ready;
   end
 
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
-      last_q <= IdW'(NumClients - 1);
+      last_q <= AxiIdW'(NumClients - 1);
       held_q <= '0;
       holding_q <= 1'b0;
     end else begin
-      holding_q <= found && !m_axi_arready;
+      holding_q <= found && !axi_i.ar_ready;
       held_q <= grant;
-      if (found && m_axi_arready) last_q <= grant;
+      if (found && axi_i.ar_ready) last_q <= grant;
     end
   end
 
   always_comb begin
     rsp_valid_o = '0;
-    rsp_valid_o[m_axi_rid] = m_axi_rvalid;
+    rsp_valid_o[axi_i.r.id] = axi_i.r_valid;
   end
-  assign rsp_data_o = m_axi_rdata;
-  assign m_axi_rready = rsp_ready_i[m_axi_rid];
+  assign rsp_data_o = axi_i.r.data;
+  assign axi_o.r_ready = rsp_ready_i[axi_i.r.id];
 
   // RRESP and RLAST carry nothing a client needs: every burst length is known to its reader.
   logic unused_r;
-  assign unused_r = ^{m_axi_rresp, m_axi_rlast};
+  assign unused_r = ^{axi_i.r.resp, axi_i.r.last};
 
 `ifndef SYNTHESIS
   always_ff @(posedge clk_i) begin
-    if (rst_ni && m_axi_rvalid && m_axi_rready && m_axi_rresp != 2'b00)
-      $error("%m: read error response %0d for client %0d", m_axi_rresp, m_axi_rid);
+    if (rst_ni && axi_i.r_valid && axi_o.r_ready && axi_i.r.resp != AxiRespOkay)
+      $error("%m: read error response %0d for client %0d", axi_i.r.resp, axi_i.r.id);
+    // AXI4: no burst crosses a 4 KiB boundary. Checked here because the testbench memory would
+    // serve such a burst from flat memory without complaint (tb/regress/test_broken_rtl.py).
+    if (rst_ni && axi_o.ar_valid && 32'(axi_o.ar.addr[11:3]) + 32'(axi_o.ar.len) >= 32'd512)
+      $error("%m: read burst of client %0d at 0x%h, %0d beats, crosses a 4 KiB boundary",
+             axi_o.ar.id, axi_o.ar.addr, 32'(axi_o.ar.len) + 1);
   end
 `endif
 

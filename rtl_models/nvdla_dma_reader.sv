@@ -41,18 +41,12 @@ module nvdla_dma_reader #(
   logic fifo_empty, fifo_full;
 
   logic [31:0] addr;
-  logic [BeatsW-1:0] beats_left, to_page_end, len;
+  logic [BeatsW-1:0] beats_left, len;
   logic has_credit, req_fire, last_burst_of_line;
 
   assign addr = line_addr_q + {13'b0, beat_q, 3'b000};
   assign beats_left = line_beats_q - beat_q;
-  assign to_page_end = (BeatsW'(16'h1000) - {4'b0, addr[11:0]}) >> 3;
-
-  always_comb begin
-    len = beats_left;
-    if (len > BeatsW'(MaxBurst)) len = BeatsW'(MaxBurst);
-    if (len > to_page_end) len = to_page_end;
-  end
+  assign len = BeatsW'(burst_beats(addr[11:3], 32'(beats_left), MaxBurst));
 
   assign has_credit = (32'(fifo_count) + 32'(inflight_q) + 32'(len)) <= FifoDepth;
   assign rd_req_valid_o = active_q && has_credit;

@@ -11,11 +11,11 @@ module nvdla_sdp_cvt_lane (
   import nvdla_pkg::*;
 
   logic signed [32:0] d33;
-  logic signed [XInW-1:0] t;
+  logic signed [63:0] t;
 
   assign d33 = 33'(y_i) - 33'(offset_i);
-  assign t = shr_round49(mul33x16(d33, scale_i), shift_i);
-  assign sat17_o = sat49to17_fires(t);
-  assign out_o = sat49to8(t);  // sat8(sat17(t)) = sat8(t)
+  assign t = shr_round(64'(mul33x16(d33, scale_i)), 32'(shift_i), XInW);
+  assign sat17_o = sat(t, CvtMidW) != t;
+  assign out_o = 8'(sat(t, 8));  // sat8(sat17(t)) = sat8(t)
 
 endmodule : nvdla_sdp_cvt_lane

@@ -15,7 +15,7 @@ module nvdla_sdp_x_lane (
 
   assign alu_op = cfg_i.alu_src_mem ? mem_alu_i : cfg_i.alu_operand;
   assign mul_op = cfg_i.mul_src_mem ? mem_mul_i : cfg_i.mul_operand;
-  assign alu_op32 = shl_sat16to32(alu_op, cfg_i.alu_shift);
+  assign alu_op32 = 32'(shl_sat16(alu_op, cfg_i.alu_shift, 32));
   assign x33 = 33'(x_i);
   assign op33 = 33'(alu_op32);
 
@@ -31,9 +31,9 @@ module nvdla_sdp_x_lane (
   end
 
   always_comb begin
-    if (cfg_i.mul_bypass) t = sat49to32(shr_round49(XInW'(a), cfg_i.mul_shift));
+    if (cfg_i.mul_bypass) t = 32'(sat(shr_round(64'(a), 32'(cfg_i.mul_shift), XInW), 32));
     else if (cfg_i.mul_prelu && !a[32]) t = a[31:0];  // PReLU positive branch: raw low 32 bits
-    else t = sat49to32(shr_round49(mul33x16(a, mul_op), cfg_i.mul_shift));
+    else t = 32'(sat(shr_round(64'(mul33x16(a, mul_op)), 32'(cfg_i.mul_shift), XInW), 32));
   end
 
   always_comb begin

@@ -15,8 +15,8 @@ module nvdla_small_top (
   output logic [31:0]                   apb_prdata_o,
   output logic                          apb_pready_o,
   output logic                          apb_pslverr_o,
-  // AXI4 master (memory)
-  output logic [nvdla_pkg::RdIdW-1:0]   m_axi_awid,
+  // AXI4 master (memory): flat here, the names AXI tools expect; nvdla_pkg's structs inside
+  output logic [nvdla_pkg::AxiIdW-1:0]  m_axi_awid,
   output logic [31:0]                   m_axi_awaddr,
   output logic [7:0]                    m_axi_awlen,
   output logic [2:0]                    m_axi_awsize,
@@ -28,18 +28,18 @@ module nvdla_small_top (
   output logic                          m_axi_wlast,
   output logic                          m_axi_wvalid,
   input  logic                          m_axi_wready,
-  input  logic [nvdla_pkg::RdIdW-1:0]   m_axi_bid,
+  input  logic [nvdla_pkg::AxiIdW-1:0]  m_axi_bid,
   input  logic [1:0]                    m_axi_bresp,
   input  logic                          m_axi_bvalid,
   output logic                          m_axi_bready,
-  output logic [nvdla_pkg::RdIdW-1:0]   m_axi_arid,
+  output logic [nvdla_pkg::AxiIdW-1:0]  m_axi_arid,
   output logic [31:0]                   m_axi_araddr,
   output logic [7:0]                    m_axi_arlen,
   output logic [2:0]                    m_axi_arsize,
   output logic [1:0]                    m_axi_arburst,
   output logic                          m_axi_arvalid,
   input  logic                          m_axi_arready,
-  input  logic [nvdla_pkg::RdIdW-1:0]   m_axi_rid,
+  input  logic [nvdla_pkg::AxiIdW-1:0]  m_axi_rid,
   input  logic [63:0]                   m_axi_rdata,
   input  logic [1:0]                    m_axi_rresp,
   input  logic                          m_axi_rlast,
@@ -165,6 +165,10 @@ module nvdla_small_top (
   // ends (compiler/nvdla_int8/hw/memif.py; the testbench names the field when it hangs).
   logic [NumRdClients-1:0] rd_mcif, rd_req_ready_mc;
   logic wr_mcif, wr_ready_mc;
+  axi_rd_req_t axi_rd_req;
+  axi_rd_rsp_t axi_rd_rsp;
+  axi_wr_req_t axi_wr_req;
+  axi_wr_rsp_t axi_wr_rsp;
 
   always_comb begin
     rd_mcif = '0;
@@ -186,9 +190,8 @@ module nvdla_small_top (
     .rsp_valid_o (rd_rsp_valid),
     .rsp_ready_i (rd_rsp_ready),
     .rsp_data_o  (rd_rsp_data),
-    .m_axi_arid, .m_axi_araddr, .m_axi_arlen, .m_axi_arsize, .m_axi_arburst, .m_axi_arvalid,
-    .m_axi_arready, .m_axi_rid, .m_axi_rdata, .m_axi_rresp, .m_axi_rlast, .m_axi_rvalid,
-    .m_axi_rready
+    .axi_o       (axi_rd_req),
+    .axi_i       (axi_rd_rsp)
   );
 
   // ---------------- conv side (issue #5): rtl_models/conv/conv_core ----------------
@@ -323,9 +326,33 @@ module nvdla_small_top (
     .req_addr_i  (wr_addr),
     .req_data_i  (wr_data),
     .idle_o      (wr_idle),
-    .m_axi_awid, .m_axi_awaddr, .m_axi_awlen, .m_axi_awsize, .m_axi_awburst, .m_axi_awvalid,
-    .m_axi_awready, .m_axi_wdata, .m_axi_wstrb, .m_axi_wlast, .m_axi_wvalid, .m_axi_wready,
-    .m_axi_bid, .m_axi_bresp, .m_axi_bvalid, .m_axi_bready
+    .axi_o       (axi_wr_req),
+    .axi_i       (axi_wr_rsp)
   );
+
+  // ---------------- the AXI structs <-> the flat m_axi_* port ----------------
+  assign m_axi_awid = axi_wr_req.aw.id;
+  assign m_axi_awaddr = axi_wr_req.aw.addr;
+  assign m_axi_awlen = axi_wr_req.aw.len;
+  assign m_axi_awsize = axi_wr_req.aw.size;
+  assign m_axi_awburst = axi_wr_req.aw.burst;
+  assign m_axi_awvalid = axi_wr_req.aw_valid;
+  assign m_axi_wdata = axi_wr_req.w.data;
+  assign m_axi_wstrb = axi_wr_req.w.strb;
+  assign m_axi_wlast = axi_wr_req.w.last;
+  assign m_axi_wvalid = axi_wr_req.w_valid;
+  assign m_axi_bready = axi_wr_req.b_ready;
+  assign axi_wr_rsp = '{aw_ready: m_axi_awready, w_ready: m_axi_wready,
+                        b: '{id: m_axi_bid, resp: m_axi_bresp}, b_valid: m_axi_bvalid};
+  assign m_axi_arid = axi_rd_req.ar.id;
+  assign m_axi_araddr = axi_rd_req.ar.addr;
+  assign m_axi_arlen = axi_rd_req.ar.len;
+  assign m_axi_arsize = axi_rd_req.ar.size;
+  assign m_axi_arburst = axi_rd_req.ar.burst;
+  assign m_axi_arvalid = axi_rd_req.ar_valid;
+  assign m_axi_rready = axi_rd_req.r_ready;
+  assign axi_rd_rsp = '{ar_ready: m_axi_arready,
+                        r: '{id: m_axi_rid, data: m_axi_rdata, resp: m_axi_rresp, last: m_axi_rlast},
+                        r_valid: m_axi_rvalid};
 
 endmodule : nvdla_small_top

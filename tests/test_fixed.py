@@ -63,3 +63,30 @@ def test_vectorised_matches_scalar():
     v, f = shr_round(xs, 3, 34, 8)
     for x, vv, ff in zip(xs, v, f):
         assert (int(vv), bool(ff)) == shr_round(int(x), 3, 34, 8)
+
+
+def _sticky_reference(x: int, t: int, sticky: int) -> int:
+    """datapath.md §2/§7 read bit by bit: floor, +1 when the first discarded bit is set and x is
+    non-negative or one of the `sticky` discarded bits below it is set."""
+    lo = max(0, t - 1 - sticky)
+    rest = (x >> lo) & ((1 << (t - 1 - lo)) - 1)
+    return (x >> t) + int(((x >> (t - 1)) & 1) == 1 and (x >= 0 or rest != 0))
+
+
+def test_sticky_bits_limit_what_the_rounding_sees():
+    rng = np.random.default_rng(17)
+    for t in (1, 2, 15, 16, 17, 18, 24, 31, 33):
+        # values whose low bits decide: ties, near-ties and bits only below the sticky window
+        base = rng.integers(-(1 << 33), 1 << 33, 400)
+        near = [(k << t) + d for k in (-3, -1, 0, 2) for d in
+                (1 << (t - 1), (1 << (t - 1)) + 1, (1 << (t - 1)) - 1, -(1 << (t - 1)) + 1)]
+        xs = np.clip(np.concatenate([base, near]), -(1 << 33), (1 << 33) - 1).astype(np.int64)
+        for sticky in (15, 3, 0):
+            got = shr_round(xs, t, 34, 40, sticky_bits=sticky)[0]
+            assert got.tolist() == [_sticky_reference(int(x), t, sticky) for x in xs], (t, sticky)
+            assert shr_round(int(xs[-1]), t, 34, 40, sticky)[0] == int(got[-1])
+        # an unlimited sticky is the formula itself
+        assert np.array_equal(shr_round(xs, t, 34, 40, sticky_bits=64)[0], shr_round(xs, t, 34, 40)[0])
+    # the case the limit exists for (t = 17, datapath.md §7): -0.5 + 2^-17 rounds as the tie -0.5
+    assert shr_round(-(1 << 16) + 1, 17, 34, 32, sticky_bits=15) == (-1, False)
+    assert shr_round(-(1 << 16) + 1, 17, 34, 32) == (0, False)

@@ -4,6 +4,7 @@
 // fires, and queued for the SDP in output order.
 module conv_cacc
   import conv_pkg::*;
+  import nvdla_pkg::shr_round, nvdla_pkg::sat;
 (
   input  logic                   clk_i,
   input  logic                   rst_ni,

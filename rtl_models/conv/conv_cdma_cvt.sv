@@ -3,6 +3,7 @@
 // NVDLA's RTL (the RDL text says "added"). Combinational; the caller registers the result.
 module conv_cdma_cvt
   import conv_pkg::*;
+  import nvdla_pkg::shr_round, nvdla_pkg::sat;
 (
   input  logic        en_i,         // CVT_EN: 0 passes the bytes unchanged
   input  logic [15:0] offset_i,

@@ -36,17 +36,13 @@ module conv_cdma_dat
   logic [10:0] qb_q, qb_d;
   logic [31:0] line_addr, addr;
   logic [13:0] left;
-  logic [9:0]  to4k;
   logic [8:0]  beats;
 
   always_comb begin
     line_addr = cfg_i.dain_addr + 32'(qb_q) * cfg_i.surf_stride + 32'(qy_q) * cfg_i.line_stride;
     addr      = line_addr + {15'd0, qx_q, 3'd0};
     left      = wi - qx_q;
-    to4k      = 10'd512 - 10'(addr[11:3]);
-    beats     = 9'd256;
-    if (14'(to4k) < 14'(beats)) beats = 9'(to4k);
-    if (left < 14'(beats)) beats = 9'(left);
+    beats     = nvdla_pkg::burst_beats(addr[11:3], 32'(left), nvdla_pkg::MaxBurstBeats);
   end
   assign rd_req_valid_o = req_act_q;
   assign rd_req_addr_o  = addr;

@@ -43,7 +43,6 @@ module conv_cdma_wt
   logic        grp_open_q, grp_open_d;  // qg_q has its ring space reserved
   logic [3:0]  qkn;
   logic [31:0] qbeats, addr;     // a group's beats = its ring entries
-  logic [9:0]  to4k;
   logic [8:0]  beats;
   logic [31:0] left;
 
@@ -52,10 +51,7 @@ module conv_cdma_wt
     qbeats = (32'(qkn) * bpk + 32'd7) >> 3;
     addr   = cfg_i.weight_addr + 32'(qg_q) * (bpk << 3) + (qbeat_q << 3);
     left   = qbeats - qbeat_q;
-    to4k   = 10'd512 - 10'(addr[11:3]);
-    beats  = 9'd256;
-    if (to4k < 10'(beats)) beats = 9'(to4k);
-    if (left < 32'(beats)) beats = 9'(left);
+    beats  = nvdla_pkg::burst_beats(addr[11:3], left, nvdla_pkg::MaxBurstBeats);
   end
   assign rd_req_valid_o = req_act_q && grp_open_q;
   assign rd_req_addr_o  = addr;

@@ -15,7 +15,8 @@ package conv_pkg;
   localparam int unsigned StripeAw    = $clog2(Stripe);
   localparam int unsigned MacW        = 2 * 8 + $clog2(AtomBytes);  // 19-bit sum of 8 products
   localparam int unsigned PsumW       = 34;
-  localparam int unsigned CaccStickyW = 15;  // discarded bits below the first that CACC rounding sees
+  localparam int unsigned CaccStickyW = 15;  // discarded bits below the first that CACC rounding
+                                             // sees (nvdla_pkg::shr_round's sticky_w)
 
   typedef logic signed [7:0] int8_t;
   typedef int8_t [AtomBytes-1:0] atom_t;              // lane i = byte i of a memory atom
@@ -59,42 +60,11 @@ package conv_pkg;
     logic [4:0]  clip_truncate;     // CACC.D_CLIP_CFG.CLIP_TRUNCATE
   } conv_cfg_t;
 
-  // ---------------------------------------------------------------- arithmetic
-  // shared/spec/datapath.md §2: floor shift, +1 when the first discarded bit is set and the
-  // value is non-negative or a lower discarded bit is set (ties away from zero); s >= In -> 0.
-  // Computed in 64 bits; callers saturate the result to their output width. `sticky_w` limits how
-  // many discarded bits below the first one are seen: NVDLA's CACC keeps 15 (datapath.md §7), so
-  // for CLIP_TRUNCATE 17..31 a negative value whose only set discarded bits lie lower rounds as
-  // an exact tie. The golden model does the same (golden/conv.py cacc_round).
-  function automatic logic signed [63:0] shr_round(input logic signed [63:0] x,
-                                                   input int unsigned s, input int unsigned in_w,
-                                                   input int unsigned sticky_w = 64);
-    logic signed [63:0] fl;
-    logic [63:0] below, seen;
-    logic first, rest;
-    if (s >= in_w) return '0;
-    if (s == 0) return x;
-    fl    = x >>> s;
-    below = 64'(x) & ((64'd1 << s) - 64'd1);
-    first = below[s-1];
-    seen  = ((64'd1 << (s - 1)) - 64'd1);
-    if (s - 1 > sticky_w) seen = seen & ~((64'd1 << (s - 1 - sticky_w)) - 64'd1);
-    rest  = (below & seen) != 0;
-    return fl + 64'(first && (!x[63] || rest));
-  endfunction
-
   // Kernels in group g (8 except the last group): min(8, K - 8g), with kmax = K-1.
   function automatic logic [3:0] kn_of(input logic [9:0] g, input logic [12:0] kmax);
     logic [12:0] left;
     left = kmax - {g, 3'd0};
     return (left >= 13'd7) ? 4'd8 : 4'(left) + 4'd1;
-  endfunction
-
-  function automatic logic signed [63:0] sat(input logic signed [63:0] x, input int unsigned w);
-    logic signed [63:0] hi, lo;
-    hi = (64'sd1 <<< (w - 1)) - 64'sd1;
-    lo = -(64'sd1 <<< (w - 1));
-    return (x > hi) ? hi : (x < lo) ? lo : x;
   endfunction
 
 endpackage

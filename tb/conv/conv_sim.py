@@ -11,8 +11,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 RTL = REPO / "rtl_models"
 BUILD = REPO / "build" / "conv_core_sim"
-# Package first; the rest in dependency order does not matter to Verilator.
-SOURCES = [RTL / "conv" / f"{m}.sv" for m in (
+# Packages first; the rest in dependency order does not matter to Verilator.
+SOURCES = [RTL / "nvdla_pkg.sv"] + [RTL / "conv" / f"{m}.sv" for m in (
     "conv_pkg", "conv_cdma_cvt", "conv_cdma_dat", "conv_cdma_wt", "conv_cbuf", "conv_csc",
     "conv_cmac", "conv_cacc", "conv_core")]
 

@@ -33,7 +33,7 @@ def test_cacc_saturation(spec):
     r = get_runner("verilator")
     with open(BUILD / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        r.build(sources=[REPO / "rtl_models/conv/conv_pkg.sv", REPO / "rtl_models/conv/conv_cacc.sv"],
+        r.build(sources=[REPO / f"rtl_models/{f}.sv" for f in ("nvdla_pkg", "conv/conv_pkg", "conv/conv_cacc")],
                 hdl_toplevel="conv_cacc", build_dir=BUILD, build_args=["-j", "2", "-Wno-fatal"],
                 timescale=("1ns", "1ps"))
     with tempfile.TemporaryDirectory(prefix="cacc_") as tmp:

@@ -6,9 +6,10 @@
 // their beats interleaved (AXI4 keeps order only within one ID) and each B response is held a
 // random 0..31 cycles. Reports every committed write (wr_commit_o) for the harness's write log,
 // and carries the fault injections of the checker's mutation tests (mut_*). Not synthesizable.
-module tb_axi_mem #(
-  parameter int unsigned PhysPages = 1024,  // 64 MiB of backing store
-  parameter int unsigned IdW = 3
+module tb_axi_mem
+  import nvdla_pkg::*;
+#(
+  parameter int unsigned PhysPages = 1024  // 64 MiB of backing store
 ) (
   input  logic            clk,
   input  logic            rst_n,
@@ -32,35 +33,11 @@ module tb_axi_mem #(
   input  logic [31:0]     dump_last_i,
   output logic            fault_o,       // sticky: a write hit an unmapped page (reads give 0)
   output logic [31:0]     fault_addr_o,
-  input  logic [IdW-1:0]  s_axi_awid,
-  input  logic [31:0]     s_axi_awaddr,
-  input  logic [7:0]      s_axi_awlen,
-  input  logic [2:0]      s_axi_awsize,
-  input  logic [1:0]      s_axi_awburst,
-  input  logic            s_axi_awvalid,
-  output logic            s_axi_awready,
-  input  logic [63:0]     s_axi_wdata,
-  input  logic [7:0]      s_axi_wstrb,
-  input  logic            s_axi_wlast,
-  input  logic            s_axi_wvalid,
-  output logic            s_axi_wready,
-  output logic [IdW-1:0]  s_axi_bid,
-  output logic [1:0]      s_axi_bresp,
-  output logic            s_axi_bvalid,
-  input  logic            s_axi_bready,
-  input  logic [IdW-1:0]  s_axi_arid,
-  input  logic [31:0]     s_axi_araddr,
-  input  logic [7:0]      s_axi_arlen,
-  input  logic [2:0]      s_axi_arsize,
-  input  logic [1:0]      s_axi_arburst,
-  input  logic            s_axi_arvalid,
-  output logic            s_axi_arready,
-  output logic [IdW-1:0]  s_axi_rid,
-  output logic [63:0]     s_axi_rdata,
-  output logic [1:0]      s_axi_rresp,
-  output logic            s_axi_rlast,
-  output logic            s_axi_rvalid,
-  input  logic            s_axi_rready
+  // the AXI slave port; AxSIZE and AxBURST are not read: the DUT only issues 8-byte INCR bursts
+  input  axi_wr_req_t     wr_i,
+  output axi_wr_rsp_t     wr_o,
+  input  axi_rd_req_t     rd_i,
+  output axi_rd_rsp_t     rd_o
 );
   localparam int unsigned WordsPerPage = 8192;
   localparam logic [15:0] Unmapped = 16'hffff;
@@ -110,13 +87,7 @@ module tb_axi_mem #(
 
   // ---------------- reads ----------------
   typedef struct packed {
-    logic [IdW-1:0] id;
-    logic [31:0] addr;
-    logic [7:0] len;
-  } burst_t;
-
-  typedef struct packed {
-    logic [IdW-1:0] id;
+    logic [AxiIdW-1:0] id;
     logic [31:0] addr;
     logic [7:0] len;
     logic [8:0] beat;
@@ -126,12 +97,13 @@ module tb_axi_mem #(
   // later burst of the same ID never overtakes an earlier one.
   rd_burst_t ar_q[$];
   logic r_active;
-  logic [IdW-1:0] r_id_q;
+  logic [AxiIdW-1:0] r_id_q;
   logic [3:0] r_wait;
   logic r_switched_q;       // the last burst was left mid-way to interleave: no new latency
   logic r_mapped, r_found;
   int unsigned r_idx, r_pos;
   logic [31:0] r_beats_q;   // read beats delivered since reset (mut_read_flip_i's index)
+  logic [AxiDataW-1:0] r_data;
 
   always_comb begin
     r_pos = 0;
@@ -144,21 +116,22 @@ module tb_axi_mem #(
     end
   end
 
-  assign s_axi_arready = rst_n && ar_q.size() < 8 && (!stall_en_i || rnd[1:0] != 2'b00);
-  assign s_axi_rvalid = r_active && r_wait == 0 && (!stall_en_i || rnd[3:2] != 2'b00);
-  assign s_axi_rid = r_id_q;
-  assign s_axi_rresp = 2'b00;
-  assign s_axi_rlast = r_active && r_found && (ar_q[r_pos].beat == {1'b0, ar_q[r_pos].len});
+  assign rd_o.ar_ready = rst_n && ar_q.size() < 8 && (!stall_en_i || rnd[1:0] != 2'b00);
+  assign rd_o.r_valid = r_active && r_wait == 0 && (!stall_en_i || rnd[3:2] != 2'b00);
+  assign rd_o.r.id = r_id_q;
+  assign rd_o.r.resp = AxiRespOkay;
+  assign rd_o.r.data = r_data;
+  assign rd_o.r.last = r_active && r_found && (ar_q[r_pos].beat == {1'b0, ar_q[r_pos].len});
   always_comb begin
     r_idx = 0;
     r_mapped = 1'b0;
     if (r_found) r_idx = word_index(ar_q[r_pos].addr + {20'b0, ar_q[r_pos].beat, 3'b000}, r_mapped);
-    s_axi_rdata = r_mapped ? mem[r_idx] : '0;
-    if (mut_read_flip_i && r_beats_q == mut_index_i) s_axi_rdata = s_axi_rdata ^ {8{8'h55}};
+    r_data = r_mapped ? mem[r_idx] : '0;
+    if (mut_read_flip_i && r_beats_q == mut_index_i) r_data = r_data ^ {8{8'h55}};
   end
 
   // The ID to serve next: the oldest burst's, or under reorder_en_i any ID with a burst waiting.
-  function automatic logic [IdW-1:0] pick_id(input logic [31:0] r);
+  function automatic logic [AxiIdW-1:0] pick_id(input logic [31:0] r);
     int unsigned n;
     n = 32'(ar_q.size());
     if (!reorder_en_i || n == 0) return (n == 0) ? '0 : ar_q[0].id;
@@ -177,8 +150,8 @@ module tb_axi_mem #(
       flipped_o <= 1'b0;
       flipped_addr_o <= '0;
     end else begin
-      if (s_axi_arvalid && s_axi_arready)
-        ar_q.push_back('{s_axi_arid, s_axi_araddr, s_axi_arlen, 9'd0});
+      if (rd_i.ar_valid && rd_o.ar_ready)
+        ar_q.push_back('{rd_i.ar.id, rd_i.ar.addr, rd_i.ar.len, 9'd0});
       if (!r_active && ar_q.size() != 0) begin
         r_id_q <= pick_id({16'b0, rnd[31:16]});
         if (pick_id({16'b0, rnd[31:16]}) != ar_q[0].id || r_switched_q) reordered_o <= reordered_o + 1'b1;
@@ -187,13 +160,13 @@ module tb_axi_mem #(
         r_switched_q <= 1'b0;
       end else if (r_active && r_wait != 0) begin
         r_wait <= r_wait - 1'b1;
-      end else if (s_axi_rvalid && s_axi_rready) begin
+      end else if (rd_o.r_valid && rd_i.r_ready) begin
         r_beats_q <= r_beats_q + 1'b1;
         if (mut_read_flip_i && r_beats_q == mut_index_i) begin
           flipped_o <= 1'b1;
           flipped_addr_o <= ar_q[r_pos].addr + {20'b0, ar_q[r_pos].beat, 3'b000};
         end
-        if (s_axi_rlast) begin
+        if (rd_o.r.last) begin
           ar_q.delete(r_pos);
           r_active <= 1'b0;
         end else begin
@@ -210,11 +183,11 @@ module tb_axi_mem #(
 
   // ---------------- writes ----------------
   typedef struct packed {
-    logic [IdW-1:0] id;
+    logic [AxiIdW-1:0] id;
     logic [31:0] due;   // cycle from which the response may be presented
   } b_rsp_t;
 
-  burst_t aw_q[$];
+  axi_ax_t aw_q[$];
   b_rsp_t b_q[$];
   logic [8:0] w_beat;
   logic w_mapped;
@@ -228,12 +201,12 @@ module tb_axi_mem #(
   logic w_hold, w_drop;
   logic [31:0] w_addr;
 
-  assign s_axi_awready = rst_n && aw_q.size() < 8 && (!stall_en_i || rnd[5:4] != 2'b00);
-  assign s_axi_wready = rst_n && aw_q.size() != 0 && (!stall_en_i || rnd[7:6] != 2'b00);
-  assign s_axi_bvalid = b_q.size() != 0 && (!stall_en_i || rnd[13:12] != 2'b00)
+  assign wr_o.aw_ready = rst_n && aw_q.size() < 8 && (!stall_en_i || rnd[5:4] != 2'b00);
+  assign wr_o.w_ready = rst_n && aw_q.size() != 0 && (!stall_en_i || rnd[7:6] != 2'b00);
+  assign wr_o.b_valid = b_q.size() != 0 && (!stall_en_i || rnd[13:12] != 2'b00)
                         && (!reorder_en_i || now_q >= b_q[0].due);
-  assign s_axi_bid = (b_q.size() != 0) ? b_q[0].id : '0;
-  assign s_axi_bresp = 2'b00;
+  assign wr_o.b.id = (b_q.size() != 0) ? b_q[0].id : '0;
+  assign wr_o.b.resp = AxiRespOkay;
 
   always_comb begin
     w_idx = 0;
@@ -264,8 +237,8 @@ module tb_axi_mem #(
     end else begin
       now_q <= now_q + 1'b1;
       wr_commit_o <= 1'b0;
-      if (s_axi_awvalid && s_axi_awready) aw_q.push_back('{s_axi_awid, s_axi_awaddr, s_axi_awlen});
-      if (s_axi_bvalid && s_axi_bready) void'(b_q.pop_front());
+      if (wr_i.aw_valid && wr_o.aw_ready) aw_q.push_back(wr_i.aw);
+      if (wr_o.b_valid && wr_i.b_ready) void'(b_q.pop_front());
       // The held beat lands one cycle after the interrupt was seen: after the layer's end.
       if (held_q && intr_seen_q) begin
         for (int b = 0; b < 8; b++) if (held_strb[b]) mem[held_idx][8*b +: 8] <= held_data[8*b +: 8];
@@ -275,17 +248,17 @@ module tb_axi_mem #(
         held_done_q <= 1'b1;
       end
       if (held_q && intr_i) intr_seen_q <= 1'b1;
-      if (s_axi_wvalid && s_axi_wready) begin
+      if (wr_i.w_valid && wr_o.w_ready) begin
         w_beats_q <= w_beats_q + 1'b1;
         if (w_mapped) begin
           if (w_hold) begin
             held_q <= 1'b1;
             held_idx <= w_idx;
             held_addr <= w_addr;
-            held_data <= s_axi_wdata;
-            held_strb <= s_axi_wstrb;
+            held_data <= wr_i.w.data;
+            held_strb <= wr_i.w.strb;
           end else if (!w_drop) begin
-            for (int b = 0; b < 8; b++) if (s_axi_wstrb[b]) mem[w_idx][8*b +: 8] <= s_axi_wdata[8*b +: 8];
+            for (int b = 0; b < 8; b++) if (wr_i.w.strb[b]) mem[w_idx][8*b +: 8] <= wr_i.w.data[8*b +: 8];
             wr_commit_o <= 1'b1;
             wr_commit_addr_o <= w_addr;
           end
@@ -293,7 +266,7 @@ module tb_axi_mem #(
           fault_o <= 1'b1;
           fault_addr_o <= w_addr;
         end
-        if (s_axi_wlast) begin
+        if (wr_i.w.last) begin
           b_q.push_back('{aw_q[0].id, now_q + (reorder_en_i ? {27'b0, rnd[28:24]} : 32'd0)});
           void'(aw_q.pop_front());
           w_beat <= '0;

@@ -65,36 +65,36 @@ module tb_top #(
   input  logic        mut_apb_read,     // APB reads of mut_apb_addr return bit 0 flipped
   input  logic [31:0] mut_apb_addr,
   input  logic [31:0] mut_index,
-  // the DUT's AXI port, for cocotbext-axi (used when ext_mem_en = 1)
-  output logic [2:0]  m_axi_awid,
-  output logic [31:0] m_axi_awaddr,
-  output logic [7:0]  m_axi_awlen,
-  output logic [2:0]  m_axi_awsize,
-  output logic [1:0]  m_axi_awburst,
-  output logic        m_axi_awvalid,
-  input  logic        m_axi_awready,
-  output logic [63:0] m_axi_wdata,
-  output logic [7:0]  m_axi_wstrb,
-  output logic        m_axi_wlast,
-  output logic        m_axi_wvalid,
-  input  logic        m_axi_wready,
-  input  logic [2:0]  m_axi_bid,
-  input  logic [1:0]  m_axi_bresp,
-  input  logic        m_axi_bvalid,
-  output logic        m_axi_bready,
-  output logic [2:0]  m_axi_arid,
-  output logic [31:0] m_axi_araddr,
-  output logic [7:0]  m_axi_arlen,
-  output logic [2:0]  m_axi_arsize,
-  output logic [1:0]  m_axi_arburst,
-  output logic        m_axi_arvalid,
-  input  logic        m_axi_arready,
-  input  logic [2:0]  m_axi_rid,
-  input  logic [63:0] m_axi_rdata,
-  input  logic [1:0]  m_axi_rresp,
-  input  logic        m_axi_rlast,
-  input  logic        m_axi_rvalid,
-  output logic        m_axi_rready
+  // the DUT's AXI port, for cocotbext-axi (used when ext_mem_en = 1): flat, as AxiRam finds it
+  output logic [nvdla_pkg::AxiIdW-1:0]       m_axi_awid,
+  output logic [nvdla_pkg::AxiAddrW-1:0]     m_axi_awaddr,
+  output logic [7:0]                         m_axi_awlen,
+  output logic [2:0]                         m_axi_awsize,
+  output logic [1:0]                         m_axi_awburst,
+  output logic                               m_axi_awvalid,
+  input  logic                               m_axi_awready,
+  output logic [nvdla_pkg::AxiDataW-1:0]     m_axi_wdata,
+  output logic [nvdla_pkg::AxiDataW/8-1:0]   m_axi_wstrb,
+  output logic                               m_axi_wlast,
+  output logic                               m_axi_wvalid,
+  input  logic                               m_axi_wready,
+  input  logic [nvdla_pkg::AxiIdW-1:0]       m_axi_bid,
+  input  logic [1:0]                         m_axi_bresp,
+  input  logic                               m_axi_bvalid,
+  output logic                               m_axi_bready,
+  output logic [nvdla_pkg::AxiIdW-1:0]       m_axi_arid,
+  output logic [nvdla_pkg::AxiAddrW-1:0]     m_axi_araddr,
+  output logic [7:0]                         m_axi_arlen,
+  output logic [2:0]                         m_axi_arsize,
+  output logic [1:0]                         m_axi_arburst,
+  output logic                               m_axi_arvalid,
+  input  logic                               m_axi_arready,
+  input  logic [nvdla_pkg::AxiIdW-1:0]       m_axi_rid,
+  input  logic [nvdla_pkg::AxiDataW-1:0]     m_axi_rdata,
+  input  logic [1:0]                         m_axi_rresp,
+  input  logic                               m_axi_rlast,
+  input  logic                               m_axi_rvalid,
+  output logic                               m_axi_rready
 );
   // The clock: from cocotb (Clock on clk_in) or, in the fast build, from its C++ main
   // (tb/hdl/vpi_main.cpp), which also reads `turbo`.
@@ -131,15 +131,12 @@ module tb_top #(
   assign ext_mem = ext_mem_q;
 `endif
 
-  // DUT side of the AXI port
-  logic [2:0]  awid, arid, bid, rid, im_bid, im_rid;
-  logic [31:0] awaddr, araddr;
-  logic [7:0]  awlen, arlen, wstrb;
-  logic [2:0]  awsize, arsize;
-  logic [1:0]  awburst, arburst, bresp, rresp, im_bresp, im_rresp;
-  logic        awvalid, awready, wlast, wvalid, wready, bvalid, bready, arvalid, arready;
-  logic        rlast, rvalid, rready, im_awready, im_wready, im_bvalid, im_arready, im_rlast, im_rvalid;
-  logic [63:0] wdata, rdata, im_rdata;
+  // The DUT's AXI port as nvdla_pkg's structs (req: what the DUT drives, rsp: its answers),
+  // routed to the fast memory (im_*) or out to the m_axi_* port.
+  nvdla_pkg::axi_wr_req_t wr_req, im_wr_req;
+  nvdla_pkg::axi_wr_rsp_t wr_rsp, im_wr_rsp;
+  nvdla_pkg::axi_rd_req_t rd_req, im_rd_req;
+  nvdla_pkg::axi_rd_rsp_t rd_rsp, im_rd_rsp;
   logic [31:0] paddr, pwdata, dut_prdata, prdata;
   logic        psel, penable, pwrite, dut_pready, dut_pslverr;
   logic        dut_intr, wr_commit;
@@ -159,14 +156,18 @@ module tb_top #(
     .apb_paddr_i(paddr), .apb_psel_i(psel), .apb_penable_i(penable),
     .apb_pwrite_i(pwrite), .apb_pwdata_i(pwdata), .apb_prdata_o(dut_prdata),
     .apb_pready_o(dut_pready), .apb_pslverr_o(dut_pslverr),
-    .m_axi_awid(awid), .m_axi_awaddr(awaddr), .m_axi_awlen(awlen), .m_axi_awsize(awsize),
-    .m_axi_awburst(awburst), .m_axi_awvalid(awvalid), .m_axi_awready(awready),
-    .m_axi_wdata(wdata), .m_axi_wstrb(wstrb), .m_axi_wlast(wlast), .m_axi_wvalid(wvalid),
-    .m_axi_wready(wready), .m_axi_bid(bid), .m_axi_bresp(bresp), .m_axi_bvalid(bvalid),
-    .m_axi_bready(bready), .m_axi_arid(arid), .m_axi_araddr(araddr), .m_axi_arlen(arlen),
-    .m_axi_arsize(arsize), .m_axi_arburst(arburst), .m_axi_arvalid(arvalid),
-    .m_axi_arready(arready), .m_axi_rid(rid), .m_axi_rdata(rdata), .m_axi_rresp(rresp),
-    .m_axi_rlast(rlast), .m_axi_rvalid(rvalid), .m_axi_rready(rready),
+    .m_axi_awid(wr_req.aw.id), .m_axi_awaddr(wr_req.aw.addr), .m_axi_awlen(wr_req.aw.len),
+    .m_axi_awsize(wr_req.aw.size), .m_axi_awburst(wr_req.aw.burst), .m_axi_awvalid(wr_req.aw_valid),
+    .m_axi_awready(wr_rsp.aw_ready),
+    .m_axi_wdata(wr_req.w.data), .m_axi_wstrb(wr_req.w.strb), .m_axi_wlast(wr_req.w.last),
+    .m_axi_wvalid(wr_req.w_valid), .m_axi_wready(wr_rsp.w_ready),
+    .m_axi_bid(wr_rsp.b.id), .m_axi_bresp(wr_rsp.b.resp), .m_axi_bvalid(wr_rsp.b_valid),
+    .m_axi_bready(wr_req.b_ready),
+    .m_axi_arid(rd_req.ar.id), .m_axi_araddr(rd_req.ar.addr), .m_axi_arlen(rd_req.ar.len),
+    .m_axi_arsize(rd_req.ar.size), .m_axi_arburst(rd_req.ar.burst), .m_axi_arvalid(rd_req.ar_valid),
+    .m_axi_arready(rd_rsp.ar_ready),
+    .m_axi_rid(rd_rsp.r.id), .m_axi_rdata(rd_rsp.r.data), .m_axi_rresp(rd_rsp.r.resp),
+    .m_axi_rlast(rd_rsp.r.last), .m_axi_rvalid(rd_rsp.r_valid), .m_axi_rready(rd_req.r_ready),
     .intr_o(dut_intr)
   );
 
@@ -175,6 +176,17 @@ module tb_top #(
   assign unused_apb = dut_pready ^ dut_pslverr;
   assign prdata = dut_prdata ^ {31'b0, mut_apb_read_q && paddr == mut_apb_addr_q};
   assign intr = dut_intr && !mut_no_intr_q;
+
+  // The fast memory sees the DUT's requests with their valids and readies held off under ext_mem.
+  always_comb begin
+    im_wr_req = wr_req;
+    im_wr_req.aw_valid = wr_req.aw_valid && !ext_mem;
+    im_wr_req.w_valid = wr_req.w_valid && !ext_mem;
+    im_wr_req.b_ready = wr_req.b_ready && !ext_mem;
+    im_rd_req = rd_req;
+    im_rd_req.ar_valid = rd_req.ar_valid && !ext_mem;
+    im_rd_req.r_ready = rd_req.r_ready && !ext_mem;
+  end
 
   tb_axi_mem u_mem (
     .clk, .rst_n(rst_q),
@@ -186,70 +198,48 @@ module tb_top #(
     .load_i(mem_load),
     .patch_i(mem_patch), .dump_i(mem_dump), .dump_first_i(mem_dump_first), .dump_last_i(mem_dump_last),
     .fault_o(mem_fault), .fault_addr_o(mem_fault_addr),
-    .s_axi_awid(awid), .s_axi_awaddr(awaddr), .s_axi_awlen(awlen), .s_axi_awsize(awsize),
-    .s_axi_awburst(awburst), .s_axi_awvalid(awvalid && !ext_mem), .s_axi_awready(im_awready),
-    .s_axi_wdata(wdata), .s_axi_wstrb(wstrb), .s_axi_wlast(wlast),
-    .s_axi_wvalid(wvalid && !ext_mem), .s_axi_wready(im_wready),
-    .s_axi_bid(im_bid), .s_axi_bresp(im_bresp), .s_axi_bvalid(im_bvalid),
-    .s_axi_bready(bready && !ext_mem),
-    .s_axi_arid(arid), .s_axi_araddr(araddr), .s_axi_arlen(arlen), .s_axi_arsize(arsize),
-    .s_axi_arburst(arburst), .s_axi_arvalid(arvalid && !ext_mem), .s_axi_arready(im_arready),
-    .s_axi_rid(im_rid), .s_axi_rdata(im_rdata), .s_axi_rresp(im_rresp), .s_axi_rlast(im_rlast),
-    .s_axi_rvalid(im_rvalid), .s_axi_rready(rready && !ext_mem)
+    .wr_i(im_wr_req), .wr_o(im_wr_rsp), .rd_i(im_rd_req), .rd_o(im_rd_rsp)
   );
 
-  assign m_axi_awid = awid;
-  assign m_axi_awaddr = awaddr;
-  assign m_axi_awlen = awlen;
-  assign m_axi_awsize = awsize;
-  assign m_axi_awburst = awburst;
-  assign m_axi_awvalid = awvalid && ext_mem;
-  assign m_axi_wdata = wdata;
-  assign m_axi_wstrb = wstrb;
-  assign m_axi_wlast = wlast;
-  assign m_axi_wvalid = wvalid && ext_mem;
-  assign m_axi_bready = bready && ext_mem;
-  assign m_axi_arid = arid;
-  assign m_axi_araddr = araddr;
-  assign m_axi_arlen = arlen;
-  assign m_axi_arsize = arsize;
-  assign m_axi_arburst = arburst;
-  assign m_axi_arvalid = arvalid && ext_mem;
-  assign m_axi_rready = rready && ext_mem;
+  assign m_axi_awid = wr_req.aw.id;
+  assign m_axi_awaddr = wr_req.aw.addr;
+  assign m_axi_awlen = wr_req.aw.len;
+  assign m_axi_awsize = wr_req.aw.size;
+  assign m_axi_awburst = wr_req.aw.burst;
+  assign m_axi_awvalid = wr_req.aw_valid && ext_mem;
+  assign m_axi_wdata = wr_req.w.data;
+  assign m_axi_wstrb = wr_req.w.strb;
+  assign m_axi_wlast = wr_req.w.last;
+  assign m_axi_wvalid = wr_req.w_valid && ext_mem;
+  assign m_axi_bready = wr_req.b_ready && ext_mem;
+  assign m_axi_arid = rd_req.ar.id;
+  assign m_axi_araddr = rd_req.ar.addr;
+  assign m_axi_arlen = rd_req.ar.len;
+  assign m_axi_arsize = rd_req.ar.size;
+  assign m_axi_arburst = rd_req.ar.burst;
+  assign m_axi_arvalid = rd_req.ar_valid && ext_mem;
+  assign m_axi_rready = rd_req.r_ready && ext_mem;
 
 `ifdef TB_SV_MEM_ONLY
-  assign awready = im_awready;
-  assign wready = im_wready;
-  assign bid = im_bid;
-  assign bresp = im_bresp;
-  assign bvalid = im_bvalid;
-  assign arready = im_arready;
-  assign rid = im_rid;
-  assign rdata = im_rdata;
-  assign rresp = im_rresp;
-  assign rlast = im_rlast;
-  assign rvalid = im_rvalid;
+  assign wr_rsp = im_wr_rsp;
+  assign rd_rsp = im_rd_rsp;
 `else
-  assign awready = ext_mem ? m_axi_awready : im_awready;
-  assign wready = ext_mem ? m_axi_wready : im_wready;
-  assign bid = ext_mem ? m_axi_bid : im_bid;
-  assign bresp = ext_mem ? m_axi_bresp : im_bresp;
-  assign bvalid = ext_mem ? m_axi_bvalid : im_bvalid;
-  assign arready = ext_mem ? m_axi_arready : im_arready;
-  assign rid = ext_mem ? m_axi_rid : im_rid;
-  assign rdata = ext_mem ? m_axi_rdata : im_rdata;
-  assign rresp = ext_mem ? m_axi_rresp : im_rresp;
-  assign rlast = ext_mem ? m_axi_rlast : im_rlast;
-  assign rvalid = ext_mem ? m_axi_rvalid : im_rvalid;
+  assign wr_rsp = ext_mem ? '{aw_ready: m_axi_awready, w_ready: m_axi_wready,
+                              b: '{id: m_axi_bid, resp: m_axi_bresp}, b_valid: m_axi_bvalid}
+                          : im_wr_rsp;
+  assign rd_rsp = ext_mem ? '{ar_ready: m_axi_arready,
+                              r: '{id: m_axi_rid, data: m_axi_rdata, resp: m_axi_rresp, last: m_axi_rlast},
+                              r_valid: m_axi_rvalid}
+                          : im_rd_rsp;
 `endif
 
   // ---------------- cycles and watchdog ----------------
   logic [31:0] idle_q;
   logic progress;
   // APB reads are not progress: a testbench polling status must not keep a hung run alive.
-  assign progress = (awvalid && awready) || (wvalid && wready) || (bvalid && bready)
-                 || (arvalid && arready) || (rvalid && rready) || (psel && penable && pwrite)
-                 || intr;
+  assign progress = (wr_req.aw_valid && wr_rsp.aw_ready) || (wr_req.w_valid && wr_rsp.w_ready)
+                 || (wr_rsp.b_valid && wr_req.b_ready) || (rd_req.ar_valid && rd_rsp.ar_ready)
+                 || (rd_rsp.r_valid && rd_req.r_ready) || (psel && penable && pwrite) || intr;
 
   always_ff @(posedge clk) begin
     if (!rst_q) begin

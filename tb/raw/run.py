@@ -21,7 +21,10 @@ def replay(dirs: list[Path], *, seed: int = 1, stall: bool = True) -> tuple[list
     wall = time.perf_counter() - t0
     rows = [json.loads(ln) for ln in p.stdout.splitlines() if ln.startswith("{")]
     if len(rows) != len(dirs):
-        raise RuntimeError(f"raw harness stopped after {len(rows)} of {len(dirs)} traces: {p.stderr[-2000:]}")
+        # the model's own $error lines go to stdout, the simulator's stop to stderr
+        said = [ln for ln in p.stdout.splitlines() if not ln.startswith("{")] + p.stderr.splitlines()
+        raise RuntimeError(f"raw harness stopped after {len(rows)} of {len(dirs)} traces: "
+                           + " | ".join(ln.strip() for ln in said if ln.strip())[-2000:])
     return rows, wall
 
 

@@ -1,7 +1,8 @@
 """A broken copy of the RTL must fail the regression, and the one-line replay command printed for
 the failing seed must reproduce the failure bit for bit: same message (first mismatch), same
-cycle count, same RTL output bytes. Slow (two Verilator builds of the copy, one with waveforms):
-runs with NVDLA_RUN_SLOW=1 (`make regress-broken-rtl`)."""
+cycle count, same RTL output bytes. A copy whose bursts cross 4 KiB must be stopped by the RTL's
+AXI check. Slow (three Verilator builds of copies, one with waveforms): runs with
+NVDLA_RUN_SLOW=1 (`make regress-broken-rtl`)."""
 from __future__ import annotations
 
 import os
@@ -19,10 +20,32 @@ from tb.stimulus import Constraints
 pytestmark = [pytest.mark.rtl, pytest.mark.slow,
               pytest.mark.skipif(os.environ.get("NVDLA_RUN_SLOW") != "1", reason="slow: set NVDLA_RUN_SLOW=1")]
 
-# The SDP's round-to-nearest: a positive exact tie must round up (away from zero). The fault
-# rounds it down, so X1/X2/output-converter ties of positive values come out one LSB low.
-GOOD = "first_dropped & (~x[XInW-1] | sticky)"
-BAD = "first_dropped & (~x[XInW-1] & sticky)"
+# The datapath's round-to-nearest (nvdla_pkg::shr_round: CACC, the CDMA converter and the SDP): a
+# positive exact tie must round up (away from zero). The fault rounds it down, so ties of positive
+# values come out one LSB low.
+GOOD = "first && (!x[63] || rest)"
+BAD = "first && (!x[63] && rest)"
+
+
+# The one 4 KiB burst split (nvdla_pkg::burst_beats): the fault measures the room to the end of
+# the next page instead, so bursts run across a page end. Read data would still be right (the
+# testbench memory is flat), so only the arbiter's AXI check can see it.
+PAGE_GOOD = "n = 32'd512 - 32'(page_beat);"
+PAGE_BAD = "n = 32'd1024 - 32'(page_beat);"
+# Weights of 36 KiB in kernel groups of 9 KiB: group 1 starts mid-page, so its 2 KiB bursts meet
+# a page end inside a burst.
+PAGE_TRACE = "dc_8x16x128_3x3x128x32_int8"
+
+
+def _broken_copy(tmp_path: Path, good: str, bad: str) -> Path:
+    """rtl_models/ copied with the one line `good` of nvdla_pkg.sv replaced by `bad`."""
+    rtl = tmp_path / "rtl_models"
+    shutil.copytree(ROOT / "rtl_models", rtl)
+    pkg = rtl / "nvdla_pkg.sv"
+    text = pkg.read_text()
+    assert text.count(good) == 1, f"the line this test breaks has changed: {good}"
+    pkg.write_text(text.replace(good, bad))
+    return rtl
 
 
 def _norm(msg: str) -> str:
@@ -35,12 +58,7 @@ def _dumps(d: Path) -> dict[str, bytes]:
 
 
 def test_broken_rtl_fails_and_replay_command_reproduces_it(tmp_path, monkeypatch):
-    rtl = tmp_path / "rtl_models"
-    shutil.copytree(ROOT / "rtl_models", rtl)
-    pkg = rtl / "nvdla_pkg.sv"
-    text = pkg.read_text()
-    assert text.count(GOOD) == 1, "the rounding line this test breaks has changed"
-    pkg.write_text(text.replace(GOOD, BAD))
+    rtl = _broken_copy(tmp_path, GOOD, BAD)
     monkeypatch.setenv("NVDLA_RTL_DIR", str(rtl))
     run_dump, replay_dump = tmp_path / "dump_run", tmp_path / "dump_replay"
     run_dump.mkdir()
@@ -70,3 +88,13 @@ def test_broken_rtl_fails_and_replay_command_reproduces_it(tmp_path, monkeypatch
     run_bytes = {k: v for k, v in _dumps(run_dump).items() if k.startswith(name + ".")}
     assert run_bytes, f"no RTL output dump of {name}"
     assert _dumps(replay_dump) == run_bytes
+
+
+def test_burst_across_4k_is_stopped(tmp_path, monkeypatch):
+    from tb.raw.run import run
+    trace = ROOT / "vectors" / "conformance" / "nv_small" / PAGE_TRACE / f"{PAGE_TRACE}.cfg"
+    assert trace.exists(), trace
+    monkeypatch.setenv("NVDLA_RTL_DIR", str(_broken_copy(tmp_path, PAGE_GOOD, PAGE_BAD)))
+    with pytest.raises(RuntimeError, match=r"read burst of client \d at 0x\w+, \d+ beats, crosses a 4 KiB boundary") as e:
+        run([trace], work=tmp_path)
+    print(e.value)

@@ -215,13 +215,7 @@ def cacc_round(psum: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
     (bits t-2 .. t-16 of the discarded part), so a negative value whose only non-zero discarded
     bits lie lower rounds as if it were an exact tie; modelled here bit for bit ([S], §7).
     """
-    if t <= 16:
-        return shr_round(psum, t, PSUM_BITS, NV_SMALL.cacc_out_bits)
-    floor = psum >> np.int64(t)
-    guard = (psum >> np.int64(t - 1)) & 1
-    sticky_mask = np.int64(((1 << (t - 1)) - 1) & ~((1 << (t - 16)) - 1))
-    inc = (guard == 1) & ((psum >= 0) | ((psum & sticky_mask) != 0))
-    return sat(floor + inc, NV_SMALL.cacc_out_bits)
+    return shr_round(psum, t, PSUM_BITS, NV_SMALL.cacc_out_bits, NV_SMALL.cacc_sticky_bits)
 
 
 def convolve(mem: SparseMemory, p: ConvParams) -> tuple[np.ndarray, int]:
@@ -237,12 +231,9 @@ def convolve(mem: SparseMemory, p: ConvParams) -> tuple[np.ndarray, int]:
             psum = _gemm_sums(P.astype(dt, copy=False), Wm.astype(dt), p)
     else:
         psum = _accumulate_saturating(P.astype(np.int64), Wm.transpose(0, 3, 1, 2).astype(np.int64), p)
-    t = p.clip_truncate
-    if t <= 16:  # the common case, counted without a flag array
-        out, count = shr_round_count(psum, t, PSUM_BITS, NV_SMALL.cacc_out_bits)
-    else:
-        out, flags = cacc_round(psum, t)
-        count = int(np.count_nonzero(flags))
+    # cacc_round, counted without a flag array
+    out, count = shr_round_count(psum, p.clip_truncate, PSUM_BITS, NV_SMALL.cacc_out_bits,
+                                 NV_SMALL.cacc_sticky_bits)
     if p.kernels % ATOM == 0:
         return out, count
     full = np.zeros((ATOM * ceil_div(p.kernels, ATOM), p.out_h, p.out_w), dtype=np.int64)

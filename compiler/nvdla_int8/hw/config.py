@@ -18,6 +18,7 @@ class HwConfig:
     mac_result_bits: int  # one MAC cell's 8-product sum: 2*8 + log2(8)
     cacc_psum_bits: int  # saturating partial sum in CACC
     cacc_out_bits: int  # CACC -> SDP element width
+    cacc_sticky_bits: int  # discarded bits below the first that CACC's rounding sees (datapath §7)
     clip_truncate_max: int  # CACC CLIP_TRUNCATE legal range 0..this (C-model aborts above)
     sdp_x_in_bits: int  # width of the SDP X multiplier result / shifter input
     sdp_cvt_mid_bits: int  # SDP output converter clamp whose saturation is counted
@@ -49,6 +50,7 @@ NV_SMALL = HwConfig(
     mac_result_bits=19,
     cacc_psum_bits=34,
     cacc_out_bits=32,
+    cacc_sticky_bits=15,
     clip_truncate_max=16,
     sdp_x_in_bits=49,
     sdp_cvt_mid_bits=17,

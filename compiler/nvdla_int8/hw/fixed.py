@@ -67,14 +67,20 @@ def _shl(a: np.ndarray, shift: int) -> np.ndarray:
     return a << np.int64(min(shift, 62 - 16))
 
 
-def _round_shift(a: np.ndarray, shift: int, in_bits: int) -> np.ndarray:
+def _round_shift(a: np.ndarray, shift: int, in_bits: int, sticky_bits: int | None = None) -> np.ndarray:
     """The rounding right shift of `shr_round`, before its saturation. Ties away from zero as
     floor((a + half - [a < 0]) / 2^shift): (a >> 63) is -1 exactly for negative a; four passes
-    over the data, no temporaries. May return `a` itself (shift 0)."""
+    over the data, no temporaries. May return `a` itself (shift 0).
+
+    `sticky_bits`: how many discarded bits below the first one the rounding sees (None: all).
+    Clearing the unseen ones changes neither the floor nor the first discarded bit, so the
+    rounding of the cleared value is the rounding of hardware that cannot see them."""
     if shift >= in_bits:
         return np.zeros_like(a)
     if shift == 0:
         return a
+    if sticky_bits is not None and shift - 1 > sticky_bits:
+        a = a & np.int64(~((1 << (shift - 1 - sticky_bits)) - 1))
     r = a >> np.int64(63)
     r += a
     r += np.int64((1 << (shift - 1)))
@@ -92,10 +98,11 @@ def sat_count(a: np.ndarray, bits: int) -> tuple[np.ndarray, int]:
     return np.clip(a, lo, hi), n
 
 
-def shr_round_count(a: np.ndarray, shift: int, in_bits: int, out_bits: int) -> tuple[np.ndarray, int]:
+def shr_round_count(a: np.ndarray, shift: int, in_bits: int, out_bits: int,
+                    sticky_bits: int | None = None) -> tuple[np.ndarray, int]:
     """`shr_round` of an int64 array with the number of saturated elements instead of the flags.
     The result may be `a` itself: callers must not write into it."""
-    return sat_count(_round_shift(a, shift, in_bits), out_bits)
+    return sat_count(_round_shift(a, shift, in_bits, sticky_bits), out_bits)
 
 
 def shl_sat_count(a: np.ndarray, shift: int, bits: int) -> tuple[np.ndarray, int]:
@@ -103,11 +110,13 @@ def shl_sat_count(a: np.ndarray, shift: int, bits: int) -> tuple[np.ndarray, int
     return sat_count(np.asarray(_shl(a, shift)), bits)
 
 
-def shr_round(x, shift: int, in_bits: int, out_bits: int):
+def shr_round(x, shift: int, in_bits: int, out_bits: int, sticky_bits: int | None = None):
     """Right shift rounding to nearest, ties away from zero, then saturate (IntShiftRightSat,
     cmod nvdla_int.h; NV_NVDLA_HLS_shiftrightsatsu). Returns (value, saturated).
 
     A shift >= in_bits gives 0 (never -1, also for negative x); shift 0 only saturates.
+    `sticky_bits` limits the discarded bits below the first one that the rounding sees, as
+    CACC's 15 (datapath.md §7); None sees them all, as the formula.
 
     >>> [shr_round(v, 1, 34, 32)[0] for v in (3, -3, 5, -5, -1)]
     [2, -2, 3, -3, -1]
@@ -116,7 +125,7 @@ def shr_round(x, shift: int, in_bits: int, out_bits: int):
     >>> shr_round(-(1 << 48), 49, 49, 32)
     (0, False)
     """
-    r = _round_shift(_as_i64(x), shift, in_bits)
+    r = _round_shift(_as_i64(x), shift, in_bits, sticky_bits)
     return sat(_like(r, x), out_bits)
 
 
