@@ -104,7 +104,7 @@ regress-replay: setup ## replay one regression seed alone, bit-identically: SEED
 	$(PY) -m tb.regress replay --seed $(SEED) --tier $(TIER) --backend $(REGRESS_BACKEND) \
 	  $(if $(CONSTRAINTS),--constraints $(CONSTRAINTS)) $(if $(WAVES),--waves)
 
-regress-broken-rtl: setup ## slow: break copies of the RTL: a rounding fault fails a seed and its replay reproduces it; bursts across 4 KiB are stopped
+regress-broken-rtl: setup ## slow: break a copy of the RTL, check a seed fails and its replay command reproduces it
 	NVDLA_RUN_SLOW=1 $(PY) -m pytest -q -rP tb/regress/test_broken_rtl.py
 
 RESNET50_ONNX := build/models/resnet50-op13.onnx build/models/resnet50-op17.onnx

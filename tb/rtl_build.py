@@ -49,6 +49,7 @@ def rtl_sources() -> list[Path]:
 MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O2"
 
 
+AXI_CHECK_FILE = "axi_check.txt"  # what tb/hdl/tb_axi_checker.sv's assertions saw broken, in +TB_MEM_DIR
 COVERAGE_ENV = "NVDLA_RTL_COVERAGE"  # a folder: builds get code coverage, every simulation writes a .dat there
 
 

@@ -1,6 +1,6 @@
 """The AXI protocol assertions (tb/hdl/tb_axi_checker.sv): each fires on the one rule its scenario
 breaks and on nothing else, and legal traffic with wait states fires none (tb/axi_checker_tb.py).
-That the checker is in every RTL run is shown by test_rtl_run_reports_a_broken_rule."""
+That the checker is in every RTL run is shown by test_rtl_runs_report_a_broken_rule."""
 from __future__ import annotations
 
 import fcntl
@@ -50,22 +50,25 @@ def test_each_rule_fires_alone(fired, rule):
     assert "(cycle " in lines[0]
 
 
-def test_rtl_run_reports_a_broken_rule(tmp_path, monkeypatch):
-    """The checker rides in every RTL build: a DUT whose reads are FIXED bursts (data still right:
-    the testbench memory ignores the burst type) fails its trace naming the rule."""
-    import shutil
+# The one 4 KiB burst split (nvdla_pkg::burst_beats): the fault measures the room to the end of
+# the next page instead, so bursts run across a page end. Read data stay right (the testbench
+# memory is flat), so only the protocol check can see it. The trace's weights are 36 KiB in kernel
+# groups of 9 KiB: group 1 starts mid-page and its 2 KiB bursts meet a page end.
+PAGE_GOOD = "n = 32'd512 - 32'(page_beat);"
+PAGE_BAD = "n = 32'd1024 - 32'(page_beat);"
+PAGE_TRACE = "dc_8x16x128_3x3x128x32_int8"
 
-    from nvdla_int8.conformance import find_traces
+
+def test_rtl_runs_report_a_broken_rule(tmp_path, monkeypatch):
+    """The checker rides in every RTL build: with a broken burst split, the cocotb flow fails the
+    trace naming the rule, and the raw harness refuses its run."""
+    from tb.raw.run import run as raw_run
+    from tb.regress.test_broken_rtl import broken_copy
     from tb.trace_runner import run_traces
-    from tests.suite import CONFORMANCE
 
-    rtl = tmp_path / "rtl_models"
-    shutil.copytree(ROOT / "rtl_models", rtl)
-    arb = rtl / "nvdla_axi_rd_arb.sv"
-    good = "assign m_axi_arburst = 2'b01;"
-    assert arb.read_text().count(good) == 1, "the line this test breaks has changed"
-    arb.write_text(arb.read_text().replace(good, "assign m_axi_arburst = 2'b00;"))
-    monkeypatch.setenv("NVDLA_RTL_DIR", str(rtl))
-    trace = next(p for p in find_traces([CONFORMANCE]) if p.stem == "sdp_8x8x32_bypass_int8_0")
+    trace = ROOT / "vectors" / "conformance" / "nv_small" / PAGE_TRACE / f"{PAGE_TRACE}.cfg"
+    monkeypatch.setenv("NVDLA_RTL_DIR", str(broken_copy(tmp_path, PAGE_GOOD, PAGE_BAD)))
     [outcome] = run_traces([trace], work_dir=tmp_path / "run")
     assert not outcome.passed and "AXI rule ar_burst:" in outcome.message, outcome.message
+    with pytest.raises(RuntimeError, match="AXI rule ar_burst:"):
+        raw_run([trace], work=tmp_path)

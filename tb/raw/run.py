@@ -7,6 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..rtl_build import AXI_CHECK_FILE
 from .build import build
 from .digest import digest_all
 
@@ -16,6 +17,10 @@ def replay(dirs: list[Path], *, seed: int = 1, stall: bool = True) -> tuple[list
     clocks, wait_seconds, seconds, message) and the process's wall time."""
     exe = build()
     flags = ["--seed", str(seed), "--stall", str(int(stall)), "--reorder", str(int(stall))]
+    # The harness runs each trace in its digest folder, where the AXI protocol checker
+    # (tb/hdl/tb_axi_checker.sv) writes what broke.
+    for d in dirs:
+        (Path(d) / AXI_CHECK_FILE).unlink(missing_ok=True)
     t0 = time.perf_counter()
     p = subprocess.run([str(exe), *flags, *map(str, dirs)], capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -25,6 +30,10 @@ def replay(dirs: list[Path], *, seed: int = 1, stall: bool = True) -> tuple[list
         said = [ln for ln in p.stdout.splitlines() if not ln.startswith("{")] + p.stderr.splitlines()
         raise RuntimeError(f"raw harness stopped after {len(rows)} of {len(dirs)} traces: "
                            + " | ".join(ln.strip() for ln in said if ln.strip())[-2000:])
+    for d in dirs:
+        broken = Path(d) / AXI_CHECK_FILE
+        if broken.exists():
+            raise RuntimeError(f"raw harness, {Path(d).name}: {broken.read_text().splitlines()[0]}")
     return rows, wall
 
 

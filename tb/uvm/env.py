@@ -27,6 +27,7 @@ from nvdla_int8.hw.regmap import REGMAP
 from nvdla_int8.trace.memory import SparseMemory
 from nvdla_int8.trace.trace import Trace, apply_memory_command
 
+from ..rtl_build import AXI_CHECK_FILE
 from .agents import ApbAgent, InterruptMonitor
 from .bfm import HarnessBfm
 from .faults import SV_MEMORY_ONLY, Mutation, parse_mutations
@@ -38,7 +39,6 @@ from .write_log import WlogDepth, WriteLog, write_faults
 
 _SAT = REGMAP.reg("SDP", "D_PERF_OUT_SATURATION")
 TAP_DEPTH = 65536  # tb_top TapDepth
-AXI_CHECK_FILE = "axi_check.txt"  # where tb/hdl/tb_axi_checker.sv's assertions write what broke
 
 
 @dataclass
