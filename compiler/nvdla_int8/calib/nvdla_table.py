@@ -154,14 +154,25 @@ def parse_table(text: str, path: str = "<table>") -> dict[str, TableEntry]:
     return out
 
 
+def _read_text(path: str | Path) -> str:
+    """A table's text: JSON is UTF-8 (RFC 8259); other bytes are refused naming their line."""
+    raw = Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise InputError(f"not UTF-8 text: byte {raw[e.start]:#04x} at offset {e.start} ({e.reason})",
+                         where=f"{path}:{line}") from None
+
+
 def read_table(path: str | Path) -> dict[str, TableEntry]:
     """Read and validate a table file."""
-    return parse_table(Path(path).read_text(encoding="utf-8"), str(path))
+    return parse_table(_read_text(path), str(path))
 
 
 def read_metadata(path: str | Path) -> dict:
     """The table's ``nvdla_int8.metadata`` object ({} when absent, e.g. NVDLA's own tables)."""
-    text = Path(path).read_text(encoding="utf-8")
+    text = _read_text(path)
     try:
         top = json.loads(text)
     except json.JSONDecodeError as e:

@@ -9,6 +9,7 @@ aliases: their output is their input, so nothing calibrates or runs them.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,7 +160,7 @@ def validate(model, where: str) -> None:
     try:
         onnx.checker.check_model(model)
     except Exception as e:
-        raise InputError(f"not a valid ONNX model: {str(e).strip().splitlines()[0]}", where=where) from None
+        raise InputError(f"not a valid ONNX model: {_checker_message(str(e))}", where=where) from None
     g = model.graph
     readers: dict[str, str] = {}
     for node in g.node:
@@ -190,6 +191,17 @@ def validate(model, where: str) -> None:
         if not np.isfinite(f) or (key.endswith("scale") and f <= 0):
             raise InputError(f"metadata {key}={v!r} is not a {'positive ' if key.endswith('scale') else ''}finite "
                              "number", where=where)
+
+
+_CHECKER_NODE = re.compile(r"Bad node spec for node\. Name: (.*?) OpType: (\S+)")
+
+
+def _checker_message(text: str) -> str:
+    """onnx's checker error as one line: what is wrong, after the node its context names."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    node = next((m for m in map(_CHECKER_NODE.search, lines) if m), None)
+    what = lines[0] if lines else "(no message)"
+    return f"node {node.group(1)!r} ({node.group(2)}): {what}" if node else what
 
 
 def import_onnx(path: str | Path) -> tuple[Graph, list]:
