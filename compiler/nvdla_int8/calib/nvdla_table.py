@@ -178,9 +178,24 @@ def read_metadata(path: str | Path) -> dict:
     except json.JSONDecodeError as e:
         raise InputError(f"not valid JSON: {e.msg}", where=f"{path}:{e.lineno}") from None
     meta = top.get(METADATA_KEY, {}) if isinstance(top, dict) else {}
+    where = f"{path}:{_line_of_key(text, METADATA_KEY)}"
     if not isinstance(meta, dict):
-        raise InputError(f"{METADATA_KEY!r} must be an object", where=f"{path}:{_line_of_key(text, METADATA_KEY)}")
+        raise InputError(f"{METADATA_KEY!r} must be an object", where=where)
+    _check_preprocessing(meta.get("preprocessing", {}), where)
     return meta
+
+
+def _check_preprocessing(pre, where: str) -> None:
+    """The numbers `preprocessing_mismatch` compares with the model's must be numbers: a garbled
+    one would either crash the comparison or hide a real mismatch."""
+    if not isinstance(pre, dict):
+        raise InputError(f"{METADATA_KEY}.preprocessing must be an object, got {pre!r}", where=where)
+    for key in ("image_mean", "image_scale", "divisor"):
+        v = pre.get(key, 0.0)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise InputError(f"{METADATA_KEY}.preprocessing.{key} = {v!r} is not a finite number", where=where)
+    if ("image_mean" in pre) != ("image_scale" in pre):
+        raise InputError(f"{METADATA_KEY}.preprocessing needs image_mean and image_scale together", where=where)
 
 
 def format_table(entries: dict[str, TableEntry], metadata: dict | None = None) -> str:

@@ -124,7 +124,8 @@ def _shapes(model) -> dict[str, list]:
     import onnx
 
     # strict: a declared shape that disagrees with what the nodes compute is an error, not a guess
-    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    # check_type: an initializer of the wrong element type (BatchNormalization's var as int32)
+    inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
     out = {}
     for vi in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
         dims = vi.type.tensor_type.shape.dim
@@ -146,6 +147,7 @@ def load_model(path: str | Path):
     return model
 
 
+OLDEST_OPSET = 7  # onnxruntime's oldest (and ONNX 1.2's): BatchNormalization(6) has no kernel
 _FLOAT_TYPES = {1: "float32", 11: "float64"}  # TensorProto FLOAT, DOUBLE
 _INDEX_TYPES = {6: "int32", 7: "int64"}  # shapes, axes
 
@@ -161,6 +163,13 @@ def validate(model, where: str) -> None:
         onnx.checker.check_model(model)
     except Exception as e:
         raise InputError(f"not a valid ONNX model: {_checker_message(str(e))}", where=where) from None
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    newest = onnx.defs.onnx_opset_version()
+    if opset is None or not OLDEST_OPSET <= opset <= newest:
+        # the checker takes any opset (it falls back to the newest schema it knows); onnxruntime
+        # has no kernels before 7 and knows none after the onnx release it was built with
+        raise InputError(f"opset {opset} of the default ONNX domain: supported are {OLDEST_OPSET} to {newest}",
+                         where=where)
     g = model.graph
     readers: dict[str, str] = {}
     for node in g.node:
@@ -287,9 +296,16 @@ def _convert(n: _Node, cube, shapes):
         if len(n.node.output) > 1 and any(n.node.output[1:]):
             raise n.error("training-mode outputs (running mean/var) are not supported")
         c = cube(x)[0]
-        gamma, beta, mean, var = (_per_channel(n.const(i, w), c, n, w, False)
-                                  for i, w in ((1, "scale"), (2, "bias"), (3, "mean"), (4, "var")))
-        a = gamma / np.sqrt(var + float(n.attr("epsilon", 1e-5)))
+        consts = [(n.const(i, w), w) for i, w in ((1, "scale"), (2, "bias"), (3, "mean"), (4, "var"))]
+        for v, w in consts:  # one value per channel, exactly: onnxruntime broadcasts none of them
+            if v is None or v.shape != (c,):
+                raise n.error(f"input {w} of shape {None if v is None else list(v.shape)}: must be ({c},)")
+        gamma, beta, mean, var = (v for v, _ in consts)
+        eps = float(n.attr("epsilon", 1e-5))
+        if not np.all(var + eps > 0):
+            i = int(np.argmin(var + eps))
+            raise n.error(f"var + epsilon = {var[i] + eps:g} on channel {i}: must be positive (no square root)")
+        a = gamma / np.sqrt(var + eps)
         return Affine(n.name, n.op, x, out, a, beta - mean * a)
     if n.op in ("Mul", "Add"):
         c, h, w = cube(x)
@@ -336,12 +352,14 @@ def _conv(n: _Node, cube) -> ConvLayer:
     strides = list(n.attr("strides", [1, 1]))
     dil = list(n.attr("dilations", [1, 1]))
     b = n.const(2, "bias")
+    if b is not None and b.shape != (k,):
+        raise n.error(f"input 2 (bias) of shape {list(b.shape)}: must be ({k},), one value per kernel")
     in_shape = cube(x)
     if group < 1 or k % group or in_shape[0] != c * group:
         raise n.error(f"weights {list(w.shape)} with group={group} do not fit input tensor {x!r} of "
                       f"{in_shape[0]} channels")
     return ConvLayer(name=n.name, op="Conv", input=x, output=n.node.output[0], weight=w, group=group,
-                     bias=np.zeros(k) if b is None else b.reshape(k), in_shape=in_shape, out_shape=cube(n.node.output[0]),
+                     bias=np.zeros(k) if b is None else b, in_shape=in_shape, out_shape=cube(n.node.output[0]),
                      stride=(strides[0], strides[1]), dilation=(dil[0], dil[1]),
                      pads=(pads[0], pads[1], pads[2], pads[3]), fused=[])
 
@@ -377,6 +395,8 @@ def _fully_connected(n: _Node, cube) -> ConvLayer:
     else:
         w, c_bias = b_mat.T, None
     k, f = w.shape
+    if c_bias is not None and c_bias.shape not in ((), (1,), (k,), (1, 1), (1, k)):
+        raise n.error(f"input 2 (bias) of shape {list(c_bias.shape)} does not broadcast to the output (1, {k})")
     in_shape = cube(x)
     if in_shape != (f, 1, 1):
         raise n.error(f"input {x!r} has shape {list(in_shape)} per image; a fully connected layer needs (N, {f}) "
