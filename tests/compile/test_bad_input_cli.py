@@ -164,7 +164,7 @@ def test_compile_input_of_the_wrong_shape(tmp_path, capsys, digits_table):
     np.save(tmp_path / "x.npy", np.zeros((1, 1, 20, 20), np.uint8))
     err = _error(capsys, ["compile", str(DIGITS), "--calibtable", str(digits_table), "-o", str(tmp_path / "o"),
                           "--input", str(tmp_path / "x.npy")])
-    assert "400" in err and "28" in err, err
+    assert "x.npy" in err and "400" in err and "28" in err, err
     _nothing_written(tmp_path / "o")
 
 

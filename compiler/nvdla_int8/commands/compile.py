@@ -50,7 +50,7 @@ def compile_model(model: str, table: str, out: str, mode: str, seed: int, input_
     import tempfile
 
     from ..graph.fold import load_graph
-    from ..lower.vectors import MANIFEST, build_vectors, default_input
+    from ..lower.vectors import MANIFEST, build_vectors, default_input, quantize_input_array
     from ..quantize.network import quantize
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,6 +68,11 @@ def compile_model(model: str, table: str, out: str, mode: str, seed: int, input_
         _warn_preprocessing(table, graph, model)
         qnet = quantize(graph, load_scales(table), mode, source=table, missing=missing)
         x = load_input(input_file) if input_file else default_input(qnet, seed)
+        if input_file:
+            try:
+                quantize_input_array(qnet, x)
+            except InputError as e:
+                raise InputError(str(e), where=input_file) from None
         with staged_dir(out, lambda d: (d / MANIFEST).is_file(), "a compiled network (no manifest.json)") as stage:
             manifest = build_vectors(qnet, onnx_path, stage, x, seed, table)
             if onnx_path != Path(model):
