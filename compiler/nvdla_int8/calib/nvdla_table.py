@@ -97,7 +97,7 @@ def _entry(name: str, obj, where: str) -> TableEntry:
     hi = _number(name, "max", obj["max"], where) if "max" in obj else None
     if "offset" in obj:
         off = obj["offset"]
-        if isinstance(off, bool) or not isinstance(off, (int, float)) or off != int(off):
+        if isinstance(off, bool) or not isinstance(off, (int, float)) or not math.isfinite(off) or off != int(off):
             raise InputError(f"{name!r}: offset must be an integer, got {off!r}", where=where)
         if off != 0:
             raise InputError(f"{name!r}: offset {off} but NVDLA int8 is symmetric: offset must be 0 "
