@@ -473,7 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     try:
         results = campaign(a.n, a.seed, work, a.case, timeout=a.timeout,
-                           progress=lambda c: print(f"  case {c.index:4d} {c.kind:5} {c.mutation:14} {c.verdict}",
+                           progress=lambda c: print(f"  case {c.index:4d} {c.mutation:14} {c.what[:60]:60} {c.verdict}"
+                                                    f"{': ' + c.detail[:160] if c.detail else ''}",
                                                     file=sys.stderr, flush=True))
     finally:
         if not a.keep:
