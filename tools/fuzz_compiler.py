@@ -37,6 +37,7 @@ MODEL = REPO / "models" / "digits_cnn.onnx"
 COMPILE = [sys.executable, "-m", "nvdla_int8.cli", "compile"]
 TIMEOUT_S = 120.0
 TABLE_SHARE = 0.4  # the rest mutates the model
+FAILURES = ("traceback", "hang", "partial", "silent success", "unclear error", "stray output")
 
 # --- model mutations: each edits the ModelProto in place (or returns new bytes) and says what it did
 
@@ -233,19 +234,15 @@ MODEL_MUTATIONS = [m_attr_value, m_drop_attr, m_add_attr, m_dims, m_retype, m_no
 _SCALES = ["0", "-1", "NaN", "Infinity", "-Infinity", "1e-45", "1e39", "\"abc\"", "null", "true", "[1]", "{}", "1e-300"]
 
 
-def _entries(text: str) -> dict:
-    return json.loads(text)
-
-
 def t_drop(text, rng):
-    top = _entries(text)
+    top = json.loads(text)
     k = _pick(rng, [k for k in top if not k.startswith("nvdla_int8.")])
     del top[k]
     return json.dumps(top).encode(), f"entry {k} removed"
 
 
 def t_scale(text, rng):
-    top = _entries(text)
+    top = json.loads(text)
     k = _pick(rng, [k for k in top if not k.startswith("nvdla_int8.")])
     field = _pick(rng, ["scale", "offset", "min", "max"])
     v = _pick(rng, _SCALES + ["3", "0.5", "\"x\""])
@@ -272,21 +269,21 @@ def t_flip(text, rng):
 
 
 def t_rename(text, rng):
-    top = _entries(text)
+    top = json.loads(text)
     k = _pick(rng, [k for k in top if not k.startswith("nvdla_int8.")])
     new = _pick(rng, [k.upper(), k + "_x", "", k[:-1]])
     return json.dumps({(new if key == k else key): v for key, v in top.items()}).encode(), f"entry {k} renamed {new!r}"
 
 
 def t_duplicate(text, rng):
-    top = _entries(text)
+    top = json.loads(text)
     k = _pick(rng, [k for k in top if not k.startswith("nvdla_int8.")])
     body = json.dumps(top)
     return (body[:-1] + f', "{k}": {{"scale": 0.5}}}}').encode(), f"entry {k} twice"
 
 
 def t_metadata(text, rng):
-    top = _entries(text)
+    top = json.loads(text)
     meta = top.setdefault("nvdla_int8.metadata", {})
     key = _pick(rng, ["image_mean", "image_scale", "preprocessing"])
     v = _pick(rng, [0, -1, 1e30, "abc", None, [1], {"image_mean": "x"}])
@@ -412,8 +409,6 @@ def judge(case: Case, folder: Path, command: list[str], timeout: float) -> Case:
             case.verdict, case.detail = verdict or "compiled", detail
     return case
 
-
-FAILURES = ("traceback", "hang", "partial", "silent success", "unclear error", "stray output")
 
 
 def base_table(work: Path, command_prefix: list[str] | None = None) -> str:
