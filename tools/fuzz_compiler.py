@@ -339,7 +339,9 @@ def onnxruntime_accepts(path: Path) -> bool:
     import onnxruntime as ort
 
     try:
-        s = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3  # its warnings (an unused initializer) are not refusals
+        s = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         feeds = {}
         for i in s.get_inputs():
             shape = [d if isinstance(d, int) and d > 0 else 1 for d in i.shape]

@@ -56,7 +56,10 @@ def staged_dir(path: str | Path, replaceable: Callable[[Path], bool], what: str)
     a folder of other files."""
     p = Path(path).absolute()
     if p.exists() and not p.is_dir():
-        raise InputError(f"exists and is not a folder; give a folder for the {what}", where=str(path))
+        raise InputError("exists and is not a folder", where=str(path))
+    if p == Path.cwd() or p in Path.cwd().parents:  # renamed away, it would leave the shell in a deleted folder
+        raise InputError("is the current folder or holds it, and an output folder is replaced whole; give another",
+                         where=str(path))
     if p.is_dir() and any(p.iterdir()) and not replaceable(p):
         raise InputError(f"is a folder of other files, not {what}; give a new or empty folder", where=str(path))
     p.parent.mkdir(parents=True, exist_ok=True)

@@ -231,6 +231,13 @@ def test_a_folder_of_other_files_is_not_replaced(tmp_path, capsys, digits_table)
     assert _snapshot(mine) == {"notes.txt": b"keep me"}
 
 
+def test_the_current_folder_is_not_replaced(tmp_path, capsys, digits_table, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    err = _error(capsys, ["compile", str(DIGITS), "--calibtable", str(digits_table), "-o", "."])
+    assert "current folder" in err, err
+    assert Path.cwd() == tmp_path and tmp_path.is_dir()
+
+
 def test_an_error_while_writing_leaves_no_half_written_folder(tmp_path, capsys, digits_table, monkeypatch):
     """An error after some traces are written (here: the manifest cannot be written)."""
     from nvdla_int8.lower import vectors

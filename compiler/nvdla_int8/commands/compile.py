@@ -73,7 +73,7 @@ def compile_model(model: str, table: str, out: str, mode: str, seed: int, input_
                 quantize_input_array(qnet, x)
             except InputError as e:
                 raise InputError(str(e), where=input_file) from None
-        with staged_dir(out, lambda d: (d / MANIFEST).is_file(), "a compiled network (no manifest.json)") as stage:
+        with staged_dir(out, lambda d: (d / MANIFEST).is_file(), "a compiled network (it has no manifest.json)") as stage:
             manifest = build_vectors(qnet, onnx_path, stage, x, seed, table)
             if onnx_path != Path(model):
                 write_atomic(stage / onnx_path.name, onnx_path.read_bytes())
