@@ -2,7 +2,7 @@
 calibration table in many small ways, compile each mutant in a fresh process, and judge the result.
 
 A mutant passes when the command
-- ends within the timeout (no hang) and prints no Python traceback;
+- ends within the timeout (no hang), prints no Python traceback and is not killed by a signal;
 - either exits 2 with one `nvdla-int8 compile: error:` line (the unsupported-node list may follow
   as indented lines; `warning:` lines are allowed), leaving no output folder and no temporary
   sibling of it behind;
@@ -412,14 +412,13 @@ def judge(case: Case, folder: Path, command: list[str], timeout: float) -> Case:
     return case
 
 
-
-def base_table(work: Path, command_prefix: list[str] | None = None) -> str:
+def base_table(work: Path) -> str:
     """The valid table the table mutants start from: `nvdla-int8 calibrate` (max) on the
     calibration digits, as a user would make it."""
     path = work / "base-table.json"
     if not path.is_file():
-        cmd = (command_prefix or [sys.executable, "-m", "nvdla_int8.cli"]) + [
-            "calibrate", str(MODEL), "--data", "mnist:calib", "--method", "max", "-q", "-o", str(path)]
+        cmd = [sys.executable, "-m", "nvdla_int8.cli", "calibrate", str(MODEL), "--data", "mnist:calib",
+               "--method", "max", "-q", "-o", str(path)]
         subprocess.run(cmd, check=True, capture_output=True, timeout=600)
     return path.read_text()
 
