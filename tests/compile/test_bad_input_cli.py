@@ -114,27 +114,21 @@ def test_bad_models_are_refused_in_one_line(tmp_path, capsys, digits_table, case
     _nothing_written(out)
 
 
-def _one_conv(tmp_path, hw: int, pad: int, channels: int = 4) -> Path:
+def _one_conv(make_model, tmp_path, hw: int, pad: int, channels: int = 4) -> Path:
     n = helper.make_node("Conv", ["x", "w"], ["y"], name="convP", kernel_shape=[3, 3], pads=[pad] * 4)
-    g = helper.make_graph([n], "t", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, channels, hw, hw])],
-                          [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 4] + [hw + 2 * pad - 2] * 2)],
-                          [numpy_helper.from_array(np.full((4, channels, 3, 3), 0.1, np.float32), "w")])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
-    m.ir_version = 8
-    p = tmp_path / "conv.onnx"
-    p.write_bytes(m.SerializeToString())
-    return p
+    return make_model(tmp_path / "conv.onnx", [n], {"w": np.full((4, channels, 3, 3), 0.1)}, [1, channels, hw, hw],
+                      [1, 4] + [hw + 2 * pad - 2] * 2)
 
 
 @pytest.mark.parametrize("hw, pad, register, field", [
     (8, 40, "NVDLA_CDMA.D_ZERO_PADDING_0", "PAD_LEFT"),  # pads have 5 bits
     (2048, 1, "D_SURF_STRIDE_0", "SURF_STRIDE"),  # 2048 x 2048 x 8 bytes: 2^25, strides have 24 bits
 ])
-def test_register_field_overflow_names_layer_and_field(tmp_path, capsys, hw, pad, register, field):
+def test_register_field_overflow_names_layer_and_field(make_model, tmp_path, capsys, hw, pad, register, field):
     table = tmp_path / "t.json"
     table.write_text('{"x": {"scale": 0.02}, "y": {"scale": 0.05}}')
     out = tmp_path / "out"
-    err = _error(capsys, ["compile", str(_one_conv(tmp_path, hw, pad, channels=1 if hw > 8 else 4)),
+    err = _error(capsys, ["compile", str(_one_conv(make_model, tmp_path, hw, pad, channels=1 if hw > 8 else 4)),
                           "--calibtable", str(table), "-o", str(out)])
     assert "'convP'" in err and register in err and f".{field} = " in err, err
     _nothing_written(out)
@@ -213,13 +207,13 @@ def test_a_failed_compile_leaves_a_previous_compile_untouched(compiled, tmp_path
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".v.")] == []
 
 
-def test_recompiling_into_a_folder_leaves_no_file_of_the_previous_model(compiled, tmp_path, capsys):
+def test_recompiling_into_a_folder_leaves_no_file_of_the_previous_model(compiled, make_model, tmp_path, capsys):
     table = tmp_path / "t.json"
     table.write_text('{"x": {"scale": 0.02}, "y": {"scale": 0.05}}')
-    assert main(["compile", str(_one_conv(tmp_path, 8, 1)), "--calibtable", str(table), "-o", str(compiled)]) == 0
-    man = json.loads((compiled / "manifest.json").read_text())
-    assert man["model"] == "conv.onnx"
-    assert not any("conv1" in p.name or "fc" in p.name for p in compiled.iterdir()), sorted(os.listdir(compiled))
+    model = _one_conv(make_model, tmp_path, 8, 1)
+    for out in (compiled, tmp_path / "fresh"):
+        assert main(["compile", str(model), "--calibtable", str(table), "-o", str(out)]) == 0
+    assert _snapshot(compiled) == _snapshot(tmp_path / "fresh")  # a new folder's files, no more
 
 
 def test_a_folder_of_other_files_is_not_replaced(tmp_path, capsys, digits_table):
