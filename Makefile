@@ -17,7 +17,7 @@ MEM ?= sv
 TRACE ?=
 JOBS ?= 2
 
-.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl resnet50-caffemodel resnet50 resnet50-onnx resnet50-onnx-run models
+.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl resnet50-caffemodel resnet50 resnet50-onnx resnet50-onnx-run models fuzz
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,6 +53,10 @@ sim: setup ## end to end on the default model: FP32 vs INT8 (golden, RTL on RTL_
 	  $(PY) -m nvdla_int8.commands.sim sim $(if $(LIMIT),--limit $(LIMIT)) $(if $(RTL_IMAGES),--rtl-images $(RTL_IMAGES)) \
 	    $(if $(METHOD),--method $(METHOD)); \
 	fi
+
+N ?= 500
+fuzz: setup ## seeded fuzzing of `nvdla-int8 compile`: N=500 mutants of models/digits_cnn.onnx and of its table (SEED=1); counts per verdict, exit 1 on any traceback, hang, partial output or silent success
+	$(PY) tools/fuzz_compiler.py -n $(N) --seed $(if $(SEED),$(SEED),1)
 
 RESNET50_CAFFEMODEL := build/resnet50/ResNet-50-synthetic.caffemodel
 resnet50-caffemodel: setup $(RESNET50_CAFFEMODEL) ## seeded synthetic weights for ResNet-50-deploy.prototxt fitted to NVDLA's resnet50.json (prints max/T per layer)

@@ -87,6 +87,8 @@ def test_cache_error_names_line():
     ('{"a": {"min": 2, "max": 1}}', "min 2.0 > max 1.0"),
     ('{"a": {"scale": 1, "offset": 3}}', "offset 3"),
     ('{"a": {"scale": 1, "offset": 0.5}}', "integer"),
+    ('{"a": {"scale": 1, "offset": Infinity}}', "integer"),
+    ('{"a": {"scale": 1, "offset": NaN}}', "integer"),
     ('{"a": {"scale": 1},\n "b": {"scale": 1},\n "a": {"scale": 2}}', "duplicate"),
     ('{"a": {"min": 1}}', "both"),
     ('{"a": {"min": 0, "max": 0}}', "both 0"),

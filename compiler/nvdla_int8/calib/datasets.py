@@ -29,6 +29,7 @@ model cannot take it); a free one uses `batch_size`.
 from __future__ import annotations
 
 import functools
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,8 +172,8 @@ class DataSource:
                             chunk = {n: z[n] for n in names}
             except InputError:
                 raise
-            except (ValueError, OSError, EOFError) as e:
-                raise InputError(f"cannot read: {e}", where=str(f)) from None
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:  # a damaged .npz is a bad zip
+                raise InputError(f"cannot read: {type(e).__name__}: {e}".splitlines()[0], where=str(f)) from None
             for spec in inputs:
                 a = chunk[spec.name]
                 if a.dtype.kind not in "fiub":

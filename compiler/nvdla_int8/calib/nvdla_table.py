@@ -97,7 +97,7 @@ def _entry(name: str, obj, where: str) -> TableEntry:
     hi = _number(name, "max", obj["max"], where) if "max" in obj else None
     if "offset" in obj:
         off = obj["offset"]
-        if isinstance(off, bool) or not isinstance(off, (int, float)) or off != int(off):
+        if isinstance(off, bool) or not isinstance(off, (int, float)) or not math.isfinite(off) or off != int(off):
             raise InputError(f"{name!r}: offset must be an integer, got {off!r}", where=where)
         if off != 0:
             raise InputError(f"{name!r}: offset {off} but NVDLA int8 is symmetric: offset must be 0 "
@@ -154,22 +154,48 @@ def parse_table(text: str, path: str = "<table>") -> dict[str, TableEntry]:
     return out
 
 
+def _read_text(path: str | Path) -> str:
+    """A table's text: JSON is UTF-8 (RFC 8259); other bytes are refused naming their line."""
+    raw = Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise InputError(f"not UTF-8 text: byte {raw[e.start]:#04x} at offset {e.start} ({e.reason})",
+                         where=f"{path}:{line}") from None
+
+
 def read_table(path: str | Path) -> dict[str, TableEntry]:
     """Read and validate a table file."""
-    return parse_table(Path(path).read_text(encoding="utf-8"), str(path))
+    return parse_table(_read_text(path), str(path))
 
 
 def read_metadata(path: str | Path) -> dict:
     """The table's ``nvdla_int8.metadata`` object ({} when absent, e.g. NVDLA's own tables)."""
-    text = Path(path).read_text(encoding="utf-8")
+    text = _read_text(path)
     try:
         top = json.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(f"not valid JSON: {e.msg}", where=f"{path}:{e.lineno}") from None
     meta = top.get(METADATA_KEY, {}) if isinstance(top, dict) else {}
+    where = f"{path}:{_line_of_key(text, METADATA_KEY)}"
     if not isinstance(meta, dict):
-        raise InputError(f"{METADATA_KEY!r} must be an object", where=f"{path}:{_line_of_key(text, METADATA_KEY)}")
+        raise InputError(f"{METADATA_KEY!r} must be an object", where=where)
+    _check_preprocessing(meta.get("preprocessing", {}), where)
     return meta
+
+
+def _check_preprocessing(pre, where: str) -> None:
+    """The numbers `preprocessing_mismatch` compares with the model's must be numbers: a garbled
+    one would either crash the comparison or hide a real mismatch."""
+    if not isinstance(pre, dict):
+        raise InputError(f"{METADATA_KEY}.preprocessing must be an object, got {pre!r}", where=where)
+    for key in ("image_mean", "image_scale", "divisor"):
+        v = pre.get(key, 0.0)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise InputError(f"{METADATA_KEY}.preprocessing.{key} = {v!r} is not a finite number", where=where)
+    if ("image_mean" in pre) != ("image_scale" in pre):
+        raise InputError(f"{METADATA_KEY}.preprocessing needs image_mean and image_scale together", where=where)
 
 
 def format_table(entries: dict[str, TableEntry], metadata: dict | None = None) -> str:

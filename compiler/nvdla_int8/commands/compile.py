@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import backends
 from ..errors import InputError
-from ..fileio import write_atomic
+from ..fileio import staged_dir, write_atomic
 
 
 def load_scales(path: str) -> dict[str, float]:
@@ -50,7 +50,7 @@ def compile_model(model: str, table: str, out: str, mode: str, seed: int, input_
     import tempfile
 
     from ..graph.fold import load_graph
-    from ..lower.vectors import build_vectors, default_input
+    from ..lower.vectors import MANIFEST, build_vectors, default_input, quantize_input_array
     from ..quantize.network import quantize
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,9 +68,15 @@ def compile_model(model: str, table: str, out: str, mode: str, seed: int, input_
         _warn_preprocessing(table, graph, model)
         qnet = quantize(graph, load_scales(table), mode, source=table, missing=missing)
         x = load_input(input_file) if input_file else default_input(qnet, seed)
-        manifest = build_vectors(qnet, onnx_path, out, x, seed, table)
-        if onnx_path != Path(model):
-            write_atomic(Path(out) / onnx_path.name, onnx_path.read_bytes())
+        if input_file:
+            try:
+                quantize_input_array(qnet, x)
+            except InputError as e:
+                raise InputError(str(e), where=input_file) from None
+        with staged_dir(out, lambda d: (d / MANIFEST).is_file(), "a compiled network (it has no manifest.json)") as stage:
+            manifest = build_vectors(qnet, onnx_path, stage, x, seed, table)
+            if onnx_path != Path(model):
+                write_atomic(stage / onnx_path.name, onnx_path.read_bytes())
     return manifest
 
 
@@ -114,8 +120,12 @@ def _run(args) -> int:
             raise InputError("give --input FILE.npy or --dataset SPLIT")
         images = load_input(args.input)
         labels = load_input(args.labels) if args.labels else None
-        if labels is not None and len(labels) != len(images):
-            raise InputError(f"{len(labels)} labels for {len(images)} inputs", where=args.labels)
+        if labels is not None:
+            if labels.ndim != 1 or labels.dtype.kind not in "iu":
+                raise InputError(f"labels must be one integer class per input, got {labels.dtype} of shape "
+                                 f"{list(labels.shape)}", where=args.labels)
+            if len(labels) != len(images):
+                raise InputError(f"{len(labels)} labels for {len(images)} inputs", where=args.labels)
     if args.limit < 0:
         raise InputError(f"--limit {args.limit}: give a positive number of inputs (0 = all)")
     if args.limit:

@@ -18,6 +18,18 @@ _TRACE_NAME = re.compile(r"^NVDLA_(\w+?)\.(\w+)_0$")
 _LEGACY_RDMA = re.compile(r"^NVDLA_SDP\.RDMA_(\w+)_0$")
 
 
+class FieldOverflow(ValueError):
+    """A value too wide for its register field: a register program that cannot be encoded (a pad
+    of 40 in 5 bits). Carries the field, and the register once `Register.encode` knows it, so the
+    compiler can refuse it naming the layer and the field."""
+
+    def __init__(self, field: "Field", value: int, register: "Register | None" = None):
+        self.field, self.value, self.register = field, value, register
+        where = f"{register.trace_name}.{field.name}" if register else field.name
+        super().__init__(f"{where} = {value} does not fit its {field.width} bits "
+                         f"(0..{(1 << field.width) - 1})")
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -41,7 +53,7 @@ class Field:
 
     def put(self, word: int, value: int) -> int:
         if not 0 <= value < (1 << self.width):
-            raise ValueError(f"value {value:#x} does not fit field {self.name}[{self.msb}:{self.lsb}]")
+            raise FieldOverflow(self, value)
         return (word & ~self.mask) | (value << self.lsb)
 
 
@@ -102,7 +114,10 @@ class Register:
         """Build a register word from field values; unnamed fields keep their reset value."""
         word = self.reset
         for name, v in values.items():
-            word = self.field(name).put(word, v)
+            try:
+                word = self.field(name).put(word, v)
+            except FieldOverflow as e:
+                raise FieldOverflow(e.field, v, self) from None
         return word
 
 

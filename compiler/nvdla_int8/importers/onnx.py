@@ -9,6 +9,7 @@ aliases: their output is their input, so nothing calibrates or runs them.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,7 +124,8 @@ def _shapes(model) -> dict[str, list]:
     import onnx
 
     # strict: a declared shape that disagrees with what the nodes compute is an error, not a guess
-    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    # check_type: an initializer of the wrong element type (BatchNormalization's var as int32)
+    inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
     out = {}
     for vi in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
         dims = vi.type.tensor_type.shape.dim
@@ -145,6 +147,7 @@ def load_model(path: str | Path):
     return model
 
 
+OLDEST_OPSET = 7  # onnxruntime's oldest (and ONNX 1.2's): BatchNormalization(6) has no kernel
 _FLOAT_TYPES = {1: "float32", 11: "float64"}  # TensorProto FLOAT, DOUBLE
 _INDEX_TYPES = {6: "int32", 7: "int64"}  # shapes, axes
 
@@ -159,7 +162,14 @@ def validate(model, where: str) -> None:
     try:
         onnx.checker.check_model(model)
     except Exception as e:
-        raise InputError(f"not a valid ONNX model: {str(e).strip().splitlines()[0]}", where=where) from None
+        raise InputError(f"not a valid ONNX model: {_checker_message(str(e))}", where=where) from None
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    newest = onnx.defs.onnx_opset_version()
+    if opset is None or not OLDEST_OPSET <= opset <= newest:
+        # the checker takes any opset (it falls back to the newest schema it knows); onnxruntime
+        # has no kernels before 7 and knows none after the onnx release it was built with
+        raise InputError(f"opset {opset} of the default ONNX domain: supported are {OLDEST_OPSET} to {newest}",
+                         where=where)
     g = model.graph
     readers: dict[str, str] = {}
     for node in g.node:
@@ -190,6 +200,17 @@ def validate(model, where: str) -> None:
         if not np.isfinite(f) or (key.endswith("scale") and f <= 0):
             raise InputError(f"metadata {key}={v!r} is not a {'positive ' if key.endswith('scale') else ''}finite "
                              "number", where=where)
+
+
+_CHECKER_NODE = re.compile(r"Bad node spec for node\. Name: (.*?) OpType: (\S+)")
+
+
+def _checker_message(text: str) -> str:
+    """onnx's checker error as one line: what is wrong, after the node its context names."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    node = next((m for m in map(_CHECKER_NODE.search, lines) if m), None)
+    what = lines[0] if lines else "(no message)"
+    return f"node {node.group(1)!r} ({node.group(2)}): {what}" if node else what
 
 
 def import_onnx(path: str | Path) -> tuple[Graph, list]:
@@ -275,9 +296,16 @@ def _convert(n: _Node, cube, shapes):
         if len(n.node.output) > 1 and any(n.node.output[1:]):
             raise n.error("training-mode outputs (running mean/var) are not supported")
         c = cube(x)[0]
-        gamma, beta, mean, var = (_per_channel(n.const(i, w), c, n, w, False)
-                                  for i, w in ((1, "scale"), (2, "bias"), (3, "mean"), (4, "var")))
-        a = gamma / np.sqrt(var + float(n.attr("epsilon", 1e-5)))
+        consts = [(n.const(i, w), w) for i, w in ((1, "scale"), (2, "bias"), (3, "mean"), (4, "var"))]
+        for v, w in consts:  # one value per channel, exactly: onnxruntime broadcasts none of them
+            if v is None or v.shape != (c,):
+                raise n.error(f"input {w} of shape {None if v is None else list(v.shape)}: must be ({c},)")
+        gamma, beta, mean, var = (v for v, _ in consts)
+        eps = float(n.attr("epsilon", 1e-5))
+        if not np.all(var + eps > 0):
+            i = int(np.argmin(var + eps))
+            raise n.error(f"var + epsilon = {var[i] + eps:g} on channel {i}: must be positive (no square root)")
+        a = gamma / np.sqrt(var + eps)
         return Affine(n.name, n.op, x, out, a, beta - mean * a)
     if n.op in ("Mul", "Add"):
         c, h, w = cube(x)
@@ -324,12 +352,14 @@ def _conv(n: _Node, cube) -> ConvLayer:
     strides = list(n.attr("strides", [1, 1]))
     dil = list(n.attr("dilations", [1, 1]))
     b = n.const(2, "bias")
+    if b is not None and b.shape != (k,):
+        raise n.error(f"input 2 (bias) of shape {list(b.shape)}: must be ({k},), one value per kernel")
     in_shape = cube(x)
     if group < 1 or k % group or in_shape[0] != c * group:
         raise n.error(f"weights {list(w.shape)} with group={group} do not fit input tensor {x!r} of "
                       f"{in_shape[0]} channels")
     return ConvLayer(name=n.name, op="Conv", input=x, output=n.node.output[0], weight=w, group=group,
-                     bias=np.zeros(k) if b is None else b.reshape(k), in_shape=in_shape, out_shape=cube(n.node.output[0]),
+                     bias=np.zeros(k) if b is None else b, in_shape=in_shape, out_shape=cube(n.node.output[0]),
                      stride=(strides[0], strides[1]), dilation=(dil[0], dil[1]),
                      pads=(pads[0], pads[1], pads[2], pads[3]), fused=[])
 
@@ -365,6 +395,8 @@ def _fully_connected(n: _Node, cube) -> ConvLayer:
     else:
         w, c_bias = b_mat.T, None
     k, f = w.shape
+    if c_bias is not None and c_bias.shape not in ((), (1,), (k,), (1, 1), (1, k)):
+        raise n.error(f"input 2 (bias) of shape {list(c_bias.shape)} does not broadcast to the output (1, {k})")
     in_shape = cube(x)
     if in_shape != (f, 1, 1):
         raise n.error(f"input {x!r} has shape {list(in_shape)} per image; a fully connected layer needs (N, {f}) "

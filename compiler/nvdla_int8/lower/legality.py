@@ -7,7 +7,10 @@ model accepts silently or the hardware would do wrong: bits outside a register's
 mode fields with their one legal value, consistency copies (CDMA vs CSC vs CACC vs SDP), the
 convolution output-size rule, register ranges narrower than their fields (CLIP_TRUNCATE 0..16,
 MUL_SHIFT bits [15:14]), SDP operand streams, and CBUF capacity. The verification environment
-can call it on any program, including hand-written ones.
+can call it on any program, including hand-written ones. A value wider than its field (a pad of
+40, a 2^25 surface stride) cannot even be written as a register word: the register map raises
+`FieldOverflow` while the program is built, and `lower.vectors.lower_op` refuses it naming the
+layer and the field, as it does this checker's findings.
 
 It also refuses what nv_small itself cannot run or would compute differently from the golden
 model (shared/nvdla-rtl-findings.md; rules and sources in docs/nvdla-rules.md): a used DMA whose

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..fileio import write_atomic
-from ..hw.regmap import REGMAP
+from ..hw.regmap import REGMAP, FieldOverflow
 from ..trace.cfg import Command, Name, Quoted
 from ..trace.dat import entries_from_array
 from ..trace.trace import Trace
@@ -110,7 +110,10 @@ def concat_slots(qnet: QNetwork) -> dict[str, tuple[int, int]]:
 def lower_op(qnet: QNetwork, op, out_slot: tuple[int, int] | None = None) -> list[Program]:
     """The checked passes of a hardware op (writing its output into `out_slot`, if given)."""
     q = qnet.layers[op.name]
-    progs = lower_layer(q, out_slot=out_slot) if isinstance(op, ConvLayer) else lower_add(q, out_slot=out_slot)
+    try:
+        progs = lower_layer(q, out_slot=out_slot) if isinstance(op, ConvLayer) else lower_add(q, out_slot=out_slot)
+    except FieldOverflow as e:  # a value no field can hold never reaches check_program: refuse it here
+        raise InputError(f"layer {op.name!r}: illegal register program: {e}") from None
     for prog in progs:
         problems = check_program(prog.writes) if isinstance(op, ConvLayer) else check_sdp_program(prog.writes)
         if problems:
