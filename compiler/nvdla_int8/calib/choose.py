@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .bounds import bounded_threshold
 from .calibrators import make_calibrator
 from .histogram import AbsHistogram
 
@@ -63,15 +64,17 @@ def tensor_stats(h: AbsHistogram, threshold: float) -> TensorStats:
     return TensorStats(float(threshold), clipped_fraction(h, threshold), float(sqnr))
 
 
-def auto_thresholds(cal: dict[str, AbsHistogram], val: dict[str, AbsHistogram],
-                    percentile: float = 99.99) -> dict[str, tuple[str, float, dict[str, float]]]:
+def auto_thresholds(cal: dict[str, AbsHistogram], val: dict[str, AbsHistogram], percentile: float = 99.99,
+                    bounds: dict[str, float] | None = None) -> dict[str, tuple[str, float, dict[str, float]]]:
     """Per tensor (chosen method, its threshold, every candidate's threshold): candidates fitted on
-    `cal`, the one with the least squared error on `val` kept (ties: the larger threshold, which
-    clips less). A tensor without validation values (no batch axis) keeps the MSE candidate."""
+    `cal` (none above the tensor's graph bound, bounds.py), the one with the least squared error on
+    `val` kept (ties: the larger threshold, which clips less). A tensor without validation values
+    (no batch axis) keeps the MSE candidate."""
     calibrators = {m: make_calibrator(m, percentile) for m in AUTO_CANDIDATES}
+    bounds = bounds or {}
     out = {}
     for name, h in cal.items():
-        cands = {m: float(c.threshold(h)) for m, c in calibrators.items()}
+        cands = {m: bounded_threshold(float(c.threshold(h)), bounds.get(name)) for m, c in calibrators.items()}
         v = val.get(name)
         if v is None or v.counts.sum() == 0:
             best = "mse"
