@@ -13,9 +13,9 @@ choice acts; it reaches the output through layers that are linear up to the acti
 tensor with less noise gives the output less noise, and one pass of histograms prices every
 candidate of every tensor at once. The price is that interactions between tensors are ignored,
 and they can decide: on models/dw_separable.onnx in per-kernel mode the scale of one ReLU6 output
-(the same background value on every image, its rounding error summed by the next depthwise layer)
-moves the output error 2.3x while that tensor's own error ranks the candidates the other way
-(README, "Calibration methods on real-data models").
+moves the network's output error 2.3x while that tensor's own error ranks the candidates the other
+way (likely the constant background's rounding error, the same on every image, accumulating
+through the next depthwise layer; README, "Calibration methods on real-data models").
 Why a validation split: on the data it was fitted on, the MSE threshold wins by construction;
 held-out samples show whether a clipping choice (percentile, entropy) or the full range (max)
 generalises.
