@@ -11,7 +11,11 @@ estimate whose resolution falls with T, good enough to rank candidates that diff
 Why the tensor's own error and not the network's output: the noise a scale injects is where the
 choice acts; it reaches the output through layers that are linear up to the activations, so the
 tensor with less noise gives the output less noise, and one pass of histograms prices every
-candidate of every tensor at once. The price is that interactions between tensors are ignored.
+candidate of every tensor at once. The price is that interactions between tensors are ignored,
+and they can decide: on models/dw_separable.onnx in per-kernel mode the scale of one ReLU6 output
+moves the network's output error 2.3x while that tensor's own error ranks the candidates the other
+way (likely the constant background's rounding error, the same on every image, accumulating
+through the next depthwise layer; README, "Calibration methods on real-data models").
 Why a validation split: on the data it was fitted on, the MSE threshold wins by construction;
 held-out samples show whether a clipping choice (percentile, entropy) or the full range (max)
 generalises.
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .bounds import bounded_threshold
 from .calibrators import make_calibrator
 from .histogram import AbsHistogram
 
@@ -63,15 +68,17 @@ def tensor_stats(h: AbsHistogram, threshold: float) -> TensorStats:
     return TensorStats(float(threshold), clipped_fraction(h, threshold), float(sqnr))
 
 
-def auto_thresholds(cal: dict[str, AbsHistogram], val: dict[str, AbsHistogram],
-                    percentile: float = 99.99) -> dict[str, tuple[str, float, dict[str, float]]]:
+def auto_thresholds(cal: dict[str, AbsHistogram], val: dict[str, AbsHistogram], percentile: float = 99.99,
+                    bounds: dict[str, float] | None = None) -> dict[str, tuple[str, float, dict[str, float]]]:
     """Per tensor (chosen method, its threshold, every candidate's threshold): candidates fitted on
-    `cal`, the one with the least squared error on `val` kept (ties: the larger threshold, which
-    clips less). A tensor without validation values (no batch axis) keeps the MSE candidate."""
+    `cal` (none above the tensor's graph bound, bounds.py), the one with the least squared error on
+    `val` kept (ties: the larger threshold, which clips less). A tensor without validation values
+    (no batch axis) keeps the MSE candidate."""
     calibrators = {m: make_calibrator(m, percentile) for m in AUTO_CANDIDATES}
+    bounds = bounds or {}
     out = {}
     for name, h in cal.items():
-        cands = {m: float(c.threshold(h)) for m, c in calibrators.items()}
+        cands = {m: bounded_threshold(float(c.threshold(h)), bounds.get(name)) for m, c in calibrators.items()}
         v = val.get(name)
         if v is None or v.counts.sum() == 0:
             best = "mse"

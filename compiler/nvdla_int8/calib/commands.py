@@ -99,6 +99,7 @@ def calibrate_model(model, model_path: str, source, method: str, percentile: flo
                     hold_out_every: int = AUTO_HOLD_OUT_EVERY) -> Calibration:
     """Thresholds of every calibrated tensor of an ONNX model over a data source: what `calibrate`
     writes and what `make sim` (compile/flow.py) uses, so both give the same scales."""
+    from .bounds import bounded_threshold, clip_bounds
     from .calibrators import make_calibrator
     from .choose import AUTO_CANDIDATES, auto_thresholds, tensor_stats
     from .collect import collect_histograms, collect_ranges, collect_split_histograms, compute_thresholds
@@ -118,15 +119,17 @@ def calibrate_model(model, model_path: str, source, method: str, percentile: flo
         return runner.iterate(batches(source, runner.inputs, batch_size, max_batches), total=total, progress=progress)
 
     ranges = collect_ranges(stream()) if two_pass else None
+    clipped = clip_bounds(runner.model)
+    bounds = {n: clipped[runner.aliases.get(n, n)] for n in runner.tensor_names if runner.aliases.get(n, n) in clipped}
     if chosen is not None:
         hists = collect_histograms(stream(), preset_ranges=ranges, aliases=runner.aliases)
-        thresholds = compute_thresholds(hists, chosen)
+        thresholds = {n: bounded_threshold(t, bounds.get(n)) for n, t in compute_thresholds(hists, chosen).items()}
         methods = dict.fromkeys(thresholds, method)
         candidates = {n: {method: t} for n, t in thresholds.items()}
         stats = {n: tensor_stats(h, thresholds[n]) for n, h in hists.items()}
         return Calibration(thresholds, methods, candidates, stats, hists, runner)
     hists, val = collect_split_histograms(stream(), hold_out_every, preset_ranges=ranges, aliases=runner.aliases)
-    picked = auto_thresholds(hists, val, percentile)
+    picked = auto_thresholds(hists, val, percentile, bounds)
     thresholds = {n: t for n, (_, t, _) in picked.items()}
     stats = {n: tensor_stats(val.get(n) or hists[n], thresholds[n]) for n in hists}
     return Calibration(thresholds, {n: m for n, (m, _, _) in picked.items()}, {n: c for n, (_, _, c) in picked.items()},
@@ -217,6 +220,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _every_method(cal: Calibration, percentile: float) -> dict[str, dict[str, float]]:
     """{method: {tensor: threshold}} for every method, for the plots (auto has them as candidates)."""
+    from .bounds import bounded_threshold, clip_bounds
     from .calibrators import make_calibrator
     from .choose import AUTO_CANDIDATES
     from .collect import compute_thresholds

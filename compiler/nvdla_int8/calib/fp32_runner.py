@@ -66,6 +66,7 @@ class Fp32Runner:
             source = source or str(model)
             model = load_model(model)
         self.source = source or "<model>"
+        self.model = model
         try:
             inferred = onnx.shape_inference.infer_shapes(model)
         except Exception as e:
