@@ -18,14 +18,44 @@ IDLE = dict(awvalid=0, awid=0, awaddr=0, awlen=0, awsize=3, awburst=1, awready=0
             rvalid=0, rid=0, rdata=0, rresp=0, rlast=0, rready=0)
 
 
+# nvdla_pkg's channel structs, fields MSB first (packed order), widths from the package:
+# AxiIdW 3, AxiAddrW 32, AxiDataW 64. Each port's total width is checked against the DUT's.
+AX = [("id", 3), ("addr", 32), ("len", 8), ("size", 3), ("burst", 2)]
+PORTS = {
+    "wr_req_i": [("aw", AX), ("awvalid", 1), ("w", [("wdata", 64), ("wstrb", 8), ("wlast", 1)]), ("wvalid", 1),
+                 ("bready", 1)],
+    "wr_rsp_i": [("awready", 1), ("wready", 1), ("b", [("bid", 3), ("bresp", 2)]), ("bvalid", 1)],
+    "rd_req_i": [("ar", AX), ("arvalid", 1), ("rready", 1)],
+    "rd_rsp_i": [("arready", 1), ("r", [("rid", 3), ("rdata", 64), ("rresp", 2), ("rlast", 1)]), ("rvalid", 1)],
+}
+
+
+def _width(layout) -> int:
+    return sum(w if isinstance(w, int) else _width(w) for _, w in layout)
+
+
+def _pack(layout, values: dict, prefix: str = "") -> int:
+    v = 0
+    for name, w in layout:
+        if isinstance(w, int):
+            v = (v << w) | (values[prefix + name] & ((1 << w) - 1))
+        else:  # AW/AR carry the channel's letters as a prefix: aw + addr -> awaddr
+            v = (v << _width(w)) | _pack(w, values, name if w is AX else "")
+    return v
+
+
 class Bus:
     def __init__(self, dut):
         self.dut = dut
+        self.values = dict(IDLE)
+        for port, layout in PORTS.items():
+            assert len(getattr(dut, port)) == _width(layout), f"{port}: the struct layout here is stale"
 
     async def cycle(self, **signals):
         """Drive these values (the rest as last driven) for one clock."""
-        for k, v in signals.items():
-            getattr(self.dut, f"m_axi_{k}").value = v
+        self.values.update(signals)
+        for port, layout in PORTS.items():
+            getattr(self.dut, port).value = _pack(layout, self.values)
         await FallingEdge(self.dut.clk_i)
 
     async def reset(self):

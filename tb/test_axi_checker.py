@@ -27,7 +27,8 @@ def fired() -> dict[str, list[str]]:
     r = get_runner("verilator")
     with open(BUILD / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        r.build(sources=[HDL / "tb_axi_checker.sv"], hdl_toplevel="tb_axi_checker", build_dir=BUILD,
+        r.build(sources=[ROOT / "rtl_models" / "nvdla_pkg.sv", HDL / "tb_axi_checker.sv"],
+                hdl_toplevel="tb_axi_checker", build_dir=BUILD,
                 build_args=["-j", "2", "--assert", "-Wno-fatal"], timescale=("1ns", "1ps"))
     with tempfile.TemporaryDirectory(prefix="axi_check_") as tmp:
         out = Path(tmp) / "fired.json"
