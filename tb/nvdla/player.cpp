@@ -18,6 +18,7 @@
 // last interrupt rise, as tb/raw counts them), clocks since reset, read and write beats, message.
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -130,6 +131,7 @@ class Player {
 
   Memory mem;
   uint64_t clocks = 0;  // since the last reset
+  uint64_t intr_rise = 0;  // clock of the interrupt line's last rise
   uint64_t read_beats = 0, write_beats = 0;
 
   void reset() {
@@ -151,7 +153,7 @@ class Player {
     if (flush_status_)
       while (!(csb_read(flush_status_) & 1)) {
       }
-    clocks = 0;
+    clocks = intr_rise = 0;
     read_beats = write_beats = 0;
     last_activity_ = 0;
   }
@@ -190,6 +192,8 @@ class Player {
     d.dla_core_clk = d.dla_csb_clk = 1;
     d.eval();
     ++clocks;
+    if (d.dla_intr && !intr_was_) intr_rise = clocks;
+    intr_was_ = d.dla_intr;
 
     if (ar) reads_.push_back(nr);
     if (aw) writes_.push_back(nw);
@@ -274,7 +278,7 @@ class Player {
   std::deque<WriteBeat> wbeats_;
   std::deque<uint32_t> bresp_;
   uint32_t beat_ = 0;
-  bool csb_fire_ = false, csb_resp_ = false;
+  bool csb_fire_ = false, csb_resp_ = false, intr_was_ = false;
   uint32_t csb_data_ = 0;
 };
 
@@ -300,6 +304,7 @@ Outcome play(Player& p, const std::string& dir, uint64_t limit) {
     return o;
   }
   std::string line;
+  int intrs = 0, crcs = 0;  // commands seen so far, to name the one that failed (layer order)
   try {
     while (o.status == "PASS" && std::getline(prog, line)) {
       std::istringstream in(line);
@@ -321,18 +326,28 @@ Outcome play(Player& p, const std::string& dir, uint64_t limit) {
         }
         if (got != v) o.fail("read of " + hex(a) + " gave " + hex(got) + ", expected " + hex(v));
       } else if (op == "i") {
+        // NVDLA's interrupt line falls a few cycles after the W1C clear, so a line still high
+        // from the last claim is not this interrupt: wait until the status shows it.
         uint32_t bit, status_addr, mask_addr;
         in >> bit >> status_addr >> mask_addr;
-        bool was = p.intr();
-        p.wait_intr(limit);
-        if (!was) o.last_intr = static_cast<int64_t>(p.clocks);
-        uint32_t pending = p.csb_read(status_addr) & ~p.csb_read(mask_addr);
-        uint32_t want = bit ? bit : (pending & (~pending + 1));
-        if (!(pending & want)) o.fail("unexpected interrupt status " + hex(pending));
-        p.csb_write(status_addr, want);  // W1C
+        uint64_t start = p.clocks;
+        ++intrs;
+        for (;;) {
+          p.wait_intr(limit - std::min(limit, p.clocks - start));
+          uint32_t pending = p.csb_read(status_addr) & ~p.csb_read(mask_addr);
+          uint32_t want = bit ? bit : (pending & (~pending + 1));
+          if (pending & want) {
+            o.last_intr = static_cast<int64_t>(p.intr_rise);
+            p.csb_write(status_addr, want);  // W1C
+            break;
+          }
+          if (p.clocks - start > limit) throw Hang{"interrupt line high, status " + hex(pending) + " never shows it"};
+          p.step();
+        }
       } else if (op == "c") {
         uint32_t expected, skip, size, first, words;
         in >> expected >> skip >> size;
+        ++crcs;
         std::string bytes;
         while (in >> first >> words) {
           if (static_cast<size_t>(first) + words > p.mem.words.size()) {
@@ -348,14 +363,15 @@ Outcome play(Player& p, const std::string& dir, uint64_t limit) {
           break;
         }
         uint32_t got = crc32(0, reinterpret_cast<const Bytef*>(bytes.data()) + skip, size);
-        if (got != expected) o.fail("CRC " + hex(got) + ", expected " + hex(expected));
+        if (got != expected)
+          o.fail("check_crc " + std::to_string(crcs) + ": CRC " + hex(got) + ", expected " + hex(expected));
       } else if (!op.empty()) {
         o.fail("unknown program command " + op);
       }
     }
   } catch (const Hang& h) {
     o.status = "HANG";
-    o.message = h.why;
+    o.message = "intr_notify " + std::to_string(intrs) + ": " + h.why;
   }
   if (o.status == "PASS" && !p.mem.fault.empty()) o.fail(p.mem.fault);
   return o;

@@ -35,8 +35,8 @@ class Result:
 
     @property
     def ratio(self) -> float | None:
-        """Our cycles over NVDLA's: below 1, our RTL is faster."""
-        if self.cycles and self.ours_cycles and self.cycles > 0 and self.ours_cycles > 0:
+        """Our cycles over NVDLA's when both ran the whole trace: below 1, our RTL is faster."""
+        if self.status == PASS and self.ours_status == PASS and self.cycles and self.ours_cycles:
             return self.ours_cycles / self.cycles
         return None
 
@@ -76,6 +76,13 @@ def parse_player(stdout: str, stderr: str, names: list[str]) -> list[Result]:
     return out
 
 
+def trace_names(cfgs) -> list[str]:
+    """Each trace's name: its file stem, with its folder in front where two stems are the same
+    (a compiled model's layers have the same names in both quantization modes)."""
+    stems = [Path(c).stem for c in cfgs]
+    return [f"{Path(c).parent.name}/{s}" if stems.count(s) > 1 else s for c, s in zip(cfgs, stems)]
+
+
 def play(player: Path, dirs: list[Path], *, read_latency: int, limit: int) -> tuple[str, str]:
     p = subprocess.run(["nice", str(player), "--read-latency", str(read_latency), "--limit", str(limit),
                         "--flush-status", hex(FLUSH_STATUS), *map(str, dirs)], capture_output=True, text=True)
@@ -104,7 +111,7 @@ def check(player: Path, cfgs: list[Path], *, ours: bool = True, read_latency: in
     with tempfile.TemporaryDirectory(prefix="nvdla_check_", dir=work) as tmp:
         dirs = digest_all(cfgs, Path(tmp))
         out, err = play(player, dirs, read_latency=read_latency, limit=limit)
-        results = parse_player(out, err, [Path(c).stem for c in cfgs])
+        results = parse_player(out, err, trace_names(cfgs))
         if ours:
             add_ours(results, dirs)
     return results

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from nvdla_int8.conformance import find_traces
 
-from tb.nvdla.run import CRASH, FAIL, HANG, PASS, Result, check, format_line, parse_player, summary
+from tb.nvdla.run import CRASH, FAIL, HANG, PASS, Result, check, format_line, parse_player, summary, trace_names
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -65,3 +65,8 @@ def test_check_hands_digests_to_the_player_and_reports_its_crash(tmp_path):
     assert [r.status for r in rs] == [PASS, PASS, CRASH]
     assert [r.name for r in rs] == [c.stem for c in cfgs]
     assert "simulated crash" in rs[2].message
+
+
+def test_names_tell_apart_the_same_layer_in_two_folders():
+    assert trace_names(["a/per-kernel/L00.cfg", "a/per-filter/L00.cfg", "a/x/L01.cfg"]) == \
+        ["per-kernel/L00", "per-filter/L00", "L01"]
