@@ -282,9 +282,15 @@ class Player {
   uint32_t csb_data_ = 0;
 };
 
+struct Probe {
+  std::string name;
+  uint32_t addr;
+};
+
 struct Outcome {
   std::string status = "PASS";
   std::string message;
+  std::string probes;  // JSON object: each probe register read after a hang
   int64_t first_write = -1;
   int64_t last_intr = -1;
 
@@ -296,7 +302,20 @@ struct Outcome {
   }
 };
 
-Outcome play(Player& p, const std::string& dir, uint64_t limit) {
+// After a hang: the probe registers (the units' status words, read by the caller's names) and
+// the memory traffic so far, to say which unit stopped.
+std::string read_probes(Player& p, const std::vector<Probe>& probes) {
+  std::string out = "{\"read_beats\": " + std::to_string(p.read_beats) + ", \"write_beats\": " +
+                    std::to_string(p.write_beats);
+  try {
+    for (const Probe& q : probes) out += ", \"" + q.name + "\": " + std::to_string(p.csb_read(q.addr));
+  } catch (const Hang&) {
+    out += ", \"csb\": \"no answer\"";
+  }
+  return out + "}";
+}
+
+Outcome play(Player& p, const std::string& dir, uint64_t limit, const std::vector<Probe>& probes) {
   Outcome o;
   std::ifstream prog(dir + "/program.txt");
   if (!prog) {
@@ -372,6 +391,7 @@ Outcome play(Player& p, const std::string& dir, uint64_t limit) {
   } catch (const Hang& h) {
     o.status = "HANG";
     o.message = "intr_notify " + std::to_string(intrs) + ": " + h.why;
+    o.probes = read_probes(p, probes);
   }
   if (o.status == "PASS" && !p.mem.fault.empty()) o.fail(p.mem.fault);
   return o;
@@ -389,6 +409,7 @@ int main(int argc, char** argv) {
   uint32_t latency = 0;
   uint64_t limit = 20000000, idle = 200000;
   uint32_t flush_status = 0;
+  std::vector<Probe> probes;
   std::vector<std::string> dirs;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -403,6 +424,11 @@ int main(int argc, char** argv) {
     else if (a == "--limit") limit = value("--limit");
     else if (a == "--idle") idle = value("--idle");
     else if (a == "--flush-status") flush_status = static_cast<uint32_t>(value("--flush-status"));
+    else if (a == "--probe" && i + 1 < argc) {  // NAME=ADDR
+      std::string q = argv[++i];
+      size_t eq = q.find('=');
+      probes.push_back({q.substr(0, eq), static_cast<uint32_t>(std::strtoul(q.c_str() + eq + 1, nullptr, 0))});
+    }
     else if (a.rfind("+", 0) == 0) continue;  // plusargs are Verilator's
     else dirs.push_back(a);
   }
@@ -412,15 +438,15 @@ int main(int argc, char** argv) {
   int failed = 0;
   for (const std::string& dir : dirs) {
     auto t0 = Clock::now();
-    Outcome o = play(p, dir, limit);
+    Outcome o = play(p, dir, limit, probes);
     double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     long long cycles = (o.first_write >= 0 && o.last_intr >= o.first_write) ? o.last_intr - o.first_write : -1;
     failed += o.status != "PASS";
     std::printf("{\"dir\": \"%s\", \"status\": \"%s\", \"cycles\": %lld, \"clocks\": %llu, \"read_beats\": %llu, "
-                "\"write_beats\": %llu, \"seconds\": %.6f, \"message\": \"%s\"}\n",
+                "\"write_beats\": %llu, \"seconds\": %.6f, \"message\": \"%s\", \"probes\": %s}\n",
                 json_text(dir).c_str(), o.status.c_str(), cycles, static_cast<unsigned long long>(p.clocks),
                 static_cast<unsigned long long>(p.read_beats), static_cast<unsigned long long>(p.write_beats), secs,
-                json_text(o.message).c_str());
+                json_text(o.message).c_str(), o.probes.empty() ? "null" : o.probes.c_str());
     std::fflush(stdout);
   }
   return failed ? 1 : 0;

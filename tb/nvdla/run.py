@@ -21,6 +21,8 @@ from ..raw.digest import digest_all
 PASS, FAIL, HANG, CRASH = "PASS", "FAIL", "HANG", "CRASH"
 # Read after reset until 1 before a trace starts (player.cpp: NVDLA's power-on CBUF flush).
 FLUSH_STATUS = REGMAP.reg("CDMA", "S_CBUF_FLUSH_STATUS").address
+# Read after a hang, to say which units are still running a group.
+PROBES = [REGMAP.reg(u, "S_STATUS") for u in ("CDMA", "CSC", "CMAC_A", "CMAC_B", "CACC", "SDP_RDMA", "SDP")]
 
 
 @dataclass
@@ -60,6 +62,24 @@ def player_binary(player: str | None = None, hw: str | None = None, cache: Path 
     return build(Path(hw), cache or Path(__file__).resolve().parent.parent.parent / "build" / "nvdla")
 
 
+def describe_probes(probes: dict) -> str:
+    """'still running: CDMA group 1, CSC group 1; 123 read / 45 write beats' from the player's
+    probe reads after a hang."""
+    if probes.get("csb") == "no answer":
+        return "the CSB port no longer answers"
+    busy = []
+    for reg in PROBES:
+        word = probes.get(f"{reg.unit}.{reg.name}")
+        if word is None:
+            continue
+        for f in reg.fields:
+            state = {v: k for k, v in f.enums.items()}.get(f.get(word), str(f.get(word)))
+            if state != "IDLE":
+                busy.append(f"{reg.unit} group {f.name[-1]} {state.lower()}")
+    traffic = f"{probes.get('read_beats', '?')} read / {probes.get('write_beats', '?')} write beats"
+    return f"still busy: {', '.join(busy) or 'no unit'}; {traffic}"
+
+
 def parse_player(stdout: str, stderr: str, names: list[str]) -> list[Result]:
     """One Result per trace, in order, from the player's JSON lines; traces the player never
     reported (it died) are CRASH with the end of its error output."""
@@ -69,7 +89,8 @@ def parse_player(stdout: str, stderr: str, names: list[str]) -> list[Result]:
         if i < len(rows):
             r = rows[i]
             cycles = r["cycles"] if r["cycles"] >= 0 else None
-            out.append(Result(name, r["status"], cycles, seconds=r["seconds"], message=r["message"]))
+            msg = r["message"] + (f" ({describe_probes(r['probes'])})" if r.get("probes") else "")
+            out.append(Result(name, r["status"], cycles, seconds=r["seconds"], message=msg))
         else:
             tail = " ".join(stderr.strip().splitlines()[-2:])[-300:]
             out.append(Result(name, CRASH, None, message=f"the player stopped: {tail or 'no error output'}"))
@@ -85,7 +106,9 @@ def trace_names(cfgs) -> list[str]:
 
 def play(player: Path, dirs: list[Path], *, read_latency: int, limit: int) -> tuple[str, str]:
     p = subprocess.run(["nice", str(player), "--read-latency", str(read_latency), "--limit", str(limit),
-                        "--flush-status", hex(FLUSH_STATUS), *map(str, dirs)], capture_output=True, text=True)
+                        "--flush-status", hex(FLUSH_STATUS),
+                        *(a for reg in PROBES for a in ("--probe", f"{reg.unit}.{reg.name}={reg.address:#x}")),
+                        *map(str, dirs)], capture_output=True, text=True)
     return p.stdout, p.stderr
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from nvdla_int8.conformance import find_traces
+from nvdla_int8.hw.regmap import REGMAP
 
 from tb.nvdla.run import CRASH, FAIL, HANG, PASS, Result, check, format_line, parse_player, summary, trace_names
 
@@ -27,6 +28,16 @@ def test_parse_reports_every_status_and_a_dead_player():
     assert rs[1].cycles is None and rs[1].message == "no interrupt"
     assert rs[2].cycles == 7
     assert "segfault here" in rs[3].message  # the player's last words name why the rest is missing
+
+
+def test_a_hang_names_the_units_still_busy():
+    cdma = REGMAP.reg("CDMA", "S_STATUS")
+    word = cdma.encode(STATUS_0=cdma.field("STATUS_0").enums["RUNNING"])
+    line = json.dumps({"dir": "d", "status": HANG, "cycles": -1, "clocks": 1, "read_beats": 5, "write_beats": 0,
+                       "seconds": 0.1, "message": "no interrupt",
+                       "probes": {"read_beats": 5, "write_beats": 0, "CDMA.S_STATUS": word, "CSC.S_STATUS": 0}})
+    msg = parse_player(line, "", ["a"])[0].message
+    assert "CDMA group 0 running" in msg and "CSC" not in msg and "5 read / 0 write beats" in msg
 
 
 def test_ratio_and_summary_count_only_what_both_ran():
