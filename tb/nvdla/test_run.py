@@ -50,9 +50,10 @@ def test_ratio_and_summary_count_only_what_both_ran():
     assert "HANG" in format_line(rs[2]) and "ours PASS" in format_line(rs[2])
 
 
-def _stand_in_player(tmp: Path, *, die_after: int) -> Path:
-    """A player that checks each digest folder the real one reads, passes the first die_after
-    traces and then exits without a word, as a crashing simulator would."""
+def _stand_in_player(tmp: Path, *, die_after: int, verdict: str = "PASS") -> Path:
+    """A player that checks each digest folder the real one reads, gives the first die_after
+    traces the verdict (PASS when the digest is sound) and then exits without a word, as a
+    crashing simulator would."""
     script = tmp / "player.py"
     script.write_text(f"""#!{sys.executable}
 import json, sys
@@ -63,8 +64,8 @@ for i, d in enumerate(dirs):
         print("simulated crash", file=sys.stderr); sys.exit(3)
     prog = (Path(d) / "program.txt").read_text().split("\\n")
     ok = prog[0] == "load" and (Path(d) / "mem.bin").stat().st_size > 0 and any(p.startswith("c ") for p in prog)
-    print(json.dumps(dict(dir=d, status="PASS" if ok else "FAIL", cycles=len(prog), clocks=0, read_beats=0,
-                          write_beats=0, seconds=0.0, message="" if ok else "bad digest")))
+    print(json.dumps(dict(dir=d, status="{verdict}" if ok else "FAIL", cycles=len(prog), clocks=0, read_beats=0,
+                          write_beats=0, seconds=0.0, message="bad digest" if not ok else "" if "{verdict}" == "PASS" else "no interrupt")))
 """)
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return script
@@ -81,3 +82,13 @@ def test_check_hands_digests_to_the_player_and_reports_its_crash(tmp_path):
 def test_names_tell_apart_the_same_layer_in_two_folders():
     assert trace_names(["a/per-kernel/L00.cfg", "a/per-filter/L00.cfg", "a/x/L01.cfg"]) == \
         ["per-kernel/L00", "per-filter/L00", "L01"]
+
+
+def test_regression_backend_nvdla_fails_a_seed_that_hangs(tmp_path, monkeypatch):
+    from tb.regress.runner import Regression
+    from tb.stimulus import Constraints
+
+    monkeypatch.setenv("NVDLA_PLAYER", str(_stand_in_player(tmp_path, die_after=99, verdict=HANG)))
+    res = Regression(Constraints.load("smoke"), tmp_path / "run", "nvdla").run_batch([1, 2])
+    assert [r.status for r in res] == ["FAIL", "FAIL"]
+    assert all(r.message.startswith("hang on NVDLA's RTL") and "BACKEND=nvdla" in r.replay for r in res)
