@@ -24,7 +24,7 @@ help: ## list the targets
 	@echo "  variables: TRACES=dir|file.cfg BACKEND=golden|rtl MEM=sv|axiram TRACE=file.cfg WAVES=1 JOBS=$(JOBS)"
 	@echo "  regress:   SEEDS=N SEED_START=1 TIER=smoke|nightly SHARD=k/n CONSTRAINTS=file.json|yaml BACKEND=rtl|golden|nvdla BATCH=8 SEED=n"
 	@echo "             EXECUTOR=local|dask (dask: a LocalCluster, one worker per core or JOBS=n; or SCHEDULER=tcp://host:port)"
-	@echo "  nvdla:     NVDLA_HW=path/to/nvdla-hw (build, cached in build/nvdla) or NVDLA_PLAYER=built player; for nvdla-check and BACKEND=nvdla"
+	@echo "  nvdla:     NVDLA_PLAYER=built player (tb/nvdla/player.cpp + NVDLA's RTL), or NVDLA_HW=nvdla/hw checkout where tb/nvdla/build.py exists; for nvdla-check and BACKEND=nvdla"
 
 setup: $(STAMP) ## create .venv and install every pinned dependency (requirements.txt) and the package
 
