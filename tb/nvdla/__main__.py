@@ -10,7 +10,7 @@ from pathlib import Path
 from nvdla_int8.conformance import find_traces
 from nvdla_int8.errors import InputError
 
-from .run import HEADER, PASS, check, format_line, player_binary, summary, write_report
+from .run import CACHE, HEADER, PASS, check, format_line, player_binary, summary, write_report
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -20,7 +20,7 @@ def main(argv=None) -> int:
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--player", help="a built player binary (tb/nvdla/player.cpp + NVDLA's RTL); default $NVDLA_PLAYER")
     ap.add_argument("--hw", help="a checkout of nvdla/hw to build the player from; default $NVDLA_HW")
-    ap.add_argument("--cache", default=str(ROOT / "build" / "nvdla"))
+    ap.add_argument("--cache", default=str(CACHE), help="where --hw builds are kept")
     ap.add_argument("--no-ours", action="store_true", help="skip our RTL (no cycles beside NVDLA's)")
     ap.add_argument("--read-latency", type=int, default=0,
                     help="NVDLA memory: cycles from read address to first beat (our RTL: 0)")

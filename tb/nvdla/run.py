@@ -43,7 +43,10 @@ class Result:
         return None
 
 
-def player_binary(player: str | None = None, hw: str | None = None, cache: Path | None = None) -> Path:
+CACHE = Path(__file__).resolve().parent.parent.parent / "build" / "nvdla"
+
+
+def player_binary(player: str | None = None, hw: str | None = None, cache: Path = CACHE) -> Path:
     """The player binary: given (--player, $NVDLA_PLAYER), or built from a checkout of nvdla/hw
     (--hw, $NVDLA_HW) when this checkout has the build (tb/nvdla/build.py)."""
     player = player or os.environ.get("NVDLA_PLAYER")
@@ -59,12 +62,12 @@ def player_binary(player: str | None = None, hw: str | None = None, cache: Path 
     except ImportError:
         raise InputError("this checkout cannot build NVDLA's RTL (no tb/nvdla/build.py): "
                          "set NVDLA_PLAYER to a built player") from None
-    return build(Path(hw), cache or Path(__file__).resolve().parent.parent.parent / "build" / "nvdla")
+    return build(Path(hw), cache)
 
 
 def describe_probes(probes: dict) -> str:
-    """'still running: CDMA group 1, CSC group 1; 123 read / 45 write beats' from the player's
-    probe reads after a hang."""
+    """'still busy: CDMA group 1 running, CSC group 1 running; 123 read / 45 write beats' from the
+    player's probe reads after a hang."""
     if probes.get("csb") == "no answer":
         return "the CSB port no longer answers"
     busy = []
@@ -163,11 +166,10 @@ def summary(results: list[Result]) -> str:
     counts = {s: sum(r.status == s for r in results) for s in (PASS, FAIL, HANG, CRASH)}
     line = f"NVDLA's RTL: {counts[PASS]}/{len(results)} pass" + "".join(
         f", {n} {s.lower()}" for s, n in counts.items() if s != PASS and n)
-    ratios = [r.ratio for r in results if r.ratio is not None and r.status == PASS]
-    if ratios:
-        ours = sum(r.ours_cycles for r in results if r.ratio is not None and r.status == PASS)
-        nv = sum(r.cycles for r in results if r.ratio is not None and r.status == PASS)
-        line += f"; our RTL takes {ours / nv:.3f} of NVDLA's cycles over {len(ratios)} passing traces"
+    both = [r for r in results if r.ratio is not None]
+    if both:
+        ours, nv = sum(r.ours_cycles for r in both), sum(r.cycles for r in both)
+        line += f"; our RTL takes {ours / nv:.3f} of NVDLA's cycles over {len(both)} passing traces"
     return line
 
 
