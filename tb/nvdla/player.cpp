@@ -1,5 +1,5 @@
-// Our trace player for NVDLA's own nv_small RTL (Verilated NV_nvdla, built from a checkout of
-// nvdla/hw by tb/nvdla). It plays the same digest folders as the raw harness (tb/raw/digest.py:
+// Our trace player for NVDLA's own nv_small RTL (NV_nvdla Verilated from a checkout of nvdla/hw and
+// linked with this file; nothing of nvdla/hw is in this repository). It plays the same digest folders as the raw harness (tb/raw/digest.py:
 // page_map.hex, mem.bin, program.txt) so a trace is turned into commands once, by one piece of
 // code, for both RTLs. Where tb/raw drives our tb_top's APB master and SV memory, this drives
 // NVDLA's CSB port and answers its DBB AXI port from a C++ memory (nv_small has no CVSRAM port).
@@ -15,7 +15,8 @@
 // the cycle count) starts on a flushed buffer as there. The trace's own poll stays in the program.
 //
 // Prints one JSON line per trace: status PASS / FAIL / HANG, cycles (first register write to the
-// last interrupt rise, as tb/raw counts them), clocks since reset, read and write beats, message.
+// last interrupt rise, as tb/raw counts them), clocks since reset, read and write beats, message,
+// and after a hang the --probe registers (tb/nvdla/run.py names the units still busy).
 #include <zlib.h>
 
 #include <algorithm>
@@ -90,7 +91,7 @@ struct Memory {
 
   uint64_t read(uint64_t addr) {
     uint64_t* w = at(addr);
-    return w ? *w : 0;  // NVDLA may fetch past a cube's end; our SV memory reads zero there too
+    return w ? *w : 0;  // a read outside the image (past a cube's end) gets zeros, not a failure
   }
 
   void write(uint64_t addr, uint64_t data, uint8_t strobe) {
