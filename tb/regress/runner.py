@@ -20,7 +20,7 @@ from nvdla_int8.golden.replay import replay_trace
 from ..rtl_build import RTL_DIR_ENV, ROOT
 from ..stimulus import Constraints, generate
 
-BACKENDS = ("rtl", "golden")
+BACKENDS = ("rtl", "golden", "nvdla")
 
 
 @dataclass
@@ -131,6 +131,9 @@ class Regression:
         if self.backend == "golden":
             from nvdla_int8.trace.trace import Trace
             return [replay_trace(Trace.load(p))[0] for p in paths]
+        if self.backend == "nvdla":  # NVDLA's own RTL ($NVDLA_PLAYER or $NVDLA_HW; tb/nvdla)
+            from ..nvdla.run import as_outcomes, check, player_binary
+            return as_outcomes(check(player_binary(), paths, ours=False, work=self.out))
         from ..trace_runner import run_traces
         work = self.out / "sim" / self.worker
         return list(run_traces(paths, seed=first_seed, stall=True, waves=self.waves, work_dir=work,
