@@ -48,3 +48,18 @@ def test_raw_harness_reports_a_wrong_crc(tmp_path):
     trace.commands[i] = type(c)(c.op, c.args[:4] + (c.args[4] ^ 1,), c.line)
     [row] = run([trace.save(tmp_path / "bad")], work=tmp_path)
     assert row["status"] == "FAIL" and "CRC" in row["message"], row
+
+
+def test_raw_harness_takes_check_nothing(tmp_path):
+    """A compiled layer of several passes has a check_nothing after each pass's intr_notify
+    (lower/vectors.py; the ResNet-50 stem in the speed benchmark): a sync point, nothing to check."""
+    from nvdla_int8.golden.replay import replay_trace
+    from tb.raw.run import run
+
+    trace = Trace.load(shared(CONV))
+    c = next(c for c in trace.commands if c.op == "intr_notify")
+    trace.commands.insert(trace.commands.index(c) + 1, type(c)("check_nothing", (c.args[-1],), c.line))
+    saved = trace.save(tmp_path / "multi")
+    assert replay_trace(Trace.load(saved))[0].passed
+    [row] = run([saved], work=tmp_path)
+    assert row["status"] == "PASS", row
