@@ -25,7 +25,7 @@ help: ## list the targets
 	@echo "  regress:   SEEDS=N SEED_START=1 TIER=smoke|nightly SHARD=k/n CONSTRAINTS=file.json|yaml BACKEND=rtl|golden|nvdla BATCH=8 SEED=n"
 	@echo "             CODE_COVERAGE=1 (Verilator line/branch/toggle coverage of rtl_models/, holes in code-coverage.txt)"
 	@echo "             EXECUTOR=local|dask (dask: a LocalCluster, one worker per core or JOBS=n; or SCHEDULER=tcp://host:port)"
-	@echo "  nvdla:     NVDLA_PLAYER=built player (tb/nvdla/player.cpp + NVDLA's RTL), or NVDLA_HW=nvdla/hw checkout where tb/nvdla/build.py exists; for nvdla-check and BACKEND=nvdla"
+	@echo "  nvdla:     NVDLA_PLAYER=built player (tb/nvdla/player.cpp + NVDLA's RTL; README) for nvdla-check and BACKEND=nvdla"
 
 setup: $(STAMP) ## create .venv and install every pinned dependency (requirements.txt) and the package
 
@@ -113,11 +113,10 @@ regress-broken-rtl: setup ## slow: break a copy of the RTL, check a seed fails a
 	NVDLA_RUN_SLOW=1 $(PY) -m pytest -q -rP tb/regress/test_broken_rtl.py
 
 # NVDLA's own nv_small RTL (tb/nvdla): never part of `make test`, it needs a checkout of nvdla/hw.
-NVDLA_HW ?=
 NVDLA_PLAYER ?=
-export NVDLA_HW NVDLA_PLAYER
+export NVDLA_PLAYER
 
-nvdla-check: setup ## replay TRACES on NVDLA's own nv_small RTL (NVDLA_HW= or NVDLA_PLAYER=) beside our RTL's cycles; report in build/nvdla-check.json
+nvdla-check: setup ## replay TRACES on NVDLA's own nv_small RTL (NVDLA_PLAYER=built player) beside our RTL's cycles; report in build/nvdla-check.json
 	nice $(PY) -m tb.nvdla $(TRACES)
 
 RESNET50_ONNX := build/models/resnet50-op13.onnx build/models/resnet50-op17.onnx

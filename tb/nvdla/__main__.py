@@ -1,4 +1,4 @@
-"""python -m tb.nvdla [--player EXE | --hw NVDLA_HW] [options] TRACE.cfg|DIR ...: replay traces
+"""python -m tb.nvdla [--player EXE] [options] TRACE.cfg|DIR ...: replay traces
 on NVDLA's own nv_small RTL, one line per trace beside our RTL's cycles, a closing summary, a JSON
 report. Exit status 1 when a trace fails or hangs on NVDLA's RTL."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 from nvdla_int8.conformance import find_traces
 from nvdla_int8.errors import InputError
 
-from .run import CACHE, HEADER, PASS, check, format_line, player_binary, summary, write_report
+from .run import HEADER, PASS, check, format_line, player_binary, summary, write_report
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -19,8 +19,6 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tb.nvdla", description=__doc__)
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--player", help="a built player binary (tb/nvdla/player.cpp + NVDLA's RTL); default $NVDLA_PLAYER")
-    ap.add_argument("--hw", help="a checkout of nvdla/hw to build the player from; default $NVDLA_HW")
-    ap.add_argument("--cache", default=str(CACHE), help="where --hw builds are kept")
     ap.add_argument("--no-ours", action="store_true", help="skip our RTL (no cycles beside NVDLA's)")
     ap.add_argument("--read-latency", type=int, default=0,
                     help="NVDLA memory: cycles from read address to first beat (our RTL: 0)")
@@ -28,7 +26,7 @@ def main(argv=None) -> int:
     ap.add_argument("--report", default=str(ROOT / "build" / "nvdla-check.json"))
     a = ap.parse_args(argv)
     try:
-        exe = player_binary(a.player, a.hw, Path(a.cache))
+        exe = player_binary(a.player)
         cfgs = find_traces(a.paths)
         if not cfgs:
             raise InputError("no traces (.cfg) found", where=" ".join(a.paths))

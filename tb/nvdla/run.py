@@ -43,26 +43,17 @@ class Result:
         return None
 
 
-CACHE = Path(__file__).resolve().parent.parent.parent / "build" / "nvdla"
 
 
-def player_binary(player: str | None = None, hw: str | None = None, cache: Path = CACHE) -> Path:
-    """The player binary: given (--player, $NVDLA_PLAYER), or built from a checkout of nvdla/hw
-    (--hw, $NVDLA_HW) when this checkout has the build (tb/nvdla/build.py)."""
+def player_binary(player: str | None = None) -> Path:
+    """The player binary (--player, $NVDLA_PLAYER): tb/nvdla/player.cpp linked with NVDLA's
+    Verilated nv_small RTL, built outside this repository (README, "NVDLA's own RTL")."""
     player = player or os.environ.get("NVDLA_PLAYER")
-    hw = hw or os.environ.get("NVDLA_HW")
-    if player:
-        if not Path(player).is_file():
-            raise InputError("no such player binary", where=f"NVDLA_PLAYER={player}")
-        return Path(player)
-    if not hw:
-        raise InputError("set NVDLA_PLAYER=path/to/VNV_nvdla (or NVDLA_HW=path/to/nvdla-hw) for NVDLA's RTL")
-    try:
-        from .build import build
-    except ImportError:
-        raise InputError("this checkout cannot build NVDLA's RTL (no tb/nvdla/build.py): "
-                         "set NVDLA_PLAYER to a built player") from None
-    return build(Path(hw), cache)
+    if not player:
+        raise InputError("set NVDLA_PLAYER=path/to/the built player (tb/nvdla/player.cpp with NVDLA's RTL)")
+    if not Path(player).is_file():
+        raise InputError("no such player binary", where=f"NVDLA_PLAYER={player}")
+    return Path(player)
 
 
 def describe_probes(probes: dict) -> str:

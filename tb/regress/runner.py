@@ -131,7 +131,7 @@ class Regression:
         if self.backend == "golden":
             from nvdla_int8.trace.trace import Trace
             return [replay_trace(Trace.load(p))[0] for p in paths]
-        if self.backend == "nvdla":  # NVDLA's own RTL ($NVDLA_PLAYER or $NVDLA_HW; tb/nvdla)
+        if self.backend == "nvdla":  # NVDLA's own RTL ($NVDLA_PLAYER; tb/nvdla)
             from ..nvdla.run import as_outcomes, check, player_binary
             return as_outcomes(check(player_binary(), paths, ours=False, work=self.out))
         from ..trace_runner import run_traces
