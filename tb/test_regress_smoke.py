@@ -19,3 +19,12 @@ def test_smoke_tier_seeds_pass_bit_exact(tmp_path):
     bad = [failure_line(r) for r in results if not r.passed]
     assert not bad, "\n".join(bad)
     assert all(r.cycles and r.cycles > 0 for r in results)
+
+
+def test_long_compute_without_bus_traffic_is_not_a_hang(tmp_path):
+    """Nightly seed 1203: a 21x5x70 kernel keeps the MAC array busy for more than the watchdog's
+    20,000 cycles between bus transfers; NVDLA's RTL and the golden model complete it, so must we."""
+    reg = Regression(Constraints.load("nightly"), tmp_path, backend="rtl", worker="long")
+    [r] = reg.run_batch([1203])
+    assert r.passed, failure_line(r)
+    assert r.cycles > 100_000
