@@ -164,9 +164,21 @@ module nvdla_sdp (
     assign mr_atom[l] = 32'($signed(mr_beat[8*l +: 8]));
   end
 
+  // A layer takes exactly its cube's atoms. A flying layer can stay busy after its last atom
+  // (waiting for its conv layer to end and for its write responses) while the next conv layer,
+  // in the other register group, already sends atoms: those belong to the next SDP layer.
+  logic [38:0] in_left_q;
+  logic in_open;
+  assign in_open = busy_q && in_left_q != '0;
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) in_left_q <= '0;
+    else if (start) in_left_q <= 39'(width) * 39'(height) * 39'(surfs);
+    else if (in_open && in_valid && in_ready) in_left_q <= in_left_q - 1'b1;
+  end
+
   assign in_valid = flying ? cacc2sdp_valid_i : mr_valid;
   assign in_atom = flying ? cacc2sdp_data_i : mr_atom;
-  assign cacc2sdp_ready_o = busy_q && flying && in_ready;
+  assign cacc2sdp_ready_o = in_open && flying && in_ready;
   assign mr_ready = !flying && in_ready;
 
   // ---------------- BRDMA / NRDMA operand streams ----------------
@@ -246,7 +258,7 @@ module nvdla_sdp (
     .sat_count_en_i (sdp_regs_i.d_perf_enable.perf_sat_en),
     .bs_stream_i    (bs_stream),
     .bn_stream_i    (bn_stream),
-    .in_valid_i     (busy_q && in_valid),
+    .in_valid_i     (in_open && in_valid),
     .in_ready_o     (in_ready),
     .in_atom_i      (in_atom),
     .bs_valid_i     (bs_valid),
