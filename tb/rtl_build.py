@@ -50,6 +50,20 @@ MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O2"
 
 
 AXI_CHECK_FILE = "axi_check.txt"  # what tb/hdl/tb_axi_checker.sv's assertions saw broken, in +TB_MEM_DIR
+
+
+def clear_axi_check(folder: Path) -> None:
+    """Before a trace: no verdict of an earlier one may remain."""
+    (Path(folder) / AXI_CHECK_FILE).unlink(missing_ok=True)
+
+
+def axi_check_failure(folder: Path) -> str | None:
+    """After a trace: the first AXI rule the checker saw broken there (and how many more), or None."""
+    f = Path(folder) / AXI_CHECK_FILE
+    if not f.exists():
+        return None
+    broken = f.read_text().splitlines()
+    return broken[0] + (f" (and {len(broken) - 1} more)" if len(broken) > 1 else "")
 COVERAGE_ENV = "NVDLA_RTL_COVERAGE"  # a folder: builds get code coverage, every simulation writes a .dat there
 
 

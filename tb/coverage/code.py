@@ -63,15 +63,29 @@ class CodeCoverage:
 def summarize(dats: list[Path], rtl: Path | None = None) -> CodeCoverage:
     """Merge the coverage files; keep the points whose source lies under rtl (default rtl_models/)."""
     rtl = (rtl or rtl_dir()).resolve()
+    # Every simulation writes the same keys: each is parsed (and its file resolved) once.
+    where: dict[str, tuple[str, str, int, str] | None] = {}
+    sources: dict[str, str | None] = {}
+
+    def location(key: str) -> tuple[str, str, int, str] | None:
+        f = _fields(key)
+        kind = f.get("page", "").split("/")[0].removeprefix("v_")
+        name = f.get("f", "")
+        if name not in sources:
+            src = Path(name)
+            inside = src.is_absolute() and src.resolve().is_relative_to(rtl)
+            sources[name] = str(src.resolve().relative_to(rtl)) if inside else None
+        if kind not in KINDS or sources[name] is None:
+            return None
+        return kind, sources[name], int(f.get("l", 0)), f.get("o", "")
+
     merged: dict[tuple[str, str, int, str], int] = defaultdict(int)
     for d in dats:
         for key, count in read_dat(d).items():
-            f = _fields(key)
-            kind = f.get("page", "").split("/")[0].removeprefix("v_")
-            src = Path(f.get("f", ""))
-            if kind not in KINDS or not (src.is_absolute() and src.resolve().is_relative_to(rtl)):
-                continue
-            merged[(kind, str(src.resolve().relative_to(rtl)), int(f.get("l", 0)), f.get("o", ""))] += count
+            if key not in where:
+                where[key] = location(key)
+            if where[key] is not None:
+                merged[where[key]] += count
     cov = CodeCoverage(files=len(dats))
     holes: dict[str, list] = defaultdict(list)
     for (kind, src, line, what), count in sorted(merged.items()):

@@ -7,7 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..rtl_build import AXI_CHECK_FILE
+from ..rtl_build import axi_check_failure, clear_axi_check
 from .build import build
 from .digest import digest_all
 
@@ -20,7 +20,7 @@ def replay(dirs: list[Path], *, seed: int = 1, stall: bool = True) -> tuple[list
     # The harness runs each trace in its digest folder, where the AXI protocol checker
     # (tb/hdl/tb_axi_checker.sv) writes what broke.
     for d in dirs:
-        (Path(d) / AXI_CHECK_FILE).unlink(missing_ok=True)
+        clear_axi_check(d)
     t0 = time.perf_counter()
     p = subprocess.run([str(exe), *flags, *map(str, dirs)], capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -31,9 +31,9 @@ def replay(dirs: list[Path], *, seed: int = 1, stall: bool = True) -> tuple[list
         raise RuntimeError(f"raw harness stopped after {len(rows)} of {len(dirs)} traces: "
                            + " | ".join(ln.strip() for ln in said if ln.strip())[-2000:])
     for d in dirs:
-        broken = Path(d) / AXI_CHECK_FILE
-        if broken.exists():
-            raise RuntimeError(f"raw harness, {Path(d).name}: {broken.read_text().splitlines()[0]}")
+        axi = axi_check_failure(d)
+        if axi:
+            raise RuntimeError(f"raw harness, {Path(d).name}: {axi}")
     return rows, wall
 
 

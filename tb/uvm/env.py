@@ -27,7 +27,7 @@ from nvdla_int8.hw.regmap import REGMAP
 from nvdla_int8.trace.memory import SparseMemory
 from nvdla_int8.trace.trace import Trace, apply_memory_command
 
-from ..rtl_build import AXI_CHECK_FILE
+from ..rtl_build import axi_check_failure, clear_axi_check
 from .agents import ApbAgent, InterruptMonitor
 from .bfm import HarnessBfm
 from .faults import SV_MEMORY_ONLY, Mutation, parse_mutations
@@ -206,7 +206,7 @@ class TracePlayerTest(uvm_test):
         if isinstance(prepared, InputError):
             return TraceOutcome(path.stem, FAIL, None, None, time.perf_counter() - t0, message=str(prepared)), 0.0
         trace, image, golden = prepared
-        (self.cfg.work_dir / AXI_CHECK_FILE).unlink(missing_ok=True)
+        clear_axi_check(self.cfg.work_dir)
         sb = self.env.scoreboard
         sb.start_trace()
         run = TraceRun(self.bfm, self.memory, self.cfg, sb, golden.m.layers, mutation=mutation, notes=notes,
@@ -231,10 +231,9 @@ class TracePlayerTest(uvm_test):
         fault = self.memory.fault()
         if fault:
             sb.fail(fault)
-        axi = self.cfg.work_dir / AXI_CHECK_FILE
-        if axi.exists():
-            broken = axi.read_text().splitlines()
-            sb.fail(f"{broken[0]}" + (f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""))
+        axi = axi_check_failure(self.cfg.work_dir)
+        if axi:
+            sb.fail(axi)
         await self.env.apb.monitor.sample()
         cycles = sb.trace_cycles()
         notes["apb_writes"] = sb.apb_writes
