@@ -1,9 +1,9 @@
-"""Files that move a sparse memory image in and out of the fast-mode SystemVerilog memory
-(tb/hdl/tb_axi_mem.sv) in bulk: a page table for $readmemh and the pages' contents for $fread,
-and the $writememh dump read back. Pure Python, no simulator. These are scratch files the
-simulator reads at once and every trace rewrites, not outputs: written plainly, not atomically.
-
-Logical 64 KiB pages are mapped, in address order, onto physical pages 0..n-1.
+"""The layout of a sparse memory image in the fast-mode SystemVerilog memory
+(tb/hdl/tb_axi_mem.sv): logical 64 KiB pages mapped, in address order, onto physical pages
+0..n-1 of its word array. The cocotb flow writes an image into the model's arrays in place
+(`load_image`); the raw harness and NVDLA's trace player read it from files (`write_load_files`:
+scratch files every trace rewrites, not outputs, so written plainly, not atomically). Pure
+Python, no simulator.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from nvdla_int8.trace.memory import PAGE, PAGE_BITS, SparseMemory
 
 PHYS_PAGES = 1024  # tb_axi_mem PhysPages
 WORDS_PER_PAGE = PAGE // 8
+UNMAPPED = 0xFFFF  # tb_axi_mem Unmapped
 
 
 class PageMap:
@@ -62,9 +63,12 @@ def write_load_files(mem: SparseMemory, folder: Path) -> PageMap:
     return pm
 
 
-def read_dump(path: Path, words: int) -> bytes:
-    """Bytes of a $writememh dump of `words` 64-bit words (little-endian, word order)."""
-    data = bytes.fromhex(path.read_text())  # whitespace between the words is skipped
-    if len(data) != 8 * words:
-        raise RuntimeError(f"{path}: expected {words} words of 16 hex digits")
-    return np.frombuffer(data, dtype=">u8").astype("<u8").tobytes()
+def load_image(mem: SparseMemory, page_map: np.ndarray, words: np.ndarray) -> PageMap:
+    """Write an image into the SV memory's arrays (uint16 page table, uint64 words, as views of
+    the model or plain arrays); returns the mapping used. Pages past the image are unmapped."""
+    pm = PageMap(mem.pages)
+    page_map[:] = UNMAPPED
+    for page, phys in pm.phys.items():
+        page_map[page] = phys
+        words[phys * WORDS_PER_PAGE:(phys + 1) * WORDS_PER_PAGE] = mem.pages[page].view("<u8")
+    return pm

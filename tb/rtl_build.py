@@ -48,6 +48,11 @@ def rtl_sources() -> list[Path]:
 # OPT_FAST: the model's per-cycle code at -O2 rather than the default -Os.
 MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O2"
 
+# Every harness binary carries tb_shared_var (tb/hdl/tb_shared.cpp), exported so that the cocotb
+# flow can reach the harness's arrays through ctypes from inside the simulator process.
+SHARED_CPP = HDL / "tb_shared.cpp"
+SHARED_ARGS = [str(SHARED_CPP), "-LDFLAGS", "-Wl,--export-dynamic-symbol=tb_shared_var"]
+
 
 AXI_CHECK_FILE = "axi_check.txt"  # what tb/hdl/tb_axi_checker.sv's assertions saw broken, in +TB_MEM_DIR
 
@@ -167,11 +172,12 @@ def verilate(d: Path, main_cpp: Path, args: list[str], binary: str) -> Path:
     main or the options change."""
     sources = rtl_sources()
     cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-Mdir", str(d), "--top-module", TOPLEVEL,
-           "-o", binary, "--timescale", "1ns/1ps", *model_args(), *args, str(main_cpp), *map(str, sources)]
+           "-o", binary, "--timescale", "1ns/1ps", *model_args(), *args, *SHARED_ARGS, str(main_cpp),
+           *map(str, sources)]
     env = verilator_env()
     key = "\n".join(cmd + [env["MAKEFLAGS"]])
     exe, stamp = d / binary, d / f".{binary}.args"
-    newest = max(p.stat().st_mtime for p in [main_cpp, *sources, rtl_dir() / "lint.vlt"])
+    newest = max(p.stat().st_mtime for p in [main_cpp, SHARED_CPP, *sources, rtl_dir() / "lint.vlt"])
     with _build_lock(d):
         if exe.exists() and stamp.exists() and stamp.read_text() == key and exe.stat().st_mtime >= newest:
             return exe
@@ -202,7 +208,7 @@ def get_runner(waves: bool = False, fast: bool = True):
                  TOPLEVEL)
         return runner
     # cocotb's runner adds --vpi --public-flat-rw; --no-public-flat-rw takes the latter back.
-    args = ["-j", "2", *model_args(), *public]
+    args = ["-j", "2", *model_args(), *public, *SHARED_ARGS]
     if waves:
         args += ["--trace-structs"]
     os.environ["MAKEFLAGS"] = _makeflags()

@@ -1,11 +1,11 @@
-"""The fast memory's bulk files (no simulator): page mapping, sparse load file, dump parsing."""
+"""The fast memory's image layout (no simulator): page mapping, the in-place load, the load files."""
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from nvdla_int8.trace.memory import PAGE, SparseMemory
-from tb.memory_files import WORDS_PER_PAGE, PageMap, read_dump, write_load_files
+from tb.memory_files import UNMAPPED, WORDS_PER_PAGE, PageMap, load_image, write_load_files
 
 
 def parse_page_map(path: Path) -> dict[int, int]:
@@ -42,8 +42,16 @@ def test_word_range_merges_consecutive_pages_and_rejects_unmapped():
         list(pm.word_range(7 << 16, 2 * PAGE))
 
 
-def test_read_dump_is_little_endian_per_word(tmp_path):
-    (tmp_path / "d.hex").write_text("0807060504030201\n00000000000000ff\n")
-    assert read_dump(tmp_path / "d.hex", 2) == bytes([1, 2, 3, 4, 5, 6, 7, 8, 0xff, 0, 0, 0, 0, 0, 0, 0])
-    with pytest.raises(RuntimeError):
-        read_dump(tmp_path / "d.hex", 3)
+def test_load_image_writes_pages_little_endian_and_unmaps_the_rest():
+    mem = SparseMemory()
+    mem.write(0x8000_0000, bytes([1, 2, 3, 4, 5, 6, 7, 8]))
+    mem.write(0x9000_0008, b"\xff")
+    page_map = np.full(65536, 7, dtype=np.uint16)  # a previous trace's table
+    words = np.full(4 * WORDS_PER_PAGE, 0x5A5A, dtype=np.uint64)
+    pm = load_image(mem, page_map, words)
+    # byte lane k of an AXI beat is bits 8k+7:8k of the SV word
+    assert words[pm.phys[0x8000] * WORDS_PER_PAGE] == 0x0807060504030201
+    assert words[pm.phys[0x9000] * WORDS_PER_PAGE + 1] == 0xFF
+    assert (words[pm.phys[0x9000] * WORDS_PER_PAGE + 2:(pm.phys[0x9000] + 1) * WORDS_PER_PAGE] == 0).all()
+    assert page_map[0x8000] == pm.phys[0x8000] and page_map[0x9000] == pm.phys[0x9000]
+    assert (np.delete(page_map, [0x8000, 0x9000]) == UNMAPPED).all()

@@ -1,12 +1,12 @@
 // APB3 master of the harness: plays register accesses on the DUT's APB port with the timing of
 // an APB3 host without wait states (setup cycle, access cycle, the next setup right after), so
 // the testbench hands over a whole run of register writes at once instead of driving pins each
-// clock. A go pulse starts either the single access on the *_i pins (batch_i = 0) or the first
-// len_i accesses of apb_prog.hex (batch_i = 1; entries {write, addr, data}, 68 bits: 17 hex
-// digits), loaded when the pulse is seen. done_o is low from the pulse to the end of the last
+// clock. A go pulse starts either the single access on the *_i pins (batch_i = 0) or the writes
+// prog[0 .. len_i-1] (batch_i = 1; entries {addr, data}), which the testbench wrote in place
+// (tb/hdl/tb_shared.cpp) before the pulse. done_o is low from the pulse to the end of the last
 // access; rdata_o holds the data of the last read. Every access is logged as the bus showed it
-// (cycle of its access phase, address, write, write or read data) for the testbench's APB
-// monitor, and dumped to apb_log.hex on log_dump_i. Not synthesizable.
+// (cycle of its access phase, address, write, write or read data) in log_q, which the
+// testbench's APB monitor reads in place. Not synthesizable.
 module tb_apb_master #(
   parameter int unsigned ProgDepth = 16384,
   parameter int unsigned LogDepth = 65536
@@ -29,19 +29,13 @@ module tb_apb_master #(
   input  logic [31:0] prdata_i,
   input  logic [63:0] cycles_i,
   input  logic        log_clear_i,
-  input  logic        log_dump_i,
   output logic [31:0] log_count_o
 );
-  string dir;
-  initial begin
-    if (!$value$plusargs("TB_MEM_DIR=%s", dir)) dir = ".";
-  end
-
-  logic [67:0] prog [ProgDepth];
+  logic [63:0] prog [ProgDepth] /*verilator public_flat_rw*/;  // {addr, data}
   logic [31:0] left_q, next_q;   // accesses still to start after the current one; next entry
 
   // Entry: [127:96] 1 = write, [95:64] address, [63:32] data written or read, [31:0] cycle.
-  logic [127:0] log_q [LogDepth];
+  logic [127:0] log_q [LogDepth] /*verilator public_flat_rd*/;
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -55,8 +49,7 @@ module tb_apb_master #(
       psel_o <= 1'b1;
       penable_o <= 1'b0;
       if (batch_i) begin
-        $readmemh({dir, "/apb_prog.hex"}, prog, 0, (len_i < ProgDepth ? len_i : ProgDepth) - 1);
-        {pwrite_o, paddr_o, pwdata_o} <= {prog[0][64], prog[0][63:0]};
+        {pwrite_o, paddr_o, pwdata_o} <= {1'b1, prog[0]};
         left_q <= len_i - 1;
         next_q <= 1;
       end else begin
@@ -69,7 +62,7 @@ module tb_apb_master #(
       // The access phase ends at this edge: the DUT takes the write, the read data is sampled.
       if (!pwrite_o) rdata_o <= prdata_i;
       if (left_q != 0) begin
-        {pwrite_o, paddr_o, pwdata_o} <= {prog[next_q][64], prog[next_q][63:0]};
+        {pwrite_o, paddr_o, pwdata_o} <= {1'b1, prog[next_q]};
         penable_o <= 1'b0;
         left_q <= left_q - 1;
         next_q <= next_q + 1;
@@ -88,8 +81,6 @@ module tb_apb_master #(
         log_q[log_count_o] <= {31'b0, pwrite_o, paddr_o, pwrite_o ? pwdata_o : prdata_i, cycles_i[31:0]};
       log_count_o <= log_count_o + 1'b1;
     end
-    if (log_dump_i && log_count_o != 0)
-      $writememh({dir, "/apb_log.hex"}, log_q, 0, (log_count_o < LogDepth ? log_count_o : LogDepth) - 1);
   end
 
 endmodule : tb_apb_master

@@ -1,8 +1,8 @@
 // Testbench AXI4 slave memory for the fast mode: a sparse 32-bit address space held in
-// PhysPages pages of 64 KiB, mapped by a page table, loaded in bulk from a binary file of whole
-// pages ($fread) and read back with $writememh, so Python never touches a beat. Seeded random
-// latency and back-pressure
-// on every channel; with reorder_en_i, read bursts of different ARIDs are served out of order and
+// PhysPages pages of 64 KiB, mapped by a page table. The testbench writes the pages and the
+// table, and reads results back, in place through the model's memory (tb/hdl/tb_shared.cpp:
+// both arrays are public), between layers while no burst is in flight: no file, no beat by
+// Python. Seeded random latency and back-pressure on every channel; with reorder_en_i, read bursts of different ARIDs are served out of order and
 // their beats interleaved (AXI4 keeps order only within one ID) and each B response is held a
 // random 0..31 cycles. Reports every committed write (wr_commit_o) for the harness's write log,
 // and carries the fault injections of the checker's mutation tests (mut_*). Not synthesizable.
@@ -26,11 +26,8 @@ module tb_axi_mem
   output logic [31:0]     flipped_addr_o,     // ... read from this address
   output logic            wr_commit_o,        // a write beat reached memory this cycle
   output logic [31:0]     wr_commit_addr_o,
-  input  logic            load_i,        // pulse: load page_map.hex and mem.bin (all mapped pages)
-  input  logic            patch_i,       // pulse: overwrite words from patch.hex, nothing cleared
-  input  logic            dump_i,        // pulse: write words [dump_first_i, dump_last_i]
-  input  logic [31:0]     dump_first_i,
-  input  logic [31:0]     dump_last_i,
+  input  logic            load_i,        // pulse: the testbench has loaded an image; restart the
+                                         // random sequence from seed_i
   output logic            fault_o,       // sticky: a write hit an unmapped page (reads give 0)
   output logic [31:0]     fault_addr_o,
   // the AXI slave port; AxSIZE and AxBURST are not read: the DUT only issues 8-byte INCR bursts
@@ -42,13 +39,10 @@ module tb_axi_mem
   localparam int unsigned WordsPerPage = 8192;
   localparam logic [15:0] Unmapped = 16'hffff;
 
-  logic [63:0] mem [PhysPages * WordsPerPage];
-  logic [15:0] page_map [65536];
-  string dir;
-
-  initial begin
-    if (!$value$plusargs("TB_MEM_DIR=%s", dir)) dir = ".";
-  end
+  // Written by the testbench in place (tb/uvm/memory.py, tb/raw/main.cpp): each word
+  // little-endian (byte lane k at bits 8k+7:8k); page_map entries Unmapped where no page is.
+  logic [63:0] mem [PhysPages * WordsPerPage] /*verilator public_flat_rw*/;
+  logic [15:0] page_map [65536] /*verilator public_flat_rw*/;
 
   // xorshift32, one step per cycle; each channel takes its own bits.
   logic [31:0] rnd, rnd_a, rnd_b;
@@ -65,25 +59,6 @@ module tb_axi_mem
     mapped = (p != Unmapped);
     return 32'(p) * WordsPerPage + 32'(addr[15:3]);
   endfunction
-
-  // ---------------- bulk load / dump ----------------
-  // mem.bin holds every mapped page whole, in physical order, each word big-endian as $fread
-  // fills it: no page needs clearing first, and pages past the image are unmapped (read as 0).
-  int fd;
-  always_ff @(posedge clk) begin
-    if (load_i) begin
-      for (int unsigned i = 0; i < 65536; i++) page_map[i] = Unmapped;
-      $readmemh({dir, "/page_map.hex"}, page_map);
-      fd = $fopen({dir, "/mem.bin"}, "rb");
-      if (fd == 0) $error("%m: cannot open %s/mem.bin", dir);
-      else begin
-        void'($fread(mem, fd));
-        $fclose(fd);
-      end
-    end
-    if (patch_i) $readmemh({dir, "/patch.hex"}, mem);
-    if (dump_i) $writememh({dir, "/mem_dump.hex"}, mem, dump_first_i, dump_last_i);
-  end
 
   // ---------------- reads ----------------
   typedef struct packed {

@@ -1,9 +1,10 @@
 // Test harness around nvdla_small_top: the APB master that plays register accesses (tb_apb_master,
 // with its log of every access for the APB monitor); the fast-mode AXI memory (tb_axi_mem) or,
 // with ext_mem_en, the DUT's AXI port passed out to cocotbext-axi's AxiRam; a cycle counter; a
-// no-progress watchdog; capture buffers for the SDP stage taps, dumped only when the
-// scoreboard needs to say at which stage a mismatch began; a log of committed writes and SDP
-// done pulses (the late-write check); and the fault injections of the checker's mutation tests
+// no-progress watchdog; capture buffers for the SDP stage taps, read by the scoreboard to say at
+// which stage a mismatch began; a log of committed writes and SDP done pulses (the late-write
+// check). The testbench reads those buffers and the APB log, and writes the APB program and the
+// fast memory, in place (public arrays, tb/hdl/tb_shared.cpp), while the DUT is idle; and the fault injections of the checker's mutation tests
 // (mut_*: each makes the harness, never the checker, misbehave in one way).
 //
 // Speed (docs/rtl-speed.md): no combinational path starts at an input of this module. Inputs
@@ -19,7 +20,7 @@ module tb_top #(
   // The testbench waits for intr, watchdog_fired or a timer only: the fast build's main may then
   // evaluate clock edges without scheduling callbacks until one of them happens.
   input  logic        turbo,
-  // register accesses (tb_apb_master): a go pulse plays one access or a batch from apb_prog.hex
+  // register accesses (tb_apb_master): a go pulse plays one access or a run of writes (u_apb.prog)
   input  logic        apb_go,
   input  logic        apb_batch,
   input  logic [31:0] apb_len,
@@ -28,19 +29,14 @@ module tb_top #(
   input  logic [31:0] apb_wdata,
   output logic        apb_done,
   output logic [31:0] apb_rdata,
-  input  logic        alog_dump,        // write apb_log.hex: every access since tap_clear
-  output logic [31:0] alog_count,
+  output logic [31:0] alog_count,       // APB accesses logged since tap_clear (u_apb.log_q)
   output logic        intr,
   // memory selection and the fast memory's controls
   input  logic        ext_mem_en,
   input  logic [31:0] mem_seed,
   input  logic        mem_stall_en,
   input  logic        mem_reorder_en,   // reads reordered/interleaved across ARIDs, B delayed
-  input  logic        mem_load,
-  input  logic        mem_patch,
-  input  logic        mem_dump,
-  input  logic [31:0] mem_dump_first,
-  input  logic [31:0] mem_dump_last,
+  input  logic        mem_load,         // pulse after the testbench wrote an image: reseed
   output logic        mem_fault,
   output logic [31:0] mem_reordered,    // read bursts served out of order or interleaved
   output logic        mut_read_flipped, // mut_read_flip: the beat was corrupted ...
@@ -51,10 +47,8 @@ module tb_top #(
   input  logic [31:0] watchdog_limit,   // cycles without progress before watchdog_fired; 0 = off
   output logic        watchdog_fired,
   input  logic        tap_clear,
-  input  logic        tap_dump,
   output logic [31:0] tap_count,
   // write log: committed writes (fast memory only) and SDP done pulses, since tap_clear
-  input  logic        wlog_dump,
   output logic [31:0] wlog_count,
   // fault injection (mutation tests of the checker)
   input  logic        mut_late_write,   // first output beat lands after the interrupt
@@ -148,7 +142,7 @@ module tb_top #(
     .wdata_i(apb_wdata), .done_o(apb_done), .rdata_o(apb_rdata),
     .paddr_o(paddr), .psel_o(psel), .penable_o(penable), .pwrite_o(pwrite), .pwdata_o(pwdata),
     .prdata_i(prdata), .cycles_i(cycles),
-    .log_clear_i(tap_clear), .log_dump_i(alog_dump), .log_count_o(alog_count)
+    .log_clear_i(tap_clear), .log_count_o(alog_count)
   );
 
   nvdla_small_top u_dut (
@@ -196,7 +190,6 @@ module tb_top #(
     .flipped_o(mut_read_flipped), .flipped_addr_o(mut_read_flip_addr),
     .wr_commit_o(wr_commit), .wr_commit_addr_o(wr_commit_addr),
     .load_i(mem_load),
-    .patch_i(mem_patch), .dump_i(mem_dump), .dump_first_i(mem_dump_first), .dump_last_i(mem_dump_last),
     .fault_o(mem_fault), .fault_addr_o(mem_fault_addr),
     .wr_i(im_wr_req), .wr_o(im_wr_rsp), .rd_i(im_rd_req), .rd_o(im_rd_rsp)
   );
@@ -257,14 +250,9 @@ module tb_top #(
   assign watchdog_fired = (watchdog_limit_q != 0) && (idle_q >= watchdog_limit_q);
 
   // ---------------- SDP stage taps ----------------
-  logic [255:0] tap_in [TapDepth];
-  logic [255:0] tap_x1 [TapDepth];
-  logic [255:0] tap_x2 [TapDepth];
-  string dir;
-
-  initial begin
-    if (!$value$plusargs("TB_MEM_DIR=%s", dir)) dir = ".";
-  end
+  logic [255:0] tap_in [TapDepth] /*verilator public_flat_rd*/;
+  logic [255:0] tap_x1 [TapDepth] /*verilator public_flat_rd*/;
+  logic [255:0] tap_x2 [TapDepth] /*verilator public_flat_rd*/;
 
   always_ff @(posedge clk) begin
     if (tap_clear) tap_count <= '0;
@@ -276,18 +264,13 @@ module tb_top #(
       end
       tap_count <= tap_count + 1'b1;
     end
-    if (tap_dump && tap_count != 0) begin
-      $writememh({dir, "/tap_in.hex"}, tap_in, 0, (tap_count < TapDepth ? tap_count : TapDepth) - 1);
-      $writememh({dir, "/tap_x1.hex"}, tap_x1, 0, (tap_count < TapDepth ? tap_count : TapDepth) - 1);
-      $writememh({dir, "/tap_x2.hex"}, tap_x2, 0, (tap_count < TapDepth ? tap_count : TapDepth) - 1);
-    end
   end
 
   // ---------------- write log ----------------
   // Entry: [127:96] kind (1 = write committed, 2 = SDP done) << 4 | SDP group, [95:64] address,
-  // [63:0] cycle. Written to wlog.hex on wlog_dump; wlog_count may exceed the depth (entries lost).
+  // [63:0] cycle. wlog_count may exceed the depth (entries lost).
   localparam int unsigned WlogDepth = 1 << 18;
-  logic [127:0] wlog [WlogDepth];
+  logic [127:0] wlog [WlogDepth] /*verilator public_flat_rd*/;
   logic wlog_done;
   logic [31:0] wlog_kind;
   assign wlog_done = u_dut.sdp_done;
@@ -299,8 +282,6 @@ module tb_top #(
       if (wlog_count < WlogDepth) wlog[wlog_count] <= {wlog_kind, wr_commit_addr, cycles};
       wlog_count <= wlog_count + 1'b1;
     end
-    if (wlog_dump && wlog_count != 0)
-      $writememh({dir, "/wlog.hex"}, wlog, 0, (wlog_count < WlogDepth ? wlog_count : WlogDepth) - 1);
   end
 
 endmodule : tb_top

@@ -1,6 +1,7 @@
 // Raw harness: drives the Verilated tb_top (tb/hdl/tb_top.sv, fast memory only) from C++ the way
-// tb/uvm/bfm.py does from cocotb -- same reset, same APB master requests (a run of writes from
-// apb_prog.hex, single reads), same memory load/dump pulses -- with no Python in the loop. Each
+// tb/uvm/bfm.py does from cocotb -- same reset, same APB master requests (a run of writes written
+// into the master's program, single reads), the memory written and read in place through
+// tb_shared_var (tb/hdl/tb_shared.cpp) -- with no Python in the loop. Each
 // argument is a folder written by tb/raw/digest.py (page_map.hex, mem.bin, program.txt); the
 // folders play one after the other in one process, trace k with memory seed (seed + k) as the
 // cocotb flow does.
@@ -9,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -22,10 +24,14 @@
 #include "Vtb_top.h"
 #include "verilated.h"
 
+extern "C" void* tb_shared_var(const char* scope, const char* name, uint64_t* bytes);
+
 namespace {
 
 constexpr int kPollLimit = 1000;         // tb/uvm/sequences.py POLL_LIMIT
 constexpr uint64_t kMaxCycles = 50000000;
+constexpr uint32_t kWordsPerPage = 8192;  // tb/memory_files.py: 64 KiB pages of 8-byte words
+constexpr uint16_t kUnmapped = 0xffff;    // tb_axi_mem Unmapped
 
 using Clock = std::chrono::steady_clock;
 
@@ -35,7 +41,13 @@ double since(Clock::time_point t0) {
 
 class Harness {
  public:
-  explicit Harness(VerilatedContext* ctx) : top_(new Vtb_top(ctx)) {}
+  explicit Harness(VerilatedContext* ctx) : top_(new Vtb_top(ctx)) {
+    mem_ = static_cast<uint64_t*>(shared("tb_top.u_mem", "mem", &mem_words_));
+    page_map_ = static_cast<uint16_t*>(shared("tb_top.u_mem", "page_map", nullptr));
+    prog_ = static_cast<uint64_t*>(shared("tb_top.u_apb", "prog", &prog_words_));
+    mem_words_ /= 8;
+    prog_words_ /= 8;
+  }
   ~Harness() { top_->final(); }
 
   Vtb_top& dut() { return *top_; }
@@ -53,7 +65,7 @@ class Harness {
     Vtb_top& d = *top_;
     d.rst_n = 0;
     d.turbo = 0;
-    d.apb_go = d.apb_batch = d.apb_write = d.alog_dump = 0;
+    d.apb_go = d.apb_batch = d.apb_write = 0;
     d.apb_len = d.apb_addr = d.apb_wdata = 0;
     d.ext_mem_en = 0;
     d.mem_seed = seed;
@@ -62,11 +74,9 @@ class Harness {
     d.mut_late_write = d.mut_drop_write = d.mut_read_flip = d.mut_no_intr = 0;
     d.mut_x1_tap = d.mut_apb_read = 0;
     d.mut_apb_addr = d.mut_index = 0;
-    d.wlog_dump = d.mem_load = d.mem_dump = d.mem_patch = 0;
-    d.mem_dump_first = d.mem_dump_last = 0;
+    d.mem_load = 0;
     d.watchdog_limit = watchdog;
     d.tap_clear = 1;
-    d.tap_dump = 0;
     for (int i = 0; i < 4; ++i) tick();
     d.tap_clear = 0;
     d.rst_n = 1;
@@ -100,43 +110,68 @@ class Harness {
     return d.apb_rdata;
   }
 
-  // Register writes back to back, as tb/uvm/bfm.py apb_writes (one run, apb_prog.hex).
+  // Register writes back to back, as tb/uvm/bfm.py apb_writes (runs of the master's program depth).
   void apb_writes(const std::vector<std::pair<uint32_t, uint32_t>>& writes) {
-    std::ofstream f("apb_prog.hex");
-    char line[32];
-    for (const auto& [a, v] : writes) {
-      std::snprintf(line, sizeof line, "1%08x%08x\n", a, v);
-      f << line;
+    for (size_t i = 0; i < writes.size(); i += prog_words_) {
+      size_t n = std::min<size_t>(prog_words_, writes.size() - i);
+      for (size_t k = 0; k < n; ++k)
+        prog_[k] = (static_cast<uint64_t>(writes[i + k].first) << 32) | writes[i + k].second;
+      top_->apb_len = static_cast<uint32_t>(n);
+      apb_go(true);
     }
-    f.close();
-    top_->apb_len = static_cast<uint32_t>(writes.size());
-    apb_go(true);
   }
 
-  // Dump words [first, first + words) and append their bytes (little-endian) to out.
-  bool dump(uint32_t first, uint32_t words, std::string& out) {
-    Vtb_top& d = *top_;
-    d.mem_dump_first = first;
-    d.mem_dump_last = first + words - 1;
-    pulse(d.mem_dump);
-    std::ifstream f("mem_dump.hex");
+  // The image of digest.py's page_map.hex and mem.bin (words big-endian) into the memory, then
+  // the load pulse (the memory restarts its random sequence), as tb/uvm/memory.py SvMemory.load.
+  bool load(const std::string& dir) {
+    std::fill(page_map_, page_map_ + 65536, kUnmapped);
+    std::ifstream pm(dir + "/page_map.hex");
     std::string tok;
-    uint32_t n = 0;
-    while (f >> tok) {
-      if (tok.rfind("//", 0) == 0) {
-        std::getline(f, tok);
-        continue;
+    uint64_t page = 0, pages = 0;
+    while (pm >> tok) {
+      if (tok[0] == '@') {
+        page = std::stoull(tok.substr(1), nullptr, 16);
+      } else if (page < 65536) {
+        page_map_[page++] = static_cast<uint16_t>(std::stoul(tok, nullptr, 16));
+        ++pages;
       }
-      if (tok[0] == '@') continue;
-      uint64_t w = std::stoull(tok, nullptr, 16);
-      for (int b = 0; b < 8; ++b) out.push_back(static_cast<char>(w >> (8 * b)));
-      ++n;
     }
-    return n == words;
+    std::ifstream bin(dir + "/mem.bin", std::ios::binary);
+    if (!pm.eof() || !bin || pages * kWordsPerPage > mem_words_) return false;
+    std::vector<unsigned char> b(pages * kWordsPerPage * 8);
+    if (!bin.read(reinterpret_cast<char*>(b.data()), static_cast<std::streamsize>(b.size()))) return false;
+    for (size_t w = 0; w < pages * kWordsPerPage; ++w) {
+      uint64_t v = 0;
+      for (int i = 0; i < 8; ++i) v = (v << 8) | b[8 * w + i];
+      mem_[w] = v;
+    }
+    pulse(top_->mem_load);
+    return true;
+  }
+
+  // Words [first, first + words) appended to out as bytes (little-endian).
+  bool dump(uint32_t first, uint32_t words, std::string& out) const {
+    if (static_cast<uint64_t>(first) + words > mem_words_) return false;
+    const char* p = reinterpret_cast<const char*>(mem_ + first);
+    out.append(p, static_cast<size_t>(words) * 8);
+    return true;
   }
 
  private:
+  static void* shared(const char* scope, const char* name, uint64_t* bytes) {
+    void* p = tb_shared_var(scope, name, bytes);
+    if (p == nullptr) {
+      std::fprintf(stderr, "the harness has no public array %s.%s\n", scope, name);
+      std::exit(2);
+    }
+    return p;
+  }
+
   std::unique_ptr<Vtb_top> top_;
+  uint64_t* mem_ = nullptr;
+  uint16_t* page_map_ = nullptr;
+  uint64_t* prog_ = nullptr;
+  uint64_t mem_words_ = 0, prog_words_ = 0;
 };
 
 struct Outcome {
@@ -187,7 +222,7 @@ Outcome play(Harness& h, const std::string& dir, uint32_t seed, bool stall, bool
     }
     if (op == "load") {
       h.reset(seed, stall, reorder, watchdog);
-      h.pulse(d.mem_load);
+      if (!h.load(dir)) o.fail("cannot load page_map.hex and mem.bin");
     } else if (op == "r" || op == "p") {
       uint32_t a, v, got = 0;
       in >> a >> v;

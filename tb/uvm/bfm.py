@@ -1,18 +1,35 @@
-"""The only code that touches the harness's signals (tb/hdl/tb_top.sv): clock, reset, register
-accesses (through the harness's APB master: one access, or a run of writes at once) and its
-access log, interrupt and watchdog waits, the fast memory's bulk controls and the tap dump.
+"""The only code that touches the harness (tb/hdl/tb_top.sv): clock, reset, register accesses
+(through the harness's APB master: one access, or a run of writes at once) and its access log,
+interrupt and watchdog waits, the fast memory, the stage taps and the write log.
 Nothing here runs per clock cycle: every wait is for an event (an edge of the interrupt, the
-watchdog, the APB master's done, or a pulse's two edges)."""
+watchdog, the APB master's done, or a pulse's two edges). The harness's arrays are read and
+written in place, as numpy views of the model's own storage (tb/hdl/tb_shared.cpp), while the
+simulator is stopped in a callback."""
 from __future__ import annotations
 
-from pathlib import Path
+import ctypes
 
+import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, First, RisingEdge, Timer
 
 CLOCK_NS = 10
 APB_PROG_DEPTH = 16384  # tb_apb_master ProgDepth
 APB_LOG_DEPTH = 65536  # tb_apb_master LogDepth
+SCOPE = "tb_top"
+
+
+def shared_array(scope: str, name: str) -> np.ndarray:
+    """A public array of the running simulation as a writable uint8 view of its storage (each
+    element little-endian, 1, 2, 4, 8 bytes or whole 32-bit words wide)."""
+    find = ctypes.CDLL(None).tb_shared_var  # exported by every harness build (tb/rtl_build.py)
+    find.restype = ctypes.c_void_p
+    find.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64)]
+    size = ctypes.c_uint64()
+    addr = find(scope.encode(), name.encode(), ctypes.byref(size))
+    if not addr:
+        raise RuntimeError(f"the simulation has no public array {scope}.{name}")
+    return np.ctypeslib.as_array((ctypes.c_uint8 * size.value).from_address(addr))
 
 
 def _u(handle) -> int:
@@ -22,11 +39,21 @@ def _u(handle) -> int:
 
 
 class HarnessBfm:
-    def __init__(self, dut, work_dir: Path | str = "."):
+    def __init__(self, dut):
         self.dut = dut
-        self.dir = Path(work_dir)  # the harness's +TB_MEM_DIR: where its load and dump files live
         self._clock = None
         self._alog_read = 0  # entries of the harness's APB log already returned since the reset
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def array(self, path: str, dtype, width: int = 1) -> np.ndarray:
+        """The harness array at `path` below tb_top (e.g. "u_mem.mem") as (elements, width) of
+        dtype, or flat when width is 1; a view: writing it writes the model."""
+        key = f"{path}/{np.dtype(dtype).str}/{width}"
+        if key not in self._arrays:
+            scope, _, name = f"{SCOPE}.{path}".rpartition(".")
+            a = shared_array(scope, name).view(dtype)
+            self._arrays[key] = a if width == 1 else a.reshape(-1, width)
+        return self._arrays[key]
 
     def start_clock(self, internal: bool) -> None:
         """internal: the fast build's main clocks the harness (TB_INTERNAL_CLOCK=1); else cocotb
@@ -50,21 +77,14 @@ class HarnessBfm:
         d.apb_write.value = 0
         d.apb_addr.value = 0
         d.apb_wdata.value = 0
-        d.alog_dump.value = 0
         d.ext_mem_en.value = int(ext_mem)
         d.mem_seed.value = seed & 0xFFFFFFFF
         d.mem_stall_en.value = int(stall)
         d.mem_reorder_en.value = int(reorder)
         (mutation or Mutation()).drive(d)
-        d.wlog_dump.value = 0
         d.mem_load.value = 0
-        d.mem_dump.value = 0
-        d.mem_patch.value = 0
-        d.mem_dump_first.value = 0
-        d.mem_dump_last.value = 0
         d.watchdog_limit.value = watchdog
         d.tap_clear.value = 1
-        d.tap_dump.value = 0
         self._alog_read = 0
         await ClockCycles(d.clk, 4)
         d.tap_clear.value = 0
@@ -91,9 +111,10 @@ class HarnessBfm:
 
     async def apb_writes(self, writes: list[tuple[int, int]]) -> None:
         """Register writes (address, value), back to back: two cycles each, as one at a time."""
+        prog = self.array("u_apb.prog", np.uint64)
         for i in range(0, len(writes), APB_PROG_DEPTH):
-            chunk = writes[i:i + APB_PROG_DEPTH]
-            (self.dir / "apb_prog.hex").write_text("".join(f"1{a:08x}{v:08x}\n" for a, v in chunk))
+            chunk = np.array(writes[i:i + APB_PROG_DEPTH], dtype=np.uint64).reshape(-1, 2)
+            prog[:len(chunk)] = (chunk[:, 0] << np.uint64(32)) | chunk[:, 1]
             self.dut.apb_len.value = len(chunk)
             await self._apb_go(True)
 
@@ -103,14 +124,10 @@ class HarnessBfm:
         n = min(_u(self.dut.alog_count), APB_LOG_DEPTH)
         if n <= self._alog_read:
             return []
-        await self.pulse(self.dut.alog_dump)
-        raw = bytes.fromhex((self.dir / "apb_log.hex").read_text())
-        out = []
-        for k in range(16 * self._alog_read, len(raw), 16):
-            write, addr, data, cycle = (int.from_bytes(raw[k + j:k + j + 4], "big") for j in (0, 4, 8, 12))
-            out.append((cycle, bool(write), addr, data))
+        # entry: [127:96] write, [95:64] address, [63:32] data, [31:0] cycle
+        log = self.array("u_apb.log_q", np.uint32, 4)[self._alog_read:n].tolist()
         self._alog_read = n
-        return out
+        return [(cycle, bool(write), addr, data) for cycle, data, addr, write in log]
 
     # ---------------- interrupt, time ----------------
     def cycles(self) -> int:
@@ -141,20 +158,20 @@ class HarnessBfm:
     async def clocks(self, n: int) -> None:
         await ClockCycles(self.dut.clk, n)
 
-    # ---------------- fast memory and taps ----------------
+    # ---------------- fast memory, taps, write log ----------------
     async def pulse(self, signal) -> None:
         signal.value = 1
         await RisingEdge(self.dut.clk)
         signal.value = 0
         await RisingEdge(self.dut.clk)
 
-    async def mem_load(self) -> None:
-        await self.pulse(self.dut.mem_load)
+    def mem_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The fast memory in place: its page table (uint16) and its 64-bit words (uint64)."""
+        return self.array("u_mem.page_map", np.uint16), self.array("u_mem.mem", np.uint64)
 
-    async def mem_dump(self, first: int, last: int) -> None:
-        self.dut.mem_dump_first.value = first
-        self.dut.mem_dump_last.value = last
-        await self.pulse(self.dut.mem_dump)
+    async def mem_loaded(self) -> None:
+        """After an image was written: the memory restarts its random sequence from the seed."""
+        await self.pulse(self.dut.mem_load)
 
     def mem_fault(self) -> int | None:
         return _u(self.dut.mem_fault_addr) if _u(self.dut.mem_fault) else None
@@ -162,8 +179,9 @@ class HarnessBfm:
     def tap_count(self) -> int:
         return _u(self.dut.tap_count)
 
-    async def tap_dump(self) -> None:
-        await self.pulse(self.dut.tap_dump)
+    def taps(self, name: str) -> np.ndarray:
+        """A stage tap's atoms captured since reset (at most its depth), as 32-bit words (n, 8), lane 0 first."""
+        return self.array(name, np.uint32, 8)[:self.tap_count()].copy()
 
     def reordered_reads(self) -> int:
         """Read bursts the fast memory served out of order or interleaved since reset."""
@@ -176,5 +194,6 @@ class HarnessBfm:
     def wlog_count(self) -> int:
         return _u(self.dut.wlog_count)
 
-    async def wlog_dump(self) -> None:
-        await self.pulse(self.dut.wlog_dump)
+    def wlog(self, n: int) -> np.ndarray:
+        """The first n entries of the write log as 32-bit words (n, 4), lowest first."""
+        return self.array("wlog", np.uint32, 4)[:n].copy()

@@ -33,7 +33,7 @@ from .bfm import HarnessBfm
 from .faults import SV_MEMORY_ONLY, Mutation, parse_mutations
 from .knobs import int_knob
 from .memory import AxiRamMemory, SvMemory, read_addresses
-from .scoreboard import Scoreboard, parse_tap_words, taps_to_cube
+from .scoreboard import Scoreboard, tap_lanes, taps_to_cube
 from .sequences import TracePlayerSeq
 from .write_log import WlogDepth, WriteLog, write_faults
 
@@ -165,7 +165,7 @@ class TracePlayerTest(uvm_test):
 
     def build_phase(self):
         self.cfg = PlayerConfig.from_env()
-        self.bfm = HarnessBfm(self.dut, self.cfg.work_dir)
+        self.bfm = HarnessBfm(self.dut)
         self.env = PlayerEnv("env", self, self.bfm)
 
     async def run_phase(self):
@@ -175,7 +175,7 @@ class TracePlayerTest(uvm_test):
         if cfg.mem_mode == "axiram":
             self.memory = AxiRamMemory(self.bfm, cfg.seed)
         else:
-            self.memory = SvMemory(self.bfm, cfg.work_dir)
+            self.memory = SvMemory(self.bfm)
         cfg.results.parent.mkdir(parents=True, exist_ok=True)
         paths = [Path(p) for p in cfg.traces]
         # The next trace is read and run on the golden model in a thread while the simulator runs
@@ -263,11 +263,7 @@ class TracePlayerTest(uvm_test):
         if n > WlogDepth:
             run.notes["write_log"] = f"{n} entries, only the first {WlogDepth} kept: write checks skipped"
             return
-        words = []
-        if n:
-            await self.bfm.wlog_dump()
-            words = [t for t in (self.cfg.work_dir / "wlog.hex").read_text().split() if not t.startswith(("//", "@"))]
-        log = WriteLog.parse(words).with_writes(self.memory.write_events() or [])
+        log = WriteLog.from_words(self.bfm.wlog(n)).with_writes(self.memory.write_events() or [])
         for msg in write_faults(log, run.golden_layers):
             run.scoreboard.fail(msg)
 
@@ -291,7 +287,7 @@ class TracePlayerTest(uvm_test):
             atoms = layer.output.size // 8
             if self.cfg.stages and tap_base + atoms <= TAP_DEPTH:
                 if taps is None:
-                    taps = await self.read_taps()
+                    taps = self.read_taps()
                 stages = {}
                 # In a conv layer the SDP input is the CACC output: name the stage after its source.
                 first = "CACC" if layer.kind == "conv" else "SDP input"
@@ -311,15 +307,10 @@ class TracePlayerTest(uvm_test):
     async def reg_read(self, addr: int) -> int:
         return await self.bfm.apb(addr, False)
 
-    async def read_taps(self) -> dict[str, np.ndarray]:
+    def read_taps(self) -> dict[str, np.ndarray]:
         """Stage taps captured since reset, per stage an int64 array (atoms, 8)."""
-        names = {"SDP input": "tap_in.hex", "X1": "tap_x1.hex", "X2": "tap_x2.hex"}
-        if self.bfm.tap_count() == 0:
-            return {k: np.zeros((0, 8), dtype=np.int64) for k in names}
-        await self.bfm.tap_dump()
-        d = self.cfg.work_dir
-        return {k: parse_tap_words([t for t in (d / f).read_text().split() if not t.startswith(("//", "@"))])
-                for k, f in names.items()}
+        names = {"SDP input": "tap_in", "X1": "tap_x1", "X2": "tap_x2"}
+        return {k: tap_lanes(self.bfm.taps(name)) for k, name in names.items()}
 
     def outcome(self, trace, seq, run: TraceRun, cycles: int | None, seconds: float) -> TraceOutcome:
         failures = run.scoreboard.failures

@@ -1,9 +1,9 @@
 """The memory on the DUT's AXI port, in two modes behind one interface (load an image, read
 bytes back, write a few bytes):
 
-- `SvMemory` (fast, default): tb_axi_mem.sv inside the harness, loaded and read in bulk through
-  files ($fread of whole pages, $writememh); seeded random latency and back-pressure come from
-  the SV model.
+- `SvMemory` (fast, default): tb_axi_mem.sv inside the harness, whose page table and words the
+  testbench writes and reads in place (tb/uvm/bfm.py `mem_arrays`); seeded random latency and
+  back-pressure come from the SV model.
 - `AxiRamMemory`: cocotbext-axi's AxiRam, an independent model of the AXI protocol, with seeded
   random pauses on all five channels.
 
@@ -13,62 +13,47 @@ Both report the writes they commit, with their cycle, for the late/missing-write
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import numpy as np
 
 from nvdla_int8.trace.memory import PAGE, PAGE_BITS, SparseMemory
 
-from ..memory_files import PageMap, WORDS_PER_PAGE, read_dump, write_load_files
+from ..memory_files import PageMap, WORDS_PER_PAGE, load_image
 
 
 class SvMemory:
     ext_mem = False
 
-    def __init__(self, bfm, work_dir: Path):
+    def __init__(self, bfm):
         self.bfm = bfm
-        self.dir = work_dir
         self.map: PageMap | None = None
-        self._cache: tuple[int, bytes] | None = None  # last range read back, while the DUT is idle
-
-    def invalidate(self) -> None:
-        """The DUT may write memory from now on (a register write can start a layer)."""
-        self._cache = None
 
     async def load(self, image: SparseMemory, seed: int) -> None:
-        self._cache = None
-        self.map = write_load_files(image, self.dir)
-        await self.bfm.mem_load()
+        self.map = load_image(image, *self.bfm.mem_arrays())
+        await self.bfm.mem_loaded()
+
+    def _pieces(self, base: int, size: int):
+        """(offset in the 8-byte-aligned range, bytes view of the memory) for each page piece."""
+        words = self.bfm.mem_arrays()[1].view(np.uint8)
+        off = 0
+        for _, first, n in self.map.word_range(base, size):
+            yield off, words[8 * first:8 * (first + n)]
+            off += 8 * n
 
     async def read(self, base: int, size: int) -> bytes:
-        if self._cache and self._cache[0] <= base and base + size <= self._cache[0] + len(self._cache[1]):
-            off = base - self._cache[0]
-            return self._cache[1][off:off + size]
         out = bytearray()
-        for addr, first, words in self.map.word_range(base, size):
-            await self.bfm.mem_dump(first, first + words - 1)
-            out += read_dump(self.dir / "mem_dump.hex", words)
+        for _, piece in self._pieces(base, size):
+            out += piece.tobytes()
         lo = base & 7
-        data = bytes(out[lo:lo + size])
-        self._cache = (base, data)
-        return data
+        return bytes(out[lo:lo + size])
 
     async def write(self, base: int, data: bytes) -> None:
-        """Overwrite bytes (read-modify-write of whole words through a patch load)."""
-        lo, hi = base & ~7, (base + len(data) + 7) & ~7
-        buf = bytearray(await self.read(lo, hi - lo))
-        self._cache = None
-        buf[base - lo:base - lo + len(data)] = data
-        words = np.frombuffer(bytes(buf), dtype="<u8")
-        # The load path clears the image; a patch file keeps it and the page table as they are.
-        lines = []
-        w = 0
-        for _, first, n in self.map.word_range(lo, hi - lo):
-            lines.append(f"@{first:x}")
-            lines.extend(f"{int(v):016x}" for v in words[w:w + n])
-            w += n
-        (self.dir / "patch.hex").write_text("\n".join(lines) + "\n")
-        await self.bfm.pulse(self.bfm.dut.mem_patch)
+        """Overwrite bytes in place (the DUT is idle between layers)."""
+        lo = base & 7
+        buf = bytearray(await self.read(base - lo, (lo + len(data) + 7) & ~7))
+        buf[lo:lo + len(data)] = data
+        for off, piece in self._pieces(base - lo, len(buf)):
+            piece[:] = np.frombuffer(bytes(buf[off:off + len(piece)]), dtype=np.uint8)
 
     def write_events(self) -> None:
         """None: the harness's write log already holds this memory's commits."""
@@ -149,9 +134,6 @@ class AxiRamMemory:
 
     async def write(self, base: int, data: bytes) -> None:
         self.ram.write(base, data)
-
-    def invalidate(self) -> None:
-        """AxiRam is read directly: nothing cached."""
 
     def fault(self) -> str | None:
         return None

@@ -50,14 +50,14 @@ def first_mismatch(stage: str, rtl: np.ndarray, golden: np.ndarray) -> Mismatch 
                     int(np.count_nonzero(diff)))
 
 
-def parse_tap_words(hex_words: list[str]) -> np.ndarray:
-    """$writememh lines of 256-bit atoms (lane 0 in the low 32 bits) -> int64 array (atoms, 8).
+def tap_lanes(words: np.ndarray) -> np.ndarray:
+    """The harness's 256-bit tap atoms as 32-bit words, lane 0 first (atoms, 8) -> signed lanes
+    as int64.
 
-    >>> parse_tap_words(["ffffffff" + "00000000" * 6 + "00000005"]).tolist()
+    >>> tap_lanes(np.array([[5, 0, 0, 0, 0, 0, 0, 0xffffffff]], dtype=np.uint32)).tolist()
     [[5, 0, 0, 0, 0, 0, 0, -1]]
     """
-    raw = np.frombuffer(bytes.fromhex("".join(hex_words)), dtype=">i4").reshape(-1, ATOM)
-    return raw[:, ::-1].astype(np.int64)
+    return np.ascontiguousarray(words, dtype=np.uint32).view(np.int32).reshape(-1, ATOM).astype(np.int64)
 
 
 def taps_to_cube(atoms: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:

@@ -39,8 +39,6 @@ class TracePlayerSeq(uvm_sequence):
         self.crcs: list[tuple[int, int]] = []
 
     async def reg(self, addr: int, write: bool, data: int = 0) -> int | None:
-        if write:
-            self.ctx.memory.invalidate()
         item = ApbItem("apb", addr, write, data)
         await self.start_item(item)
         await self.finish_item(item)
@@ -68,7 +66,6 @@ class TracePlayerSeq(uvm_sequence):
             await self.reg_writes(writes)
 
     async def reg_writes(self, writes: list[tuple[int, int]]) -> None:
-        self.ctx.memory.invalidate()
         item = ApbWrites("apb", writes)
         await self.start_item(item)
         await self.finish_item(item)

@@ -26,26 +26,23 @@ class WriteLog:
     cycle: np.ndarray
 
     @classmethod
-    def parse(cls, hex_words: list[str]) -> "WriteLog":
-        """$writememh lines of 128-bit entries: [127:96] kind << 4 | group, [95:64] address,
-        [63:0] cycle.
+    def from_words(cls, words: np.ndarray) -> "WriteLog":
+        """The harness's 128-bit entries as 32-bit words, lowest first (n, 4): [127:96] kind << 4 |
+        group, [95:64] address, [63:0] cycle.
 
-        >>> log = WriteLog.parse(["00000010" "90000000" "0000000000000007", "00000021" "00000000" "0000000000000009"])
+        >>> log = WriteLog.from_words(np.array([[7, 0, 0x90000000, 0x10], [9, 0, 0, 0x21]], dtype=np.uint32))
         >>> log.kind.tolist(), log.group.tolist(), hex(int(log.addr[0])), log.cycle.tolist()
         ([1, 2], [0, 1], '0x90000000', [7, 9])
         """
-        if not hex_words:
-            z = np.zeros(0, dtype=np.int64)
-            return cls(z, z, z, z)
-        raw = np.frombuffer(bytes.fromhex("".join(hex_words)), dtype=">u4").reshape(-1, 4).astype(np.int64)
-        cycle = (raw[:, 2] << 32) | raw[:, 3]
-        return cls(raw[:, 0] >> 4, raw[:, 0] & 0xF, raw[:, 1], cycle)
+        raw = np.asarray(words, dtype=np.int64).reshape(-1, 4)
+        cycle = (raw[:, 1] << 32) | raw[:, 0]
+        return cls(raw[:, 3] >> 4, raw[:, 3] & 0xF, raw[:, 2], cycle)
 
     def with_writes(self, writes: list[tuple[int, int]]) -> "WriteLog":
         """This log plus writes (cycle, address) logged elsewhere, in cycle order; a write in the
         same cycle as a done pulse goes first (it is not late).
 
-        >>> log = WriteLog.parse(["00000020" "00000000" "0000000000000009"]).with_writes([(12, 0x98), (3, 0x90)])
+        >>> log = WriteLog.from_words(np.array([[9, 0, 0, 0x20]])).with_writes([(12, 0x98), (3, 0x90)])
         >>> log.kind.tolist(), log.addr.tolist(), log.cycle.tolist()
         ([1, 2, 1], [144, 0, 152], [3, 9, 12])
         """
