@@ -40,7 +40,8 @@ def rtl_sources() -> list[Path]:
     rtl = rtl_dir()
     names = [ln.strip() for ln in (rtl / "rtl_models.f").read_text().splitlines() if ln.strip()]
     return [rtl / n for n in names] + [HDL / n for n in ("tb_axi_checker.sv", "tb_axi_checker_bind.sv",
-                                                         "tb_apb_master.sv", "tb_axi_mem.sv", "tb_top.sv")]
+                                                         "tb_apb_master.sv", "tb_axi_mem.sv", "tb_axi_wr_monitor.sv",
+                                                         "tb_top.sv")]
 
 
 # The PyPI wheel's verilated.mk leaves the precompiled-header include flag empty, which breaks

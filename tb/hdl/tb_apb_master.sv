@@ -31,7 +31,7 @@ module tb_apb_master #(
   input  logic        log_clear_i,
   output logic [31:0] log_count_o
 );
-  logic [63:0] prog [ProgDepth] /*verilator public_flat_rw*/;  // {addr, data}
+  logic [63:0] prog [ProgDepth] /*verilator public_flat_rd*/;  // {addr, data}
   logic [31:0] left_q, next_q;   // accesses still to start after the current one; next entry
 
   // Entry: [127:96] 1 = write, [95:64] address, [63:32] data written or read, [31:0] cycle.

@@ -41,8 +41,8 @@ module tb_axi_mem
 
   // Written by the testbench in place (tb/uvm/memory.py, tb/raw/main.cpp): each word
   // little-endian (byte lane k at bits 8k+7:8k); page_map entries Unmapped where no page is.
-  logic [63:0] mem [PhysPages * WordsPerPage] /*verilator public_flat_rw*/;
-  logic [15:0] page_map [65536] /*verilator public_flat_rw*/;
+  logic [63:0] mem [PhysPages * WordsPerPage] /*verilator public_flat_rd*/;
+  logic [15:0] page_map [65536] /*verilator public_flat_rd*/;
 
   // xorshift32, one step per cycle; each channel takes its own bits.
   logic [31:0] rnd, rnd_a, rnd_b;

@@ -3,7 +3,8 @@
 // with ext_mem_en, the DUT's AXI port passed out to cocotbext-axi's AxiRam; a cycle counter; a
 // no-progress watchdog; capture buffers for the SDP stage taps, read by the scoreboard to say at
 // which stage a mismatch began; a log of committed writes and SDP done pulses (the late-write
-// check). The testbench reads those buffers and the APB log, and writes the APB program and the
+// check) and, from the AXI write-bus monitor, every write beat with its data. The testbench
+// reads those buffers and the APB log, and writes the APB program and the
 // fast memory, in place (public arrays, tb/hdl/tb_shared.cpp), while the DUT is idle; and the fault injections of the checker's mutation tests
 // (mut_*: each makes the harness, never the checker, misbehave in one way).
 //
@@ -50,6 +51,9 @@ module tb_top #(
   output logic [31:0] tap_count,
   // write log: committed writes (fast memory only) and SDP done pulses, since tap_clear
   output logic [31:0] wlog_count,
+  // the AXI write-bus monitor's logs (u_wr_mon), since tap_clear
+  output logic [31:0] bus_aw_count,
+  output logic [31:0] bus_w_count,
   // fault injection (mutation tests of the checker)
   input  logic        mut_late_write,   // first output beat lands after the interrupt
   input  logic        mut_drop_write,   // write beat mut_index never lands
@@ -225,6 +229,12 @@ module tb_top #(
                               r_valid: m_axi_rvalid}
                           : im_rd_rsp;
 `endif
+
+  // Every write on the DUT's AXI port, as the bus showed it, whichever memory answers.
+  tb_axi_wr_monitor u_wr_mon (
+    .clk, .clear_i(tap_clear), .cycles_i(cycles), .req_i(wr_req), .rsp_i(wr_rsp),
+    .aw_count_o(bus_aw_count), .w_count_o(bus_w_count)
+  );
 
   // ---------------- cycles and watchdog ----------------
   logic [31:0] idle_q;

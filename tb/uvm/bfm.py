@@ -194,6 +194,14 @@ class HarnessBfm:
     def wlog_count(self) -> int:
         return _u(self.dut.wlog_count)
 
-    def wlog(self, n: int) -> np.ndarray:
-        """The first n entries of the write log as 32-bit words (n, 4), lowest first."""
-        return self.array("wlog", np.uint32, 4)[:n].copy()
+    def bus_counts(self) -> tuple[int, int]:
+        """AW and W handshakes the write-bus monitor has seen since reset."""
+        return _u(self.dut.bus_aw_count), _u(self.dut.bus_w_count)
+
+    def bus_log(self, name: str, first: int, last: int) -> np.ndarray:
+        """Entries [first, last) of the write-bus monitor's "aw_log" or "w_log", as 32-bit words (n, 4), lowest first."""
+        return self.array(f"u_wr_mon.{name}", np.uint32, 4)[first:last].copy()
+
+    def wlog(self, n: int, first: int = 0) -> np.ndarray:
+        """Entries [first, n) of the write log as 32-bit words, lowest first (n - first, 4)."""
+        return self.array("wlog", np.uint32, 4)[first:n].copy()

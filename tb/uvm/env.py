@@ -28,7 +28,7 @@ from nvdla_int8.trace.memory import SparseMemory
 from nvdla_int8.trace.trace import Trace, apply_memory_command
 
 from ..rtl_build import axi_check_failure, clear_axi_check
-from .agents import ApbAgent, InterruptMonitor
+from .agents import ApbAgent, AxiWriteMonitor, InterruptMonitor
 from .bfm import HarnessBfm
 from .faults import SV_MEMORY_ONLY, Mutation, parse_mutations
 from .knobs import int_knob
@@ -104,12 +104,21 @@ class TraceRun:
     reset_pending: bool = False  # TB_RESET_AT: the first layer is still to be interrupted by a reset
     was_reset: bool = False
     notes: dict = field(default_factory=dict)  # facts a stress test checks (reported with the outcome)
+    bus_monitor: object = None  # the env's AxiWriteMonitor
+
+    async def sample_bus(self, last: bool = False) -> None:
+        await self.bus_monitor.sample()
+        lost = self.scoreboard.check_bus(last)
+        if lost:
+            self.notes["bus_check"] = lost
 
     def fail(self, message: str) -> None:
         self.scoreboard.fail(message)
 
     async def after_layer(self) -> None:
-        """Fault injection for the checker tests: flip one output byte of the first layer."""
+        """At each claimed interrupt: the AXI monitor's beats so far go to the scoreboard; then
+        the fault injection of the checker tests (flip one output byte of the first layer)."""
+        await self.sample_bus()
         if self.mutation.kind != "flip_byte" or self.flipped or not self.golden_layers:
             return
         layer = self.golden_layers[0]
@@ -139,11 +148,17 @@ class PlayerEnv(uvm_env):
     def build_phase(self):
         self.apb = ApbAgent("apb", self, self.bfm)
         self.intr = InterruptMonitor("intr", self, self.bfm)
+        self.axi = AxiWriteMonitor("axi", self)
         self.scoreboard = Scoreboard("scoreboard", self)
 
     def connect_phase(self):
         self.apb.monitor.ap.connect(self.scoreboard.apb_fifo.analysis_export)
         self.intr.ap.connect(self.scoreboard.intr_fifo.analysis_export)
+        self.axi.ap.connect(self.scoreboard.bus_fifo.analysis_export)
+
+    def start_trace(self, golden_layers) -> None:
+        self.scoreboard.start_trace(golden_layers)
+        self.axi.start_trace()
 
 
 def prepare(path: Path):
@@ -208,16 +223,16 @@ class TracePlayerTest(uvm_test):
         trace, image, golden = prepared
         clear_axi_check(self.cfg.work_dir)
         sb = self.env.scoreboard
-        sb.start_trace()
+        self.env.start_trace(golden.m.layers)
         run = TraceRun(self.bfm, self.memory, self.cfg, sb, golden.m.layers, mutation=mutation, notes=notes,
-                       reset_pending=self.cfg.reset_at > 0, stalls=golden.m.stalls)
+                       reset_pending=self.cfg.reset_at > 0, stalls=golden.m.stalls, bus_monitor=self.env.axi)
         seq, failed = await self.start_run(trace, run, image, seed)
         if failed:
             return TraceOutcome(trace.name, FAIL, None, None, time.perf_counter() - t0, message=failed), 0.0
         if run.was_reset and not sb.failures:
             # The reset interrupted the layer; now the clean replay, from a fresh image, must be exact.
             # Its cycle count starts again with the clean run (the reset zeroed the counter).
-            sb.start_trace()
+            self.env.start_trace(golden.m.layers)
             run.aborted = False
             seq, failed = await self.start_run(trace, run, image, seed + 1000)
             if failed:
@@ -225,6 +240,7 @@ class TracePlayerTest(uvm_test):
         if mutation.kind == "read_flip":  # lets a report tell an unused beat from a missed fault
             notes["read_flip_addr"] = self.bfm.read_flip_addr()
         if not run.aborted:
+            await run.sample_bus(last=True)
             await self.compare_with_golden(run, golden)
             if self.cfg.write_checks:
                 await self.check_writes(run)
@@ -325,7 +341,7 @@ class TracePlayerTest(uvm_test):
         # Besides the first failure, the first of each kind that says most: a cube mismatch
         # (names the element) and a write-log fault (late or missing write).
         shown = [msg] + [f for f in (next((f for f in failures[1:] if key in f), None)
-                                     for key in ("differs at", "write:")) if f]
+                                     for key in ("differs at", "first stage to differ", "write:", "bus:")) if f]
         msg = "; ".join(dict.fromkeys(shown))
         crc_failed = any(e != g for e, g in seq.crcs)
         if crc_failed and not run.aborted and not any("differs at" in f for f in failures):

@@ -15,6 +15,8 @@ from pyuvm import uvm_component, uvm_tlm_analysis_fifo
 
 from nvdla_int8.hw.config import NV_SMALL
 
+from .bus_check import BusWriteCheck
+
 ATOM = NV_SMALL.memory_atom
 
 
@@ -67,19 +69,35 @@ def taps_to_cube(atoms: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
 
 
 class Scoreboard(uvm_component):
-    """Collects per-trace verdicts (CRC and register checks, output and stage comparisons) and,
-    from the APB and interrupt monitors, the cycles a trace took: from the first register write
-    seen on the bus to the interrupt that ended its last layer."""
+    """Collects per-trace verdicts (CRC and register checks, output and stage comparisons, the
+    AXI write monitor's beats against the golden model as layers end) and, from the APB and
+    interrupt monitors, the cycles a trace took: from the first register write seen on the bus
+    to the interrupt that ended its last layer."""
 
     def build_phase(self):
         self.failures: list[str] = []
         self.apb_fifo = uvm_tlm_analysis_fifo("apb_fifo", self)
         self.intr_fifo = uvm_tlm_analysis_fifo("intr_fifo", self)
+        self.bus_fifo = uvm_tlm_analysis_fifo("bus_fifo", self)
+        self.bus = BusWriteCheck([])
 
-    def start_trace(self) -> None:
+    def start_trace(self, golden_layers=()) -> None:
         self.failures = []
         self._drain(self.apb_fifo)
         self._drain(self.intr_fifo)
+        self._drain(self.bus_fifo)
+        self.bus = BusWriteCheck(list(golden_layers))
+
+    def check_bus(self, last: bool = False) -> str:
+        """Check the write beats the AXI monitor published since the last call (last: the trace
+        is over, so beats no layer owns are failures too); returns why nothing could be checked."""
+        for batch in self._drain(self.bus_fifo):
+            for msg in self.bus.add(batch):
+                self.fail(msg)
+        if last:
+            for msg in self.bus.finish():
+                self.fail(msg)
+        return self.bus.lost
 
     @staticmethod
     def _drain(fifo) -> list:
