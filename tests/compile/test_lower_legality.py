@@ -248,3 +248,14 @@ def test_sequence_refuses_weight_banks_without_room_for_the_weights_before():
     bad = check_sequence(_conv_pair(k0=60, wbanks1=1))  # 540 + 90 do not
     assert len(bad) == 1 and "layer 1: NVDLA_CDMA.D_BANK_0.WEIGHT_BANK = 0: its 90 weight entries and the 540" in bad[0]
     assert check_sequence(_conv_pair(k0=60, wbanks1=2)) == []
+
+
+def test_a_multi_pass_layer_trace_says_nvdla_may_hang_on_it():
+    """The compiler's passes of one layer share a trace: the manifest names the sequence rule a
+    split layer breaks (build_vectors, "nvdla_rtl_may_hang"); a one-pass layer has nothing to say."""
+    from nvdla_int8.lower.vectors import nvdla_sequence_problem
+    big = _qlayer()  # 1440 weight entries a pass, 2 weight banks
+    progs = lower_layer(big)
+    assert len(progs) > 1 and "WEIGHT_BANK = 1: its 1440 weight entries" in nvdla_sequence_problem(big.layer, progs)
+    small = _qlayer(c=8, h=6, w=5, k=10)
+    assert nvdla_sequence_problem(small.layer, lower_layer(small)) is None
