@@ -230,7 +230,8 @@ def _conv_geometry(rng, c: Constraints, carried: int = 0):
 
 
 def _hang_corner(w, h, k, ks, kr, strides, dilations, pads, outs) -> bool:
-    """The classes of the two programs that hang NVDLA's RTL, cause unknown (docs/nvdla-rules.md §5):
+    """The classes of the old generator's two programs that hung NVDLA's RTL, both conv after conv
+    (probably legality.check_sequence's rules, docs/nvdla-rules.md §5; not replayed since):
     (a) an output row or column none of whose kernel taps lands on the input (133x1x17, kernel
     4x3, stride y 4, dilation y 5, pads top 2 / bottom 8: one output row on input rows -2, 3, 8);
     (b) one output channel with a kernel larger than 1x1 (38x19x72, kernel 7x7; NVDLA's own K = 1

@@ -153,7 +153,8 @@ def check_program(writes) -> list[str]:
     if k == 1 and sw > 1 and rh > 1 and dx > 1 and dy > 1:
         # NVDLA's RTL hung on one such layer (7x7, dilation 2x2) and computed another one differently
         # (2x2, dilation 2x2); the K = 1 layers that ran had a 1-wide kernel axis or dilation 1 on one
-        # axis, and NVDLA's own K = 1 traces use 1x1 kernels (docs/nvdla-rules.md §5, cause unknown).
+        # axis, and NVDLA's own K = 1 traces use 1x1 kernels. Both followed a conv layer, so the
+        # cause was probably check_sequence's (docs/nvdla-rules.md §5); kept until replayed under it.
         v.append(f"one output channel with a {sw}x{rh} kernel dilated {dx}x{dy}: NVDLA's RTL hangs or computes "
                  "differently; use two kernels (a zero one) or no dilation on one axis")
     rls = s.get("CSC", "D_RELEASE", "RLS_SLICES") + 1
