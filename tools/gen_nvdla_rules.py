@@ -5,7 +5,7 @@ random generator (tb/stimulus) under narrowed constraints into vectors/nvdla-rul
   operand strides are not packed: NVDLA reads and writes them packed (hw.layouts.sdp_dma_surface);
 - conv_1x1_out: conv layers with a 1x1xK output (K > 8), unpacked output and operand strides;
 - per_kernel: PER_KERNEL operand streams (NVDLA's strides, 8 x bytes per element) on small cubes;
-- conv_after_conv: three conv layers in one program, weights not a multiple of 128 bytes: what a
+- conv_after_conv: three conv layers in one program (weights seldom a multiple of 128 bytes): what a
   conv layer leaves in NVDLA's CBUF bookkeeping for the next (lower.legality.check_sequence).
 
 Same seeds, same files. Usage: python tools/gen_nvdla_rules.py [OUT_DIR] (default vectors/nvdla-rules).
