@@ -22,10 +22,13 @@ def test_smoke_tier_seeds_pass_bit_exact(tmp_path):
 
 
 def test_long_compute_without_bus_traffic_is_not_a_hang(tmp_path):
-    """Nightly seed 1203: a 21x5x70 kernel keeps the MAC array busy for more than the watchdog's
-    20,000 cycles between bus transfers; NVDLA's RTL and the golden model complete it, so must we."""
+    """Nightly seed 835 (a 32x16x11 kernel: 1,024 atomic operations per output position, stripes of
+    up to 32 positions) keeps the MAC array busy for more than the watchdog's 20,000 cycles between
+    bus transfers; NVDLA's RTL and the golden model complete it, so must we. (Seed 1203, the 21x5x70
+    kernel that showed it, draws another layer since the generator leaves room in CBUF for the
+    conv layer before it.)"""
     reg = Regression(Constraints.load("nightly"), tmp_path, backend="rtl", worker="long")
-    [r] = reg.run_batch([1203])
+    [r] = reg.run_batch([835])
     assert r.passed, failure_line(r)
     assert r.cycles > 100_000
 

@@ -104,7 +104,7 @@ def test_nvdla_rules_vectors_pass_on_golden_and_regenerate_identically(tmp_path)
     root = Path(__file__).resolve().parents[1]
     committed = root / "vectors" / "nvdla-rules"
     paths = find_traces([committed])
-    assert len(paths) == 12
+    assert len(paths) == 16
     failed = [f"{o.name}: {o.message}" for o in replay_traces(paths) if not o.passed]
     assert not failed, "\n".join(failed)
     subprocess.run([sys.executable, "tools/gen_nvdla_rules.py", str(tmp_path)], cwd=root, check=True,

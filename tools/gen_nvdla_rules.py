@@ -4,7 +4,9 @@ random generator (tb/stimulus) under narrowed constraints into vectors/nvdla-rul
 - sdp_1x1_strided: stand-alone SDP on 1x1xC (C > 8) cubes whose input, output and PER_ELEMENT
   operand strides are not packed: NVDLA reads and writes them packed (hw.layouts.sdp_dma_surface);
 - conv_1x1_out: conv layers with a 1x1xK output (K > 8), unpacked output and operand strides;
-- per_kernel: PER_KERNEL operand streams (NVDLA's strides, 8 x bytes per element) on small cubes.
+- per_kernel: PER_KERNEL operand streams (NVDLA's strides, 8 x bytes per element) on small cubes;
+- conv_after_conv: three conv layers in one program (weights seldom a multiple of 128 bytes): what a
+  conv layer leaves in NVDLA's CBUF bookkeeping for the next (lower.legality.check_sequence).
 
 Same seeds, same files. Usage: python tools/gen_nvdla_rules.py [OUT_DIR] (default vectors/nvdla-rules).
 """
@@ -38,6 +40,9 @@ KINDS = {
                    "line_w": {"range": [2, 24]}, "deep_c": {"range": [1, 24]}, "kernels": {"range": [1, 20]},
                    "kernel": {"range": [1, 3]}, "geometry_corner": {"choices": ["none"]},
                    "operand_mode": {"choices": ["per_kernel"]}, "cycle_budget": {"choices": [3_000]}},
+    "conv_after_conv": {"layers": {"choices": [3]}, "layer_kind": {"choices": ["conv"]},
+                        "shape": {"choices": ["small", "single_line"]}, "kernels": {"range": [3, 40]},
+                        "geometry_corner": {"choices": ["none"]}, "cycle_budget": {"choices": [3_000]}},
 }
 
 

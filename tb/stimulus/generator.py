@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nvdla_int8.lower.legality import check_program, check_sdp_program
+from nvdla_int8.lower.legality import carried_weight_entries, check_program, check_sdp_program, check_sequence
 from nvdla_int8.golden.program import (ALGO_MAX, ALGO_MIN, ALGO_SUM, USE_ALU, USE_BOTH, USE_MUL, ConvParams,
                                       OperandStream, SdpParams, StageParams, encode_conv, encode_sdp)
 from nvdla_int8.golden.replay import GoldenPlayer
@@ -52,6 +52,7 @@ class Layer:
     regions: list[tuple[int, np.ndarray | int, str]]  # (base, bytes or zero-size, what)
     out: tuple[int, int]  # (base, size) of the output footprint
     summary: str
+    weight_entries: int = 0  # CBUF entries of its weights (conv layers)
 
 
 @dataclass
@@ -78,12 +79,17 @@ def generate(seed: int, constraints: Constraints) -> Generated:
     c = constraints
     n = c.draw(rng, "layers")
     layers = []
+    carried = 0  # weight entries of the conv layers so far: NVDLA may not count their release
     for i in range(n):
         base = BASE + i * LAYER_SPAN
         kind = c.draw(rng, "layer_kind")
-        layer = _conv_layer(rng, c, base) if kind == "conv" else _sdp_layer(rng, c, base)
+        layer = _conv_layer(rng, c, base, carried) if kind == "conv" else None
+        # a conv layer the CBUF cannot hold beside the weights before it becomes an SDP layer
+        layer = layer or _sdp_layer(rng, c, base)
         _check_legal(layer, seed, i)
         layers.append(layer)
+        carried += layer.weight_entries
+    _check_sequence(layers, seed)
     back_to_back = [c.draw(rng, "back_to_back") for _ in layers]
     name = trace_name(seed, c.tier)
     trace = _assemble(name, layers, back_to_back, crcs=None)
@@ -92,6 +98,13 @@ def generate(seed: int, constraints: Constraints) -> Generated:
     crcs = [got for _, got in player.crcs]
     trace = _assemble(name, layers, back_to_back, crcs=crcs)
     return Generated(seed, c.tier, trace, layers)
+
+
+def _check_sequence(layers: list[Layer], seed: int) -> None:
+    convs = [(f"layer {i}", list(la.prog.writes)) for i, la in enumerate(layers) if la.kind == "conv"]
+    problems = check_sequence(convs)
+    if problems:
+        raise GeneratorBug(f"seed {seed}: illegal conv sequence: {problems[0]}")
 
 
 def _check_legal(layer: Layer, seed: int, index: int) -> None:
@@ -157,7 +170,10 @@ def _cube_bytes(s: Surface, c: int, h: int, w: int, elem: int = 1) -> int:
 
 
 # -- conv --------------------------------------------------------------------------------------
-def _conv_geometry(rng, c: Constraints):
+def _conv_geometry(rng, c: Constraints, carried: int = 0):
+    """A conv layer's shape and CBUF split; `carried`: weight entries of the conv layers before it,
+    which its weight banks must hold besides its own (legality.check_sequence). None when no draw
+    leaves room for them."""
     budget = c.draw(rng, "cycle_budget")
     for _ in range(MAX_DRAWS):
         corner = c.draw(rng, "geometry_corner")  # a wide line, to fit the largest kernel spans in x
@@ -197,6 +213,9 @@ def _conv_geometry(rng, c: Constraints):
         wbanks = max(1, all_banks if c.draw(rng, "weight_banks") == "all" else group_banks)
         if dbanks + wbanks > NV_SMALL.cbuf_banks:
             wbanks = max(1, group_banks)
+        if carried:
+            own = carried_weight_entries(k, kr * ks * ch)
+            wbanks = max(wbanks, ceil_div(carried + own, NV_SMALL.cbuf_bank_entries))
         if dbanks + wbanks > NV_SMALL.cbuf_banks:
             continue
         dbanks = min(NV_SMALL.cbuf_banks - wbanks, dbanks + c.draw(rng, "data_banks_extra"))
@@ -205,11 +224,14 @@ def _conv_geometry(rng, c: Constraints):
             continue
         return dict(shape=shape, w=w, h=h, c=ch, k=k, r=kr, s=ks, sx=sx, sy=sy, dx=dx, dy=dy, pads=(pl, pr, pt, pb),
                     wo=wo, ho=ho, banks=(dbanks, wbanks))
+    if carried:
+        return None
     raise GeneratorBug(f"no conv geometry within {MAX_DRAWS} draws: the constraints are too narrow")
 
 
 def _hang_corner(w, h, k, ks, kr, strides, dilations, pads, outs) -> bool:
-    """The classes of the two programs that hang NVDLA's RTL, cause unknown (docs/nvdla-rules.md §5):
+    """The classes of the old generator's two programs that hung NVDLA's RTL, both conv after conv
+    (probably legality.check_sequence's rules, docs/nvdla-rules.md §5; not replayed since):
     (a) an output row or column none of whose kernel taps lands on the input (133x1x17, kernel
     4x3, stride y 4, dilation y 5, pads top 2 / bottom 8: one output row on input rows -2, 3, 8);
     (b) one output channel with a kernel larger than 1x1 (38x19x72, kernel 7x7; NVDLA's own K = 1
@@ -229,8 +251,10 @@ def _fit_pads(rng, deficit: int, a: int, b: int, limit: int) -> tuple[int, int]:
     return a, deficit - a
 
 
-def _conv_layer(rng, c: Constraints, base: int) -> Layer:
-    g = _conv_geometry(rng, c)
+def _conv_layer(rng, c: Constraints, base: int, carried: int = 0) -> Layer | None:
+    g = _conv_geometry(rng, c, carried)
+    if g is None:
+        return None
     prog = RegisterProgram()
     regions = []
     fsurf = _packed_surface(base + REGION["feature"], g["w"], g["h"], _gap(rng, c), _gap(rng, c))
@@ -264,7 +288,8 @@ def _conv_layer(rng, c: Constraints, base: int) -> Layer:
     summary = (f"conv {g['shape']} {g['w']}x{g['h']}x{g['c']} * {g['s']}x{g['r']}x{g['k']} stride {g['sx']},{g['sy']} "
                f"dilation {g['dx']},{g['dy']} pads {g['pads']} -> {g['wo']}x{g['ho']}x{g['k']}"
                f"{' cvt' if cvt else ''}{' +operands' if uses_rdma else ''}")
-    return Layer("conv", prog, units, regions, out, summary)
+    return Layer("conv", prog, units, regions, out, summary,
+                 carried_weight_entries(g["k"], g["r"] * g["s"] * g["c"]))
 
 
 # -- SDP -----------------------------------------------------------------------------------------

@@ -213,3 +213,49 @@ def test_width_split_passes_are_bit_exact_on_rtl(tmp_path):
     paths = [program_trace(p, x, f"wsplit{i}")[0].save(tmp_path) for i, p in enumerate(progs)]
     outcomes = list(run_traces(paths, work_dir=tmp_path / "rtl", stall=False))
     assert [o.passed for o in outcomes] == [True, True], [o.message for o in outcomes]
+
+
+def _conv_pair(k0=10, wbanks1=1):
+    """Two conv layers of one program: K = k0 (8 channels, 3x3: 72 bytes a kernel) then K = 10."""
+    first = lower_layer(_qlayer(c=8, h=6, w=5, k=k0, mode="per-filter"))[0]
+    second = lower_layer(_qlayer(c=8, h=6, w=5, k=10, mode="per-filter"))[0]
+    second_w = _mutate(second.writes, "CDMA", "D_BANK", WEIGHT_BANK=wbanks1 - 1)
+    return [("layer 0", first.writes), ("layer 1", _mutate(second_w, "CSC", "D_BANK", WEIGHT_BANK=wbanks1 - 1))]
+
+
+def test_sequence_refuses_weight_bytes_past_the_weights_before_another_conv_layer():
+    """NVDLA's CDMA fetches D_WEIGHT_BYTES / 8 CBUF entries, its CSC releases what it reads: the
+    excess (the upstream traces' rounding to 128) shifted the next layer's weights on NVDLA's RTL
+    (nightly seeds 1003, 1077). The last conv layer of a program may keep it."""
+    from nvdla_int8.lower.legality import check_sequence
+    pair = _conv_pair()
+    assert check_program(pair[0][1]) == [] and check_sequence(pair) == []
+    padded = pair[0][1]
+    for unit in ("CDMA", "CSC"):  # 720 weight bytes rounded up to 128, as NVDLA's one-layer traces do
+        padded = _mutate(padded, unit, "D_WEIGHT_BYTES", WEIGHT_BYTES=768)
+    assert check_program(padded) == []  # legal alone
+    bad = check_sequence([("layer 0", padded)] + pair[1:])
+    assert len(bad) == 1 and bad[0].startswith("layer 0: NVDLA_CDMA.D_WEIGHT_BYTES_0 = 768: 6 CBUF entries"), bad
+    assert check_sequence(pair[:1] + [("layer 1", padded)]) == []
+
+
+def test_sequence_refuses_weight_banks_without_room_for_the_weights_before():
+    """NVDLA's CDMA may not count the release of earlier layers' weights (nvdla/hw#235): a conv
+    layer's weight banks must hold them and its own (nightly seeds 1021, 1108, 1122, 1139, 1155
+    hung on NVDLA's RTL without it)."""
+    from nvdla_int8.lower.legality import check_sequence
+    assert check_sequence(_conv_pair(k0=10, wbanks1=1)) == []  # 90 + 90 entries fit one bank
+    bad = check_sequence(_conv_pair(k0=60, wbanks1=1))  # 540 + 90 do not
+    assert len(bad) == 1 and "layer 1: NVDLA_CDMA.D_BANK_0.WEIGHT_BANK = 0: its 90 weight entries and the 540" in bad[0]
+    assert check_sequence(_conv_pair(k0=60, wbanks1=2)) == []
+
+
+def test_a_multi_pass_layer_trace_says_nvdla_may_hang_on_it():
+    """The compiler's passes of one layer share a trace: the manifest names the sequence rule a
+    split layer breaks (build_vectors, "nvdla_rtl_may_hang"); a one-pass layer has nothing to say."""
+    from nvdla_int8.lower.vectors import nvdla_sequence_problem
+    big = _qlayer()  # 1440 weight entries a pass, 2 weight banks
+    progs = lower_layer(big)
+    assert len(progs) > 1 and "WEIGHT_BANK = 1: its 1440 weight entries" in nvdla_sequence_problem(big.layer, progs)
+    small = _qlayer(c=8, h=6, w=5, k=10)
+    assert nvdla_sequence_problem(small.layer, lower_layer(small)) is None

@@ -133,7 +133,12 @@ def weight_offsets(k: int, c: int, r: int, s: int) -> np.ndarray:
     return ATOM * bpk * g + ATOM * kn * r * s * b + ((rr * s + ss) * kn + kk % ATOM) * cn + cc % ATOM
 
 
-WEIGHT_BYTES_ALIGN = 128  # D_WEIGHT_BYTES in every upstream trace: K*BPK rounded up to this
+# D_WEIGHT_BYTES is the image rounded up to one CBUF entry, as NVDLA's own compiler sizes it
+# (nvdla/sw umd Surface.cpp WeightDesc::size, nv_small entry width 8). NVDLA's CDMA fetches
+# WEIGHT_BYTES / 8 entries and its CSC releases only the entries it reads, so any more (the 128 of
+# the upstream one-layer traces) stays in CBUF and shifts the next conv layer's weights
+# (docs/nvdla-rules.md §5).
+WEIGHT_BYTES_ALIGN = 8
 
 
 def weight_bytes(k: int, c: int, r: int, s: int) -> int:
@@ -142,7 +147,7 @@ def weight_bytes(k: int, c: int, r: int, s: int) -> int:
 
 
 def weight_bytes_field(k: int, c: int, r: int, s: int) -> int:
-    """The D_WEIGHT_BYTES value the traces program: the image size rounded up to 128 (§2, [U])."""
+    """The D_WEIGHT_BYTES value we program: the image size rounded up to one CBUF entry."""
     return ceil_div(weight_bytes(k, c, r, s), WEIGHT_BYTES_ALIGN) * WEIGHT_BYTES_ALIGN
 
 

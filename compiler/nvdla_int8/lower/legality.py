@@ -18,7 +18,8 @@ RAM type selects the absent CVIF (hw.memif; the reset value does), the absent EW
 ERDMA, PER_KERNEL operand strides other than NVDLA's 8 x bytes per element, CDMA packing
 hints (D_DAIN_MAP) that the strides contradict, a CSC release of more input slices than there
 are (the reset value does it to a one-row input), and one output channel with a kernel dilated in
-both directions (NVDLA's RTL failed on both such layers it was given).
+both directions (NVDLA's RTL failed on both such layers it was given). `check_sequence` takes the
+conv layers of one program together: what one leaves in NVDLA's CBUF bookkeeping for the next.
 """
 from __future__ import annotations
 
@@ -152,7 +153,8 @@ def check_program(writes) -> list[str]:
     if k == 1 and sw > 1 and rh > 1 and dx > 1 and dy > 1:
         # NVDLA's RTL hung on one such layer (7x7, dilation 2x2) and computed another one differently
         # (2x2, dilation 2x2); the K = 1 layers that ran had a 1-wide kernel axis or dilation 1 on one
-        # axis, and NVDLA's own K = 1 traces use 1x1 kernels (docs/nvdla-rules.md §5, cause unknown).
+        # axis, and NVDLA's own K = 1 traces use 1x1 kernels. Both followed a conv layer, so the
+        # cause was probably check_sequence's (docs/nvdla-rules.md §5); kept until replayed under it.
         v.append(f"one output channel with a {sw}x{rh} kernel dilated {dx}x{dy}: NVDLA's RTL hangs or computes "
                  "differently; use two kernels (a zero one) or no dilation on one axis")
     rls = s.get("CSC", "D_RELEASE", "RLS_SLICES") + 1
@@ -171,6 +173,45 @@ def check_program(writes) -> list[str]:
         if val % NV_SMALL.memory_atom:
             v.append(f"{reg.trace_name} = {val:#x}: not a multiple of the {NV_SMALL.memory_atom}-byte memory atom")
     return v
+
+
+def check_sequence(convs) -> list[str]:
+    """Legality of consecutive conv layers in one program (no reset between them): `convs` is
+    [(name, writes)] of the program's conv layers in order (SDP layers leave CBUF alone). What a
+    conv layer leaves in NVDLA's CBUF bookkeeping for the next one (docs/nvdla-rules.md §5):
+
+    - entries fetched past the weights: the CDMA fetches D_WEIGHT_BYTES / 8 entries, the CSC
+      releases the ones it reads, so the next layer's weights start that many entries late;
+    - every weight entry fetched so far: the CDMA counts a release only while its own clock runs
+      (NV_NVDLA_CDMA_wt.v `wt_wr_dmatx_cnt`, clock-gated once the CDMA is done; nvdla/hw#235), so
+      releases after it finished are lost until reset and the count stops weight reads once it
+      reaches the layer's weight bank entries. Bounded here by all earlier layers' entries."""
+    v = []
+    carried = 0
+    for i, (name, writes) in enumerate(convs):
+        s = _State(writes)
+        k = s.get("CDMA", "D_WEIGHT_SIZE_1", "WEIGHT_KERNEL") + 1
+        bpk = s.get("CDMA", "D_WEIGHT_SIZE_0", "BYTE_PER_KERNEL") + 1
+        wbytes = s.get("CDMA", "D_WEIGHT_BYTES", "WEIGHT_BYTES")
+        entries = ceil_div(wbytes, NV_SMALL.cbuf_entry_bytes)
+        exact = carried_weight_entries(k, bpk)
+        if i + 1 < len(convs) and entries != exact:
+            v.append(f"{name}: NVDLA_CDMA.D_WEIGHT_BYTES_0 = {wbytes}: {entries - exact} CBUF entries past its "
+                     f"{k * bpk} weight bytes stay in CBUF and shift the weights of conv layer {convs[i + 1][0]}; "
+                     f"program {exact * NV_SMALL.cbuf_entry_bytes}")
+        wbanks = s.get("CDMA", "D_BANK", "WEIGHT_BANK") + 1
+        room = wbanks * NV_SMALL.cbuf_bank_entries
+        if carried and carried + entries > room:
+            v.append(f"{name}: NVDLA_CDMA.D_BANK_0.WEIGHT_BANK = {wbanks - 1}: its {entries} weight entries and the "
+                     f"{carried} of the conv layers before it (whose release NVDLA's CDMA may not count) exceed "
+                     f"the {room} entries of {wbanks} weight banks; NVDLA's RTL may hang")
+        carried += entries
+    return v
+
+
+def carried_weight_entries(k: int, bpk: int) -> int:
+    """The weight entries a conv layer adds to what the conv layers after it must leave room for."""
+    return ceil_div(k * bpk, NV_SMALL.cbuf_entry_bytes)
 
 
 def check_sdp_program(writes) -> list[str]:

@@ -287,7 +287,7 @@ def _program(q: QLayer, win: tuple[int, ...], name: str, block: KernelBlock | No
     w_base = WEIGHT_BASE + block.w_offset + (k0 - block.k0) * bpk
 
     images = [(WEIGHT_BASE, wimg)]
-    # D_WEIGHT_BYTES rounds up to 128: the last pass may fetch up to 127 bytes past the image
+    # D_WEIGHT_BYTES rounds up to a CBUF entry: the last pass may fetch up to 7 bytes past the image
     regions = [(INPUT_BASE, footprint_bytes(ci, hi, wi), "input"),
                (WEIGHT_BASE, len(wimg) + WEIGHT_BYTES_ALIGN, "weights")]
 

@@ -24,7 +24,7 @@ from ..run.hostops import run_host_op
 from ..trace.memory import SparseMemory
 from .program_run import LayerImage, layer_image, run_layer, window_slices, with_group
 from ..graph.ir import ConvLayer, EltwiseAdd
-from .legality import check_program, check_sdp_program
+from .legality import check_program, check_sdp_program, check_sequence
 from .passes import Program, lower_add, lower_layer
 from ..quantize.network import QNetwork, input_to_int8
 
@@ -122,6 +122,15 @@ def lower_op(qnet: QNetwork, op, out_slot: tuple[int, int] | None = None) -> lis
     return progs
 
 
+def nvdla_sequence_problem(op, progs: list[Program]) -> str | None:
+    """Why NVDLA's own RTL may hang on this layer's trace, whose conv passes run one after the
+    other without a reset (legality.check_sequence), or None. Our RTL and golden model run it."""
+    if not isinstance(op, ConvLayer):
+        return None
+    problems = check_sequence([(p.name, p.writes) for p in progs])
+    return problems[0] if problems else None
+
+
 def tensor_bases(step: dict) -> dict[int, str]:
     """{base address: role} of the regions a compiled layer trace loads an image's tensors into."""
     t = step["trace"]
@@ -163,6 +172,9 @@ def build_vectors(qnet: QNetwork, model_path, out_dir, x_in: np.ndarray, seed: i
                      "check_crc": f"{trace.commands[-1].args[4]:#010x}"}
             if li.residual is not None:
                 entry["residual"] = _surface(*li.residual)
+            problem = nvdla_sequence_problem(op, progs)
+            if problem:  # said, not refused: a multi-pass layer's passes share one trace (docs/nvdla-rules.md §5)
+                entry["nvdla_rtl_may_hang"] = problem
             step = {"kind": "hw", "name": op.name, "op": op.op, "fused": op.fused, "inputs": list(op.inputs),
                     "output": op.output, "in_shape": list(progs[0].input_shape), "out_shape": list(out_shape),
                     "in_scales": [_f(qnet.scales[t]) for t in op.inputs], "out_scale": _f(q.out_scale),
