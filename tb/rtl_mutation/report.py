@@ -99,6 +99,11 @@ def render(info: dict, rows: list[dict], known: dict[str, dict]) -> str:
         lines += [f"### `{r['id']}` — rtl_models/{r['file']}:{r['line']} ({r['cls']})", "",
                   "```diff", f"- {r['diff'][0]}", f"+ {r['diff'][1]}", "```", "",
                   f"**{c['class']}**: {c['why']}" + (f" Test: `{c['test']}`." if c.get("test") else ""), ""]
+    closed = [r for r in rows if r["status"] == KILLED and known.get(r["id"], {}).get("class") == "hole"]
+    if closed:
+        lines += ["## Test holes closed (survived once, killed since by the test named)", ""]
+        lines += [f"- `{r['id']}` (rtl_models/{r['file']}:{r['line']}, `{r['diff'][0]}` -> `{r['diff'][1]}`): "
+                  f"killed by tier {r['killed_by']}, `{known[r['id']].get('test', '?')}`" for r in closed] + [""]
     stillborn = [r for r in rows if r["status"] == STILLBORN]
     if stillborn:
         lines += ["## Stillborn", ""] + [f"- `{r['id']}`: {r.get('message', '')}" for r in stillborn]
