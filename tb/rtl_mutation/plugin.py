@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from nvdla_int8.errors import InputError
+
 from ..regress.runner import parse_shard, shard_seeds
 from ..rtl_build import ROOT
 from . import points, report
@@ -59,7 +61,10 @@ def pytest_configure(config):
             raise pytest.UsageError(f"no such mutant: {', '.join(sorted(unknown))} (python -m tb.rtl_mutation list)")
         MUTANTS[:] = [m for m in every if m.id in named]
     config._mut_generated = len(every)
-    config._mut_tiers = select(config.getoption("--tiers"))
+    try:
+        config._mut_tiers = select(config.getoption("--tiers"))
+    except InputError as e:
+        raise pytest.UsageError(str(e)) from None
     o = config.getoption("--mutation-out")
     config._mut_out = Path(o).resolve() if o else \
         ROOT / "build" / ("rtl-mutation" + ("-selected" if named else f"-shard-{shard.replace('/', '-of-')}" if shard else ""))

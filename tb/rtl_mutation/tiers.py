@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from nvdla_int8.conformance import find_traces
+from nvdla_int8.errors import InputError
 
 from .. import rtl_build
 from ..raw.build import build as build_raw
@@ -129,9 +130,7 @@ def _smoke(work: Path, timeout: float) -> tuple[str, str]:
 def _unit(work: Path, timeout: float) -> tuple[str, str]:
     rc, tail = _child("unit", [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *UNIT_TESTS,
                        f"--basetemp={work / 'pytest'}"], work, timeout)
-    if rc is None:
-        return KILLED, tail
-    if rc == 1:
+    if rc is None or rc == 1:  # a hang, or a failed test
         return KILLED, tail
     if rc != 0:
         raise RuntimeError(f"unit tier: pytest exited with status {rc}: {tail}")
@@ -146,10 +145,6 @@ class Tier:
     run: Callable[[Traces, Path, float], tuple[str, str]]
 
 
-def _build_cocotb():
-    return rtl_build.get_runner()
-
-
 def _build_both():
     rtl_build.get_runner()
     rtl_build.get_runner(fast=False)
@@ -158,7 +153,7 @@ def _build_both():
 TIERS = [
     Tier("subset", 120, build_raw, lambda t, w, s: _raw(t.subset, s)),
     Tier("conformance", 300, build_raw, lambda t, w, s: _raw(t.every, s)),
-    Tier("smoke", 300, _build_cocotb, lambda t, w, s: _smoke(w, s)),
+    Tier("smoke", 300, rtl_build.get_runner, lambda t, w, s: _smoke(w, s)),
     Tier("unit", 900, _build_both, lambda t, w, s: _unit(w, s)),
 ]
 TIER_NAMES = [t.name for t in TIERS]
@@ -171,7 +166,6 @@ def select(names: str | None) -> list[Tier]:
     want = [n.strip() for n in names.split(",") if n.strip()]
     unknown = [n for n in want if n not in TIER_NAMES]
     if unknown:
-        from nvdla_int8.errors import InputError
         raise InputError(f"unknown tier {', '.join(unknown)}: use {', '.join(TIER_NAMES)}", where="TIER")
     return [t for t in TIERS if t.name in want]
 
