@@ -17,7 +17,7 @@ MEM ?= sv
 TRACE ?=
 JOBS ?= 2
 
-.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl nvdla-check resnet50-caffemodel resnet50 resnet50-onnx resnet50-onnx-run models fuzz
+.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl rtl-mutation nvdla-check resnet50-caffemodel resnet50 resnet50-onnx resnet50-onnx-run models fuzz
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -111,6 +111,16 @@ regress-replay: setup ## replay one regression seed alone, bit-identically: SEED
 
 regress-broken-rtl: setup ## slow: break a copy of the RTL, check a seed fails and its replay command reproduces it
 	NVDLA_RUN_SLOW=1 $(PY) -m pytest -q -rP tb/regress/test_broken_rtl.py
+
+# RTL mutation campaign (tb/rtl_mutation): never part of `make test`. One Verilator build per
+# mutant, each already on 2 threads, so one mutant at a time unless JOBS is given.
+MUT_JOBS = $(if $(filter command line environment,$(origin JOBS)),$(JOBS),1)
+SAMPLE ?=
+MUTANTS ?=
+rtl-mutation: setup ## RTL mutation campaign: mutants of rtl_models/ (SAMPLE=n SEED=s SHARD=k/n TIER=subset,conformance,smoke,unit MUTANTS=id,..), each built and run on the cheap tiers of make test until one kills it; score, kill matrix and survivors in build/rtl-mutation/
+	nice $(PY) -m pytest -p tb.rtl_mutation.plugin tb/rtl_mutation/mutant_items.py -q -n $(MUT_JOBS) --dist load \
+	  $(if $(SAMPLE),--sample $(SAMPLE)) $(if $(SEED),--sample-seed $(SEED)) $(if $(SHARD),--shard $(SHARD)) \
+	  $(if $(filter command line environment,$(origin TIER)),--tiers $(TIER)) $(if $(MUTANTS),--mutants $(MUTANTS))
 
 # NVDLA's own nv_small RTL (tb/nvdla): never part of `make test`, it needs a checkout of nvdla/hw.
 NVDLA_PLAYER ?=

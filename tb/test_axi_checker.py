@@ -64,7 +64,7 @@ def test_rtl_runs_report_a_broken_rule(tmp_path, monkeypatch):
     """The checker rides in every RTL build: with a broken burst split, the cocotb flow fails the
     trace naming the rule, and the raw harness refuses its run."""
     from tb.raw.run import run as raw_run
-    from tb.regress.test_broken_rtl import broken_copy
+    from tb.rtl_mutation.points import broken_copy
     from tb.trace_runner import run_traces
 
     trace = ROOT / "vectors" / "conformance" / "nv_small" / PAGE_TRACE / f"{PAGE_TRACE}.cfg"

@@ -120,3 +120,36 @@ def test_second_layer_runs_in_register_group_1(tmp_path):
     trace.commands = trace.commands + second
     [o] = play([trace.save(tmp_path / "trace")], tmp_path / "run")
     assert o.passed, o.message
+
+
+# The X stages' multiplier product at its widest: X1 sums the input (-128) and an operand of
+# -32768 << 16 = -2^31 with its multiplier bypassed and no ReLU (output -2^31), X2 sums that and -2^31 again
+# (ALU result -2^32, the 33-bit extreme) and multiplies by -32768: +2^47, which needs the 49-bit
+# product (nvdla_pkg::XInW). A 48-bit product wraps it to -2^47 and saturates to the wrong end
+# (mutant nvdla_pkg.9.constant.0fe74d of `make rtl-mutation`).
+WIDEST_PRODUCT = {"tier": "smoke", "knobs": {
+    "layers": {"choices": [1]}, "layer_kind": {"choices": ["sdp"]}, "x_bypass": {"choices": [False]},
+    "alu": {"choices": ["SUM"]}, "mul": {"choices": ["bypass", "MUL"]}, "operand_src": {"choices": ["REG"]},
+    "operand_value": {"choices": [-32768]}, "alu_shift": {"range": [16, 16]}, "mul_shift": {"range": [0, 0]},
+    "relu": {"choices": [False]}, "sdp_input_data": {"choices": ["min"]}, "out_cvt_offset": {"choices": [0]}}}
+WIDEST_SEEDS = list(range(23, 30))  # 23, 24, 27 and 29 reach the corner (asserted below)
+
+
+def test_widest_x_product_is_bit_exact(tmp_path):
+    import json
+
+    from nvdla_int8.hw.regmap import REGMAP
+    from tb.regress.runner import Regression, failure_line
+    from tb.stimulus import Constraints, generate
+
+    f = tmp_path / "widest.json"
+    f.write_text(json.dumps(WIDEST_PRODUCT))
+    c = Constraints.load("smoke", f)
+    bs, bn = REGMAP.reg("SDP", "D_DP_BS_CFG"), REGMAP.reg("SDP", "D_DP_BN_CFG")
+    progs = {s: generate(s, c).layers[0].prog for s in WIDEST_SEEDS}
+    corner = [s for s, p in progs.items() if bs.field("BS_MUL_BYPASS").get(p.value("SDP", "D_DP_BS_CFG"))
+              and not bn.field("BN_MUL_BYPASS").get(p.value("SDP", "D_DP_BN_CFG"))]
+    assert len(corner) >= 2, f"only seeds {corner} put X1's multiplier in bypass and X2's in use: the corner is not reached"
+    results = Regression(c, tmp_path / "run", backend="rtl", worker="widest").run_batch(WIDEST_SEEDS)
+    bad = [failure_line(r) for r in results if not r.passed]
+    assert not bad, "\n".join(bad)

@@ -12,9 +12,11 @@ from .build import build
 from .digest import digest_all
 
 
-def replay(dirs: list[Path], *, seed: int = 1, stall: bool = True) -> tuple[list[dict], float]:
+def replay(dirs: list[Path], *, seed: int = 1, stall: bool = True,
+           timeout: float | None = None) -> tuple[list[dict], float]:
     """Run digest folders in one harness process: one dict per trace (dir, status, cycles,
-    clocks, wait_seconds, seconds, message) and the process's wall time."""
+    clocks, wait_seconds, seconds, message) and the process's wall time. A harness still running
+    after `timeout` seconds is killed (subprocess.TimeoutExpired)."""
     exe = build()
     flags = ["--seed", str(seed), "--stall", str(int(stall)), "--reorder", str(int(stall))]
     # The harness runs each trace in its digest folder, where the AXI protocol checker
@@ -22,7 +24,7 @@ def replay(dirs: list[Path], *, seed: int = 1, stall: bool = True) -> tuple[list
     for d in dirs:
         clear_axi_check(d)
     t0 = time.perf_counter()
-    p = subprocess.run([str(exe), *flags, *map(str, dirs)], capture_output=True, text=True)
+    p = subprocess.run([str(exe), *flags, *map(str, dirs)], capture_output=True, text=True, timeout=timeout)
     wall = time.perf_counter() - t0
     rows = [json.loads(ln) for ln in p.stdout.splitlines() if ln.startswith("{")]
     if len(rows) != len(dirs):

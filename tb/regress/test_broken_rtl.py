@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tb.regress.runner import Regression, failure_line
-from tb.rtl_build import ROOT
+from tb.rtl_mutation.points import broken_copy
 from tb.stimulus import Constraints
 
 pytestmark = [pytest.mark.rtl, pytest.mark.slow,
@@ -25,17 +24,6 @@ pytestmark = [pytest.mark.rtl, pytest.mark.slow,
 # values come out one LSB low.
 GOOD = "first && (!x[63] || rest)"
 BAD = "first && (!x[63] && rest)"
-
-
-def broken_copy(tmp_path: Path, good: str, bad: str) -> Path:
-    """rtl_models/ copied with the one line `good` of nvdla_pkg.sv replaced by `bad`."""
-    rtl = tmp_path / "rtl_models"
-    shutil.copytree(ROOT / "rtl_models", rtl)
-    pkg = rtl / "nvdla_pkg.sv"
-    text = pkg.read_text()
-    assert text.count(good) == 1, f"the line this test breaks has changed: {good}"
-    pkg.write_text(text.replace(good, bad))
-    return rtl
 
 
 def _norm(msg: str) -> str:
