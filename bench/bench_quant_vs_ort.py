@@ -43,7 +43,7 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from nvdla_int8.commands.compile import compile_model
 from nvdla_int8.calib.digits import load_split
-from nvdla_int8.commands.sim import calibrate, preprocess_for
+from nvdla_int8.commands.sim import mode_tables, preprocess_for
 from nvdla_int8.graph.fold import load_graph
 from nvdla_int8.run.compiled import CompiledNetwork
 from nvdla_int8.errors import InputError
@@ -151,9 +151,10 @@ def bench_model(model: Path, methods, limit: int, d: Path) -> list[dict]:
     print(f"  {'method':12} {'mode':10} {'head':7} {'ours acc':>9} {'ORT acc':>9} {'ours|ORT top-1 = FP32':>22} "
           f"{'ours mean|max err':>19} {'ORT mean|max err':>18} {'mean ratio':>10}  vs")
     for m in methods:
-        table = d / f"{model.stem}_{m}.json"
-        calibrate(model, table, m)
+        (d / f"{model.stem}_{m}").mkdir()
+        tables = mode_tables(model, d / f"{model.stem}_{m}", m)
         for mode in MODES:
+            table = tables[mode]
             ref_name = TWIN.get(m, best[mode])
             ref = theirs[ref_name, mode]
             out = d / model.stem / m / mode
