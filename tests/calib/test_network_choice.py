@@ -153,3 +153,21 @@ def test_auto_judge_tensor_is_the_per_tensor_choice(tmp_path, cnn):
                      "-o", str(tmp_path / f"{judge}.t.json"), "--report", str(rep), "-q"]) == 0
         reps[judge] = json.loads(rep.read_text())["sqnr_measured_on"]
     assert "golden model" not in reps["tensor"] and "golden model" in reps["both"]
+
+
+def test_fake_quant_diagnosis_tells_an_integer_path_fault(digits):
+    """tools/fakequant_layer.py, which showed dw_separable's cliff to be genuine quantization: the
+    golden depthwise layer agrees with the float fake-quant of its scales to 1 LSB on a few outputs
+    in a thousand, and an output multiplier 1% off (an integer-path fault) is plain to see."""
+    from tools.fakequant_layer import fakequant_conv
+
+    g = load_graph(DW)
+    qnet = quantize(g, max_scales(DW, digits), "per-kernel")
+    q = qnet.layers["/features/features.3/Conv"]
+    runs = [InMemoryNetwork(qnet).run(img) for img in digits[:10]]
+    x = np.stack([r[q.layer.input] for r in runs])
+    d = np.stack([r[q.layer.output] for r in runs]) - fakequant_conv(q, x)
+    assert np.abs(d).max() <= 1 and np.mean(d != 0) < 0.005
+    q.sdp.cvt_scale = round(q.sdp.cvt_scale * 1.01)
+    d = np.stack([InMemoryNetwork(qnet).run(img)[q.layer.output] for img in digits[:10]]) - fakequant_conv(q, x)
+    assert np.mean(d != 0) > 0.05
