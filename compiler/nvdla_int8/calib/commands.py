@@ -15,6 +15,7 @@ from .choose import DEFAULT_FLAG_DB
 METHODS = ("entropy", "entropy-trt", "max", "percentile", "mse", "auto")
 TRT_ALGORITHMS = {"entropy": "EntropyCalibration2", "entropy-trt": "EntropyCalibration2", "max": "MinMaxCalibration"}
 AUTO_JUDGES = ("both", "per-kernel", "per-filter", "tensor")
+AUTO_FALLBACK = "--method auto judges each tensor by its own error: "
 AUTO_HOLD_OUT_EVERY = 5      # --method auto: every 5th calibration sample is the validation split
 DEFAULT_TRT_VERSION = 8501   # the newest TensorRT 8 header among the caches we have (TRT-8501-...)
 
@@ -35,7 +36,8 @@ def register(sub) -> None:
     p.add_argument("--method", choices=METHODS, default="entropy",
                    help="entropy (signed KL, TensorRT's Entropy2 where its KL is not fooled; docs/calibration.md), "
                         "entropy-trt (exactly TensorRT's Entropy2 on |x|), max, percentile, mse, or auto (per tensor "
-                        "the candidate with the least error on every 5th sample, held out)")
+                        "the candidate of every method with the least error on every 5th sample, held out; "
+                        "see --auto-judge)")
     p.add_argument("--auto-judge", choices=AUTO_JUDGES, default="both",
                    help="what --method auto judges candidates by: the compiled network's output error on the golden "
                         "model in both weight granularities (default), in one of them, or each tensor's own error "
@@ -160,7 +162,7 @@ def _compiler_graph(model_path: str):
         return load_graph(model_path), None
     except InputError as e:
         why = "; ".join(line.strip() for line in str(e).splitlines())    # a warning is one line
-        return None, f"--method auto judges each tensor by its own error: the compiler refuses the model ({why})"
+        return None, f"{AUTO_FALLBACK}the compiler refuses the model ({why})"
 
 
 def _judged_by_network(graph, keep, held, aliases, thresholds, methods, candidates, judge, how):
@@ -170,15 +172,15 @@ def _judged_by_network(graph, keep, held, aliases, thresholds, methods, candidat
 
     arrays = [held.get(aliases.get(n, n)) for n in keep]
     if any(a is None for a in arrays) or len(arrays[0]) == 0:
-        return thresholds, methods, how, ("--method auto judges each tensor by its own error: the validation split "
-                                           "holds no sample of the network's input and outputs")
+        return thresholds, methods, how, f"{AUTO_FALLBACK}the validation split holds no sample of the network's " \
+                                         "input and outputs"
     ins = compiled_inputs(graph, arrays[0])
     outs = {n: a.reshape(len(a), -1).astype(np.float64) for n, a in zip(keep[1:], arrays[1:])}
     try:
         thresholds, methods, before, after = refine_by_network(graph, thresholds, methods, candidates,
                                                                HeldOut(ins, outs), judge)
     except InputError as e:
-        return thresholds, methods, how, f"--method auto judges each tensor by its own error: {e}"
+        return thresholds, methods, how, f"{AUTO_FALLBACK}{e}"
     modes = "per-kernel and per-filter" if judge == "both" else judge
     return thresholds, methods, (f"{how}; chosen by the golden model's output error in {modes} mode on the "
                                  f"{len(ins)} held-out samples: {before:.4g} -> {after:.4g} of mean |FP32|"), None
