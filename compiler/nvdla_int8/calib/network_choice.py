@@ -20,8 +20,8 @@ error by a fifth). The error of an image: per graph output, mean |INT8 - FP32| d
 outputs. Judged in both weight granularities (a table for either), the per-image errors are summed
 and neither mode's mean error may rise: the best scale can differ between them (on
 dw_separable the first ReLU6 output's percentile threshold halves the per-kernel error and raises
-the per-filter one by a third), so `calibrate --auto-judge MODE` gives the table for the mode one
-compiles with. A table the compiler refuses scores infinite. Starting from the per-tensor choice
+the per-filter one), so `calibrate --auto-judge MODE` gives the table for the mode one
+compiles with. A table the compiler refuses is never kept. Starting from the per-tensor choice
 and keeping only improvements, the result is never worse than that choice on the validation split.
 """
 from __future__ import annotations
