@@ -23,7 +23,7 @@ def fakequant(x, t):
 def test_split_holds_out_every_fifth_sample_across_batches():
     x = np.arange(1, 24, dtype=np.float64)[:, None] * np.ones((1, 3))    # sample k has value k + 1
     stream = [{"t": x[:7], "c": np.ones(2)}, {"t": x[7:16], "c": np.ones(2)}, {"t": x[16:], "c": np.ones(2)}]
-    cal, val = collect_split_histograms(iter(stream), 5)
+    cal, val, _ = collect_split_histograms(iter(stream), 5)
     assert val["t"].total == 3 * 4 and val["t"].amax == 20.0          # samples 4, 9, 14, 19 -> 5, 10, 15, 20
     assert cal["t"].total == 3 * 19 and cal["t"].amax == 23.0
     assert "c" in cal and "c" not in val                             # no batch axis: calibration only

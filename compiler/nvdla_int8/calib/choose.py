@@ -14,8 +14,9 @@ tensor with less noise gives the output less noise, and one pass of histograms p
 candidate of every tensor at once. The price is that interactions between tensors are ignored,
 and they can decide: on models/dw_separable.onnx in per-kernel mode the scale of one ReLU6 output
 moves the network's output error 2.3x while that tensor's own error ranks the candidates the other
-way (likely the constant background's rounding error, the same on every image, accumulating
-through the next depthwise layer; README, "Calibration methods on real-data models").
+way (the constant background's rounding error, the same on every image, summed by the next
+depthwise kernel into a constant offset). This choice is therefore only auto's starting point:
+network_choice.py then judges the candidates by the network's output.
 Why a validation split: on the data it was fitted on, the MSE threshold wins by construction;
 held-out samples show whether a clipping choice (percentile, entropy) or the full range (max)
 generalises.

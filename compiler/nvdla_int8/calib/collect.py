@@ -58,12 +58,15 @@ def collect_histograms(activations: Iterable[dict[str, np.ndarray]], bins: int =
 
 
 def collect_split_histograms(activations: Iterable[dict[str, np.ndarray]], every: int, bins: int = DEFAULT_BINS,
-                             preset_ranges: dict[str, float] | None = None, aliases: dict[str, str] | None = None
-                             ) -> tuple[dict[str, AbsHistogram], dict[str, AbsHistogram]]:
-    """(calibration, validation) histograms from one stream: sample k (counted over the whole
-    stream, axis 0 of every tensor) is held out for validation when k % every == every - 1. A tensor
-    whose axis 0 is not the batch (it does not match the first tensor's) stays whole in calibration."""
+                             preset_ranges: dict[str, float] | None = None, aliases: dict[str, str] | None = None,
+                             keep: tuple[str, ...] = ()
+                             ) -> tuple[dict[str, AbsHistogram], dict[str, AbsHistogram], dict[str, np.ndarray]]:
+    """(calibration, validation) histograms from one stream, and the held-out values of the tensors
+    named in `keep` (N, ...): sample k (counted over the whole stream, axis 0 of every tensor) is
+    held out for validation when k % every == every - 1. A tensor whose axis 0 is not the batch (it
+    does not match the first tensor's) stays whole in calibration."""
     cal, val = HistogramSet(bins, preset_ranges, aliases), HistogramSet(bins, preset_ranges, aliases)
+    kept: dict[str, list[np.ndarray]] = {k: [] for k in keep}
     seen = 0
     for batch_no, acts in enumerate(activations, start=1):
         n = next(iter(acts.values())).shape[0] if acts else 0
@@ -73,9 +76,12 @@ def collect_split_histograms(activations: Iterable[dict[str, np.ndarray]], every
         cal.add({k: (x[~held] if k in batched else x) for k, x in acts.items()}, batch_no)
         if held.any():
             val.add({k: acts[k][held] for k in batched}, batch_no)
+            for k in kept:
+                if k in batched:
+                    kept[k].append(acts[k][held])
     if not cal.order:
         raise InputError("the data source gave no batch", where="--data")
-    return cal.result(), val.result()
+    return cal.result(), val.result(), {k: np.concatenate(v) for k, v in kept.items() if v}
 
 
 def collect_ranges(activations: Iterable[dict[str, np.ndarray]]) -> dict[str, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,8 @@ from .choose import DEFAULT_FLAG_DB
 
 METHODS = ("entropy", "entropy-trt", "max", "percentile", "mse", "auto")
 TRT_ALGORITHMS = {"entropy": "EntropyCalibration2", "entropy-trt": "EntropyCalibration2", "max": "MinMaxCalibration"}
+AUTO_JUDGES = ("both", "per-kernel", "per-filter", "tensor")
+AUTO_FALLBACK = "--method auto judges each tensor by its own error: "
 AUTO_HOLD_OUT_EVERY = 5      # --method auto: every 5th calibration sample is the validation split
 DEFAULT_TRT_VERSION = 8501   # the newest TensorRT 8 header among the caches we have (TRT-8501-...)
 
@@ -34,7 +36,12 @@ def register(sub) -> None:
     p.add_argument("--method", choices=METHODS, default="entropy",
                    help="entropy (signed KL, TensorRT's Entropy2 where its KL is not fooled; docs/calibration.md), "
                         "entropy-trt (exactly TensorRT's Entropy2 on |x|), max, percentile, mse, or auto (per tensor "
-                        "the candidate with the least error on every 5th sample, held out)")
+                        "the candidate of every method with the least error on every 5th sample, held out; "
+                        "see --auto-judge)")
+    p.add_argument("--auto-judge", choices=AUTO_JUDGES, default="both",
+                   help="what --method auto judges candidates by: the compiled network's output error on the golden "
+                        "model in both weight granularities (default), in one of them, or each tensor's own error "
+                        "(fastest; also used when the compiler refuses the model)")
     p.add_argument("--percentile", type=float, default=99.99, help="for --method percentile (default 99.99)")
     p.add_argument("--batches", type=int, default=None, help="use at most N batches")
     p.add_argument("--batch-size", type=int, default=32, help="when the model's batch dimension is free")
@@ -92,11 +99,12 @@ class Calibration:
     hists: dict
     runner: object
     validation_samples: str | None = None
+    notes: list[str] = field(default_factory=list)   # warnings for the user
 
 
 def calibrate_model(model, model_path: str, source, method: str, percentile: float = 99.99, batch_size: int = 32,
                     max_batches: int | None = None, two_pass: bool = False, progress: bool = False,
-                    hold_out_every: int = AUTO_HOLD_OUT_EVERY) -> Calibration:
+                    hold_out_every: int = AUTO_HOLD_OUT_EVERY, judge: str = "both") -> Calibration:
     """Thresholds of every calibrated tensor of an ONNX model over a data source: what `calibrate`
     writes and what `make sim` (compile/flow.py) uses, so both give the same scales."""
     from .bounds import bounded_threshold, clip_bounds
@@ -108,6 +116,8 @@ def calibrate_model(model, model_path: str, source, method: str, percentile: flo
 
     if method not in METHODS:
         raise InputError(f"unknown method {method!r} (known: {', '.join(METHODS)})", where="--method")
+    if judge not in AUTO_JUDGES:
+        raise InputError(f"unknown judge {judge!r} (known: {', '.join(AUTO_JUDGES)})", where="--auto-judge")
     try:
         chosen = None if method == "auto" else make_calibrator(method, percentile)
     except ValueError as e:
@@ -128,12 +138,52 @@ def calibrate_model(model, model_path: str, source, method: str, percentile: flo
         candidates = {n: {method: t} for n, t in thresholds.items()}
         stats = {n: tensor_stats(h, thresholds[n]) for n, h in hists.items()}
         return Calibration(thresholds, methods, candidates, stats, hists, runner)
-    hists, val = collect_split_histograms(stream(), hold_out_every, preset_ranges=ranges, aliases=runner.aliases)
+    graph, why_not = _compiler_graph(model_path) if judge != "tensor" else (None, None)
+    keep = (graph.input, *graph.outputs) if graph is not None else ()
+    hists, val, held = collect_split_histograms(stream(), hold_out_every, preset_ranges=ranges, aliases=runner.aliases,
+                                                keep=tuple(runner.aliases.get(n, n) for n in keep))
     picked = auto_thresholds(hists, val, percentile, bounds)
     thresholds = {n: t for n, (_, t, _) in picked.items()}
+    methods = {n: m for n, (m, _, _) in picked.items()}
+    candidates = {n: c for n, (_, _, c) in picked.items()}
+    how = f"every {hold_out_every}th sample, candidates {', '.join(AUTO_CANDIDATES)}"
+    if graph is not None:
+        thresholds, methods, how, why_not = _judged_by_network(graph, keep, held, runner.aliases, thresholds, methods,
+                                                               candidates, judge, how)
     stats = {n: tensor_stats(val.get(n) or hists[n], thresholds[n]) for n in hists}
-    return Calibration(thresholds, {n: m for n, (m, _, _) in picked.items()}, {n: c for n, (_, _, c) in picked.items()},
-                       stats, hists, runner, f"every {hold_out_every}th sample, candidates {', '.join(AUTO_CANDIDATES)}")
+    return Calibration(thresholds, methods, candidates, stats, hists, runner, how, [why_not] if why_not else [])
+
+
+def _compiler_graph(model_path: str):
+    """(the compiler's graph of the model, None), or (None, why auto falls back to each tensor's error)."""
+    from ..graph.fold import load_graph
+
+    try:
+        return load_graph(model_path), None
+    except InputError as e:
+        why = "; ".join(line.strip() for line in str(e).splitlines())    # a warning is one line
+        return None, f"{AUTO_FALLBACK}the compiler refuses the model ({why})"
+
+
+def _judged_by_network(graph, keep, held, aliases, thresholds, methods, candidates, judge, how):
+    """The per-tensor choice refined by the network's output error (network_choice), or kept with
+    the reason when the validation split or the compiler cannot judge it."""
+    from .network_choice import HeldOut, compiled_inputs, refine_by_network
+
+    arrays = [held.get(aliases.get(n, n)) for n in keep]
+    if any(a is None for a in arrays) or len(arrays[0]) == 0:
+        return thresholds, methods, how, f"{AUTO_FALLBACK}the validation split holds no sample of the network's " \
+                                         "input and outputs"
+    ins = compiled_inputs(graph, arrays[0])
+    outs = {n: a.reshape(len(a), -1).astype(np.float64) for n, a in zip(keep[1:], arrays[1:])}
+    try:
+        thresholds, methods, before, after = refine_by_network(graph, thresholds, methods, candidates,
+                                                               HeldOut(ins, outs), judge)
+    except InputError as e:
+        return thresholds, methods, how, f"{AUTO_FALLBACK}{e}"
+    modes = "per-kernel and per-filter" if judge == "both" else judge
+    return thresholds, methods, (f"{how}; chosen by the golden model's output error in {modes} mode on the "
+                                 f"{len(ins)} held-out samples: {before:.4g} -> {after:.4g} of mean |FP32|"), None
 
 
 def resolve_source(args_data: str, model, divisor: float | None, mean: float | None, scale: float | None,
@@ -183,7 +233,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for w in warnings:
         _warn("calibrate", w)
     cal = calibrate_model(model, args.model, source, args.method, args.percentile, args.batch_size, args.batches,
-                          args.two_pass, progress=not args.quiet)
+                          args.two_pass, progress=not args.quiet, judge=args.auto_judge)
+    for note in cal.notes:
+        _warn("calibrate", note)
     for name in cal.runner.skipped:
         _warn("calibrate", f"tensor {name!r} has no inferred type and is not calibrated")
     for name, h in cal.hists.items():

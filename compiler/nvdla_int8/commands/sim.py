@@ -19,6 +19,7 @@ from ..errors import InputError
 from .compile import compile_model, print_report
 from ..calib.digits import load_split
 from ..graph.fold import load_graph
+from ..quantize.network import MODES
 from ..run.compiled import evaluate, rtl_available
 
 DEFAULT_MODEL = Path("models/digits_cnn.onnx")
@@ -34,15 +35,28 @@ def preprocess_for(graph):
 CALIB_ARGS = ["--data", "mnist:calib", "--two-pass"]   # what `make sim` calibrates with: README's command
 
 
-def calibrate(model: Path, table: Path, method: str = DEFAULT_METHOD) -> None:
+def calibrate(model: Path, table: Path, method: str = DEFAULT_METHOD, judge: str = "both") -> None:
     """Table over the calibration split: exactly `nvdla-int8 calibrate MODEL --data mnist:calib
-    --two-pass --method METHOD` (the model's declared preprocessing), so both give the same scales."""
+    --two-pass --method METHOD --auto-judge JUDGE` (the model's declared preprocessing), so both
+    give the same scales."""
     from ..calib.commands import register
 
     ap = argparse.ArgumentParser()
     register(ap.add_subparsers())
-    args = ap.parse_args(["calibrate", str(model), *CALIB_ARGS, "--method", method, "-o", str(table), "-q"])
+    args = ap.parse_args(["calibrate", str(model), *CALIB_ARGS, "--method", method, "--auto-judge", judge,
+                          "-o", str(table), "-q"])
     args.func(args)
+
+
+def mode_tables(model: Path, folder: Path, method: str) -> dict[str, Path]:
+    """{quantization mode: table}: `auto` judges its candidates in the mode the table is compiled
+    with (calib/network_choice.py), so it gets one table per mode; other methods one for both."""
+    if method != "auto":
+        calibrate(model, folder / "calib.json", method)
+        return dict.fromkeys(MODES, folder / "calib.json")
+    for mode in MODES:
+        calibrate(model, folder / f"calib-{mode}.json", method, mode)
+    return {mode: folder / f"calib-{mode}.json" for mode in MODES}
 
 
 def main(argv=None) -> int:
@@ -53,21 +67,22 @@ def main(argv=None) -> int:
     ap.add_argument("--vectors", default="vectors/digits_cnn")
     ap.add_argument("--method", default=DEFAULT_METHOD,
                     choices=("max", "percentile", "entropy", "entropy-trt", "mse", "auto"),
-                    help=f"activation calibrator (default {DEFAULT_METHOD}: per tensor, chosen on the calibration split; README)")
+                    help=f"activation calibrator (default {DEFAULT_METHOD}: per tensor, judged by the network on a validation split "
+                         "of the calibration digits, one table per quantization mode; README)")
     ap.add_argument("--limit", type=int, default=0, help="test images on the golden model (0 = the whole split)")
     ap.add_argument("--rtl-images", type=int, default=DEFAULT_RTL_IMAGES,
                     help=f"the first N held-out images also run on the RTL, per mode (default {DEFAULT_RTL_IMAGES}; "
                          "0 = none)")
     a = ap.parse_args(argv)
     model, build = Path(a.model), Path(a.build)
-    table = build / "calib.json"
     try:
         t0 = time.perf_counter()
-        calibrate(model, table, a.method)
-        print(f"calibration table ({a.method}, {len(load_split('calib')[1])} calibration images): {table}")
+        tables = mode_tables(model, build, a.method)
+        print(f"calibration table ({a.method}, {len(load_split('calib')[1])} calibration images): "
+              + ", ".join(sorted({str(t) for t in tables.values()})))
         if a.what == "vectors":
-            for mode in ("per-kernel", "per-filter"):
-                compile_model(str(model), str(table), f"{a.vectors}/{mode}", mode, 1, None)
+            for mode in MODES:
+                compile_model(str(model), str(tables[mode]), f"{a.vectors}/{mode}", mode, 1, None)
                 print(f"vectors: {a.vectors}/{mode}")
             return 0
         images, labels = load_split("test")
@@ -77,9 +92,9 @@ def main(argv=None) -> int:
         results, rtl = {}, {}
         n_rtl = min(a.rtl_images, len(labels))
         has_rtl = n_rtl > 0 and rtl_available()
-        for mode in ("per-kernel", "per-filter"):
+        for mode in MODES:
             out = build / mode
-            compile_model(str(model), str(table), str(out), mode, 1, None)
+            compile_model(str(model), str(tables[mode]), str(out), mode, 1, None)
             res = evaluate(out, images, labels, model, "golden", preprocess_for(g))
             results[mode] = res
             print(f"== {mode}")
