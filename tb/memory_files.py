@@ -50,7 +50,8 @@ class PageMap:
 
 def write_load_files(mem: SparseMemory, folder: Path) -> PageMap:
     """page_map.hex and mem.bin (the mapped pages whole, in physical order, every 64-bit word
-    big-endian as $fread fills an array) for tb_axi_mem's load; returns the mapping used."""
+    most significant byte first) for the raw harness and NVDLA's player, which both read this
+    format; returns the mapping used."""
     pm = PageMap(mem.pages)
     lines = [f"@{page:x}\n{phys:04x}" for page, phys in pm.phys.items()]
     (folder / "page_map.hex").write_text("\n".join(lines) + "\n")

@@ -9,7 +9,7 @@ from tb.memory_files import UNMAPPED, WORDS_PER_PAGE, PageMap, load_image, write
 
 
 def parse_page_map(path: Path) -> dict[int, int]:
-    """page -> physical page, as $readmemh would place them."""
+    """page -> physical page, as the raw harness reads page_map.hex (@page, then one entry a page)."""
     table, at = {}, 0
     for tok in path.read_text().split():
         if tok.startswith("@"):
@@ -26,7 +26,7 @@ def test_load_files_hold_every_mapped_page_whole(tmp_path):
     mem.write(0x9000_fff8, b"\xaa" * 16)          # crosses into the next 64 KiB page
     mem.write(0x8000_0400 + 4096, b"\x01")         # a far run in the same page
     pm = write_load_files(mem, tmp_path)
-    # $fread fills each 64-bit word from 8 bytes, most significant first
+    # each 64-bit word from 8 bytes, most significant first (tb/raw/main.cpp, tb/nvdla/player.cpp)
     words = np.frombuffer((tmp_path / "mem.bin").read_bytes(), dtype=">u8")
     assert len(words) == len(mem.pages) * WORDS_PER_PAGE
     for page, phys in pm.phys.items():
