@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from nvdla_int8.conformance import find_traces
-from nvdla_int8.trace.cfg import Command
 from nvdla_int8.trace.trace import Trace
 from tests.suite import CONFORMANCE, require
+from tests.trace_edits import pad_first_weight_bytes, rewrite_writes
 
 pytestmark = pytest.mark.rtl
 
@@ -41,13 +41,20 @@ def test_a_dma_on_cvif_hangs_and_the_testbench_says_why(tmp_path, trace, registe
     NVDLA's DMA interface never accepts the request) and the hang message names the field."""
     [path] = [p for p in find_traces([require(CONFORMANCE)]) if p.parent.name == trace]
     t = Trace.load(path)
-    hit = 0
-    for i, c in enumerate(t.commands):
-        if c.op == "reg_write" and c.args[0].trace_name == register:
-            t.commands[i] = Command("reg_write", (c.args[0], c.args[0].field(field).put(c.args[1], 0)))
-            hit += 1
-    assert hit == 1
+    assert rewrite_writes(t, register, lambda reg, v: reg.field(field).put(v, 0)) == 1
     [o] = play([t.save(tmp_path / "trace")], tmp_path / "run")
     assert not o.passed
     assert "hang: interrupt SDP_0 never arrived" in o.message and "watchdog" in o.message, o.message
     assert f"as on NVDLA: SDP group 0: {register}.{field} = 0 selects CVIF" in o.message, o.message
+
+
+def test_weight_bytes_past_the_weights_run_but_the_outcome_says_nvdla_would_differ(tmp_path):
+    """Our RTL computes a conv layer after one whose D_WEIGHT_BYTES runs past its weights as if
+    CBUF were clean (right result), where NVDLA's shifts the second layer's weights (s3 keeps
+    D_BANK; its CRC differs on NVDLA's RTL): the outcome passes and says so, naming the layer and
+    the field."""
+    t = Trace.load(ROOT / "vectors/nvdla-rules/conv_after_conv/conv_after_conv_s3/conv_after_conv_s3.cfg")
+    padded = pad_first_weight_bytes(t)
+    [o] = play([t.save(tmp_path / "trace")], tmp_path / "run")
+    assert o.passed, o.message
+    assert o.nvdla_warning.startswith(f"layer 0 (conv): NVDLA_CDMA.D_WEIGHT_BYTES_0 = {padded}: "), o.nvdla_warning

@@ -6,7 +6,7 @@ import shutil
 
 
 from nvdla_int8.cli import main
-from nvdla_int8.conformance import find_traces
+from nvdla_int8.conformance import closing_line, find_traces, format_line
 from nvdla_int8.golden.replay import replay_traces
 
 
@@ -115,3 +115,26 @@ def test_nvdla_rules_vectors_pass_on_golden_and_regenerate_identically(tmp_path)
         assert sorted(f.name for f in fresh.parent.iterdir()) == files
         _, mismatch, errors = filecmp.cmpfiles(p.parent, fresh.parent, files, shallow=False)
         assert not mismatch and not errors, (p.parent.name, mismatch, errors)
+
+
+def test_a_conv_layer_nvdla_would_compute_differently_passes_and_says_so(tmp_path):
+    """conv_after_conv s3 (its conv layers keep one D_BANK) with the first layer's D_WEIGHT_BYTES
+    rounded up to 128, as NVDLA's one-layer traces do: NVDLA's RTL computes its second layer
+    differently (docs/nvdla-rules.md §5); the golden model still computes it right (same CRCs), and
+    the outcome names the layer and field. The untouched trace has nothing to say."""
+    from pathlib import Path
+    from nvdla_int8.trace.trace import Trace
+    from tests.trace_edits import pad_first_weight_bytes
+    cfg = Path(__file__).resolve().parents[1] / "vectors/nvdla-rules/conv_after_conv/conv_after_conv_s3/conv_after_conv_s3.cfg"
+    [clean] = replay_traces([cfg])
+    assert clean.passed and clean.nvdla_warning == ""
+    t = Trace.load(cfg)
+    padded = pad_first_weight_bytes(t)
+    [o] = replay_traces([t.save(tmp_path)])
+    assert o.passed and o.crc == clean.crc, o.message
+    assert o.nvdla_warning == (f"layer 0 (conv): NVDLA_CDMA.D_WEIGHT_BYTES_0 = {padded}: 1 CBUF entries past its 120 "
+                               "weight bytes stay in CBUF and shift the weights of the next conv layer, layer 1 "
+                               "(conv), which keeps its D_BANK; program 120")
+    assert "[NVDLA's RTL: layer 0 (conv)" in format_line(o)
+    assert closing_line([clean, o]).endswith("2 passed, 0 failed; 1 that NVDLA's own RTL may compute "
+                                             "differently or hang on")

@@ -22,7 +22,7 @@ from pyuvm import uvm_env, uvm_test
 from nvdla_int8.conformance import FAIL, PASS, TraceOutcome
 from nvdla_int8.errors import InputError
 from nvdla_int8.fileio import write_atomic
-from nvdla_int8.golden.replay import GoldenPlayer
+from nvdla_int8.golden.replay import GoldenPlayer, nvdla_warning
 from nvdla_int8.hw.regmap import REGMAP
 from nvdla_int8.trace.memory import SparseMemory
 from nvdla_int8.trace.trace import Trace, apply_memory_command
@@ -98,6 +98,7 @@ class TraceRun:
     golden_layers: list
     mutation: Mutation = field(default_factory=Mutation)
     stalls: list = field(default_factory=list)  # why NVDLA (and so the golden model) never ends a layer
+    nvdla_warning: str = ""  # where NVDLA's RTL would differ or hang while we run on (golden.replay)
     wait_seconds: float = 0.0  # wall time spent waiting for interrupts: the simulator running alone
     aborted: bool = False
     flipped: list = field(default_factory=list)
@@ -225,7 +226,8 @@ class TracePlayerTest(uvm_test):
         sb = self.env.scoreboard
         self.env.start_trace(golden.m.layers)
         run = TraceRun(self.bfm, self.memory, self.cfg, sb, golden.m.layers, mutation=mutation, notes=notes,
-                       reset_pending=self.cfg.reset_at > 0, stalls=golden.m.stalls, bus_monitor=self.env.axi)
+                       reset_pending=self.cfg.reset_at > 0, stalls=golden.m.stalls, bus_monitor=self.env.axi,
+                       nvdla_warning=nvdla_warning(golden.m))
         seq, failed = await self.start_run(trace, run, image, seed)
         if failed:
             return TraceOutcome(trace.name, FAIL, None, None, time.perf_counter() - t0, message=failed), 0.0
@@ -336,7 +338,7 @@ class TracePlayerTest(uvm_test):
             e, g = bad[0] if bad else seq.crcs[-1]
             exp, got = f"{e:#010x}", (f"{g:#010x}" if g >= 0 else None)
         if not failures:
-            return TraceOutcome(trace.name, PASS, exp, got, seconds, cycles)
+            return TraceOutcome(trace.name, PASS, exp, got, seconds, cycles, nvdla_warning=run.nvdla_warning)
         msg = failures[0]
         # Besides the first failure, the first of each kind that says most: a cube mismatch
         # (names the element) and a write-log fault (late or missing write).
@@ -348,4 +350,4 @@ class TracePlayerTest(uvm_test):
             msg += "; the output cube equals the golden model's element by element"
         if len(failures) > len(shown):
             msg += f" (+{len(failures) - len(shown)} more)"
-        return TraceOutcome(trace.name, FAIL, exp, got, seconds, cycles, msg)
+        return TraceOutcome(trace.name, FAIL, exp, got, seconds, cycles, msg, nvdla_warning=run.nvdla_warning)

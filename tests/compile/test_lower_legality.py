@@ -237,6 +237,13 @@ def test_sequence_refuses_weight_bytes_past_the_weights_before_another_conv_laye
     bad = check_sequence([("layer 0", padded)] + pair[1:])
     assert len(bad) == 1 and bad[0].startswith("layer 0: NVDLA_CDMA.D_WEIGHT_BYTES_0 = 768: 6 CBUF entries"), bad
     assert check_sequence(pair[:1] + [("layer 1", padded)]) == []
+    # a bank change between the layers resets NVDLA's CBUF write index (its "pending" path)
+    bank = REGMAP.reg("CDMA", "D_BANK")
+    [data_bank] = [bank.field("DATA_BANK").get(v) for r, v in pair[1][1] if r is bank]
+    moved = pair[1][1]
+    for unit in ("CDMA", "CSC"):
+        moved = _mutate(moved, unit, "D_BANK", DATA_BANK=data_bank + 1)
+    assert check_program(moved) == [] and check_sequence([("layer 0", padded), ("layer 1", moved)]) == []
 
 
 def test_sequence_refuses_weight_banks_without_room_for_the_weights_before():

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..hw.cdma_weights import WeightLedger
 from ..hw.layouts import Surface
 from ..hw.memif import cvif_selections
 from ..hw.regmap import REGMAP
@@ -80,6 +81,10 @@ class GoldenMachine:
         self.regs = RegisterFile()
         self.layers: list[LayerResult] = []
         self.stalls: list[str] = []  # why a layer never ends, as on NVDLA (a DMA on the absent CVIF)
+        # where NVDLA's RTL would differ or hang while this model (and our RTL) run on: what earlier
+        # conv layers leave in its CDMA weight bookkeeping (hw.cdma_weights)
+        self.nvdla_differs: list[str] = []
+        self._weights = WeightLedger()
 
     # -- CSB port --------------------------------------------------------------------------
     def write_reg(self, addr: int, value: int) -> None:
@@ -121,12 +126,15 @@ class GoldenMachine:
             if not self._stalled(conv=False):
                 self._run_standalone(params)
 
+    def _field(self, unit: str, reg: str, field: str) -> int:
+        """The value the layer about to run sees (the consumer group's)."""
+        return self.regs[unit].consumer_field(reg, field)
+
     def _stalled(self, conv: bool) -> bool:
         """A DMA of the layer would go to CVIF, which nv_small lacks: like NVDLA, the layer never
         runs and its OP_ENs stay set; `stalls` says why (hw.memif)."""
-        get = lambda u, r, f: self.regs[u].consumer_field(r, f)  # noqa: E731
         whys = [f"SDP group {self.regs['SDP'].consumer}: {why}"
-                for why in cvif_selections(get, conv, self._armed("SDP_RDMA"))]
+                for why in cvif_selections(self._field, conv, self._armed("SDP_RDMA"))]
         self.stalls += [w for w in whys if w not in self.stalls]  # OP_EN writes retry the start
         return bool(whys)
 
@@ -142,6 +150,7 @@ class GoldenMachine:
         if (cp.out_w, cp.out_h) != (sp.width, sp.height) or sp.channels != cp.kernels:
             raise InputError(f"illegal register program: SDP cube {sp.width}x{sp.height}x{sp.channels} "
                              f"differs from the convolution output {cp.out_w}x{cp.out_h}x{cp.kernels}")
+        self.nvdla_differs += self._weights.conv_layer(f"layer {len(self.layers)} (conv)", self._field)
         if self.probe is not None:
             self.probe.conv(self.memory, cp)
         cacc, cacc_sat = convolve(self.memory, cp)

@@ -142,7 +142,14 @@ def replay_trace(trace: Trace) -> tuple[TraceOutcome, GoldenPlayer]:
     msg = player.failures[0] if player.failures else ""
     if len(player.failures) > 1:
         msg += f" (+{len(player.failures) - 1} more)"
-    return TraceOutcome(trace.name, status, exp, got, seconds, message=msg), player
+    return TraceOutcome(trace.name, status, exp, got, seconds, message=msg,
+                        nvdla_warning=nvdla_warning(player.m)), player
+
+
+def nvdla_warning(m: GoldenMachine) -> str:
+    """The machine's `nvdla_differs` as one line."""
+    more = f" (+{len(m.nvdla_differs) - 1} more)" if len(m.nvdla_differs) > 1 else ""
+    return m.nvdla_differs[0] + more if m.nvdla_differs else ""
 
 
 def replay_traces(paths: list[Path]):

@@ -23,6 +23,7 @@ conv layers of one program together: what one leaves in NVDLA's CBUF bookkeeping
 """
 from __future__ import annotations
 
+from ..hw.cdma_weights import WeightLedger, carried_weight_entries  # noqa: F401 (generator)
 from ..hw.config import NV_SMALL
 from ..hw.layouts import ceil_div
 from ..hw.memif import cvif_selections
@@ -177,41 +178,11 @@ def check_program(writes) -> list[str]:
 
 def check_sequence(convs) -> list[str]:
     """Legality of consecutive conv layers in one program (no reset between them): `convs` is
-    [(name, writes)] of the program's conv layers in order (SDP layers leave CBUF alone). What a
-    conv layer leaves in NVDLA's CBUF bookkeeping for the next one (docs/nvdla-rules.md §5):
-
-    - entries fetched past the weights: the CDMA fetches D_WEIGHT_BYTES / 8 entries, the CSC
-      releases the ones it reads, so the next layer's weights start that many entries late;
-    - every weight entry fetched so far: the CDMA counts a release only while its own clock runs
-      (NV_NVDLA_CDMA_wt.v `wt_wr_dmatx_cnt`, clock-gated once the CDMA is done; nvdla/hw#235), so
-      releases after it finished are lost until reset and the count stops weight reads once it
-      reaches the layer's weight bank entries. Bounded here by all earlier layers' entries."""
-    v = []
-    carried = 0
-    for i, (name, writes) in enumerate(convs):
-        s = _State(writes)
-        k = s.get("CDMA", "D_WEIGHT_SIZE_1", "WEIGHT_KERNEL") + 1
-        bpk = s.get("CDMA", "D_WEIGHT_SIZE_0", "BYTE_PER_KERNEL") + 1
-        wbytes = s.get("CDMA", "D_WEIGHT_BYTES", "WEIGHT_BYTES")
-        entries = ceil_div(wbytes, NV_SMALL.cbuf_entry_bytes)
-        exact = carried_weight_entries(k, bpk)
-        if i + 1 < len(convs) and entries != exact:
-            v.append(f"{name}: NVDLA_CDMA.D_WEIGHT_BYTES_0 = {wbytes}: {entries - exact} CBUF entries past its "
-                     f"{k * bpk} weight bytes stay in CBUF and shift the weights of conv layer {convs[i + 1][0]}; "
-                     f"program {exact * NV_SMALL.cbuf_entry_bytes}")
-        wbanks = s.get("CDMA", "D_BANK", "WEIGHT_BANK") + 1
-        room = wbanks * NV_SMALL.cbuf_bank_entries
-        if carried and carried + entries > room:
-            v.append(f"{name}: NVDLA_CDMA.D_BANK_0.WEIGHT_BANK = {wbanks - 1}: its {entries} weight entries and the "
-                     f"{carried} of the conv layers before it (whose release NVDLA's CDMA may not count) exceed "
-                     f"the {room} entries of {wbanks} weight banks; NVDLA's RTL may hang")
-        carried += entries
-    return v
-
-
-def carried_weight_entries(k: int, bpk: int) -> int:
-    """The weight entries a conv layer adds to what the conv layers after it must leave room for."""
-    return ceil_div(k * bpk, NV_SMALL.cbuf_entry_bytes)
+    [(name, writes)] of the program's conv layers in order (SDP layers leave CBUF alone). Refuses
+    weight bytes fetched past the weights before another conv layer, and weight banks without
+    room for every earlier conv layer's weight entries (hw.cdma_weights, docs/nvdla-rules.md §5)."""
+    ledger = WeightLedger()
+    return [p for name, writes in convs for p in ledger.conv_layer(name, _State(writes).get)]
 
 
 def check_sdp_program(writes) -> list[str]:

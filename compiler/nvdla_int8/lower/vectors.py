@@ -124,7 +124,8 @@ def lower_op(qnet: QNetwork, op, out_slot: tuple[int, int] | None = None) -> lis
 
 def nvdla_sequence_problem(op, progs: list[Program]) -> str | None:
     """Why NVDLA's own RTL may hang on this layer's trace, whose conv passes run one after the
-    other without a reset (legality.check_sequence), or None. Our RTL and golden model run it."""
+    other without a reset (legality.check_sequence), or None. Our RTL and golden model run it
+    and say so in each replay's outcome (golden.machine `nvdla_differs`)."""
     if not isinstance(op, ConvLayer):
         return None
     problems = check_sequence([(p.name, p.writes) for p in progs])

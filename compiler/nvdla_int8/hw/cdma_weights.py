@@ -1,0 +1,68 @@
+"""What a conv layer leaves in NVDLA's CDMA weight bookkeeping for the next conv layer of the same
+program (no reset between them); docs/nvdla-rules.md §5.
+
+Two facts of NVDLA's RTL, neither of which changes a result of ours:
+- the CDMA fetches D_WEIGHT_BYTES / 8 CBUF entries and the CSC releases only those it reads, so
+  entries fetched past the weights are read by the next conv layer as the start of its weights,
+  unless that layer's D_BANK differs: a bank change sends both through their "pending" path
+  (NV_NVDLA_CDMA_wt.v `need_pending`, `clear_all`), which resets the CBUF write index and the
+  available count. Measured on NVDLA's RTL: conv_after_conv s1-s4 with the first layer's weight
+  bytes rounded to 128 pass where the next layer changes D_BANK (s1, s2, s4) and differ where it
+  keeps it (s3);
+- the CDMA counts weight releases only while its own clock runs (NV_NVDLA_CDMA_wt.v
+  `wt_wr_dmatx_cnt`, clock-gated once the CDMA is done; nvdla/hw#235), so releases that come
+  after it finished are lost until reset, and the count stops weight reads once it reaches the
+  layer's weight-bank entries. A bank change does not clear that count. Which releases come late
+  depends on timing; the bound used here, every earlier layer's entries, is the most they can add
+  up to.
+NVDLA's own testbench ties the clock-gating disable input low, so its trace players hang where
+a chip with clock gating disabled would not.
+
+The legality checker refuses what this finds; the golden model, which computes every such layer
+as if its bookkeeping were clean, says where NVDLA's RTL would differ or hang.
+"""
+from __future__ import annotations
+
+from .config import NV_SMALL
+from .layouts import ceil_div
+from .memif import Getter
+
+
+def carried_weight_entries(k: int, bpk: int) -> int:
+    """The weight entries a conv layer adds to what the conv layers after it must leave room for."""
+    return ceil_div(k * bpk, NV_SMALL.cbuf_entry_bytes)
+
+
+class WeightLedger:
+    """Feed it the conv layers of one program in order; each call returns what NVDLA's CDMA
+    bookkeeping makes of that layer, one line per problem (empty: NVDLA runs it as we do)."""
+
+    def __init__(self) -> None:
+        self.carried = 0  # weight entries of the conv layers so far
+        self._previous: tuple | None = None  # name, D_WEIGHT_BYTES, entries fetched, weight bytes, D_BANK
+
+    def conv_layer(self, name: str, get: Getter) -> list[str]:
+        k = get("CDMA", "D_WEIGHT_SIZE_1", "WEIGHT_KERNEL") + 1
+        bpk = get("CDMA", "D_WEIGHT_SIZE_0", "BYTE_PER_KERNEL") + 1
+        wbytes = get("CDMA", "D_WEIGHT_BYTES", "WEIGHT_BYTES")
+        wbanks = get("CDMA", "D_BANK", "WEIGHT_BANK") + 1
+        banks = (get("CDMA", "D_BANK", "DATA_BANK"), wbanks)
+        entries = ceil_div(wbytes, NV_SMALL.cbuf_entry_bytes)
+        problems = []
+        if self._previous is not None:
+            prev, prev_bytes, fetched, used, prev_banks = self._previous
+            exact = ceil_div(used, NV_SMALL.cbuf_entry_bytes)
+            if fetched != exact and prev_banks == banks:
+                problems.append(
+                    f"{prev}: NVDLA_CDMA.D_WEIGHT_BYTES_0 = {prev_bytes}: {fetched - exact} CBUF entries past its "
+                    f"{used} weight bytes stay in CBUF and shift the weights of the next conv layer, {name}, which keeps "
+                    f"its D_BANK; program {exact * NV_SMALL.cbuf_entry_bytes}")
+        room = wbanks * NV_SMALL.cbuf_bank_entries
+        if self.carried and self.carried + entries > room:
+            problems.append(
+                f"{name}: NVDLA_CDMA.D_BANK_0.WEIGHT_BANK = {wbanks - 1}: its {entries} weight entries and the "
+                f"{self.carried} of the conv layers before it (whose release NVDLA's CDMA may not count) exceed "
+                f"the {room} entries of {wbanks} weight banks; NVDLA's RTL may hang")
+        self.carried += entries
+        self._previous = (name, wbytes, entries, k * bpk, banks)
+        return problems
