@@ -178,7 +178,8 @@ def verilate(d: Path, main_cpp: Path, args: list[str], binary: str) -> Path:
     env = verilator_env()
     key = "\n".join(cmd + [env["MAKEFLAGS"]])
     exe, stamp = d / binary, d / f".{binary}.args"
-    newest = max(p.stat().st_mtime for p in [main_cpp, SHARED_CPP, *sources, rtl_dir() / "lint.vlt"])
+    headers = main_cpp.parent.glob("*.hpp")  # the main's own headers (tb/raw/digest.hpp)
+    newest = max(p.stat().st_mtime for p in [main_cpp, *headers, SHARED_CPP, *sources, rtl_dir() / "lint.vlt"])
     with _build_lock(d):
         if exe.exists() and stamp.exists() and stamp.read_text() == key and exe.stat().st_mtime >= newest:
             return exe

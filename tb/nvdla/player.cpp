@@ -1,7 +1,7 @@
 // Our trace player for NVDLA's own nv_small RTL (NV_nvdla Verilated from a checkout of nvdla/hw and
 // linked with this file; nothing of nvdla/hw is in this repository). It plays the same digest folders as the raw harness (tb/raw/digest.py:
 // page_map.hex, mem.bin, program.txt) so a trace is turned into commands once, by one piece of
-// code, for both RTLs. Where tb/raw drives our tb_top's APB master and SV memory, this drives
+// code, for both RTLs, and read back by one header (tb/raw/digest.hpp). Where tb/raw drives our tb_top's APB master and SV memory, this drives
 // NVDLA's CSB port and answers its DBB AXI port from a C++ memory (nv_small has no CVSRAM port).
 //
 // Memory timing is fixed, not random: every read burst's first beat comes --read-latency cycles
@@ -17,8 +17,6 @@
 // Prints one JSON line per trace: status PASS / FAIL / HANG, cycles (first register write to the
 // last interrupt rise, as tb/raw counts them), clocks since reset, read and write beats, message,
 // and after a hang the --probe registers (tb/nvdla/run.py names the units still busy).
-#include <zlib.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -28,26 +26,20 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "../raw/digest.hpp"
 #include "VNV_nvdla.h"
 #include "verilated.h"
 
 namespace {
 
-constexpr uint32_t kPageBits = 16;  // tb/memory_files.py: 64 KiB pages, 8-byte words
-constexpr uint32_t kWordsPerPage = (1u << kPageBits) / 8;
-constexpr int kPollLimit = 1000;  // tb/uvm/sequences.py POLL_LIMIT, as tb/raw
+using digest::hex;
+using digest::kPageBits;
+using digest::kWordsPerPage;
 
 using Clock = std::chrono::steady_clock;
-
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "%#llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 // Raised out of any wait: the layer never ends (or the CSB never answers).
 struct Hang {
@@ -62,25 +54,13 @@ struct Memory {
   std::string fault;  // first write outside the image
 
   bool load(const std::string& dir) {
+    digest::Image img;
     phys.clear();
-    words.clear();
     fault.clear();
-    std::ifstream pm(dir + "/page_map.hex");
-    std::string tok;
-    uint64_t page = 0;
-    while (pm >> tok) {
-      if (tok[0] == '@') page = std::stoull(tok.substr(1), nullptr, 16);
-      else phys[page++] = static_cast<uint32_t>(std::stoul(tok, nullptr, 16));
-    }
-    std::ifstream bin(dir + "/mem.bin", std::ios::binary);
-    if (!pm.eof() || !bin) return false;
-    unsigned char b[8];
-    while (bin.read(reinterpret_cast<char*>(b), 8)) {  // each word big-endian, as $fread
-      uint64_t w = 0;
-      for (int i = 0; i < 8; ++i) w = (w << 8) | b[i];
-      words.push_back(w);
-    }
-    return words.size() == phys.size() * kWordsPerPage;
+    if (!digest::load_image(dir, img)) return false;
+    phys.insert(img.pages.begin(), img.pages.end());
+    words = std::move(img.words);
+    return true;
   }
 
   uint64_t* at(uint64_t addr) {
@@ -327,66 +307,42 @@ Outcome play(Player& p, const std::string& dir, uint64_t limit, const std::vecto
   int intrs = 0, crcs = 0;  // commands seen so far, to name the one that failed (layer order)
   try {
     while (o.status == "PASS" && std::getline(prog, line)) {
-      std::istringstream in(line);
-      std::string op;
-      in >> op >> std::hex;
-      if (op == "load") {
+      digest::Command c = digest::parse(line);
+      if (c.op == "load") {
         if (!p.mem.load(dir)) o.fail("bad memory image in " + dir);
         p.reset();
-      } else if (op == "w") {
-        uint32_t a, v;
-        in >> a >> v;
+      } else if (c.op == "w") {
         if (o.first_write < 0) o.first_write = static_cast<int64_t>(p.clocks);
-        p.csb_write(a, v);
-      } else if (op == "r" || op == "p") {
-        uint32_t a, v, got = 0;
-        in >> a >> v;
-        int tries = op == "r" ? 1 : kPollLimit;
-        for (int t = 0; t < tries && (got = p.csb_read(a)) != v; ++t) {
+        p.csb_write(c.addr, c.value);
+      } else if (c.op == "r" || c.op == "p") {
+        uint32_t got = 0;
+        int tries = c.op == "r" ? 1 : digest::kPollLimit;
+        for (int t = 0; t < tries && (got = p.csb_read(c.addr)) != c.value; ++t) {
         }
-        if (got != v) o.fail("read of " + hex(a) + " gave " + hex(got) + ", expected " + hex(v));
-      } else if (op == "i") {
+        if (got != c.value) o.fail("read of " + hex(c.addr) + " gave " + hex(got) + ", expected " + hex(c.value));
+      } else if (c.op == "i") {
         // NVDLA's interrupt line falls a few cycles after the W1C clear, so a line still high
         // from the last claim is not this interrupt: wait until the status shows it.
-        uint32_t bit, status_addr, mask_addr;
-        in >> bit >> status_addr >> mask_addr;
         uint64_t start = p.clocks;
         ++intrs;
         for (;;) {
           p.wait_intr(limit - std::min(limit, p.clocks - start));
-          uint32_t pending = p.csb_read(status_addr) & ~p.csb_read(mask_addr);
-          uint32_t want = bit ? bit : (pending & (~pending + 1));
+          uint32_t pending = p.csb_read(c.status) & ~p.csb_read(c.mask);
+          uint32_t want = c.bit ? c.bit : (pending & (~pending + 1));
           if (pending & want) {
             o.last_intr = static_cast<int64_t>(p.intr_rise);
-            p.csb_write(status_addr, want);  // W1C
+            p.csb_write(c.status, want);  // W1C
             break;
           }
           if (p.clocks - start > limit) throw Hang{"interrupt line high, status " + hex(pending) + " never shows it"};
           p.step();
         }
-      } else if (op == "c") {
-        uint32_t expected, skip, size, first, words;
-        in >> expected >> skip >> size;
+      } else if (c.op == "c") {
         ++crcs;
-        std::string bytes;
-        while (in >> first >> words) {
-          if (static_cast<size_t>(first) + words > p.mem.words.size()) {
-            o.fail("check_crc range outside the memory image");
-            break;
-          }
-          for (uint32_t k = 0; k < words; ++k)
-            for (int b = 0; b < 8; ++b) bytes.push_back(static_cast<char>(p.mem.words[first + k] >> 8 * b));
-        }
-        if (o.status != "PASS") break;
-        if (bytes.size() < skip + size) {
-          o.fail("memory dump smaller than the checked range");
-          break;
-        }
-        uint32_t got = crc32(0, reinterpret_cast<const Bytef*>(bytes.data()) + skip, size);
-        if (got != expected)
-          o.fail("check_crc " + std::to_string(crcs) + ": CRC " + hex(got) + ", expected " + hex(expected));
-      } else if (!op.empty()) {
-        o.fail("unknown program command " + op);
+        std::string why = digest::check_crc(c, p.mem.words.data(), p.mem.words.size());
+        if (!why.empty()) o.fail("check_crc " + std::to_string(crcs) + ": " + why);
+      } else if (!c.op.empty()) {
+        o.fail("unknown program command " + c.op);
       }
     }
   } catch (const Hang& h) {

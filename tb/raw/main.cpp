@@ -8,7 +8,6 @@
 // Prints one JSON line per trace: status, cycles (first register write to the last interrupt, as
 // the scoreboard counts them), clocks since reset, and the wall time inside interrupt waits.
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,21 +16,21 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "Vtb_top.h"
+#include "digest.hpp"
 #include "verilated.h"
 
 extern "C" void* tb_shared_var(const char* scope, const char* name, uint64_t* bytes);
 
 namespace {
 
-constexpr int kPollLimit = 1000;         // tb/uvm/sequences.py POLL_LIMIT
+using digest::hex;
+
 constexpr uint64_t kMaxCycles = 50000000;
-constexpr uint32_t kWordsPerPage = 8192;  // tb/memory_files.py: 64 KiB pages of 8-byte words
-constexpr uint16_t kUnmapped = 0xffff;    // tb_axi_mem Unmapped
+constexpr uint16_t kUnmapped = 0xffff;  // tb_axi_mem Unmapped
 
 using Clock = std::chrono::steady_clock;
 
@@ -121,41 +120,24 @@ class Harness {
     }
   }
 
-  // The image of digest.py's page_map.hex and mem.bin (words big-endian) into the memory, then
-  // the load pulse (the memory restarts its random sequence), as tb/uvm/memory.py SvMemory.load.
+  // The image of digest.py's page_map.hex and mem.bin into the memory, then the load pulse (the
+  // memory restarts its random sequence), as tb/uvm/memory.py SvMemory.load.
   bool load(const std::string& dir) {
+    digest::Image img;
+    if (!digest::load_image(dir, img) || img.words.size() > mem_words_) return false;
     std::fill(page_map_, page_map_ + 65536, kUnmapped);
-    std::ifstream pm(dir + "/page_map.hex");
-    std::string tok;
-    uint64_t page = 0, pages = 0;
-    while (pm >> tok) {
-      if (tok[0] == '@') {
-        page = std::stoull(tok.substr(1), nullptr, 16);
-      } else if (page < 65536) {
-        page_map_[page++] = static_cast<uint16_t>(std::stoul(tok, nullptr, 16));
-        ++pages;
-      }
+    for (auto [logical, physical] : img.pages) {
+      if (logical >= 65536) return false;
+      page_map_[logical] = static_cast<uint16_t>(physical);
     }
-    std::ifstream bin(dir + "/mem.bin", std::ios::binary);
-    if (!pm.eof() || !bin || pages * kWordsPerPage > mem_words_) return false;
-    std::vector<unsigned char> b(pages * kWordsPerPage * 8);
-    if (!bin.read(reinterpret_cast<char*>(b.data()), static_cast<std::streamsize>(b.size()))) return false;
-    for (size_t w = 0; w < pages * kWordsPerPage; ++w) {
-      uint64_t v = 0;
-      for (int i = 0; i < 8; ++i) v = (v << 8) | b[8 * w + i];
-      mem_[w] = v;
-    }
+    std::copy(img.words.begin(), img.words.end(), mem_);
     pulse(top_->mem_load);
     return true;
   }
 
-  // Words [first, first + words) appended to out as bytes (little-endian).
-  bool dump(uint32_t first, uint32_t words, std::string& out) const {
-    if (static_cast<uint64_t>(first) + words > mem_words_) return false;
-    const char* p = reinterpret_cast<const char*>(mem_ + first);
-    out.append(p, static_cast<size_t>(words) * 8);
-    return true;
-  }
+  // The memory's words in place (physical order), for the CRC checks.
+  const uint64_t* words() const { return mem_; }
+  uint64_t word_count() const { return mem_words_; }
 
  private:
   static void* shared(const char* scope, const char* name, uint64_t* bytes) {
@@ -187,12 +169,6 @@ struct Outcome {
   }
 };
 
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "%#llx", static_cast<unsigned long long>(v));
-  return b;
-}
-
 // One trace; the harness is reset and loaded by its first command ("load").
 Outcome play(Harness& h, const std::string& dir, uint32_t seed, bool stall, bool reorder, uint32_t watchdog) {
   Outcome o;
@@ -205,13 +181,9 @@ Outcome play(Harness& h, const std::string& dir, uint32_t seed, bool stall, bool
   Vtb_top& d = h.dut();
   std::vector<std::pair<uint32_t, uint32_t>> writes;  // consecutive writes go as one run
   while (o.pass && std::getline(prog, line)) {
-    std::istringstream in(line);
-    std::string op;
-    in >> op >> std::hex;
-    if (op == "w") {
-      uint32_t a, v;
-      in >> a >> v;
-      writes.emplace_back(a, v);
+    digest::Command c = digest::parse(line);
+    if (c.op == "w") {
+      writes.emplace_back(c.addr, c.value);
       continue;
     }
     if (!writes.empty()) {
@@ -220,19 +192,16 @@ Outcome play(Harness& h, const std::string& dir, uint32_t seed, bool stall, bool
       h.apb_writes(writes);
       writes.clear();
     }
-    if (op == "load") {
+    if (c.op == "load") {
       h.reset(seed, stall, reorder, watchdog);
       if (!h.load(dir)) o.fail("cannot load page_map.hex and mem.bin");
-    } else if (op == "r" || op == "p") {
-      uint32_t a, v, got = 0;
-      in >> a >> v;
-      int tries = op == "r" ? 1 : kPollLimit;
-      for (int t = 0; t < tries && (got = h.apb(a, false)) != v; ++t) {
+    } else if (c.op == "r" || c.op == "p") {
+      uint32_t got = 0;
+      int tries = c.op == "r" ? 1 : digest::kPollLimit;
+      for (int t = 0; t < tries && (got = h.apb(c.addr, false)) != c.value; ++t) {
       }
-      if (got != v) o.fail("read of " + hex(a) + " gave " + hex(got) + ", expected " + hex(v));
-    } else if (op == "i") {
-      uint32_t bit, status_addr, mask_addr;
-      in >> bit >> status_addr >> mask_addr;
+      if (got != c.value) o.fail("read of " + hex(c.addr) + " gave " + hex(got) + ", expected " + hex(c.value));
+    } else if (c.op == "i") {
       auto t0 = Clock::now();
       uint64_t start = h.clocks;
       bool was = d.intr;
@@ -243,25 +212,15 @@ Outcome play(Harness& h, const std::string& dir, uint32_t seed, bool stall, bool
         break;
       }
       if (!was) o.last_intr = static_cast<int64_t>(d.cycles);
-      uint32_t status = h.apb(status_addr, false);
-      uint32_t pending = status & ~h.apb(mask_addr, false);
-      uint32_t want = bit ? bit : (pending & (~pending + 1));
+      uint32_t pending = h.apb(c.status, false) & ~h.apb(c.mask, false);
+      uint32_t want = c.bit ? c.bit : (pending & (~pending + 1));
       if (!(pending & want)) o.fail("unexpected interrupt status " + hex(pending));
-      h.apb(status_addr, true, want);
-    } else if (op == "c") {
-      uint32_t expected, skip, size, first, words;
-      in >> expected >> skip >> size;
-      std::string bytes;
-      while (in >> first >> words)
-        if (!h.dump(first, words, bytes)) o.fail("short memory dump");
-      if (bytes.size() < skip + size) {
-        o.fail("memory dump smaller than the checked range");
-        break;
-      }
-      uint32_t got = crc32(0, reinterpret_cast<const Bytef*>(bytes.data()) + skip, size);
-      if (got != expected) o.fail("CRC " + hex(got) + ", expected " + hex(expected));
-    } else if (!op.empty()) {
-      o.fail("unknown program command " + op);
+      h.apb(c.status, true, want);
+    } else if (c.op == "c") {
+      std::string why = digest::check_crc(c, h.words(), h.word_count());
+      if (!why.empty()) o.fail(why);
+    } else if (!c.op.empty()) {
+      o.fail("unknown program command " + c.op);
     }
   }
   if (d.mem_fault) o.fail("write outside the memory image at " + hex(d.mem_fault_addr));
