@@ -94,3 +94,23 @@ def test_fire_concat_structure():
     adds = [n for n in m.graph.node if n.op_type == "Add"]
     assert len(adds) == 1 and not set(adds[0].input) & inits                      # residual of two activations
     assert {produced_by[i] for i in adds[0].input} == {"Concat"}
+
+
+@pytest.mark.parametrize("mode", ["per-kernel", "per-filter"])
+def test_fire_concat_compiles_from_the_command_line(tmp_path, capsys, mode):
+    """`nvdla-int8 compile` prints one report line per quantized layer; fire_concat's residual Add
+    has no weights, so its line has no weight figures (it used to end the command in a KeyError
+    after the traces were written)."""
+    import json
+    from nvdla_int8.cli import main
+    table = tmp_path / "t.json"
+    assert main(["calibrate", str(MODELS / "fire_concat.onnx"), "--data", "mnist:calib", "--method", "max",
+                 "-o", str(table)]) == 0
+    out = tmp_path / "out"
+    assert main(["compile", str(MODELS / "fire_concat.onnx"), "--calibtable", str(table), "-o", str(out),
+                 "--quantizationMode", mode]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads((out / "manifest.json").read_text())["quantization_report"]
+    adds = [r["layer"] for r in report if r["op"] == "Add"]
+    lines = {line.split()[0]: line for line in printed.splitlines() if "rescale rel. error" in line}
+    assert adds and all(a in lines and "weights SQNR" not in lines[a] for a in adds), printed

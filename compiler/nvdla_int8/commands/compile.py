@@ -97,10 +97,12 @@ def _compile(args) -> int:
     n = sum(len(s["passes"]) for s in man["steps"] if s["kind"] == "hw")
     print(f"{sum(s['kind'] == 'hw' for s in man['steps'])} hardware layers ({n} passes), one trace each "
           f"({', '.join(s['name'] for s in man['steps'] if s['kind'] == 'host')} on the host) in {args.output}")
-    for r in man["quantization_report"]:
-        print(f"  {r['layer']:12} rescale rel. error {r['rescale_rel_error']:.2e} (NVDLA truncation "
-              f"{r['nvdla_truncation_rel_error']:.2e}), bias error {r['bias_error_out_lsb']:.4f} LSB, "
-              f"weights SQNR {r['weight_sqnr_db']:.1f} dB")
+    for r in man["quantization_report"]:  # an Add has no weights, bias or truncation figure
+        line = f"  {r['layer']:12} rescale rel. error {r['rescale_rel_error']:.2e}"
+        if "weight_sqnr_db" in r:
+            line += (f" (NVDLA truncation {r['nvdla_truncation_rel_error']:.2e}), bias error "
+                     f"{r['bias_error_out_lsb']:.4f} LSB, weights SQNR {r['weight_sqnr_db']:.1f} dB")
+        print(line)
     cvt = man["input"]["cdma_cvt"]
     if cvt:
         print(f"  input CDMA CVT offset {cvt['offset']} scale {cvt['scale']} truncate {cvt['truncate']}: "
