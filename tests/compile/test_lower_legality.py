@@ -257,12 +257,24 @@ def test_sequence_refuses_weight_banks_without_room_for_the_weights_before():
     assert check_sequence(_conv_pair(k0=60, wbanks1=2)) == []
 
 
-def test_a_multi_pass_layer_trace_says_nvdla_may_hang_on_it():
-    """The compiler's passes of one layer share a trace: the manifest names the sequence rule a
-    split layer breaks (build_vectors, "nvdla_rtl_may_hang"); a one-pass layer has nothing to say."""
-    from nvdla_int8.lower.vectors import nvdla_sequence_problem
-    big = _qlayer()  # 1440 weight entries a pass, 2 weight banks
+def test_a_multi_pass_layer_gets_weight_banks_for_the_passes_before():
+    """NVDLA's CDMA may never count the release of a pass's weights (nvdla/hw#235): where CBUF has
+    room, a later pass's weight banks also hold every earlier pass's weight entries, so NVDLA's
+    RTL runs the layer's trace (a compiled dw_separable layer hung in its eighth pass without)."""
+    from nvdla_int8.lower.legality import check_sequence
+    big = _qlayer()  # 2 passes of 20 kernels x 64 channels x 3x3 = 1440 weight entries each
     progs = lower_layer(big)
-    assert len(progs) > 1 and "WEIGHT_BANK = 1: its 1440 weight entries" in nvdla_sequence_problem(big.layer, progs)
+    assert [p.cbuf["weight_banks"] for p in progs] == [2, 6]  # 2: one group streams; 6: 2880 / 512 entries
+    assert check_sequence([(p.name, p.writes) for p in progs]) == []
+    assert all(check_program(p.writes) == [] for p in progs)
+
+
+def test_a_multi_pass_layer_without_that_room_says_nvdla_may_hang_on_it():
+    """Where CBUF has no room for the earlier passes' weights, the manifest names the sequence rule
+    the layer's trace breaks (build_vectors, "nvdla_rtl_may_hang"); a one-pass layer has nothing to say."""
+    from nvdla_int8.lower.vectors import nvdla_sequence_problem
+    wide = _qlayer(c=64, h=96, w=96, k=64)  # 4608 weight entries a pass, 30 data banks in most passes
+    progs = lower_layer(wide)
+    assert len(progs) > 1 and "WEIGHT_BANK = 1: its 4608 weight entries" in nvdla_sequence_problem(wide.layer, progs)
     small = _qlayer(c=8, h=6, w=5, k=10)
     assert nvdla_sequence_problem(small.layer, lower_layer(small)) is None

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import InputError
+from ..hw.cdma_weights import carried_weight_entries
 from ..hw.config import NV_SMALL
 from ..golden.program import (ALGO_SUM, USE_ALU, USE_BOTH, USE_MUL, ConvParams, OperandStream, SdpParams, StageParams,
                               encode_conv, encode_sdp)
@@ -249,14 +250,19 @@ def lower_layer(q: QLayer, prefix: str = "", out_slot: tuple[int, int] | None = 
     blocks = kernel_blocks(q)
     wimg = weight_image(blocks).tobytes()
     wins = [(b, w) for b in blocks for w in plan_split(q, b)]
-    return [_program(q, w, f"{prefix}{q.layer.name}" + (f"_part{i}" if len(wins) > 1 else ""), b, wimg, out_slot)
-            for i, (b, w) in enumerate(wins)]
+    progs, carried = [], 0
+    for i, (b, w) in enumerate(wins):
+        name = f"{prefix}{q.layer.name}" + (f"_part{i}" if len(wins) > 1 else "")
+        progs.append(_program(q, w, name, b, wimg, out_slot, carried))
+        carried += carried_weight_entries(w[1] - w[0], b.bpk)
+    return progs
 
 
 def _program(q: QLayer, win: tuple[int, ...], name: str, block: KernelBlock | None = None,
-             wimg: bytes | None = None, out_slot: tuple[int, int] | None = None) -> Program:
+             wimg: bytes | None = None, out_slot: tuple[int, int] | None = None, carried: int = 0) -> Program:
     """The pass writing output window (k0, k1, y0, y1[, x0, x1]) (columns default to all) of
-    kernel block `block` (default: the dense layer), with the layer's weight image `wimg`."""
+    kernel block `block` (default: the dense layer), with the layer's weight image `wimg`.
+    `carried`: the weight entries of the layer's passes before this one in the same trace."""
     L = q.layer
     if block is None:
         blocks = kernel_blocks(q)
@@ -284,6 +290,12 @@ def _program(q: QLayer, win: tuple[int, ...], name: str, block: KernelBlock | No
                + c0 * ATOM)
     band_out = out_surf.base + (k0 // ATOM) * out_surf.surf_stride + y0 * out_surf.line_stride + x0 * ATOM
     entries, dbanks, wbanks = cbuf_need(C, win_, hin, kn, bpk)
+    # NVDLA's CDMA may never count the release of the earlier passes' weights (hw.cdma_weights):
+    # give the weight banks room for them too where CBUF has it, else NVDLA's RTL hangs here
+    # (the manifest then says so: vectors.nvdla_sequence_problem).
+    room = ceil_div(carried + carried_weight_entries(kn, bpk), NV_SMALL.cbuf_bank_entries)
+    if carried and wbanks < room and dbanks + room <= NV_SMALL.cbuf_banks:
+        wbanks = room
     w_base = WEIGHT_BASE + block.w_offset + (k0 - block.k0) * bpk
 
     images = [(WEIGHT_BASE, wimg)]
