@@ -34,10 +34,14 @@ class BusWrites:
         return cls(z, np.zeros((0, 8), np.uint8), np.zeros((0, 8), bool), z, z)
 
 
+def _no_beats() -> list[np.ndarray]:
+    return [np.zeros(0, np.int64), np.zeros((0, 8), np.uint8), np.zeros((0, 8), bool), np.zeros(0, np.int64)]
+
+
 @dataclass
 class BusWriteCheck:
     layers: list  # the golden model's LayerResults, in the order they ran
-    _beats: BusWrites = field(default_factory=BusWrites.empty)
+    _pending: list = field(default_factory=_no_beats)  # addr, data, strb, cycle of beats whose layer has not ended
     _dones: list = field(default_factory=list)
     _next: int = 0  # the next layer to end
     lost: str = ""  # the monitor could not keep every beat: nothing was checked
@@ -47,37 +51,33 @@ class BusWriteCheck:
         if self.lost or w.lost:
             self.lost = self.lost or w.lost
             return []
-        b = self._beats
-        self._beats = BusWrites(np.concatenate([b.addr, w.addr]), np.concatenate([b.data, w.data]),
-                                np.concatenate([b.strb, w.strb]), np.concatenate([b.cycle, w.cycle]), b.dones)
+        self._pending = [np.concatenate([p, x]) for p, x in zip(self._pending, (w.addr, w.data, w.strb, w.cycle))]
         self._dones += [int(c) for c in w.dones]
         out = []
         while self._next < min(len(self._dones), len(self.layers)):
             done = self._dones[self._next]
-            mine = self._beats.cycle <= done
+            mine = self._pending[3] <= done
             msg = self._check(self._next, mine, done)
             if msg:
                 out.append(msg)
-            b = self._beats
-            keep = ~mine
-            self._beats = BusWrites(b.addr[keep], b.data[keep], b.strb[keep], b.cycle[keep], b.dones)
+            self._pending = [p[~mine] for p in self._pending]
             self._next += 1
         return out
 
     def finish(self) -> list[str]:
         """After the last layer: beats no layer owns."""
-        b = self._beats
-        if self.lost or self._next < len(self.layers) or not b.addr.size:
+        addr, _, _, cycle = self._pending
+        if self.lost or self._next < len(self.layers) or not addr.size:
             return []
-        return [f"bus: {b.addr.size} write beats after the last layer's done pulse (cycle {self._dones[-1]}), "
-                f"first at {int(b.addr[0]):#010x} in cycle {int(b.cycle[0])}"]
+        return [f"bus: {addr.size} write beats after the last layer's done pulse (cycle {self._dones[-1]}), "
+                f"first at {int(addr[0]):#010x} in cycle {int(cycle[0])}"]
 
     def _check(self, i: int, mine: np.ndarray, done: int) -> str | None:
-        b = self._beats
-        lanes = b.strb[mine]
-        addr = (b.addr[mine, None] + np.arange(8))[lanes]
-        got = b.data[mine][lanes]
-        cycle = np.broadcast_to(b.cycle[mine, None], lanes.shape)[lanes]
+        b_addr, b_data, b_strb, b_cycle = (p[mine] for p in self._pending)
+        lanes = b_strb
+        addr = (b_addr[:, None] + np.arange(8))[lanes]
+        got = b_data[lanes]
+        cycle = np.broadcast_to(b_cycle[:, None], lanes.shape)[lanes]
         layer = self.layers[i]
         want_addr = np.asarray(layer.output_addresses(), dtype=np.int64).ravel()
         want = np.asarray(layer.output).astype(np.int8).view(np.uint8).ravel()
