@@ -278,3 +278,31 @@ def test_a_multi_pass_layer_without_that_room_says_nvdla_may_hang_on_it():
     assert len(progs) > 1 and "WEIGHT_BANK = 1: its 4608 weight entries" in nvdla_sequence_problem(wide.layer, progs)
     small = _qlayer(c=8, h=6, w=5, k=10)
     assert nvdla_sequence_problem(small.layer, lower_layer(small)) is None
+
+
+def test_a_flagged_layer_also_gets_one_trace_per_pass_that_computes_its_window(tmp_path):
+    """For NVDLA's trace players, a layer whose one trace may hang there also gets each pass as a
+    trace of its own (from reset); each writes the same window the layer trace computes for it,
+    sharing the layer trace's weight and operand files."""
+    from nvdla_int8.golden.replay import GoldenPlayer
+    from nvdla_int8.lower.program_run import window_slices
+    from nvdla_int8.lower.vectors import layer_trace, nvdla_sequence_problem, pass_traces
+    from nvdla_int8.trace.trace import Trace
+    q = _qlayer(c=256, h=16, w=32, k=32)  # 2 passes, no CBUF room for the first one's weights
+    progs = lower_layer(q)
+    assert len(progs) == 2 and nvdla_sequence_problem(q.layer, progs)
+    x = np.random.default_rng(4).integers(-128, 128, q.layer.in_shape).astype(np.int8)
+    layer, y, li = layer_trace(progs, x, "L00_big", None, {"input": "T000_x.dat"})
+    layer.save(tmp_path)
+    written = set(layer.dats)
+    names = pass_traces(progs, x, None, "L00_big", {"input": "T000_x.dat"}, written, tmp_path, "big")
+    assert names == ["L00_big_pass0.cfg", "L00_big_pass1.cfg"]
+    assert sorted(p.name for p in tmp_path.glob("*.dat")) == sorted(layer.dats)  # no copies
+    surf, shape = li.output
+    for name, prog in zip(names, progs):
+        player = GoldenPlayer(Trace.load(tmp_path / name))
+        player.run()
+        assert not player.failures, player.failures
+        got = surf.read_cube(player.m.memory, *shape).view(np.int8)
+        win = window_slices(prog.window, prog.output_shape)
+        assert np.array_equal(got[win], y[win])
