@@ -56,8 +56,8 @@ sim: setup ## end to end on the default model: FP32 vs INT8 (golden, RTL on RTL_
 	fi
 
 N ?= 500
-fuzz: setup ## seeded fuzzing of `nvdla-int8 compile`: N=500 mutants of models/digits_cnn.onnx and of its table (SEED=1); counts per verdict, exit 1 on any traceback, hang, partial output or silent success
-	$(PY) tools/fuzz_compiler.py -n $(N) --seed $(if $(SEED),$(SEED),1)
+fuzz: setup ## seeded fuzzing of `nvdla-int8 compile`: N=500 mutants of models/digits_cnn.onnx (FUZZ_MODEL=models/other.onnx) and of its table (SEED=1); counts per verdict, exit 1 on any traceback, hang, partial output or silent success
+	$(PY) tools/fuzz_compiler.py -n $(N) --seed $(if $(SEED),$(SEED),1) $(if $(FUZZ_MODEL),--model $(FUZZ_MODEL))
 
 RESNET50_CAFFEMODEL := build/resnet50/ResNet-50-synthetic.caffemodel
 resnet50-caffemodel: setup $(RESNET50_CAFFEMODEL) ## seeded synthetic weights for ResNet-50-deploy.prototxt fitted to NVDLA's resnet50.json (prints max/T per layer)

@@ -12,7 +12,11 @@ A mutant passes when the command
 
 Every mutant is replayable alone: case i of seed s draws from numpy's generator seeded [s, i].
 
-    python tools/fuzz_compiler.py [-n 500] [--seed 1] [--keep DIR] [--case i]
+    python tools/fuzz_compiler.py [-n 500] [--seed 1] [--model M.onnx] [--keep DIR] [--case i]
+
+The default model is models/digits_cnn.onnx (a chain); --model takes another of models/ (all
+calibrate on the MNIST calibration split), e.g. fire_concat.onnx (Concat, residual Add) or
+prelu_two_heads.onnx (PReLU, two outputs), so the graph paths are fuzzed too.
 """
 from __future__ import annotations
 
@@ -314,10 +318,10 @@ class Case:
     detail: str = ""
 
 
-def make_mutant(index: int, seed: int, folder: Path, base_table: str) -> Case:
+def make_mutant(index: int, seed: int, folder: Path, base_table: str, model_path: Path = MODEL) -> Case:
     """Write case `index`'s model.onnx and table.json into folder (one of them mutated)."""
     rng = np.random.default_rng([seed, index])
-    model = onnx.load(str(MODEL))
+    model = onnx.load(str(model_path))
     table: bytes = base_table.encode()
     data = None
     if rng.random() < TABLE_SHARE:
@@ -412,28 +416,28 @@ def judge(case: Case, folder: Path, command: list[str], timeout: float) -> Case:
     return case
 
 
-def base_table(work: Path) -> str:
+def base_table(work: Path, model_path: Path = MODEL) -> str:
     """The valid table the table mutants start from: `nvdla-int8 calibrate` (max) on the
     calibration digits, as a user would make it."""
-    path = work / "base-table.json"
+    path = work / f"base-table-{model_path.stem}.json"
     if not path.is_file():
-        cmd = [sys.executable, "-m", "nvdla_int8.cli", "calibrate", str(MODEL), "--data", "mnist:calib",
+        cmd = [sys.executable, "-m", "nvdla_int8.cli", "calibrate", str(model_path), "--data", "mnist:calib",
                "--method", "max", "-q", "-o", str(path)]
         subprocess.run(cmd, check=True, capture_output=True, timeout=600)
     return path.read_text()
 
 
 def campaign(n: int, seed: int, work: Path, cases: list[int] | None = None, command: list[str] | None = None,
-             timeout: float = TIMEOUT_S, progress=None) -> list[Case]:
-    """Mutate and compile cases 0..n-1 (or `cases`) under work/; a folder is removed once judged
-    unless the case failed."""
-    table = base_table(work)
+             timeout: float = TIMEOUT_S, progress=None, model_path: Path = MODEL) -> list[Case]:
+    """Mutate and compile cases 0..n-1 (or `cases`) of `model_path` under work/; a folder is
+    removed once judged unless the case failed."""
+    table = base_table(work, model_path)
     results = []
     for i in (cases if cases is not None else range(n)):
         folder = work / f"case{i:04d}"
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        case = judge(make_mutant(i, seed, folder, table), folder, command or COMPILE, timeout)
+        case = judge(make_mutant(i, seed, folder, table, model_path), folder, command or COMPILE, timeout)
         if case.verdict not in FAILURES:
             shutil.rmtree(folder)
         results.append(case)
@@ -442,10 +446,12 @@ def campaign(n: int, seed: int, work: Path, cases: list[int] | None = None, comm
     return results
 
 
-def summary(results: list[Case], seed: int) -> str:
+def summary(results: list[Case], seed: int, model_path: Path = MODEL) -> str:
     verdicts = Counter(c.verdict for c in results)
     kinds = Counter(c.kind for c in results)
-    lines = [f"{len(results)} mutants (seed {seed}): {kinds['model']} models, {kinds['table']} tables",
+    model_arg = "" if model_path == MODEL else f" --model {model_path}"
+    lines = [f"{len(results)} mutants of {model_path.name} (seed {seed}): {kinds['model']} models, "
+             f"{kinds['table']} tables",
              "  " + ", ".join(f"{v} {verdicts.get(v, 0)}" for v in ("refused", "compiled") + FAILURES)]
     by = Counter((c.mutation, c.verdict) for c in results)
     for m in sorted({c.mutation for c in results}):
@@ -453,7 +459,7 @@ def summary(results: list[Case], seed: int) -> str:
     for c in results:
         if c.verdict in FAILURES:
             lines.append(f"  FAIL case {c.index} ({c.mutation}: {c.what}): {c.verdict}: {c.detail}  "
-                         f"[replay: python tools/fuzz_compiler.py --seed {seed} --case {c.index} --keep DIR]")
+                         f"[replay: python tools/fuzz_compiler.py --seed {seed}{model_arg} --case {c.index} --keep DIR]")
     return "\n".join(lines)
 
 
@@ -461,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=500, help="number of mutants (default 500)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--model", type=Path, default=MODEL, help="the valid model to mutate (default models/digits_cnn.onnx)")
     ap.add_argument("--case", type=int, action="append", help="only this case (repeatable)")
     ap.add_argument("--keep", help="work folder to keep (failing cases stay there); default a temporary one")
     ap.add_argument("--timeout", type=float, default=TIMEOUT_S, help="seconds before a compile counts as a hang")
@@ -468,14 +475,16 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="fuzz-compiler-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        results = campaign(a.n, a.seed, work, a.case, timeout=a.timeout,
+        if not a.model.is_file():
+            ap.error(f"--model {a.model}: no such file")
+        results = campaign(a.n, a.seed, work, a.case, timeout=a.timeout, model_path=a.model,
                            progress=lambda c: print(f"  case {c.index:4d} {c.mutation:14} {c.what[:60]:60} {c.verdict}"
                                                     f"{': ' + c.detail[:160] if c.detail else ''}",
                                                     file=sys.stderr, flush=True))
     finally:
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)
-    print(summary(results, a.seed))
+    print(summary(results, a.seed, a.model))
     return 1 if any(c.verdict in FAILURES for c in results) else 0
 
 
