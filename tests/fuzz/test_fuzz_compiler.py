@@ -20,6 +20,15 @@ def test_a_sample_of_mutants_is_refused_cleanly_or_compiled_whole(tmp_path):
     assert {c.kind for c in results} == {"model", "table"}
 
 
+def test_another_model_is_mutated_from_its_own_table(tmp_path):
+    """--model: the graph models are fuzzed from their own calibration (a few cases here)."""
+    model = fz.REPO / "models" / "fire_concat.onnx"
+    results = fz.campaign(4, SAMPLE_SEED, tmp_path, model_path=model)
+    assert not [c for c in results if c.verdict in fz.FAILURES], fz.summary(results, SAMPLE_SEED, model)
+    assert "/fire1/Concat" in fz.base_table(tmp_path, model)  # a tensor digits_cnn does not have
+    assert "fire_concat.onnx" in fz.summary(results, SAMPLE_SEED, model).splitlines()[0]
+
+
 def test_mutants_are_reproducible(tmp_path):
     table = fz.base_table(tmp_path)
     for i in range(6):
