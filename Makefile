@@ -17,7 +17,7 @@ MEM ?= sv
 TRACE ?=
 JOBS ?= 2
 
-.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl rtl-mutation nvdla-check resnet50-caffemodel resnet50 resnet50-onnx resnet50-onnx-run models fuzz
+.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl rtl-mutation nvdla-check nvdla-tiers resnet50-caffemodel resnet50 resnet50-onnx resnet50-onnx-run models fuzz
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -128,6 +128,9 @@ export NVDLA_PLAYER
 
 nvdla-check: setup ## replay TRACES on NVDLA's own nv_small RTL (NVDLA_PLAYER=built player) beside our RTL's cycles; report in build/nvdla-check.json
 	nice $(PY) -m tb.nvdla $(TRACES)
+
+nvdla-tiers: setup ## every kind of vector we emit on NVDLA's RTL (NVDLA_PLAYER): suites, make vectors, every model compiled in both modes, SEEDS fresh smoke and nightly programs from SEED_START; Markdown table in build/nvdla-tiers/
+	nice $(PY) -m tb.nvdla.tiers --smoke $(SEEDS) --nightly $(SEEDS) --seed-start $(SEED_START)
 
 RESNET50_ONNX := build/models/resnet50-op13.onnx build/models/resnet50-op17.onnx
 resnet50-onnx: setup $(RESNET50_ONNX) ## ResNet-50 (torchvision v1.5, seeded random weights, ~100 MB each) at opsets 13 and 17 in build/models/
