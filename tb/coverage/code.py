@@ -182,7 +182,7 @@ def report(cov: CodeCoverage, rtl: Path | None = None) -> str:
     if a is not None:
         bad = a.bad()
         out += [f"== waiver list: {len(a.waived)} points waived, {len(a.explained)} holes explained; "
-                f"{len(bad)} entries to fix (they match covered points, or no point)"]
+                f"{len(bad)} entries to fix (a waiver that matches a covered point or none, an explanation of no hole)"]
         out += [f"  {ln}" for ln in bad] + [""]
     for kind in KINDS:
         holes = cov.holes.get(kind, [])

@@ -7,12 +7,15 @@ Each entry names coverage points by file, signal pattern, optional bits and edge
     bits: "0-2"                     # optional: bits of the signal (default all)
     edge: "1->0"                    # optional: one toggle direction (default both)
     kind: toggle                    # optional: toggle (default), line or branch
+    line: 88                        # optional: the source line (branch points are named "if", ...)
     action: waive                   # waive: structurally constant, left out of the waived figure
                                     # explain: reachable but not reached, still counted as a hole
     reason: "..."
 
-A waiver must never hide a point that is reachable: `check` reports every entry that matches a
-covered point (over-broad or stale) and every entry that matches no point at all (the RTL moved).
+A waiver must never hide a point that is reachable: `apply` reports every waive entry that
+matches a covered point (over-broad or stale), every waive entry that matches no point (the RTL
+moved) and every explain entry that explains no hole (an explanation may name a whole signal
+whose low bits do move: it annotates, it changes no figure).
 """
 from __future__ import annotations
 
@@ -41,13 +44,14 @@ class Waiver:
     pattern: str
     bits: frozenset[int] | None
     edge: str | None
+    line: int | None
     kind: str
     action: str
     reason: str
 
     def matches(self, point: Point) -> bool:
-        kind, src, _line, what = point
-        if kind != self.kind or src != self.file:
+        kind, src, line, what = point
+        if kind != self.kind or src != self.file or self.line not in (None, line):
             return False
         if kind != "toggle":
             return bool(self.signal.fullmatch(what))
@@ -59,7 +63,8 @@ class Waiver:
     def label(self) -> str:
         bits = f" bits {_bits_text(self.bits)}" if self.bits is not None else ""
         edge = f" {self.edge}" if self.edge else ""
-        return f"#{self.index} {self.action} {self.file} {self.pattern}{bits}{edge}"
+        at = f":{self.line}" if self.line is not None else ""
+        return f"#{self.index} {self.action} {self.file}{at} {self.pattern}{bits}{edge}"
 
 
 def _bits_text(bits: frozenset[int]) -> str:
@@ -103,7 +108,7 @@ def load(path: Path = DEFAULT) -> list[Waiver]:
         where = f"{path}: entry {i}"
         if not isinstance(e, dict):
             raise InputError("an entry must be a mapping (file, signal, reason, ...)", where=where)
-        unknown = set(e) - {"file", "signal", "bits", "edge", "kind", "action", "reason"}
+        unknown = set(e) - {"file", "signal", "bits", "edge", "line", "kind", "action", "reason"}
         if unknown:
             raise InputError(f"unknown key(s) {', '.join(sorted(unknown))}", where=where)
         for key in ("file", "signal", "reason"):
@@ -118,9 +123,12 @@ def load(path: Path = DEFAULT) -> list[Waiver]:
             raise InputError(f"edge {edge!r}: use one of {', '.join(_EDGES)}", where=where)
         if kind != "toggle" and ("bits" in e or edge):
             raise InputError("bits and edge apply to toggle points only", where=where)
+        line = e.get("line")
+        if line is not None and (isinstance(line, bool) or not isinstance(line, int) or line < 1):
+            raise InputError(f"line {line!r} is not a source line number", where=where)
         regex = re.compile("".join({"*": ".*", "?": "."}.get(ch, re.escape(ch)) for ch in e["signal"]))
         bits = _parse_bits(e["bits"], where) if "bits" in e else None
-        out.append(Waiver(i, e["file"], regex, e["signal"], bits, edge, kind, action, e["reason"].strip()))
+        out.append(Waiver(i, e["file"], regex, e["signal"], bits, edge, line, kind, action, e["reason"].strip()))
     return out
 
 
@@ -129,14 +137,15 @@ class Applied:
     """What a waiver list makes of merged coverage counts."""
     waived: dict[Point, Waiver]      # holes left out of the waived figure
     explained: dict[Point, Waiver]   # holes still counted, with their reason
-    over_broad: dict[Waiver, list[Point]]  # entries that match covered points
-    unused: list[Waiver]             # entries that match no point
+    over_broad: dict[Waiver, list[Point]]  # waive entries that match covered points
+    unused: list[Waiver]             # waive entries that match no point, explain entries no hole
 
     def bad(self) -> list[str]:
         """One line per entry to fix: it hides covered points, or names nothing."""
         lines = [f"{w.label()}: matches {len(pts)} covered point(s), e.g. {pts[0][3]} "
                  f"({pts[0][1]}:{pts[0][2]})" for w, pts in self.over_broad.items()]
-        return lines + [f"{w.label()}: matches no coverage point" for w in self.unused]
+        return lines + [f"{w.label()}: matches no {'coverage point' if w.action == 'waive' else 'hole'}"
+                        for w in self.unused]
 
 
 def apply(waivers: list[Waiver], counts: dict[Point, int]) -> Applied:
@@ -150,10 +159,11 @@ def apply(waivers: list[Waiver], counts: dict[Point, int]) -> Applied:
         for w in by_file.get(point[1], ()):
             if not w.matches(point):
                 continue
-            used.add(w.index)
-            if count:
+            if w.action == "waive" or not count:
+                used.add(w.index)
+            if count and w.action == "waive":
                 res.over_broad.setdefault(w, []).append(point)
-            elif point not in res.waived and point not in res.explained:
+            elif not count and point not in res.waived and point not in res.explained:
                 (res.waived if w.action == "waive" else res.explained)[point] = w
     res.unused = [w for w in waivers if w.index not in used]
     return res
