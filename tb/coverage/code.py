@@ -12,7 +12,8 @@ not by instance path), the way a designer reads "is this line ever run".
 The reviewed waiver list (waivers.py, waivers.yaml) then sorts the holes: structurally constant
 points are waived (the waived figure leaves them out; the raw figure, always shown beside it,
 does not), reachable ones keep counting with their explanation; holes no entry names are listed
-as unexplained, and entries that match a covered point or no point are reported.
+as unexplained; waivers that match a covered point or no point, and explanations of no hole,
+are reported.
 
     python -m tb.coverage.code DIR [--out FILE] [--waivers FILE]
 """
