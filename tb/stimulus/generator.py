@@ -31,6 +31,10 @@ from .constraints import Constraints
 ATOM = NV_SMALL.memory_atom
 ADDRESS_SPACE = 1 << 32  # what the memory models hold (trace/memory.py, the testbench memories)
 REGION_GUARD = 4096  # bytes kept free around every region: no DMA overrun reads a neighbour
+# address_layout "fixed": the layout before region_base, which vectors/nvdla-rules (run on NVDLA's
+# RTL) keep: each layer its own 128 MiB from 0x8000_0000, each region at a fixed offset in it
+FIXED_BASE, FIXED_LAYER_SPAN = 0x8000_0000, 0x0800_0000
+FIXED_REGION = {"feature": 0x0, "weight": 0x0100_0000, "BS": 0x0200_0000, "BN": 0x0280_0000, "dst": 0x0400_0000}
 # NVDLA's own traces leave only the SDP done bits unmasked; the testbenches wait for those.
 INTR_MASK = 0x3F03FC
 MAX_DRAWS = 500
@@ -76,12 +80,18 @@ def trace_name(seed: int, tier: str) -> str:
 class _Placer:
     """Addresses of a program's memory regions: drawn from the `region_base` knob (by default
     the whole 32-bit space), atom-aligned, never overlapping, so every address bit of every DMA
-    port moves across seeds."""
+    port moves across seeds; or, with `address_layout` "fixed", the fixed layout."""
 
-    def __init__(self, rng, c: Constraints):
-        self.rng, self.c, self.taken = rng, c, []
+    def __init__(self, seed: int, c: Constraints):
+        # streams of their own: the other draws, and so the programs found by seed number (tests
+        # replay seeds 113, 835, 1343), stay what they were before addresses were drawn
+        self.rng, self.c, self.taken = np.random.default_rng([seed, 0x4E56444C, 1]), c, []
+        self.fixed = c.draw(np.random.default_rng([seed, 0x4E56444C, 2]), "address_layout") == "fixed"
+        self.layer = 0  # set by generate() before each layer
 
-    def __call__(self, size: int) -> int:
+    def __call__(self, size: int, what: str) -> int:
+        if self.fixed:
+            return FIXED_BASE + self.layer * FIXED_LAYER_SPAN + FIXED_REGION[what]
         for _ in range(MAX_DRAWS):
             base = self.c.draw(self.rng, "region_base") // ATOM * ATOM
             lo, hi = base - REGION_GUARD, base + size + REGION_GUARD
@@ -97,12 +107,11 @@ def generate(seed: int, constraints: Constraints) -> Generated:
     c = constraints
     n = c.draw(rng, "layers")
     layers = []
-    # Addresses draw from a stream of their own: the other draws, and so the programs found by
-    # seed number (tests replay seeds 113, 835, 1343), stay what they were.
-    place = _Placer(np.random.default_rng([seed, 0x4E56444C, 1]), c)
+    place = _Placer(seed, c)
     carried = 0  # weight entries of the conv layers so far: NVDLA may not count their release
     for i in range(n):
         kind = c.draw(rng, "layer_kind")
+        place.layer = i
         layer = _conv_layer(rng, c, place, carried) if kind == "conv" else None
         # a conv layer the CBUF cannot hold beside the weights before it becomes an SDP layer
         layer = layer or _sdp_layer(rng, c, place)
@@ -185,8 +194,8 @@ def _packed_surface(w: int, h: int, gap_line: int, gap_surf: int, elem: int = 1)
     return Surface(0, line, line * h + gap_surf)
 
 
-def _placed(place: _Placer, s: Surface, size: int) -> Surface:
-    return Surface(place(size), s.line_stride, s.surf_stride)
+def _placed(place: _Placer, s: Surface, size: int, what: str) -> Surface:
+    return Surface(place(size, what), s.line_stride, s.surf_stride)
 
 
 def _cube_bytes(s: Surface, c: int, h: int, w: int, elem: int = 1) -> int:
@@ -284,12 +293,12 @@ def _conv_layer(rng, c: Constraints, place: _Placer, carried: int = 0) -> Layer 
     regions = []
     fsurf = _packed_surface(g["w"], g["h"], _gap(rng, c), _gap(rng, c))
     fbytes = _cube_bytes(fsurf, g["c"], g["h"], g["w"])
-    fsurf = _placed(place, fsurf, fbytes)
+    fsurf = _placed(place, fsurf, fbytes, "feature")
     regions.append((fsurf.base, _bytes(rng, c.draw(rng, "feature_data"), fbytes), "feature"))
     nw = g["k"] * g["r"] * g["s"] * g["c"]
     wimg = np.zeros(ceil_div(nw, 128) * 128, np.uint8)
     wimg[:nw] = _bytes(rng, c.draw(rng, "weight_data"), nw)
-    wbase = place(len(wimg))
+    wbase = place(len(wimg), "weight")
     regions.append((wbase, wimg, "weight"))
     cvt = c.draw(rng, "cdma_cvt")
     pv = c.draw(rng, "pad_value")
@@ -325,7 +334,7 @@ def _sdp_layer(rng, c: Constraints, place: _Placer) -> Layer:
     prog = RegisterProgram()
     src = _packed_surface(w, h, _gap(rng, c), _gap(rng, c))
     size = _cube_bytes(src, ch, h, w)
-    src = _placed(place, src, size)
+    src = _placed(place, src, size, "feature")
     regions = [(src.base, _bytes(rng, c.draw(rng, "sdp_input_data"), size), "input")]
     out, op_regions, _ = _sdp_program(rng, c, prog, place, ch, h, w, src=src)
     return Layer("sdp", prog, SDP_ENABLE_ORDER, regions + op_regions, out, f"sdp {shape} {w}x{h}x{ch}")
@@ -338,7 +347,7 @@ def _sdp_program(rng, c: Constraints, prog: RegisterProgram, place: _Placer, ch:
     SDP_RDMA streams operands)."""
     dst = _packed_surface(w, h, _gap(rng, c), _gap(rng, c))
     lo, hi = dst.footprint(ch, h, w)
-    dst = _placed(place, dst, hi - lo)
+    dst = _placed(place, dst, hi - lo, "dst")
     lanes = ATOM * ceil_div(ch, ATOM)
     regions, stages = [], []
     for p in ("BS", "BN"):
@@ -362,7 +371,7 @@ def _sdp_program(rng, c: Constraints, prog: RegisterProgram, place: _Placer, ch:
         # operand image: whole atoms of every element (placed, streamed or not: the base
         # registers are programmed either way)
         size = _cube_bytes(surface, lanes, h, w, bpe) if per_element else lanes * bpe
-        surface = _placed(place, surface, size)
+        surface = _placed(place, surface, size, p)
         stream = OperandStream(enabled=streamed, use=use, two_byte=two_byte, per_element=per_element,
                                surface=surface)
         stages.append(StageParams(
