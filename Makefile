@@ -23,7 +23,7 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  variables: TRACES=dir|file.cfg BACKEND=golden|rtl MEM=sv|axiram TRACE=file.cfg WAVES=1 JOBS=$(JOBS)"
 	@echo "  regress:   SEEDS=N SEED_START=1 TIER=smoke|nightly SHARD=k/n CONSTRAINTS=file.json|yaml BACKEND=rtl|golden|nvdla BATCH=8 SEED=n"
-	@echo "             CODE_COVERAGE=1 (Verilator line/branch/toggle coverage of rtl_models/, holes in code-coverage.txt)"
+	@echo "             CODE_COVERAGE=1 (Verilator line/branch/toggle coverage of rtl_models/, raw and waived figures (tb/coverage/waivers.yaml), holes in code-coverage.txt)"
 	@echo "             EXECUTOR=local|dask (dask: a LocalCluster, one worker per core or JOBS=n; or SCHEDULER=tcp://host:port)"
 	@echo "  nvdla:     NVDLA_PLAYER=built player (tb/nvdla/player.cpp + NVDLA's RTL; README) for nvdla-check and BACKEND=nvdla"
 

@@ -31,6 +31,7 @@ module nvdla_dma_reader #(
   import nvdla_pkg::*;
 
   localparam int unsigned CountW = $clog2(FifoDepth) + 1;
+  localparam int unsigned LenW = $clog2(MaxBurst) + 1;  // a burst's beats, 1..MaxBurst
 
   logic active_q;
   logic [31:0] line_addr_q, surf_addr_q, line_stride_q, surf_stride_q;
@@ -41,19 +42,20 @@ module nvdla_dma_reader #(
   logic fifo_empty, fifo_full;
 
   logic [31:0] addr;
-  logic [BeatsW-1:0] beats_left, len;
+  logic [BeatsW-1:0] beats_left;
+  logic [LenW-1:0] len;
   logic has_credit, req_fire, last_burst_of_line;
 
   assign addr = line_addr_q + {13'b0, beat_q, 3'b000};
   assign beats_left = line_beats_q - beat_q;
-  assign len = BeatsW'(burst_beats(addr[11:3], 32'(beats_left), MaxBurst));
+  assign len = LenW'(burst_beats(addr[11:3], 32'(beats_left), MaxBurst));
 
   assign has_credit = (32'(fifo_count) + 32'(inflight_q) + 32'(len)) <= FifoDepth;
   assign rd_req_valid_o = active_q && has_credit;
   assign rd_req_addr_o = addr;
   assign rd_req_len_o = 8'(len - 1'b1);
   assign req_fire = rd_req_valid_o && rd_req_ready_i;
-  assign last_burst_of_line = (len == beats_left);
+  assign last_burst_of_line = (BeatsW'(len) == beats_left);
 
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
@@ -82,7 +84,7 @@ module nvdla_dma_reader #(
       surfs_q <= surfs_i;
     end else if (req_fire) begin
       if (!last_burst_of_line) begin
-        beat_q <= beat_q + len;
+        beat_q <= beat_q + BeatsW'(len);
       end else begin
         beat_q <= '0;
         if (line_q + 1'b1 != lines_q) begin

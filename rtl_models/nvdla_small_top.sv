@@ -67,7 +67,6 @@ module nvdla_small_top (
   endfunction
 
   // ---------------- register files ----------------
-  glb_regs_t unused_glb_layout;  // GLB is decoded by nvdla_glb itself
   cdma_regs_t cdma_regs, cdma_hw;
   csc_regs_t csc_regs;
   cmac_a_regs_t cmac_a_regs;
@@ -84,8 +83,6 @@ module nvdla_small_top (
   logic cdma_dat_done, cdma_wt_done;
   logic [31:0] sat_count;
   logic [31:0] done_events;
-
-  assign unused_glb_layout = '0;
 
   always_comb begin
     cdma_hw = '0;

@@ -30,7 +30,9 @@ module nvdla_unit_regfile #(
   // touches a word only when a CSB write or a done pulse changes it, instead of copying and
   // merging the whole register vector every cycle (docs/rtl-speed.md).
   logic [31:0] s_q [FirstDWord];    // S_ words
-  logic [31:0] d_q [2][Words];      // D_ words of each group (words below FirstDWord unused)
+  // D_ words of each group, after D_OP_ENABLE (word FirstDWord), whose one bit is op_en_q:
+  // that word holds its reset value otherwise, and has no read-only bits.
+  logic [31:0] d_q [2][FirstDWord+1:Words-1];
   logic [1:0] op_en_q;
   logic consumer_q;
   logic producer;
@@ -38,9 +40,9 @@ module nvdla_unit_regfile #(
   int unsigned w;
   logic [31:0] wmask;
 
-  // D_OP_ENABLE's bit lives in op_en_q, not in d_q.
+  // Read-only bits of D_ word `word` (FirstDWord < word < Words, the words d_q holds).
   function automatic logic [31:0] d_ro(input int unsigned word);
-    return (word >= FirstDWord && word < Words) ? ReadOnly[32*word +: 32] : '0;
+    return ReadOnly[32*word +: 32];
   endfunction
 
   assign producer = s_q[S_POINTER_WORD][S_POINTER_PRODUCER_LSB];
@@ -51,7 +53,7 @@ module nvdla_unit_regfile #(
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
       for (int unsigned i = 0; i < FirstDWord; i++) s_q[i] <= ResetValue[32*i +: 32];
-      for (int unsigned i = 0; i < Words; i++) begin
+      for (int unsigned i = FirstDWord + 1; i < Words; i++) begin
         d_q[0][i] <= ResetValue[32*i +: 32];
         d_q[1][i] <= ResetValue[32*i +: 32];
       end
@@ -62,7 +64,7 @@ module nvdla_unit_regfile #(
       if (done_i) begin
         op_en_q[consumer_q] <= 1'b0;
         consumer_q <= ~consumer_q;
-        for (int unsigned i = FirstDWord; i < Words; i++)
+        for (int unsigned i = FirstDWord + 1; i < Words; i++)
           if (d_ro(i) != '0)
             d_q[consumer_q][i] <= (d_q[consumer_q][i] & ~d_ro(i)) | (hw_status_i[32*i +: 32] & d_ro(i));
       end
@@ -74,7 +76,7 @@ module nvdla_unit_regfile #(
           if (w == FirstDWord) begin
             op_en_q[producer] <= csb_wdata_i[D_OP_ENABLE_OP_EN_LSB];
             if (csb_wdata_i[D_OP_ENABLE_OP_EN_LSB])
-              for (int unsigned i = FirstDWord; i < Words; i++)
+              for (int unsigned i = FirstDWord + 1; i < Words; i++)
                 if (d_ro(i) != '0) d_q[producer][i] <= d_q[producer][i] & ~d_ro(i);
           end else begin
             d_q[producer][w] <= (d_q[producer][w] & ~wmask) | (csb_wdata_i & wmask);
@@ -109,8 +111,10 @@ module nvdla_unit_regfile #(
   end
 
   always_comb begin
-    for (int unsigned i = 0; i < Words; i++) regs_o[32*i +: 32] = (i < FirstDWord) ? s_q[i] : d_q[consumer_q][i];
+    for (int unsigned i = 0; i < FirstDWord; i++) regs_o[32*i +: 32] = s_q[i];
+    regs_o[32*FirstDWord +: 32] = ResetValue[32*FirstDWord +: 32];
     regs_o[32*FirstDWord + D_OP_ENABLE_OP_EN_LSB] = op_en_q[consumer_q];
+    for (int unsigned i = FirstDWord + 1; i < Words; i++) regs_o[32*i +: 32] = d_q[consumer_q][i];
   end
 
   assign op_en_o = op_en_q[consumer_q];

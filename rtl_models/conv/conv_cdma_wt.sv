@@ -21,37 +21,39 @@ module conv_cdma_wt
   output logic              wr_en_o,
   output logic [CbufAw-1:0] wr_addr_o,
   output atom_t             wr_data_o,
-  output logic [31:0]       written_o,     // entries written since start (ring-absolute)
+  output logic [WtEntW-1:0] written_o,     // entries written since start (ring-absolute)
   input  logic              release_i,     // CSC finished the oldest resident group
   output logic              done_o         // pulse: last weight entry written
 );
   // ---------------------------------------------------------------- layer geometry
   logic [10:0] ngroups;
-  logic [31:0] bpk, wcap, wbase;
+  logic [BpkW-1:0] bpk;
+  logic [CbufCntW-1:0] wcap, wbase;
   assign ngroups = 11'(cfg_i.weight_kernel >> 3) + 11'd1;
-  assign bpk     = 32'(cfg_i.byte_per_kernel) + 32'd1;
-  assign wcap    = (32'(cfg_i.weight_bank) + 32'd1) * BankEntries;
-  assign wbase   = (32'(cfg_i.data_bank) + 32'd1) * BankEntries;
+  assign bpk     = BpkW'(cfg_i.byte_per_kernel) + BpkW'(1);
+  assign wcap    = CbufCntW'((32'(cfg_i.weight_bank) + 32'd1) * BankEntries);
+  assign wbase   = CbufCntW'((32'(cfg_i.data_bank) + 32'd1) * BankEntries);
 
   // ---------------------------------------------------------------- requests
   logic        req_act_q, req_act_d;
   logic [10:0] qg_q, qg_d;          // group being requested
-  logic [31:0] qbeat_q, qbeat_d;    // beats of it already requested
-  logic [31:0] resv_q, resv_d;      // entries reserved (fetched or being fetched) ...
-  logic [31:0] freed_q, freed_d;    // ... and released by CSC, both since start
+  logic [BpkW-1:0] qbeat_q, qbeat_d;  // beats of it already requested
+  // Entries reserved (fetched or being fetched) and released by CSC since start, modulo
+  // 2^CbufCntW: only their difference, the ring's occupancy (<= wcap), is used.
+  logic [CbufCntW-1:0] resv_q, resv_d, freed_q, freed_d;
   logic [10:0] relg_q, relg_d;
   logic        grp_open_q, grp_open_d;  // qg_q has its ring space reserved
   logic [3:0]  qkn;
-  logic [31:0] qbeats, addr;     // a group's beats = its ring entries
+  logic [BpkW-1:0] qbeats, left;  // a group's beats = its ring entries (<= BPK)
+  logic [31:0] addr;
   logic [8:0]  beats;
-  logic [31:0] left;
 
   always_comb begin
     qkn    = kn_of(qg_q[9:0], cfg_i.weight_kernel);
-    qbeats = (32'(qkn) * bpk + 32'd7) >> 3;
-    addr   = cfg_i.weight_addr + 32'(qg_q) * (bpk << 3) + (qbeat_q << 3);
+    qbeats = BpkW'((32'(qkn) * 32'(bpk) + 32'd7) >> 3);
+    addr   = cfg_i.weight_addr + 32'(qg_q) * (32'(bpk) << 3) + (32'(qbeat_q) << 3);
     left   = qbeats - qbeat_q;
-    beats  = nvdla_pkg::burst_beats(addr[11:3], left, nvdla_pkg::MaxBurstBeats);
+    beats  = nvdla_pkg::burst_beats(addr[11:3], 32'(left), nvdla_pkg::MaxBurstBeats);
   end
   assign rd_req_valid_o = req_act_q && grp_open_q;
   assign rd_req_addr_o  = addr;
@@ -63,20 +65,21 @@ module conv_cdma_wt
     qbeat_d    = qbeat_q;
     resv_d     = resv_q;
     grp_open_d = grp_open_q;
-    freed_d    = freed_q + (release_i ? (32'(kn_of(relg_q[9:0], cfg_i.weight_kernel)) * bpk + 32'd7) >> 3
-                                      : 32'd0);
+    freed_d    = freed_q + (release_i ? CbufCntW'((32'(kn_of(relg_q[9:0], cfg_i.weight_kernel)) * 32'(bpk)
+                                                    + 32'd7) >> 3)
+                                      : '0);
     relg_d     = relg_q + 11'(release_i);
     if (start_i) begin
       req_act_d  = 1'b1;
       grp_open_d = 1'b0;
       {qg_d, qbeat_d, resv_d, freed_d, relg_d} = '0;
     end else if (req_act_q && !grp_open_q) begin
-      if (resv_q - freed_q + qbeats <= wcap) begin
+      if (32'(CbufCntW'(resv_q - freed_q)) + 32'(qbeats) <= 32'(wcap)) begin
         grp_open_d = 1'b1;
-        resv_d     = resv_q + qbeats;
+        resv_d     = resv_q + CbufCntW'(qbeats);
       end
     end else if (rd_req_valid_o && rd_req_ready_i) begin
-      qbeat_d = qbeat_q + 32'(beats);
+      qbeat_d = qbeat_q + BpkW'(beats);
       if (qbeat_d == qbeats) begin
         qbeat_d    = '0;
         grp_open_d = 1'b0;
@@ -104,13 +107,14 @@ module conv_cdma_wt
 
   // ---------------------------------------------------------------- responses -> entries
   // A beat is an entry: always accepted, written one cycle later at the next ring position.
-  logic [31:0] total;               // entries of the layer: a group of 8 kernels is BPK entries
-  logic [31:0] wr_cnt_q, wp_q;
+  logic [WtEntW-1:0] total;         // entries of the layer: a group of 8 kernels is BPK entries
+  logic [WtEntW-1:0] wr_cnt_q;
+  logic [CbufAw-1:0] wp_q;          // ring position, < wcap
   logic        fire, wr_q;
   logic [CbufAw-1:0] waddr_q;
   atom_t       wdata_q;
-  assign total = 32'(ngroups - 11'd1) * bpk
-               + ((32'(kn_of(10'(ngroups - 11'd1), cfg_i.weight_kernel)) * bpk + 32'd7) >> 3);
+  assign total = WtEntW'(32'(ngroups - 11'd1) * 32'(bpk)
+               + ((32'(kn_of(10'(ngroups - 11'd1), cfg_i.weight_kernel)) * 32'(bpk) + 32'd7) >> 3));
   assign rd_rsp_ready_o = 1'b1;
   assign fire = rd_rsp_valid_i && !start_i;
 
@@ -119,18 +123,18 @@ module conv_cdma_wt
       {wr_cnt_q, wp_q} <= '0;
       wr_q <= 1'b0;
     end else begin
-      wr_cnt_q <= wr_cnt_q + 32'(fire);
-      if (fire) wp_q <= (wp_q + 32'd1 == wcap) ? '0 : wp_q + 32'd1;
+      wr_cnt_q <= wr_cnt_q + WtEntW'(fire);
+      if (fire) wp_q <= (CbufCntW'(wp_q) + CbufCntW'(1) == wcap) ? '0 : wp_q + CbufAw'(1);
       wr_q <= fire;
     end
   end
   always_ff @(posedge clk_i) begin
-    waddr_q <= CbufAw'(wbase + wp_q);
+    waddr_q <= CbufAw'(wbase + CbufCntW'(wp_q));
     wdata_q <= rd_rsp_data_i;
   end
 
   // written_o counts an entry once it is in CBUF (one cycle after the write).
-  logic [31:0] written_q;
+  logic [WtEntW-1:0] written_q;
   always_ff @(posedge clk_i) begin
     if (!rst_ni || start_i) written_q <= '0;
     else written_q <= wr_cnt_q;

@@ -63,7 +63,7 @@ module conv_core
   logic [CbufAw-1:0] dwr_addr, wwr_addr, drd_addr, wrd_addr;
   atom_t             dwr_data, wwr_data, drd_data, wrd_data;
   logic [13:0]       rows_done;
-  logic [31:0]       wt_written;
+  logic [WtEntW-1:0] wt_written;
   logic              wt_release, dat_done, wt_done, csc_busy, cacc_empty;
   logic              op_valid, op_first, op_last;
   atom_t             op_data;

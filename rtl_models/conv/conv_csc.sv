@@ -14,7 +14,7 @@ module conv_csc
   input  logic              start_i,
   input  conv_cfg_t         cfg_i,
   input  logic [13:0]       rows_done_i,    // from CDMA data: complete input rows in CBUF
-  input  logic [31:0]       wt_written_i,   // from CDMA weights: entries written (ring-absolute)
+  input  logic [WtEntW-1:0] wt_written_i,   // from CDMA weights: entries written (ring-absolute)
   output logic              wt_release_o,   // oldest weight group no longer needed
   input  logic              atom_pop_i,     // CACC handed one atom to the SDP
   // CBUF reads
@@ -34,6 +34,7 @@ module conv_csc
   output logic              busy_o
 );
   localparam int unsigned FifoDepth = 2 * Stripe;  // must equal conv_cacc's FIFO depth
+  localparam int unsigned FifoCntW = $clog2(FifoDepth) + 1;  // a count of slots, 0..FifoDepth
 
   // ---------------------------------------------------------------- geometry
   logic [13:0] wi, hi, wo, ho;
@@ -43,7 +44,9 @@ module conv_csc
   logic [5:0]  dx, dy;
   logic [27:0] npos;
   logic [22:0] nstripes;
-  logic [31:0] wcap, wbase, ops, bpk;
+  logic [CbufCntW-1:0] wcap, wbase;
+  logic [OpsW-1:0] ops;
+  logic [BpkW-1:0] bpk;
   logic [3:0]  cn_last;
   logic [11:0] rsn;
   assign wi = 14'(cfg_i.datain_width) + 14'd1;
@@ -60,10 +63,10 @@ module conv_csc
   assign dy = 6'(cfg_i.y_dilation) + 6'd1;
   assign npos = 28'(wo) * 28'(ho);
   assign nstripes = 23'((npos + 28'(Stripe - 1)) >> StripeAw);
-  assign wcap  = (32'(cfg_i.weight_bank) + 32'd1) * BankEntries;
-  assign wbase = (32'(cfg_i.data_bank) + 32'd1) * BankEntries;
-  assign ops   = 32'(cb) * 32'(sk) * 32'(rk);
-  assign bpk   = 32'(cfg_i.byte_per_kernel) + 32'd1;
+  assign wcap  = CbufCntW'((32'(cfg_i.weight_bank) + 32'd1) * BankEntries);
+  assign wbase = CbufCntW'((32'(cfg_i.data_bank) + 32'd1) * BankEntries);
+  assign ops   = OpsW'(32'(cb) * 32'(sk) * 32'(rk));
+  assign bpk   = BpkW'(cfg_i.byte_per_kernel) + BpkW'(1);
   assign cn_last = 4'(cfg_i.datain_channel[2:0]) + 4'd1;
   assign rsn   = 12'(sk) * 12'(rk);
 
@@ -73,11 +76,14 @@ module conv_csc
   logic        ld_act_q, ld_act_d;
   logic [10:0] lg_q, lg_d;
   logic [22:0] lst_q, lst_d;
-  logic [31:0] lop_q, lop_d, loff_q, loff_d;     // op index, its first byte in the group
-  logic [31:0] lgabs_q, lgabs_d, lgring_q, lgring_d;  // group start: absolute, ring position
+  logic [OpsW-1:0] lop_q, lop_d;                 // op index in the group ...
+  logic [GrpByteW-1:0] loff_q, loff_d;           // ... and its first byte
+  // group start: absolute entry, ring position (< wcap; a sum of two before the wrap)
+  logic [WtEntW-1:0] lgabs_q, lgabs_d;
+  logic [CbufCntW-1:0] lgring_q, lgring_d;
   logic [3:0]  lk_q, lk_d, lkn, lcn, lne;        // entries requested; kernels, channels, entries
   logic [6:0]  lbytes;                           // kn*cn weight bytes of this op
-  logic [31:0] lgent;                            // entries of this group
+  logic [BpkW-1:0] lgent;                        // entries of this group
   logic [3:0]  fill_q;                           // entries arrived in the shadow
   logic        rd_pend_q;
   logic [2:0]  rd_lane_q;
@@ -86,17 +92,20 @@ module conv_csc
   logic [AtomBytes*AtomBytes-1:0][7:0] sbytes;
   logic [5:0]  idx;                              // < 64 wherever it is used
   logic        shadow_full, swap, ld_rd;
-  logic [31:0] ring, ent_abs;
+  // The CBUF program check (conv_core) admits only groups of <= wcap entries, so the ring
+  // position of an op's entry is below 2 * wcap before its wrap.
+  logic [CbufCntW-1:0] ring;
+  logic [WtEntW-1:0] ent_abs;
 
   always_comb begin
     lkn     = kn_of(lg_q[9:0], cfg_i.weight_kernel);
     // ops of the last channel block come last in a group (memory-layouts.md §2)
-    lcn     = (lop_q >= ops - 32'(rsn)) ? cn_last : 4'd8;
+    lcn     = (lop_q >= ops - OpsW'(rsn)) ? cn_last : 4'd8;
     lbytes  = 7'(lkn) * 7'(lcn);
     lne     = 4'((7'(loff_q[2:0]) + lbytes + 7'd7) >> 3);
-    lgent   = (32'(lkn) * bpk + 32'd7) >> 3;
-    ent_abs = lgabs_q + (loff_q >> 3) + 32'(lk_q);
-    ring    = lgring_q + (loff_q >> 3) + 32'(lk_q);
+    lgent   = BpkW'((32'(lkn) * 32'(bpk) + 32'd7) >> 3);
+    ent_abs = lgabs_q + WtEntW'(loff_q >> 3) + WtEntW'(lk_q);
+    ring    = lgring_q + CbufCntW'(loff_q >> 3) + CbufCntW'(lk_q);
     if (ring >= wcap) ring = ring - wcap;
     shadow_full = ld_act_q && (fill_q == lne);
     ld_rd = ld_act_q && (lk_q < lne) && (ent_abs < wt_written_i);
@@ -125,7 +134,8 @@ module conv_csc
   logic [16:0] xs_q, xs_d, ys_q, ys_d, xs0_q, xs0_d, ys0_q, ys0_d;  // x*sx, y*sy
   logic [27:0] left_q, left_d;                   // output positions from the stripe start
   logic [StripeAw:0] p_q, p_d, n;
-  logic [31:0] resv_q, resv_d, pops_q;           // CACC FIFO slots reserved / freed
+  // CACC FIFO slots reserved / freed, modulo 2^FifoCntW: only their difference (<= FifoDepth) counts
+  logic [FifoCntW-1:0] resv_q, resv_d, pops_q;
   logic        first_op, last_op, pad, dat_ok, go;
   logic signed [19:0] ii, jj;
   logic        op_end, stripe_end;
@@ -146,7 +156,7 @@ module conv_csc
     // when the CACC output FIFO has room for the stripe's n results.
     go = run_q && dat_ok &&
          (p_q != '0 || (shadow_full &&
-                        (!last_op || (32'(FifoDepth) - (resv_q - pops_q) >= 32'(n)))));
+                        (!last_op || (FifoCntW'(FifoDepth) - (resv_q - pops_q) >= FifoCntW'(n)))));
     swap = go && (p_q == '0);
     op_end = go && (p_q + 1'b1 == n);
     stripe_end = op_end && last_op;
@@ -162,7 +172,7 @@ module conv_csc
     {xs_d, ys_d, xs0_d, ys0_d} = {xs_q, ys_q, xs0_q, ys0_q};
     left_d = left_q;
     p_d = p_q;
-    resv_d = resv_q + ((swap && last_op) ? 32'(n) : 32'd0);
+    resv_d = resv_q + ((swap && last_op) ? FifoCntW'(n) : '0);
     if (start_i) begin
       run_d = 1'b1;
       {g_d, b_d, r_d, s_d, rdy_d, sdx_d} = '0;
@@ -225,8 +235,8 @@ module conv_csc
     if (swap) begin
       active_d = picked;
       lk_d = '0;
-      lop_d = lop_q + 32'd1;
-      loff_d = loff_q + 32'(lbytes);
+      lop_d = lop_q + OpsW'(1);
+      loff_d = loff_q + GrpByteW'(lbytes);
       if (lop_d == ops) begin
         lop_d = '0;
         loff_d = '0;
@@ -235,8 +245,8 @@ module conv_csc
           lst_d = '0;
           lg_d = lg_q + 11'd1;
           wt_release_o = 1'b1;
-          lgabs_d = lgabs_q + lgent;
-          lgring_d = lgring_q + lgent;
+          lgabs_d = lgabs_q + WtEntW'(lgent);
+          lgring_d = lgring_q + CbufCntW'(lgent);
           if (lgring_d >= wcap) lgring_d = lgring_d - wcap;
           if (lg_d == ngroups) ld_act_d = 1'b0;
         end
@@ -274,7 +284,7 @@ module conv_csc
       left_q <= left_d;
       p_q <= p_d;
       resv_q <= resv_d;
-      pops_q <= start_i ? '0 : pops_q + 32'(atom_pop_i);
+      pops_q <= start_i ? '0 : pops_q + FifoCntW'(atom_pop_i);
       ld_act_q <= ld_act_d;
       {lg_q, lst_q, lop_q, loff_q, lgabs_q, lgring_q, lk_q} <=
           {lg_d, lst_d, lop_d, loff_d, lgabs_d, lgring_d, lk_d};

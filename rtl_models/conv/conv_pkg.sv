@@ -9,6 +9,14 @@ package conv_pkg;
   localparam int unsigned BankEntries = 512;   // 4 KiB / 8 B
   localparam int unsigned CbufEntries = CbufBanks * BankEntries;
   localparam int unsigned CbufAw      = $clog2(CbufEntries);
+  localparam int unsigned CbufCntW    = CbufAw + 1;  // a count of entries, 0..CbufEntries
+  // Widths that follow from the register fields (conv_cfg_t), so no counter is wider than what
+  // it can hold: BPK = BYTE_PER_KERNEL+1 <= 2^18; a kernel group (8 kernels) is BPK entries and a
+  // layer at most 1024 groups; a group's operations number C/8 * S * R <= 1024 * 32 * 32.
+  localparam int unsigned BpkW        = 19;
+  localparam int unsigned WtEntW      = BpkW + 10;  // weight entries of a layer, 0..2^28
+  localparam int unsigned GrpByteW    = BpkW + 3;   // byte offset within a group, < 8 * BPK
+  localparam int unsigned OpsW        = 21;
   // Output positions that share one weight load (weight-stationary stripe). A power of two
   // so the stripe count is a shift; >= 8 hides the 8-cycle weight load behind the MACs.
   localparam int unsigned Stripe      = 32;

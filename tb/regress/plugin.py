@@ -161,11 +161,19 @@ def _finish_run(config, out: Path) -> None:
             "wall_seconds": time.time() - config._regress_t0, "psum_max": psum}
     dats = sorted((out / CODE_COV).glob("*.dat"))
     if dats:
-        from ..coverage.code import report as code_report, summarize
+        from nvdla_int8.errors import InputError
 
-        code = summarize(dats)
+        from ..coverage import waivers
+        from ..coverage.code import apply_waivers, report as code_report, summarize
+
+        try:
+            entries, broken = waivers.load(), []
+        except InputError as e:  # the raw figures still stand; the list's error is reported
+            entries, broken = [], [str(e)]
+        code = apply_waivers(summarize(dats), entries)
         write_atomic(out / "code-coverage.txt", code_report(code))
         info["code_coverage"] = code.line()
+        info["waivers_to_fix"] = broken + code.applied.bad()
     md = report.write(out, info, results, cov)
     passed = sum(r.passed for r in results)
     config._regress_summary = ([f"regress: {dask[0]} batches ran as Dask tasks on {dask[1]} of {dask[2]} workers"]
@@ -175,6 +183,7 @@ def _finish_run(config, out: Path) -> None:
            f"{sum(1 for h in cov.holes if not h.reason)} holes to close" if cov else ""),
         f"regress: report {md} (and .html), coverage {out / 'coverage.txt'}"] + (
         [f"regress: code coverage of rtl_models/ {info['code_coverage']}; holes in {out / 'code-coverage.txt'}"]
+        + [f"regress: waiver list entry to fix: {ln}" for ln in info["waivers_to_fix"]]
         if "code_coverage" in info else [])
 
 

@@ -29,7 +29,9 @@ def markdown(info: dict, results: list[SeedResult], cov: CoverageSummary | None)
         lines.append(f"- **functional coverage {cov.percent:.1f}%** ({cov.covered}/{cov.size} bins; "
                      f"{cov.percent_reachable:.1f}% of the reachable bins)")
     if info.get("code_coverage"):
-        lines.append(f"- **code coverage of rtl_models/**: {info['code_coverage']} (holes: code-coverage.txt)")
+        lines.append(f"- **code coverage of rtl_models/**: {info['code_coverage']} (holes, each with its reason, "
+                     f"and the waiver list's figures: code-coverage.txt)")
+        lines += [f"- waiver list entry to fix: {ln}" for ln in info.get("waivers_to_fix", [])]
     if info.get("psum_max") is not None:
         lines.append(f"- largest |CACC partial sum| reached: {info['psum_max']}")
     fails = [r for r in results if not r.passed]

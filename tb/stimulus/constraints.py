@@ -76,6 +76,12 @@ NIGHTLY: dict[str, dict] = {
     # data in memory: biased towards the saturation corners
     "feature_data": _I8_DATA, "weight_data": _I8_DATA, "sdp_input_data": _I8_DATA,
     "stride_gap": {"choices": [0, 8, 64], "weights": [2, 1, 1]},  # bytes past the packed line/surface
+    # where each memory region (input, weights, operands, output) starts: anywhere in the 32-bit
+    # space the memory models hold, so every address bit moves (rounded down to an 8-byte atom)
+    "region_base": {"range": [0, 2**32 - 1]},
+    # "fixed": each layer at 0x8000_0000 + 128 MiB * layer, regions at fixed offsets (the layout
+    # of vectors/nvdla-rules, generated before region_base existed)
+    "address_layout": {"choices": ["random", "fixed"], "weights": [1, 0]},
 }
 
 # Smoke: the same space, shrunk so a handful of seeds simulate in about a minute on 2 cores.

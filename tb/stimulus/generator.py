@@ -29,9 +29,12 @@ from nvdla_int8.trace.trace import Trace
 from .constraints import Constraints
 
 ATOM = NV_SMALL.memory_atom
-LAYER_SPAN = 0x0800_0000  # address space of one layer: regions never overlap between layers
-BASE = 0x8000_0000
-REGION = {"feature": 0x0, "weight": 0x0100_0000, "BS": 0x0200_0000, "BN": 0x0280_0000, "dst": 0x0400_0000}
+ADDRESS_SPACE = 1 << 32  # what the memory models hold (trace/memory.py, the testbench memories)
+REGION_GUARD = 4096  # bytes kept free around every region: no DMA overrun reads a neighbour
+# address_layout "fixed": the layout before region_base, which vectors/nvdla-rules (run on NVDLA's
+# RTL) keep: each layer its own 128 MiB from 0x8000_0000, each region at a fixed offset in it
+FIXED_BASE, FIXED_LAYER_SPAN = 0x8000_0000, 0x0800_0000
+FIXED_REGION = {"feature": 0x0, "weight": 0x0100_0000, "BS": 0x0200_0000, "BN": 0x0280_0000, "dst": 0x0400_0000}
 # NVDLA's own traces leave only the SDP done bits unmasked; the testbenches wait for those.
 INTR_MASK = 0x3F03FC
 MAX_DRAWS = 500
@@ -74,18 +77,44 @@ def trace_name(seed: int, tier: str) -> str:
     return f"rand_{tier}_s{seed}"
 
 
+class _Placer:
+    """Addresses of a program's memory regions: drawn from the `region_base` knob (by default
+    the whole 32-bit space), atom-aligned, never overlapping, so every address bit of every DMA
+    port moves across seeds; or, with `address_layout` "fixed", the fixed layout."""
+
+    def __init__(self, seed: int, c: Constraints):
+        # streams of their own: the other draws, and so the programs found by seed number (tests
+        # replay seeds 113, 835, 1343), stay what they were before addresses were drawn
+        self.rng, self.c, self.taken = np.random.default_rng([seed, 0x4E56444C, 1]), c, []
+        self.fixed = c.draw(np.random.default_rng([seed, 0x4E56444C, 2]), "address_layout") == "fixed"
+        self.layer = 0  # set by generate() before each layer
+
+    def __call__(self, size: int, what: str) -> int:
+        if self.fixed:
+            return FIXED_BASE + self.layer * FIXED_LAYER_SPAN + FIXED_REGION[what]
+        for _ in range(MAX_DRAWS):
+            base = self.c.draw(self.rng, "region_base") // ATOM * ATOM
+            lo, hi = base - REGION_GUARD, base + size + REGION_GUARD
+            if lo >= 0 and hi <= ADDRESS_SPACE and all(hi <= a or b <= lo for a, b in self.taken):
+                self.taken.append((base, base + size))
+                return base
+        raise GeneratorBug(f"no free {size}-byte region within {MAX_DRAWS} draws of region_base: "
+                           f"the constraints are too narrow")
+
+
 def generate(seed: int, constraints: Constraints) -> Generated:
     rng = np.random.default_rng([seed, 0x4E56444C])  # the second word keeps streams apart from other seeded users
     c = constraints
     n = c.draw(rng, "layers")
     layers = []
+    place = _Placer(seed, c)
     carried = 0  # weight entries of the conv layers so far: NVDLA may not count their release
     for i in range(n):
-        base = BASE + i * LAYER_SPAN
         kind = c.draw(rng, "layer_kind")
-        layer = _conv_layer(rng, c, base, carried) if kind == "conv" else None
+        place.layer = i
+        layer = _conv_layer(rng, c, place, carried) if kind == "conv" else None
         # a conv layer the CBUF cannot hold beside the weights before it becomes an SDP layer
-        layer = layer or _sdp_layer(rng, c, base)
+        layer = layer or _sdp_layer(rng, c, place)
         _check_legal(layer, seed, i)
         layers.append(layer)
         carried += layer.weight_entries
@@ -159,9 +188,14 @@ def _shape(rng, c: Constraints) -> tuple[str, int, int, int]:
     return s, NV_SMALL.max_cube_dim, 1, c.draw(rng, "wide_c")  # wide_8192
 
 
-def _packed_surface(base: int, w: int, h: int, gap_line: int, gap_surf: int, elem: int = 1) -> Surface:
+def _packed_surface(w: int, h: int, gap_line: int, gap_surf: int, elem: int = 1) -> Surface:
+    """Strides of a cube, at base 0 until it is placed (its size depends on them)."""
     line = ATOM * w * elem + gap_line
-    return Surface(base, line, line * h + gap_surf)
+    return Surface(0, line, line * h + gap_surf)
+
+
+def _placed(place: _Placer, s: Surface, size: int, what: str) -> Surface:
+    return Surface(place(size, what), s.line_stride, s.surf_stride)
 
 
 def _cube_bytes(s: Surface, c: int, h: int, w: int, elem: int = 1) -> int:
@@ -251,19 +285,21 @@ def _fit_pads(rng, deficit: int, a: int, b: int, limit: int) -> tuple[int, int]:
     return a, deficit - a
 
 
-def _conv_layer(rng, c: Constraints, base: int, carried: int = 0) -> Layer | None:
+def _conv_layer(rng, c: Constraints, place: _Placer, carried: int = 0) -> Layer | None:
     g = _conv_geometry(rng, c, carried)
     if g is None:
         return None
     prog = RegisterProgram()
     regions = []
-    fsurf = _packed_surface(base + REGION["feature"], g["w"], g["h"], _gap(rng, c), _gap(rng, c))
+    fsurf = _packed_surface(g["w"], g["h"], _gap(rng, c), _gap(rng, c))
     fbytes = _cube_bytes(fsurf, g["c"], g["h"], g["w"])
+    fsurf = _placed(place, fsurf, fbytes, "feature")
     regions.append((fsurf.base, _bytes(rng, c.draw(rng, "feature_data"), fbytes), "feature"))
     nw = g["k"] * g["r"] * g["s"] * g["c"]
     wimg = np.zeros(ceil_div(nw, 128) * 128, np.uint8)
     wimg[:nw] = _bytes(rng, c.draw(rng, "weight_data"), nw)
-    regions.append((base + REGION["weight"], wimg, "weight"))
+    wbase = place(len(wimg), "weight")
+    regions.append((wbase, wimg, "weight"))
     cvt = c.draw(rng, "cdma_cvt")
     pv = c.draw(rng, "pad_value")
     pv = int(rng.integers(-128, 128)) if pv == "random" else int(pv)
@@ -271,7 +307,7 @@ def _conv_layer(rng, c: Constraints, base: int, carried: int = 0) -> Layer | Non
     encode_conv(prog, ConvParams(
         width=g["w"], height=g["h"], channels=g["c"], kernels=g["k"], kernel_w=g["s"], kernel_h=g["r"],
         out_w=g["wo"], out_h=g["ho"], stride_x=g["sx"], stride_y=g["sy"], dilation_x=g["dx"], dilation_y=g["dy"],
-        pad_left=pl, pad_top=pt, pad_value=pv, feature=fsurf, weight_base=base + REGION["weight"], cvt_en=cvt,
+        pad_left=pl, pad_top=pt, pad_value=pv, feature=fsurf, weight_base=wbase, cvt_en=cvt,
         cvt_offset=_value(rng, c, "cdma_cvt_offset", 16) if cvt else 0,
         cvt_scale=_value(rng, c, "cdma_cvt_scale", 16) if cvt else 0,
         cvt_truncate=c.draw(rng, "cdma_cvt_truncate") if cvt else 0,
@@ -282,7 +318,7 @@ def _conv_layer(rng, c: Constraints, base: int, carried: int = 0) -> Layer | Non
     # release every input slice, as the compiler does: the reset value releases 2, which NVDLA
     # acts on (and which over-releases a one-row input, docs/nvdla-rules.md)
     prog.set("CSC", "D_RELEASE", RLS_SLICES=g["h"] - 1)
-    out, sdp_regions, uses_rdma = _sdp_program(rng, c, prog, base, g["k"], g["ho"], g["wo"], src=None)
+    out, sdp_regions, uses_rdma = _sdp_program(rng, c, prog, place, g["k"], g["ho"], g["wo"], src=None)
     regions += sdp_regions
     units = CONV_ENABLE_ORDER + (("SDP_RDMA",) if uses_rdma else ())
     summary = (f"conv {g['shape']} {g['w']}x{g['h']}x{g['c']} * {g['s']}x{g['r']}x{g['k']} stride {g['sx']},{g['sy']} "
@@ -293,21 +329,25 @@ def _conv_layer(rng, c: Constraints, base: int, carried: int = 0) -> Layer | Non
 
 
 # -- SDP -----------------------------------------------------------------------------------------
-def _sdp_layer(rng, c: Constraints, base: int) -> Layer:
+def _sdp_layer(rng, c: Constraints, place: _Placer) -> Layer:
     shape, w, h, ch = _shape(rng, c)
     prog = RegisterProgram()
-    src = _packed_surface(base + REGION["feature"], w, h, _gap(rng, c), _gap(rng, c))
-    regions = [(src.base, _bytes(rng, c.draw(rng, "sdp_input_data"), _cube_bytes(src, ch, h, w)), "input")]
-    out, op_regions, _ = _sdp_program(rng, c, prog, base, ch, h, w, src=src)
+    src = _packed_surface(w, h, _gap(rng, c), _gap(rng, c))
+    size = _cube_bytes(src, ch, h, w)
+    src = _placed(place, src, size, "feature")
+    regions = [(src.base, _bytes(rng, c.draw(rng, "sdp_input_data"), size), "input")]
+    out, op_regions, _ = _sdp_program(rng, c, prog, place, ch, h, w, src=src)
     return Layer("sdp", prog, SDP_ENABLE_ORDER, regions + op_regions, out, f"sdp {shape} {w}x{h}x{ch}")
 
 
-def _sdp_program(rng, c: Constraints, prog: RegisterProgram, base: int, ch: int, h: int, w: int,
+def _sdp_program(rng, c: Constraints, prog: RegisterProgram, place: _Placer, ch: int, h: int, w: int,
                  src: Surface | None):
     """X1, X2 and the output converter for a (ch, h, w) cube, flying (after a conv) when `src` is
     None, else stand-alone reading `src`; returns (output footprint, operand regions, whether
     SDP_RDMA streams operands)."""
-    dst = _packed_surface(base + REGION["dst"], w, h, _gap(rng, c), _gap(rng, c))
+    dst = _packed_surface(w, h, _gap(rng, c), _gap(rng, c))
+    lo, hi = dst.footprint(ch, h, w)
+    dst = _placed(place, dst, hi - lo, "dst")
     lanes = ATOM * ceil_div(ch, ATOM)
     regions, stages = [], []
     for p in ("BS", "BN"):
@@ -325,9 +365,13 @@ def _sdp_program(rng, c: Constraints, prog: RegisterProgram, base: int, ch: int,
         use = USE_BOTH if (alu_mem and mul_mem) else (USE_ALU if alu_mem else USE_MUL)
         bpc = 2 if two_byte else 1
         bpe = bpc * (2 if use == USE_BOTH else 1)
-        surface = _packed_surface(base + REGION[p], w, h, _gap(rng, c), _gap(rng, c), elem=bpe)
+        surface = _packed_surface(w, h, _gap(rng, c), _gap(rng, c), elem=bpe)
         if not per_element:  # NVDLA's PER_KERNEL strides: with others its RTL computed differently (legality)
-            surface = Surface(surface.base, ATOM * bpe, ATOM * bpe)
+            surface = Surface(0, ATOM * bpe, ATOM * bpe)
+        # operand image: whole atoms of every element (placed, streamed or not: the base
+        # registers are programmed either way)
+        size = _cube_bytes(surface, lanes, h, w, bpe) if per_element else lanes * bpe
+        surface = _placed(place, surface, size, p)
         stream = OperandStream(enabled=streamed, use=use, two_byte=two_byte, per_element=per_element,
                                surface=surface)
         stages.append(StageParams(
@@ -338,8 +382,7 @@ def _sdp_program(rng, c: Constraints, prog: RegisterProgram, base: int, ch: int,
             mul_operand=mul_operand, stream=stream))
         if not streamed:
             continue
-        # operand image: whole atoms of every element, drawn with the operand_value bias
-        size = _cube_bytes(stream.surface, lanes, h, w, bpe) if per_element else lanes * bpe
+        # drawn with the operand_value bias
         n = ceil_div(size, bpc)
         vals = np.array([_value(rng, c, "operand_value", 8 * bpc) for _ in range(min(n, 64))], dtype=np.int64)
         img = rng.choice(vals, n) & ((1 << (8 * bpc)) - 1)
