@@ -146,7 +146,7 @@ def accepted(model: Path) -> str | None:
     return None
 
 
-def bench_model(model: Path, methods, limit: int, d: Path) -> list[dict]:
+def bench_model(model: Path, methods, limit: int, d: Path, bias_correction: bool = False) -> list[dict]:
     t0 = time.perf_counter()
     g = load_graph(model)
     prep = preprocess_for(g)
@@ -173,14 +173,14 @@ def bench_model(model: Path, methods, limit: int, d: Path) -> list[dict]:
           f"{'ours mean|max err':>19} {'ORT mean|max err':>18} {'mean ratio':>10}  vs")
     for m in methods:
         (d / f"{model.stem}_{m}").mkdir()
-        tables = mode_tables(model, d / f"{model.stem}_{m}", m)
+        tables = mode_tables(model, d / f"{model.stem}_{m}", m, bias_correction)
         for mode in MODES:
             table = tables[mode]
             ref_name = TWIN.get(m, best[mode])
             ref = theirs[ref_name, mode]
             out = d / model.stem / m / mode
             row = {"model": model.name, "method": m, "mode": mode, "ort": ref, "twin": ref_name, "ours": None,
-                   "ok": False}
+                   "ok": False, "bias_correction": bias_correction}
             rows.append(row)
             try:
                 compile_model(str(model), str(table), str(out), mode, 1, None)
@@ -252,6 +252,7 @@ def main() -> None:
     ap.add_argument("--models", nargs="*", type=Path, default=None, help="default: every models/*.onnx accepted")
     ap.add_argument("--limit", type=int, default=0, help="first N test images only (0 = all 1000)")
     ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated, default all")
+    ap.add_argument("--bias-correction", action="store_true", help="calibrate with --bias-correction")
     ap.add_argument("--markdown", action="store_true", help="also print the README table")
     ap.add_argument("--save", type=Path, help="write the rows as JSON (to print one table from runs in parts)")
     ap.add_argument("--table", nargs="+", type=Path, help="run nothing: print the table of runs saved with --save "
@@ -279,7 +280,7 @@ def main() -> None:
             if why:
                 print(f"\n{model}: skipped: {why}")
                 continue
-            rows += bench_model(model, methods, a.limit, Path(d))
+            rows += bench_model(model, methods, a.limit, Path(d), a.bias_correction)
     print(summary(rows))
     print(f"total {time.perf_counter() - t0:.0f} s")
     if a.save:

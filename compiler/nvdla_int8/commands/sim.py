@@ -35,7 +35,8 @@ def preprocess_for(graph):
 CALIB_ARGS = ["--data", "mnist:calib", "--two-pass"]   # what `make sim` calibrates with: README's command
 
 
-def calibrate(model: Path, table: Path, method: str = DEFAULT_METHOD, judge: str = "both") -> None:
+def calibrate(model: Path, table: Path, method: str = DEFAULT_METHOD, judge: str = "both",
+              bias_correction: bool = False) -> None:
     """Table over the calibration split: exactly `nvdla-int8 calibrate MODEL --data mnist:calib
     --two-pass --method METHOD --auto-judge JUDGE` (the model's declared preprocessing), so both
     give the same scales."""
@@ -44,18 +45,18 @@ def calibrate(model: Path, table: Path, method: str = DEFAULT_METHOD, judge: str
     ap = argparse.ArgumentParser()
     register(ap.add_subparsers())
     args = ap.parse_args(["calibrate", str(model), *CALIB_ARGS, "--method", method, "--auto-judge", judge,
-                          "-o", str(table), "-q"])
+                          "-o", str(table), "-q", *(["--bias-correction"] if bias_correction else [])])
     args.func(args)
 
 
-def mode_tables(model: Path, folder: Path, method: str) -> dict[str, Path]:
+def mode_tables(model: Path, folder: Path, method: str, bias_correction: bool = False) -> dict[str, Path]:
     """{quantization mode: table}: `auto` judges its candidates in the mode the table is compiled
     with (calib/network_choice.py), so it gets one table per mode; other methods one for both."""
     if method != "auto":
-        calibrate(model, folder / "calib.json", method)
+        calibrate(model, folder / "calib.json", method, bias_correction=bias_correction)
         return dict.fromkeys(MODES, folder / "calib.json")
     for mode in MODES:
-        calibrate(model, folder / f"calib-{mode}.json", method, mode)
+        calibrate(model, folder / f"calib-{mode}.json", method, mode, bias_correction)
     return {mode: folder / f"calib-{mode}.json" for mode in MODES}
 
 
