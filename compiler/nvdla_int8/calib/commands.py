@@ -17,8 +17,9 @@ TRT_ALGORITHMS = {"entropy": "EntropyCalibration2", "entropy-trt": "EntropyCalib
 AUTO_JUDGES = ("both", "per-kernel", "per-filter", "tensor")
 AUTO_FALLBACK = "--method auto judges each tensor by its own error: "
 AUTO_HOLD_OUT_EVERY = 5      # --method auto: every 5th calibration sample is the validation split
-BIAS_SAMPLES = 256           # --bias-correction: the first N calibration samples (per-channel means of
-                             # N x H x W values; 500 moved no correction by more than a few percent)
+BIAS_SAMPLES = 256           # --bias-correction: the first N calibration samples. Per-channel means of
+                             # N x H x W values: on dw_separable (per-kernel, entropy) all 500 moved each
+                             # layer's largest correction by 0.5-5% (12% for the 10-value Gemm) for twice the time
 DEFAULT_TRT_VERSION = 8501   # the newest TensorRT 8 header among the caches we have (TRT-8501-...)
 
 

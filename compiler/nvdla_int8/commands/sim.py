@@ -74,12 +74,16 @@ def main(argv=None) -> int:
     ap.add_argument("--rtl-images", type=int, default=DEFAULT_RTL_IMAGES,
                     help=f"the first N held-out images also run on the RTL, per mode (default {DEFAULT_RTL_IMAGES}; "
                          "0 = none)")
+    ap.add_argument("--no-bias-correction", action="store_true",
+                    help="calibrate without --bias-correction (the default measures and folds each conv layer's "
+                         "mean per-channel error into its bias; docs/calibration.md)")
     a = ap.parse_args(argv)
     model, build = Path(a.model), Path(a.build)
     try:
         t0 = time.perf_counter()
-        tables = mode_tables(model, build, a.method)
-        print(f"calibration table ({a.method}, {len(load_split('calib')[1])} calibration images): "
+        tables = mode_tables(model, build, a.method, not a.no_bias_correction)
+        print(f"calibration table ({a.method}{'' if a.no_bias_correction else ', bias correction'}, "
+              f"{len(load_split('calib')[1])} calibration images): "
               + ", ".join(sorted({str(t) for t in tables.values()})))
         if a.what == "vectors":
             for mode in MODES:
