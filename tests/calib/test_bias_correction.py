@@ -11,7 +11,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from nvdla_int8.calib import bias_correction
-from nvdla_int8.calib.nvdla_table import entries_from_scales, write_table
+from nvdla_int8.calib.nvdla_table import entries_from_scales, read_metadata, write_table
 from nvdla_int8.commands.compile import compile_model
 from nvdla_int8.errors import InputError
 from nvdla_int8.graph.fold import load_graph
@@ -76,3 +76,24 @@ def test_a_correction_that_does_not_fit_is_refused(tmp_path, bad, why):
     with pytest.raises(InputError, match=why) as e:
         compile_model(str(model), str(table), str(tmp_path / "c"), "per-kernel", 1, None)
     assert "\n" not in str(e.value) and "t.json" in str(e.value)
+
+
+def test_a_correction_that_raises_the_held_out_error_is_not_stored(cnn, tmp_path, monkeypatch, capsys):
+    """The guard of `calibrate --bias-correction`: a correction judged on held-out calibration
+    samples to raise the network's output error (here a deliberately wrong +1 on every channel)
+    is left out of the table, with a warning naming the mode; the measured one is kept."""
+    from nvdla_int8.cli import main
+
+    def run(name):
+        out = tmp_path / name
+        assert main(["calibrate", str(cnn), "--data", "digits", "--method", "max", "--batches", "4",
+                     "--bias-correction", "-o", str(out), "-q"]) == 0
+        return read_metadata(out)["bias_correction"], capsys.readouterr().err
+
+    kept, err = run("measured.json")
+    assert all(kept["judged"][m][2] and m in kept for m in ("per-kernel", "per-filter")), (kept["judged"], err)
+    wrong = {name: np.ones_like(d) for name, d in kept["per-kernel"].items()}
+    monkeypatch.setattr(bias_correction, "measure", lambda *a, **k: {n: np.asarray(v) for n, v in wrong.items()})
+    refused, err = run("wrong.json")
+    assert "per-kernel" not in refused and "per-filter" not in refused
+    assert "rises from" in err and "not stored for per-kernel" in err

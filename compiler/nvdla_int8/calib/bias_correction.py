@@ -97,14 +97,28 @@ def measure(graph, scales: dict[str, float], mode: str, pixels, fp32: dict[str, 
     return delta
 
 
+def output_error(graph, scales: dict[str, float], mode: str, delta: dict[str, np.ndarray] | None, pixels,
+                 ref: dict[str, np.ndarray]) -> float:
+    """The network's output error on `pixels` against the FP32 outputs `ref` (N, values) by name:
+    network_choice's measure, mean over images and outputs of mean |INT8 - FP32| / mean |FP32|."""
+    from .network_choice import image_errors
+
+    net = InMemoryNetwork(quantize(graph, scales, mode, bias_delta=delta))
+    runs = [net.run(x) for x in pixels]
+    outs = {t: np.stack([net.dequantize(t, r[t]).reshape(-1) for r in runs]) for t in ref}
+    return float(image_errors(outs, ref).mean())
+
+
 def needed_tensors(graph) -> list[str]:
     """The FP32 tensors `measure` reads: every conv layer's input and residual."""
     return sorted({t for op in graph.ops if isinstance(op, ConvLayer) for t in op.inputs})
 
 
-def to_metadata(per_mode: dict[str, dict[str, np.ndarray]], samples: int) -> dict:
-    return {"samples": samples, **{m: {name: [float(v) for v in d] for name, d in c.items()}
+def to_metadata(per_mode: dict[str, dict[str, np.ndarray]], samples: int, judged: dict | None = None) -> dict:
+    """The table's "bias_correction" object; `judged`: {mode: [error without, error with, kept]}."""
+    meta = {"samples": samples, **{m: {name: [float(v) for v in d] for name, d in c.items()}
                                    for m, c in per_mode.items()}}
+    return meta if judged is None else {**meta, "judged": judged}
 
 
 def from_metadata(meta: dict, graph, mode: str, where: str) -> dict[str, np.ndarray] | None:
@@ -115,7 +129,7 @@ def from_metadata(meta: dict, graph, mode: str, where: str) -> dict[str, np.ndar
         return None
     if not isinstance(bc, dict):
         raise InputError(f"metadata {METADATA_FIELD} must be an object, got {type(bc).__name__}", where=where)
-    unknown = [m for m in bc if m not in (*MODES, "samples")]
+    unknown = [m for m in bc if m not in (*MODES, "samples", "judged")]
     if unknown:
         raise InputError(f"metadata {METADATA_FIELD}: unknown mode {unknown[0]!r} (known: {', '.join(MODES)})",
                          where=where)

@@ -17,9 +17,10 @@ TRT_ALGORITHMS = {"entropy": "EntropyCalibration2", "entropy-trt": "EntropyCalib
 AUTO_JUDGES = ("both", "per-kernel", "per-filter", "tensor")
 AUTO_FALLBACK = "--method auto judges each tensor by its own error: "
 AUTO_HOLD_OUT_EVERY = 5      # --method auto: every 5th calibration sample is the validation split
-BIAS_SAMPLES = 256           # --bias-correction: the first N calibration samples. Per-channel means of
+BIAS_SAMPLES = 256           # --bias-correction: measured on N calibration samples. Per-channel means of
                              # N x H x W values: on dw_separable (per-kernel, entropy) all 500 moved each
                              # layer's largest correction by 0.5-5% (12% for the 10-value Gemm) for twice the time
+BIAS_JUDGE_EVERY = 3         # ... and every 3rd of the first 1.5 N samples judges the result, held out
 DEFAULT_TRT_VERSION = 8501   # the newest TensorRT 8 header among the caches we have (TRT-8501-...)
 
 
@@ -130,8 +131,11 @@ def calibrate_model(model, model_path: str, source, method: str, percentile: flo
 
 
 def _bias_corrections(model_path: str, cal: Calibration, acts, modes) -> dict:
-    """bias_correction.measure on the first BIAS_SAMPLES samples of the FP32 activations `acts`,
-    per weight granularity in `modes`, with the scales the table will hold."""
+    """bias_correction.measure per weight granularity in `modes`, with the scales the table will
+    hold, on BIAS_SAMPLES samples of the FP32 activations `acts`; kept for a mode only if it does
+    not raise the network's output error on held-out calibration samples (every
+    BIAS_JUDGE_EVERY-th): a heavily clipped table (entropy-trt) has large mean errors whose
+    correction shifts every unclipped value too."""
     from . import bias_correction
     from .network_choice import _scale, compiled_inputs
 
@@ -139,20 +143,36 @@ def _bias_corrections(model_path: str, cal: Calibration, acts, modes) -> dict:
     if graph is None:
         raise InputError(f"--bias-correction needs the compiled network: {why_not.removeprefix(AUTO_FALLBACK)}",
                          where=model_path)
-    keep = {n: cal.runner.aliases.get(n, n) for n in (graph.input, *bias_correction.needed_tensors(graph))}
+    wanted = (graph.input, *graph.outputs, *bias_correction.needed_tensors(graph))
+    keep = {n: cal.runner.aliases.get(n, n) for n in wanted}
+    total = BIAS_SAMPLES * BIAS_JUDGE_EVERY // (BIAS_JUDGE_EVERY - 1)
     got: dict[str, list] = {n: [] for n in keep}
     have = 0
     for batch in acts:
         for n, a in keep.items():
             got[n].append(batch[a])
         have += len(batch[keep[graph.input]])
-        if have >= BIAS_SAMPLES:
+        if have >= total:
             break
-    fp32 = {n: np.concatenate(v)[:BIAS_SAMPLES].astype(np.float64) for n, v in got.items()}
+    fp32 = {n: np.concatenate(v)[:total].astype(np.float64) for n, v in got.items()}
+    held = np.arange(len(fp32[graph.input])) % BIAS_JUDGE_EVERY == BIAS_JUDGE_EVERY - 1
+    fit = {n: a[~held] for n, a in fp32.items()}
     pixels = compiled_inputs(graph, fp32[graph.input])
+    ref = {n: fp32[n][held].reshape(int(held.sum()), -1) for n in graph.outputs}
     scales = {n: _scale(t) for n, t in cal.thresholds.items()}
-    return bias_correction.to_metadata({m: bias_correction.measure(graph, scales, m, pixels, fp32) for m in modes},
-                                       len(pixels))
+    per_mode, judged = {}, {}
+    for m in modes:
+        delta = bias_correction.measure(graph, scales, m, pixels[~held], fit)
+        if held.any():
+            errs = [bias_correction.output_error(graph, scales, m, d, pixels[held], ref) for d in (None, delta)]
+            judged[m] = [*errs, errs[1] <= errs[0]]
+            if errs[1] > errs[0]:
+                cal.notes.append(f"--bias-correction: {m} output error on {int(held.sum())} held-out calibration "
+                                 f"samples rises from {errs[0]:.4g} to {errs[1]:.4g} of mean |FP32| with it; "
+                                 f"not stored for {m}")
+                continue
+        per_mode[m] = delta
+    return bias_correction.to_metadata(per_mode, int((~held).sum()), judged)
 
 
 def _calibrate(model, model_path: str, source, method: str, percentile: float, batch_size: int,

@@ -25,6 +25,7 @@ from ..run.compiled import evaluate, rtl_available
 DEFAULT_MODEL = Path("models/digits_cnn.onnx")
 DEFAULT_METHOD = "auto"
 DEFAULT_RTL_IMAGES = 60
+DEFAULT_BIAS_CORRECTION = True   # calibrate --bias-correction: chosen by bench/bench_quant_vs_ort.py (README)
 
 
 def preprocess_for(graph):
@@ -49,7 +50,8 @@ def calibrate(model: Path, table: Path, method: str = DEFAULT_METHOD, judge: str
     args.func(args)
 
 
-def mode_tables(model: Path, folder: Path, method: str, bias_correction: bool = False) -> dict[str, Path]:
+def mode_tables(model: Path, folder: Path, method: str, bias_correction: bool = DEFAULT_BIAS_CORRECTION
+                ) -> dict[str, Path]:
     """{quantization mode: table}: `auto` judges its candidates in the mode the table is compiled
     with (calib/network_choice.py), so it gets one table per mode; other methods one for both."""
     if method != "auto":
