@@ -81,7 +81,7 @@ def test_a_correction_that_does_not_fit_is_refused(tmp_path, bad, why):
 def test_a_correction_that_raises_the_held_out_error_is_not_stored(cnn, tmp_path, monkeypatch, capsys):
     """The guard of `calibrate --bias-correction`: a correction judged on held-out calibration
     samples to raise the network's output error (here a deliberately wrong +1 on every channel)
-    is left out of the table, with a warning naming the mode; the measured one is kept."""
+    is left out of the table, with a line naming the mode; the measured one is kept."""
     from nvdla_int8.cli import main
 
     def run(name):

@@ -108,6 +108,7 @@ class Calibration:
     runner: object
     validation_samples: str | None = None
     notes: list[str] = field(default_factory=list)   # warnings for the user
+    decisions: list[str] = field(default_factory=list)   # what calibrate chose, for the user (not a warning)
     bias: dict | None = None          # bias_correction.to_metadata, when asked for
 
 
@@ -167,7 +168,7 @@ def _bias_corrections(model_path: str, cal: Calibration, acts, modes) -> dict:
             errs = [bias_correction.output_error(graph, scales, m, d, pixels[held], ref) for d in (None, delta)]
             judged[m] = [*errs, errs[1] <= errs[0]]
             if errs[1] > errs[0]:
-                cal.notes.append(f"--bias-correction: {m} output error on {int(held.sum())} held-out calibration "
+                cal.decisions.append(f"--bias-correction: {m} output error on {int(held.sum())} held-out calibration "
                                  f"samples rises from {errs[0]:.4g} to {errs[1]:.4g} of mean |FP32| with it; "
                                  f"not stored for {m}")
                 continue
@@ -308,6 +309,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                           bias_correction=args.bias_correction)
     for note in cal.notes:
         _warn("calibrate", note)
+    for line in cal.decisions:
+        print(f"nvdla-int8 calibrate: {line}", file=sys.stderr)
     for name in cal.runner.skipped:
         _warn("calibrate", f"tensor {name!r} has no inferred type and is not calibrated")
     for name, h in cal.hists.items():
