@@ -26,7 +26,8 @@ preprocessing (others are skipped, with the reason). Heads are scored against th
 does), every other method once for both; every table with --bias-correction, as make sim does,
 unless --no-bias-correction. The whole run (5 models x 6 methods x 2 modes) took 15.5 minutes on 2
 shared cores without bias correction (prelu_two_heads 275 s, dw_separable 270 s, fire_concat 218 s,
-digits_cnn 89 s, digits_prelu 78 s) and TOTAL_BC with it at load average 4-7 (PER_MODEL_BC);
+digits_cnn 89 s, digits_prelu 78 s) and 18.5 minutes with it at load average 4-7 (dw_separable
+352 s, fire_concat 339 s, prelu_two_heads 175 s, digits_cnn 119 s, digits_prelu 119 s);
 --models and --methods run it in parts, --save and --table join the parts into one table. Each
 row also counts, per head, the images only ours and only onnxruntime's classify right.
 """
