@@ -155,7 +155,7 @@ def _bias_corrections(model_path: str, cal: Calibration, acts, modes) -> dict:
         have += len(batch[keep[graph.input]])
         if have >= total:
             break
-    fp32 = {n: np.concatenate(v)[:total].astype(np.float64) for n, v in got.items()}
+    fp32 = {n: np.concatenate(v)[:total] for n, v in got.items()}   # float32: conv_float widens per layer
     held = np.arange(len(fp32[graph.input])) % BIAS_JUDGE_EVERY == BIAS_JUDGE_EVERY - 1
     fit = {n: a[~held] for n, a in fp32.items()}
     pixels = compiled_inputs(graph, fp32[graph.input])
@@ -168,9 +168,9 @@ def _bias_corrections(model_path: str, cal: Calibration, acts, modes) -> dict:
             errs = [bias_correction.output_error(graph, scales, m, d, pixels[held], ref) for d in (None, delta)]
             judged[m] = [*errs, errs[1] <= errs[0]]
             if errs[1] > errs[0]:
-                cal.decisions.append(f"--bias-correction: {m} output error on {int(held.sum())} held-out calibration "
-                                 f"samples rises from {errs[0]:.4g} to {errs[1]:.4g} of mean |FP32| with it; "
-                                 f"not stored for {m}")
+                cal.decisions.append(f"--bias-correction: {m} output error on {int(held.sum())} held-out "
+                                     f"calibration samples rises from {errs[0]:.4g} to {errs[1]:.4g} of mean |FP32| "
+                                     f"with it; not stored for {m}")
                 continue
         per_mode[m] = delta
     return bias_correction.to_metadata(per_mode, int((~held).sum()), judged)

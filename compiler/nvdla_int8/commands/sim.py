@@ -37,9 +37,10 @@ CALIB_ARGS = ["--data", "mnist:calib", "--two-pass"]   # what `make sim` calibra
 
 
 def calibrate(model: Path, table: Path, method: str = DEFAULT_METHOD, judge: str = "both",
-              bias_correction: bool = False) -> None:
+              bias_correction: bool = DEFAULT_BIAS_CORRECTION) -> None:
     """Table over the calibration split: exactly `nvdla-int8 calibrate MODEL --data mnist:calib
-    --two-pass --method METHOD --auto-judge JUDGE` (the model's declared preprocessing), so both
+    --two-pass --method METHOD --auto-judge JUDGE [--bias-correction]` (the model's declared
+    preprocessing), so both
     give the same scales."""
     from ..calib.commands import register
 
