@@ -40,8 +40,7 @@ def calibrate(model: Path, table: Path, method: str = DEFAULT_METHOD, judge: str
               bias_correction: bool = DEFAULT_BIAS_CORRECTION) -> None:
     """Table over the calibration split: exactly `nvdla-int8 calibrate MODEL --data mnist:calib
     --two-pass --method METHOD --auto-judge JUDGE [--bias-correction]` (the model's declared
-    preprocessing), so both
-    give the same scales."""
+    preprocessing), so both give the same scales."""
     from ..calib.commands import register
 
     ap = argparse.ArgumentParser()
