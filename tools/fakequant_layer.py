@@ -21,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compiler"))
 
+from nvdla_int8.calib.bias_correction import conv_float  # noqa: E402
 from nvdla_int8.calib.digits import load_split  # noqa: E402
 from nvdla_int8.calib.nvdla_table import read_table  # noqa: E402
 from nvdla_int8.commands.sim import preprocess_for  # noqa: E402
@@ -34,19 +35,8 @@ from nvdla_int8.run.reference import fp32_activations  # noqa: E402
 def fakequant_conv(q, x_int8: np.ndarray) -> np.ndarray:
     """(N, K, Ho, Wo) int8 values of layer q from its int8 input (N, C, H, W), in float64."""
     L = q.layer
-    t, left, b, r = L.pads
-    P = np.pad(x_int8.astype(np.float64) * q.in_scale, ((0, 0), (0, 0), (t, b), (left, r)))
     w = q.weight.astype(np.float64) * q.w_scale[:, None, None, None]
-    k, cg, R, S = w.shape
-    g = L.group
-    (sh, sw), (dh, dw) = L.stride, L.dilation
-    ho, wo = L.out_shape[1:]
-    acc = np.zeros((len(x_int8), k, ho, wo))
-    for i in range(R):
-        for j in range(S):
-            win = P[:, :, i * dh:i * dh + sh * ho:sh, j * dw:j * dw + sw * wo:sw]
-            win = win.reshape(len(x_int8), g, cg, ho, wo)
-            acc += np.einsum("ngchw,gkc->ngkhw", win, w[:, :, i, j].reshape(g, k // g, cg)).reshape(acc.shape)
+    acc = conv_float(L, x_int8.astype(np.float64) * q.in_scale, w)
     y = acc + L.bias[None, :, None, None]
     if L.act is not None and L.act.kind == "relu":
         y = np.maximum(y, 0)

@@ -38,13 +38,15 @@ def test_readme_commands_equal_make_sim(flow_result, tmp_path, capsys):
     flow_dir, flow_res = flow_result
     table, out, rep = tmp_path / "calib.json", tmp_path / "pk", tmp_path / "run.json"
     assert main(["calibrate", str(MODEL), "--data", "mnist:calib", "--two-pass", "--method", "auto",
-                 "--auto-judge", "per-kernel", "-o", str(table), "-q"]) == 0
+                 "--auto-judge", "per-kernel", "--bias-correction", "-o", str(table), "-q"]) == 0
     assert main(["compile", str(MODEL), "--calibtable", str(table), "-o", str(out)]) == 0
     assert main(["run", str(out), "--dataset", "test", "--model", str(MODEL), "--limit", IMAGES,
                  "--report", str(rep)]) == 0
     assert "warning" not in capsys.readouterr().err
     ours, sim = read_table(table), read_table(flow_dir / "calib-per-kernel.json")
     assert {k: e.scale for k, e in ours.items()} == {k: e.scale for k, e in sim.items()}
+    sim_meta = read_metadata(flow_dir / "calib-per-kernel.json")
+    assert read_metadata(table)["bias_correction"] == sim_meta["bias_correction"]   # make sim's default
     man = json.loads((out / "manifest.json").read_text())["tensors"]
     man_sim = json.loads((flow_dir / "pk" / "manifest.json").read_text())["tensors"]
     assert man == man_sim                                          # every scale the compiler used

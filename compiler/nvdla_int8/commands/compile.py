@@ -42,11 +42,12 @@ def load_input(path: str) -> np.ndarray:
 
 
 def compile_model(model: str, table: str, out: str, mode: str, seed: int, input_file: str | None,
-                  missing: str = "error", caffemodel: str | None = None) -> dict:
+                  missing: str = "error", caffemodel: str | None = None, bias_correction: bool = True) -> dict:
     """ONNX model (or Caffe deploy prototxt + caffemodel) + table -> vectors and manifest in out.
     A Caffe model is converted to ONNX first (importers.caffe: every layer's output named after
     the layer, so NVDLA's tables apply as they are); the converted model is written to out too,
-    as the FP32 reference `run --model` takes."""
+    as the FP32 reference `run --model` takes. The table's bias corrections for `mode`
+    (`calibrate --bias-correction`) are applied unless `bias_correction` is False."""
     import tempfile
 
     from ..graph.fold import load_graph
@@ -66,7 +67,8 @@ def compile_model(model: str, table: str, out: str, mode: str, seed: int, input_
             raise InputError("--caffemodel goes with a Caffe deploy .prototxt, not an ONNX model", where=model)
         graph = load_graph(onnx_path)
         _warn_preprocessing(table, graph, model)
-        qnet = quantize(graph, load_scales(table), mode, source=table, missing=missing)
+        delta = _bias_correction(table, graph, mode) if bias_correction else None
+        qnet = quantize(graph, load_scales(table), mode, source=table, missing=missing, bias_delta=delta)
         x = load_input(input_file) if input_file else default_input(qnet, seed)
         if input_file:
             try:
@@ -91,9 +93,19 @@ def _warn_preprocessing(table: str, graph, model: str) -> None:
         print(f"nvdla-int8 compile: warning: {msg}", file=sys.stderr)
 
 
+def _bias_correction(table: str, graph, mode: str):
+    """The table's per-layer bias offsets for `mode` (calib.bias_correction), or None."""
+    from ..calib.bias_correction import from_metadata
+    from ..calib.nvdla_table import METADATA_KEY, read_metadata
+
+    if Path(table).read_bytes()[:4] == b"TRT-":
+        return None
+    return from_metadata(read_metadata(table), graph, mode, f"{table} ({METADATA_KEY})")
+
+
 def _compile(args) -> int:
     man = compile_model(args.model, args.calibtable, args.output, args.quantizationMode, args.seed, args.input,
-                        args.missing_scale, args.caffemodel)
+                        args.missing_scale, args.caffemodel, not args.no_bias_correction)
     n = sum(len(s["passes"]) for s in man["steps"] if s["kind"] == "hw")
     print(f"{sum(s['kind'] == 'hw' for s in man['steps'])} hardware layers ({n} passes), one trace each "
           f"({', '.join(s['name'] for s in man['steps'] if s['kind'] == 'host')} on the host) in {args.output}")
@@ -190,6 +202,8 @@ def register(sub) -> None:
     p.add_argument("--input", help=".npy vector input (uint8 pixels for image models)")
     p.add_argument("--missing-scale", default="error", choices=("error", "propagate"),
                    help="a layer missing from the table: error (default) or reuse its input's scale")
+    p.add_argument("--no-bias-correction", action="store_true",
+                   help="ignore the bias corrections a table made by `calibrate --bias-correction` carries")
     p.set_defaults(func=_compile)
     r = sub.add_parser("run", help="run a compiled network: hardware layers on a backend, host ops in numpy")
     r.add_argument("vectors", help="folder written by `nvdla-int8 compile`")

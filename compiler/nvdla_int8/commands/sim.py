@@ -25,6 +25,7 @@ from ..run.compiled import evaluate, rtl_available
 DEFAULT_MODEL = Path("models/digits_cnn.onnx")
 DEFAULT_METHOD = "auto"
 DEFAULT_RTL_IMAGES = 60
+DEFAULT_BIAS_CORRECTION = True   # calibrate --bias-correction: chosen by bench/bench_quant_vs_ort.py (README)
 
 
 def preprocess_for(graph):
@@ -35,27 +36,29 @@ def preprocess_for(graph):
 CALIB_ARGS = ["--data", "mnist:calib", "--two-pass"]   # what `make sim` calibrates with: README's command
 
 
-def calibrate(model: Path, table: Path, method: str = DEFAULT_METHOD, judge: str = "both") -> None:
+def calibrate(model: Path, table: Path, method: str = DEFAULT_METHOD, judge: str = "both",
+              bias_correction: bool = DEFAULT_BIAS_CORRECTION) -> None:
     """Table over the calibration split: exactly `nvdla-int8 calibrate MODEL --data mnist:calib
-    --two-pass --method METHOD --auto-judge JUDGE` (the model's declared preprocessing), so both
-    give the same scales."""
+    --two-pass --method METHOD --auto-judge JUDGE [--bias-correction]` (the model's declared
+    preprocessing), so both give the same scales."""
     from ..calib.commands import register
 
     ap = argparse.ArgumentParser()
     register(ap.add_subparsers())
     args = ap.parse_args(["calibrate", str(model), *CALIB_ARGS, "--method", method, "--auto-judge", judge,
-                          "-o", str(table), "-q"])
+                          "-o", str(table), "-q", *(["--bias-correction"] if bias_correction else [])])
     args.func(args)
 
 
-def mode_tables(model: Path, folder: Path, method: str) -> dict[str, Path]:
+def mode_tables(model: Path, folder: Path, method: str, bias_correction: bool = DEFAULT_BIAS_CORRECTION
+                ) -> dict[str, Path]:
     """{quantization mode: table}: `auto` judges its candidates in the mode the table is compiled
     with (calib/network_choice.py), so it gets one table per mode; other methods one for both."""
     if method != "auto":
-        calibrate(model, folder / "calib.json", method)
+        calibrate(model, folder / "calib.json", method, bias_correction=bias_correction)
         return dict.fromkeys(MODES, folder / "calib.json")
     for mode in MODES:
-        calibrate(model, folder / f"calib-{mode}.json", method, mode)
+        calibrate(model, folder / f"calib-{mode}.json", method, mode, bias_correction)
     return {mode: folder / f"calib-{mode}.json" for mode in MODES}
 
 
@@ -73,12 +76,16 @@ def main(argv=None) -> int:
     ap.add_argument("--rtl-images", type=int, default=DEFAULT_RTL_IMAGES,
                     help=f"the first N held-out images also run on the RTL, per mode (default {DEFAULT_RTL_IMAGES}; "
                          "0 = none)")
+    ap.add_argument("--no-bias-correction", action="store_true",
+                    help="calibrate without --bias-correction (the default measures and folds each conv layer's "
+                         "mean per-channel error into its bias; docs/calibration.md)")
     a = ap.parse_args(argv)
     model, build = Path(a.model), Path(a.build)
     try:
         t0 = time.perf_counter()
-        tables = mode_tables(model, build, a.method)
-        print(f"calibration table ({a.method}, {len(load_split('calib')[1])} calibration images): "
+        tables = mode_tables(model, build, a.method, not a.no_bias_correction)
+        print(f"calibration table ({a.method}{'' if a.no_bias_correction else ', bias correction'}, "
+              f"{len(load_split('calib')[1])} calibration images): "
               + ", ".join(sorted({str(t) for t in tables.values()})))
         if a.what == "vectors":
             for mode in MODES:

@@ -261,8 +261,11 @@ def quantize_slopes(slope: np.ndarray, name: str) -> tuple[np.ndarray, int, dict
 
 
 def quantize_layer(layer: ConvLayer, s_in: float, s_out: float, mode: str, cvt: InputPlan | None,
-                   s_res: float | None = None) -> QLayer:
+                   s_res: float | None = None, bias_delta: np.ndarray | None = None) -> QLayer:
+    """`bias_delta` (real units, per output channel) is added to the float bias before it is
+    quantized: calib.bias_correction's measured offset, folded where it costs no hardware."""
     w = layer.weight
+    bias = layer.bias if bias_delta is None else layer.bias + bias_delta
     k = w.shape[0]
     if mode == "per-kernel":
         amax = np.full(k, np.abs(w).max())
@@ -271,7 +274,7 @@ def quantize_layer(layer: ConvLayer, s_in: float, s_out: float, mode: str, cvt: 
     w_scale = np.where(amax > 0, amax / 127.0, 1.0)
     qw = np.clip(round_away(w / w_scale[:, None, None, None]), -127, 127).astype(np.int8)
     acc_scale = s_in * w_scale
-    b32 = round_away(layer.bias / acc_scale)
+    b32 = round_away(bias / acc_scale)
     bias16, ls = _bias16(b32, layer.name)
     f = acc_scale / s_out
     act = layer.act
@@ -283,6 +286,8 @@ def quantize_layer(layer: ConvLayer, s_in: float, s_out: float, mode: str, cvt: 
     rep = {"layer": layer.name, "op": layer.op, "fused": list(layer.fused), "mode": mode, "in_scale": s_in,
            "out_scale": s_out, "w_scale_min": float(w_scale.min()), "w_scale_max": float(w_scale.max()),
            "bias_shift": ls, "zero_kernels": int(np.count_nonzero(amax == 0))}
+    if bias_delta is not None:
+        rep["bias_correction_max_out_lsb"] = float(np.max(np.abs(bias_delta)) / s_out)
     if layer.residual is not None:
         if act is not None and act.kind != "relu":
             raise InputError(f"layer {layer.name!r}: only ReLU may follow a residual addition (found {act.source!r})")
@@ -309,7 +314,7 @@ def quantize_layer(layer: ConvLayer, s_in: float, s_out: float, mode: str, cvt: 
         raise InputError(f"layer {layer.name!r}: rescale Si*Sw/So {f.min():.4g}..{f.max():.4g}: {e}") from None
     rep["rescale_rel_error"] = err
     rep["nvdla_truncation_rel_error"] = max(nvdla_truncated_error(float(x)) for x in np.unique(f))
-    exact_bias = layer.bias / acc_scale
+    exact_bias = bias / acc_scale
     rep["bias_error_out_lsb"] = float(np.max(np.abs(bias16 * 2.0 ** ls - exact_bias) * f))
     deq = qw * w_scale[:, None, None, None]
     noise = float(np.sum((deq - w) ** 2))
@@ -326,7 +331,9 @@ def _sole_concat_reader(graph: Graph, tensor: str):
 
 
 def quantize(graph: Graph, table: dict[str, float], mode: str = "per-kernel", source: str = "table",
-             missing: str = "error", use_image: bool = True) -> QNetwork:
+             missing: str = "error", use_image: bool = True,
+             bias_delta: dict[str, np.ndarray] | None = None) -> QNetwork:
+    """`bias_delta`: per conv layer name, an offset added to its float bias (quantize_layer)."""
     if mode not in MODES:
         raise InputError(f"--quantizationMode {mode!r}: use one of {', '.join(MODES)}")
     if graph.input not in table:
@@ -365,7 +372,8 @@ def quantize(graph: Graph, table: dict[str, float], mode: str = "per-kernel", so
                 # 127 * scale = max the output converter's saturation at 127 is the Clip (ReLU6).
                 s_out = clip / 127
             cvt = inp if first and op.input == graph.input and inp.mode == "image" else None
-            q = quantize_layer(op, s_in, s_out, mode, cvt, s_ins[1] if op.residual else None)
+            q = quantize_layer(op, s_in, s_out, mode, cvt, s_ins[1] if op.residual else None,
+                               (bias_delta or {}).get(op.name))
             first = False
         elif isinstance(op, EltwiseAdd):
             s_out = lookup_scale(table, *scale_of, source, missing, max(s_ins))

@@ -29,14 +29,16 @@ class InMemoryNetwork:
             self.images[op.name] = layer_image(lower_op(self.qnet, op))
         return self.images[op.name]
 
-    def run(self, x: np.ndarray, start: int = 0, known: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    def run(self, x: np.ndarray, start: int = 0, known: dict[str, np.ndarray] | None = None,
+            stop: int | None = None) -> dict[str, np.ndarray]:
         """Every tensor of one input x (uint8 pixels in image mode, else the float input): int8
         cubes, and float for a Softmax output. With start > 0, ops before `start` are not run:
-        `known` must hold the tensors they made, from a run whose scales agree up to there."""
+        `known` must hold the tensors they made, from a run whose scales agree up to there. With
+        `stop`, ops from `stop` on are not run either."""
         g = self.qnet.graph
         vals = dict(known) if start else {g.input: input_to_int8(self.qnet.input.mode, self.qnet.input.scale,
                                                                  g.input_shape, x)}
-        for op in self.ops[start:]:
+        for op in self.ops[start:stop]:
             xs = [vals[t] for t in op.inputs]
             if isinstance(op, (ConvLayer, EltwiseAdd)):
                 vals[op.output] = run_layer(self._image(op), self.memory, *xs)[0]
