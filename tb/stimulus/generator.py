@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nvdla_int8.lower.legality import carried_weight_entries, check_program, check_sdp_program, check_sequence
+from nvdla_int8.hw.cdma_weights import carried_weight_entries
+from nvdla_int8.lower.legality import check_program, check_sdp_program, check_sequence
 from nvdla_int8.golden.program import (ALGO_MAX, ALGO_MIN, ALGO_SUM, USE_ALU, USE_BOTH, USE_MUL, ConvParams,
                                       OperandStream, SdpParams, StageParams, encode_conv, encode_sdp)
 from nvdla_int8.golden.replay import GoldenPlayer

@@ -23,7 +23,7 @@ conv layers of one program together: what one leaves in NVDLA's CBUF bookkeeping
 """
 from __future__ import annotations
 
-from ..hw.cdma_weights import WeightLedger, carried_weight_entries  # noqa: F401 (generator)
+from ..hw.cdma_weights import WeightLedger
 from ..hw.config import NV_SMALL
 from ..hw.layouts import ceil_div
 from ..hw.memif import cvif_selections
