@@ -1,5 +1,5 @@
 """Directed conv traces for RTL behaviour that neither the conformance suite nor the random seeds
-check, each found as a surviving mutant of `make rtl-mutation` (tb/rtl_mutation/survivors.yaml).
+check, found while reading the survivors of `make rtl-mutation` (tb/rtl_mutation/survivors.yaml).
 
 Programs come from the constrained-random generator with knobs pinned to the corner (and, where
 a bit pattern is needed, data written here); the expected results come from the golden model
@@ -105,9 +105,10 @@ def test_cacc_rounding_sees_exactly_its_sticky_window(tmp_path):
 
 def test_weight_ring_wraps_when_a_group_ends_on_its_last_entry(tmp_path):
     """One weight bank (512 entries) and 1x1x64 kernels: a group of 8 kernels is 64 entries, so
-    groups 0-7 fill the ring exactly and group 8 must start again at its first entry (mutant
-    conv_csc.240: `>=` -> `>` left CSC reading one ring past the end). Random weights, so the
-    kernels of group 8 read from the wrong entries give other outputs."""
+    groups 0-7 fill the ring exactly and group 8 must start again at its first entry, in CDMA's
+    writes and CSC's reads alike. No conformance trace or seed ends a group on the ring's last
+    entry. Random weights, so the kernels of group 8 read from the wrong entries give other
+    outputs."""
     g = generated(2, small_c={"range": [64, 64]}, kernels={"range": [72, 72]},
                   weight_banks={"choices": ["one_group"]}, data_banks_extra={"choices": [0]},
                   clip_truncate={"range": [10, 10]}, feature_data={"choices": ["random"]},
