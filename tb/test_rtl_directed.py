@@ -159,3 +159,18 @@ def test_conv_starts_only_when_all_five_conv_units_are_enabled(tmp_path):
     assert outcomes[0].passed, outcomes[0].message
     for unit, o in zip(conv_units, outcomes[1:]):
         assert not o.passed and "interrupt SDP_0 never arrived" in o.message, f"without {unit} OP_EN: {o.message}"
+
+
+def test_conv_refuses_a_bank_split_past_the_32_banks(tmp_path):
+    """DATA_BANK + WEIGHT_BANK encode 33 banks: conv_core refuses the layer (its units end at
+    once, the SDP never gets data, so no SDP interrupt), although the cube and a kernel group
+    would fit the banks asked for. Set after the generator, whose legality check refuses it.
+    A CBUF of 33 banks (mutant conv_pkg.8) ran the layer."""
+    g = generated(5)
+    most = (1 << REGMAP.reg("CDMA", "D_BANK").field("DATA_BANK").width) - 1  # DATA_BANK + 1 banks
+    assert most + 1 + 1 == NV_SMALL.cbuf_banks + 1
+    for unit in ("CDMA", "CSC"):
+        g.layers[0].prog.set(unit, "D_BANK", DATA_BANK=most, WEIGHT_BANK=0)
+    trace = with_golden_crcs("banks_33", g.layers)
+    [o] = play([trace], tmp_path)
+    assert not o.passed and "interrupt SDP_0 never arrived" in o.message, o.message
