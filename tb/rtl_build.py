@@ -103,10 +103,15 @@ def public_config(build: Path) -> Path:
     return f
 
 
-def build_dir(waves: bool, fast: bool) -> Path:
+def build_root() -> Path:
     """build/ of the checkout for rtl_models/; for another RTL copy, build/ beside that copy."""
     rtl = rtl_dir()
-    root = ROOT / "build" if rtl == (ROOT / "rtl_models").resolve() else rtl.parent / "build"
+    return ROOT / "build" if rtl == (ROOT / "rtl_models").resolve() else rtl.parent / "build"
+
+
+def build_dir(waves: bool, fast: bool) -> Path:
+    """The harness's build folder under build_root()."""
+    root = build_root()
     cov = "_cov" if coverage_dir() else ""
     if waves:
         return root / f"rtl_sim_waves{cov}"

@@ -41,7 +41,7 @@ def assert_all_pass(outcomes, n):
 def test_register_files(tmp_path):
     from tb.rtl_build import run_module
     tests, failed = run_module("tb.cocotb_regs", env={}, work_dir=tmp_path)
-    assert tests == 3 and failed == 0
+    assert tests == 4 and failed == 0
 
 
 def test_sdp_subset_axiram(tmp_path):

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from tb.conv.conv_sim import REPO
-from tb.rtl_build import verilator_on_path
+from tb.rtl_build import build_root, rtl_dir, verilator_on_path
 
 pytestmark = pytest.mark.rtl
-BUILD = REPO / "build" / "conv_cacc_sim"
 
 
 @pytest.mark.parametrize("spec", [
@@ -25,24 +24,31 @@ BUILD = REPO / "build" / "conv_cacc_sim"
     dict(ops=300, back=100, clip=5, seed=4, fault=1),  # the check itself: one lane off must fail
     # CLIP_TRUNCATE 17: the 15-bit sticky; -65535 rounds like the tie -65536 (to -1), not to 0
     dict(ops=1, back=0, clip=17, seed=5, values=[-65535, -65534, 65536, -65536, 65535, -1, 131071, -196607]),
-], ids=lambda d: f"ops{d['ops']}_back{d['back']}_clip{d['clip']}" + ("_fault" if d.get("fault") else ""))
+    # The saturation counter (CACC D_OUT_SATURATION) from just below 2^31 and 2^32 (4 lanes clamp):
+    # it counts past 2^31 and stops at 2^32 - 1. No test can clamp 2^31 outputs, so the counter
+    # is set there (mutant conv_cacc.70 of `make rtl-mutation` stopped it at 2^31).
+    dict(ops=9000, back=0, clip=0, seed=6, sat_from=(1 << 31) - 2),
+    dict(ops=9000, back=0, clip=0, seed=6, sat_from=(1 << 32) - 2),
+], ids=lambda d: f"ops{d['ops']}_back{d['back']}_clip{d['clip']}" + ("_fault" if d.get("fault") else "")
+     + (f"_sat_from_{d['sat_from']:#x}" if "sat_from" in d else ""))
 def test_cacc_saturation(spec):
     from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
     verilator_on_path()
-    BUILD.mkdir(parents=True, exist_ok=True)
+    build = build_root() / "conv_cacc_sim"  # beside the RTL under test: `make rtl-mutation` runs this on mutants
+    build.mkdir(parents=True, exist_ok=True)
     r = get_runner("verilator")
-    with open(BUILD / ".lock", "w") as lock:
+    with open(build / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        r.build(sources=[REPO / f"rtl_models/{f}.sv" for f in ("nvdla_pkg", "conv/conv_pkg", "conv/conv_cacc")],
-                hdl_toplevel="conv_cacc", build_dir=BUILD, build_args=["-j", "2", "-Wno-fatal"],
+        r.build(sources=[rtl_dir() / f"{f}.sv" for f in ("nvdla_pkg", "conv/conv_pkg", "conv/conv_cacc")],
+                hdl_toplevel="conv_cacc", build_dir=build, build_args=["-j", "2", "-Wno-fatal"],
                 timescale=("1ns", "1ps"))
     with tempfile.TemporaryDirectory(prefix="cacc_") as tmp:
         env = {"CACC_SPEC": json.dumps(spec),
                "PYTHONPATH": os.pathsep.join([str(REPO / "compiler"), str(REPO)])}
         xml = Path(tmp) / "results.xml"
         try:
-            r.test(test_module="tb.conv.conv_cacc_tb", hdl_toplevel="conv_cacc", build_dir=BUILD, test_dir=tmp,
+            r.test(test_module="tb.conv.conv_cacc_tb", hdl_toplevel="conv_cacc", build_dir=build, test_dir=tmp,
                    extra_env=env, results_xml=str(xml))
         except SystemExit:  # the runner exits when the test failed; the results file says so
             pass

@@ -19,7 +19,10 @@ module tb_axi_checker
   input axi_rd_req_t rd_req_i,
   input axi_rd_rsp_t rd_rsp_i
 );
+  // The protocol's own encodings, not nvdla_pkg's: a fault in the DUT's constants must not move
+  // the rule with it (mutant nvdla_pkg.70 of `make rtl-mutation`, AxiBurstIncr = FIXED).
   localparam logic [2:0] Size8 = 3'd3;   // 8-byte beats
+  localparam logic [1:0] BurstIncr = 2'b01;
 
   logic [63:0] cycle;
   always_ff @(posedge clk_i) cycle <= rst_ni ? cycle + 64'd1 : 64'd0;
@@ -53,7 +56,7 @@ module tb_axi_checker
 
   // ---- master: burst shape ----
   function automatic logic shape_ok(input axi_ax_t ax);
-    return ax.burst == AxiBurstIncr && ax.size == Size8 && ax.addr[2:0] == 3'd0 &&
+    return ax.burst == BurstIncr && ax.size == Size8 && ax.addr[2:0] == 3'd0 &&
            {1'b0, ax.addr[11:0]} + ({5'b0, ax.len} + 13'd1) * 13'd8 <= 13'd4096;
   endfunction
   aw_burst: assert property (@(posedge clk_i) disable iff (!rst_ni) wr_req_i.aw_valid |-> shape_ok(wr_req_i.aw))
