@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..graph.ir import ConvLayer
-from ..hw.fixed import round_away
+from ..golden.conv import cdma_convert
 from ..quantize.network import MODES, quantize
 from ..run.in_memory import InMemoryNetwork
 
@@ -55,11 +55,9 @@ def conv_float(layer: ConvLayer, x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def _converted(q, x_int8: np.ndarray) -> np.ndarray:
     """The layer's int8 input after CDMA's input converter, which only the first layer of an image
-    model uses (stored pixel - 128 -> (x - offset) * m / 2^t, rounded and saturated)."""
+    model uses (the golden model's own converter)."""
     c = q.cvt
-    if c is None:
-        return x_int8
-    return np.clip(round_away((x_int8.astype(np.int64) - c.cvt_offset) * c.cvt_scale / 2.0 ** c.cvt_truncate), -128, 127)
+    return x_int8 if c is None else cdma_convert(x_int8, c.cvt_offset, c.cvt_scale, c.cvt_truncate)
 
 
 def _quantized_preactivation(q, x_int8: np.ndarray, res_int8: np.ndarray | None, s_res: float | None) -> np.ndarray:

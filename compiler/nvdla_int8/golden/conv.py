@@ -63,8 +63,14 @@ def read_feature(mem: SparseMemory, p: ConvParams) -> np.ndarray:
     raw = _feature_bytes(mem, p).astype(np.int64)
     if not p.cvt_en:
         return raw
-    m = (raw - p.cvt_offset) * p.cvt_scale  # exact: 18 bit x 16 bit
-    t17, _ = shr_round(m, p.cvt_truncate, NV_SMALL.cdma_cvt_in_bits, NV_SMALL.cdma_cvt_mid_bits)
+    return cdma_convert(raw, p.cvt_offset, p.cvt_scale, p.cvt_truncate)
+
+
+def cdma_convert(raw: np.ndarray, offset: int, scale: int, truncate: int) -> np.ndarray:
+    """The CDMA input converter (§4) on int8 values: (x - offset) * scale >> truncate, rounded and
+    saturated to int8 as the hardware does."""
+    m = (np.asarray(raw, dtype=np.int64) - offset) * scale  # exact: 18 bit x 16 bit
+    t17, _ = shr_round(m, truncate, NV_SMALL.cdma_cvt_in_bits, NV_SMALL.cdma_cvt_mid_bits)
     return sat(t17, 8)[0]
 
 
