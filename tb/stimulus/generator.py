@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nvdla_int8.hw.cdma_weights import carried_weight_entries
+from nvdla_int8.hw.cdma_weights import carried_weight_entries, weight_banks_with_carried
 from nvdla_int8.lower.legality import check_program, check_sdp_program, check_sequence
 from nvdla_int8.golden.program import (ALGO_MAX, ALGO_MIN, ALGO_SUM, USE_ALU, USE_BOTH, USE_MUL, ConvParams,
                                       OperandStream, SdpParams, StageParams, encode_conv, encode_sdp)
@@ -249,8 +249,7 @@ def _conv_geometry(rng, c: Constraints, carried: int = 0):
         if dbanks + wbanks > NV_SMALL.cbuf_banks:
             wbanks = max(1, group_banks)
         if carried:
-            own = carried_weight_entries(k, kr * ks * ch)
-            wbanks = max(wbanks, ceil_div(carried + own, NV_SMALL.cbuf_bank_entries))
+            wbanks = max(wbanks, weight_banks_with_carried(carried, k, kr * ks * ch))
         if dbanks + wbanks > NV_SMALL.cbuf_banks:
             continue
         dbanks = min(NV_SMALL.cbuf_banks - wbanks, dbanks + c.draw(rng, "data_banks_extra"))

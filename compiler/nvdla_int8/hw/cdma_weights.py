@@ -33,6 +33,12 @@ def carried_weight_entries(k: int, bpk: int) -> int:
     return ceil_div(k * bpk, NV_SMALL.cbuf_entry_bytes)
 
 
+def weight_banks_with_carried(carried: int, k: int, bpk: int) -> int:
+    """The weight banks a conv layer needs to hold its own weight entries and the `carried` ones
+    of the conv layers before it (what WeightLedger checks)."""
+    return ceil_div(carried + carried_weight_entries(k, bpk), NV_SMALL.cbuf_bank_entries)
+
+
 class WeightLedger:
     """Feed it the conv layers of one program in order; each call returns what NVDLA's CDMA
     bookkeeping makes of that layer, one line per problem (empty: NVDLA runs it as we do)."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import InputError
-from ..hw.cdma_weights import carried_weight_entries
+from ..hw.cdma_weights import carried_weight_entries, weight_banks_with_carried
 from ..hw.config import NV_SMALL
 from ..golden.program import (ALGO_SUM, USE_ALU, USE_BOTH, USE_MUL, ConvParams, OperandStream, SdpParams, StageParams,
                               encode_conv, encode_sdp)
@@ -293,7 +293,7 @@ def _program(q: QLayer, win: tuple[int, ...], name: str, block: KernelBlock | No
     # NVDLA's CDMA may never count the release of the earlier passes' weights (hw.cdma_weights):
     # give the weight banks room for them too where CBUF has it, else NVDLA's RTL hangs here
     # (the manifest then says so: vectors.nvdla_sequence_problem).
-    room = ceil_div(carried + carried_weight_entries(kn, bpk), NV_SMALL.cbuf_bank_entries)
+    room = weight_banks_with_carried(carried, kn, bpk)
     if carried and wbanks < room and dbanks + room <= NV_SMALL.cbuf_banks:
         wbanks = room
     w_base = WEIGHT_BASE + block.w_offset + (k0 - block.k0) * bpk
