@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from nvdla_int8.golden.conv import PSUM_BITS, cacc_round
-from nvdla_int8.golden.replay import GoldenPlayer
 from nvdla_int8.hw.config import NV_SMALL
 from nvdla_int8.hw.fixed import shr_round
 from nvdla_int8.hw.regmap import REGMAP
@@ -41,11 +40,8 @@ def generated(seed: int, **knobs):
 
 def with_golden_crcs(name: str, layers):
     """The trace of `layers` (one after the other) with its check_crc values from the golden model."""
-    from tb.stimulus.generator import _assemble
-    serial = [False] * len(layers)
-    player = GoldenPlayer(_assemble(name, layers, serial, crcs=None))
-    player.run()
-    return _assemble(name, layers, serial, crcs=[got for _, got in player.crcs])
+    from tb.stimulus.generator import assemble_checked
+    return assemble_checked(name, layers, [False] * len(layers))
 
 
 def play(traces, tmp_path, **kw):

@@ -121,12 +121,7 @@ def generate(seed: int, constraints: Constraints) -> Generated:
         carried += layer.weight_entries
     _check_sequence(layers, seed)
     back_to_back = [c.draw(rng, "back_to_back") for _ in layers]
-    name = trace_name(seed, c.tier)
-    trace = _assemble(name, layers, back_to_back, crcs=None)
-    player = GoldenPlayer(trace)
-    player.run()
-    crcs = [got for _, got in player.crcs]
-    trace = _assemble(name, layers, back_to_back, crcs=crcs)
+    trace = assemble_checked(trace_name(seed, c.tier), layers, back_to_back)
     return Generated(seed, c.tier, trace, layers)
 
 
@@ -399,7 +394,15 @@ def _sdp_program(rng, c: Constraints, prog: RegisterProgram, place: _Placer, ch:
 
 
 # -- trace ---------------------------------------------------------------------------------------
-def _assemble(name: str, layers: list[Layer], back_to_back: list[bool], crcs) -> Trace:
+def assemble_checked(name: str, layers: list[Layer], back_to_back: list[bool]) -> Trace:
+    """The trace of `layers` with every check_crc value taken from a golden run of it."""
+    player = GoldenPlayer(assemble(name, layers, back_to_back, crcs=None))
+    player.run()
+    return assemble(name, layers, back_to_back, crcs=[got for _, got in player.crcs])
+
+
+def assemble(name: str, layers: list[Layer], back_to_back: list[bool], crcs) -> Trace:
+    """The trace of `layers`; `crcs` are the check_crc values in layer order (None: all 0)."""
     pri = Name("pri_mem")
     cmds: list[Command] = []
     dats = {}
