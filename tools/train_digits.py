@@ -120,11 +120,12 @@ def preprocess(images):
     return ((images.astype(np.float64) - MEAN) * SCALE)[:, None, :, :]
 
 
-def train(seed: int, epochs: int, batch: int = 32, lr: float = 2e-3):
-    rng = np.random.default_rng(seed)
+def adam_fit(p, forward, backward, rng, epochs: int, batch: int, lr: float):
+    """Adam on softmax cross-entropy over the train split, in place on the parameters `p`;
+    `forward(p, x)` -> (logits, cache), `backward(p, cache, dlogits)` -> gradients like `p`.
+    Returns the preprocessed train images."""
     xs, ys = load_split("train")
     x_all = preprocess(xs)
-    p = init(rng)
     m = {k: np.zeros_like(v) for k, v in p.items()}
     v = {k: np.zeros_like(v) for k, v in p.items()}
     t = 0
@@ -132,7 +133,7 @@ def train(seed: int, epochs: int, batch: int = 32, lr: float = 2e-3):
         order = rng.permutation(len(ys))
         for i in range(0, len(order), batch):
             idx = order[i:i + batch]
-            logits, cache = forward(p, x_all[idx], keep=True)
+            logits, cache = forward(p, x_all[idx])
             e = np.exp(logits - logits.max(1, keepdims=True))
             prob = e / e.sum(1, keepdims=True)
             prob[np.arange(len(idx)), ys[idx]] -= 1
@@ -145,6 +146,13 @@ def train(seed: int, epochs: int, batch: int = 32, lr: float = 2e-3):
         tx, ty = load_split("test")
         acc = (forward(p, preprocess(tx))[0].argmax(1) == ty).mean()
         print(f"epoch {ep + 1}: test accuracy {acc:.4f}")
+    return x_all
+
+
+def train(seed: int, epochs: int, batch: int = 32, lr: float = 2e-3):
+    rng = np.random.default_rng(seed)
+    p = init(rng)
+    x_all = adam_fit(p, lambda p, x: forward(p, x, keep=True), backward, rng, epochs, batch, lr)
     return p, x_all
 
 

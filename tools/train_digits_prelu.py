@@ -14,9 +14,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from train_digits import MEAN, SCALE, conv_bwd, conv_fwd, pool_bwd, pool_fwd, preprocess  # noqa: E402
+from train_digits import MEAN, SCALE, adam_fit, conv_bwd, conv_fwd, pool_bwd, pool_fwd  # noqa: E402
 
-from nvdla_int8.calib.digits import load_split  # noqa: E402
 from nvdla_int8.fileio import write_atomic  # noqa: E402
 
 
@@ -59,28 +58,8 @@ def backward(p, cache, dlogits):
 
 def train(seed: int, epochs: int, batch: int = 32, lr: float = 2e-3):
     rng = np.random.default_rng(seed)
-    xs, ys = load_split("train")
-    x_all = preprocess(xs)
     p = init(rng)
-    m = {k: np.zeros_like(v) for k, v in p.items()}
-    v = {k: np.zeros_like(v) for k, v in p.items()}
-    t = 0
-    for ep in range(epochs):
-        order = rng.permutation(len(ys))
-        for i in range(0, len(order), batch):
-            idx = order[i:i + batch]
-            logits, cache = forward(p, x_all[idx])
-            e = np.exp(logits - logits.max(1, keepdims=True))
-            prob = e / e.sum(1, keepdims=True)
-            prob[np.arange(len(idx)), ys[idx]] -= 1
-            g = backward(p, cache, prob / len(idx))
-            t += 1
-            for k in p:
-                m[k] = 0.9 * m[k] + 0.1 * g[k]
-                v[k] = 0.999 * v[k] + 0.001 * g[k] ** 2
-                p[k] -= lr * (m[k] / (1 - 0.9 ** t)) / (np.sqrt(v[k] / (1 - 0.999 ** t)) + 1e-8)
-        tx, ty = load_split("test")
-        print(f"epoch {ep + 1}: test accuracy {(forward(p, preprocess(tx))[0].argmax(1) == ty).mean():.4f}")
+    adam_fit(p, forward, backward, rng, epochs, batch, lr)
     return p
 
 
