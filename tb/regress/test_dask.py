@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -78,7 +79,10 @@ def test_dask_regression_equals_local_run(tmp_path, cluster):
         _regress(tmp_path / "local", "-n", "2", "--dist", "loadscope")
     for run in (dask, local):
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert f"{SEEDS // BATCH} batches ran as Dask tasks on" in dask.stdout and "of 2 workers" in dask.stdout
+    # The worker count is read when the run ends: under heavy load the scheduler may have dropped a
+    # worker that missed its heartbeats (seen once at load 6), which is not what this test checks.
+    ran = re.search(rf"{SEEDS // BATCH} batches ran as Dask tasks on (\d+) of (\d+) workers", dask.stdout)
+    assert ran and 1 <= int(ran[1]) <= int(ran[2]) <= 2, dask.stdout[-3000:]
     assert sorted(p.name for p in (tmp_path / "dask" / "cov").iterdir()) == [f"dask-s{s}.yml" for s in (1, 3, 5)]
     a, b = comparable(tmp_path / "dask"), comparable(tmp_path / "local")
     assert [r["seed"] for r in a["results"]] == list(range(1, SEEDS + 1))
