@@ -52,6 +52,32 @@ def _shape(w: int, h: int) -> str:
     return "small" if w * h <= 144 else "medium"
 
 
+# Sizes near the register and CBUF limits (the tiers' stretched layers, tb/stimulus): the high
+# bits of the RTL's counters and strides move only there.
+EXTENTS = ["height 257+", "width 257-8191", "channels 513+", "kernels 129+", "kernel bytes 8 KiB+",
+           "stride 512 KiB+"]
+
+
+def _extent(layer) -> set[str]:
+    sp, p = layer.sdp, layer.conv if layer.kind == "conv" else None
+    w, h, c = (p.width, p.height, p.channels) if p else (sp.width, sp.height, sp.channels)
+    surfaces = [sp.dst] + ([p.feature] if p else [] if sp.flying else [sp.src])
+    out = set()
+    if h > 256:
+        out.add("height 257+")
+    if 256 < w < NV_SMALL.max_cube_dim:
+        out.add("width 257-8191")
+    if c > 512:
+        out.add("channels 513+")
+    if p and p.kernels > 128:
+        out.add("kernels 129+")
+    if p and p.channels * p.kernel_w * p.kernel_h >= 8192:
+        out.add("kernel bytes 8 KiB+")
+    if any(max(s.line_stride, s.surf_stride) >= 1 << 19 for s in surfaces):
+        out.add("stride 512 KiB+")
+    return out
+
+
 def _pack_1x1(sp) -> str:
     """A 1x1 cube of more than 8 channels moves packed whatever its strides say
     (hw.layouts.sdp_dma_surface, docs/nvdla-rules.md §3): did its output strides say so too?"""
@@ -91,6 +117,7 @@ def _in(val, b):
 @_cp("layer.out_cvt_offset", lambda d: {-(2**31): "min", 2**31 - 1: "max", 0: "zero"}.get(d["cvt_offset"], "other"),
      ["min", "max", "zero", "other"])
 @_cp("layer.pack_1x1", lambda d: d["pack_1x1"], ["strides packed", "strides unpacked"])
+@_cp("layer.extent", lambda d: d["extent"], EXTENTS, rel=_in)
 @_cp("dp.rounding", lambda d: d["events"], [f"{s}.{t}" for s in ROUNDING_STAGES for t in ("tie_pos", "tie_neg")],
      rel=_in)
 @_cp("dp.saturation", lambda d: d["events"], [f"{p}.{t}" for p in SAT_POINTS for t in ("sat_pos", "sat_neg")], rel=_in)
@@ -229,7 +256,8 @@ def sample_trace(trace: Trace) -> DatapathEvents:
         ev = events.layers[i] if i < len(events.layers) else set()
         sp = layer.sdp
         d = {"kind": layer.kind, "group": layer.group, "events": ev, "cvt_shift": sp.cvt_shift,
-             "cvt_scale": sp.cvt_scale, "cvt_offset": sp.cvt_offset, "pack_1x1": _pack_1x1(sp)}
+             "cvt_scale": sp.cvt_scale, "cvt_offset": sp.cvt_offset, "pack_1x1": _pack_1x1(sp),
+             "extent": _extent(layer)}
         if layer.kind == "conv":
             p = layer.conv
             d.update(shape=_shape(p.width, p.height), c=p.channels, conv=p, cacc_group=next(cacc_groups, None),

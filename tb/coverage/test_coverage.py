@@ -92,3 +92,19 @@ def test_the_probe_changes_no_result():
     for a, b in zip(plain.layers, probed.layers):
         for stage in ("sdp_in", "x1", "x2", "output"):
             assert np.array_equal(getattr(a, stage), getattr(b, stage))
+
+
+def test_extent_bins_name_the_limits_a_layer_reaches(tmp_path):
+    """layer.extent hits exactly the size classes of the layer: none for a small layer, the
+    height for a tall one (the stretch kinds of tb/stimulus)."""
+    small = tmp_path / "small.json"
+    small.write_text(json.dumps({"knobs": {"layers": {"choices": [1]}, "layer_kind": {"choices": ["conv"]}}}))
+    before = _hits("nvdla.layer.extent")
+    sample_trace(generate(3, Constraints.load("smoke", small)).trace)
+    assert _hits("nvdla.layer.extent") == before
+    c = Constraints.load("smoke", small)  # a small conv layer, then a tall one
+    c.knobs["stretch"] = {"choices": ["tall"]}
+    sample_trace(generate(3, c).trace)
+    after = _hits("nvdla.layer.extent")
+    assert after["height 257+"] == before["height 257+"] + 1
+    assert all(after[b] == before[b] for b in after if b != "height 257+")

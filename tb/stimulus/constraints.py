@@ -82,6 +82,46 @@ NIGHTLY: dict[str, dict] = {
     # "fixed": each layer at 0x8000_0000 + 128 MiB * layer, regions at fixed offsets (the layout
     # of vectors/nvdla-rules, generated before region_base existed)
     "address_layout": {"choices": ["random", "fixed"], "weights": [1, 0]},
+    # "stretch": one more layer at the end of the program, drawn from a stream of its own with the
+    # knobs of STRETCH[kind] in place of the tier's: sizes near the register and CBUF limits, which
+    # move the high bits of the RTL's counters, strides and addresses. Only with address_layout
+    # "random" (the "fixed" layout is vectors/nvdla-rules', kept as NVDLA's RTL ran them); the
+    # smoke tier never stretches.
+    "stretch": {"choices": ["none", "tall", "wide", "deep", "many_kernels", "big_kernel", "far_strides"],
+                "weights": [12, 3, 2, 2, 2, 2, 2]},
+    # tall: a narrow input of up to 4096 rows for a conv layer (RLS_SLICES, 12 bits, releases them
+    # all), up to 8192 (the 13-bit field) for a stand-alone SDP layer
+    "tall_w": {"range": [1, 3]}, "tall_h": {"range": [257, 4096]}, "tall_sdp_h": {"range": [4097, 8192]},
+    "tall_c": {"range": [1, 8]},
+    "wide_w": {"range": [257, 8191]},  # wide: a line between 257 and 8191 wide
+    "stretch_deep_c": {"range": [513, 8192]},  # deep: a 1x1 input of more than 512 channels
+    # many_kernels: more than 128 kernels (16 kernel groups) on a 1x1 input; 128+ channels for
+    # more than 2^17 weight entries
+    "many_kernels": {"range": [129, 8192]},
+    "many_kernels_c": {"ranges": [[1, 8], [128, 160]], "weights": [1, 1]},
+    # big_kernel: a 1x1 input padded out to a 16..32 square kernel: a kernel group of up to 31
+    # weight banks (BYTE_PER_KERNEL up to 2^16)
+    "big_kernel": {"range": [16, 32]}, "big_kernel_c": {"range": [8, 64]}, "big_kernel_k": {"range": [2, 8]},
+    # far_strides: one line of at most 8 channels, so its line and surface strides can be anything
+    # up to the 32-bit registers without the cube spanning more than one line of memory
+    "far_w": {"range": [1, 16]}, "far_c": {"range": [1, 8]},
+    "far_gap": {"range": [2**19, 2**31 - 2**16]},
+}
+
+# The knobs a stretched layer draws with: a knob name takes that knob's spec (so a constraints
+# file that overrides "tall_h" steers the tall layers), a dict is the spec itself.
+STRETCH: dict[str, dict[str, str | dict]] = {
+    "tall": {"shape": {"choices": ["tall"]}, "kernel": {"ranges": [[1, 1], [2, 3]], "weights": [1, 1]},
+             "geometry_corner": {"choices": ["none"]}},
+    "wide": {"shape": {"choices": ["single_line"]}, "line_w": "wide_w", "geometry_corner": {"choices": ["none"]}},
+    "deep": {"shape": {"choices": ["1x1xC"]}, "deep_c": "stretch_deep_c", "geometry_corner": {"choices": ["none"]}},
+    "many_kernels": {"shape": {"choices": ["1x1xC"]}, "kernels": "many_kernels", "deep_c": "many_kernels_c",
+                     "kernel": {"choices": [1]}, "geometry_corner": {"choices": ["none"]}},
+    "big_kernel": {"shape": {"choices": ["1x1xC"]}, "deep_c": "big_kernel_c", "kernel": "big_kernel",
+                   "kernels": "big_kernel_k", "dilation": {"choices": [1]}, "stride": {"choices": [1]},
+                   "pad": {"choices": [0]}, "geometry_corner": {"choices": ["none"]},
+                   "weight_banks": {"choices": ["one_group"]}},
+    "far_strides": {"shape": {"choices": ["far"]}, "stride_gap": "far_gap", "geometry_corner": {"choices": ["none"]}},
 }
 
 # Smoke: the same space, shrunk so a handful of seeds simulate in about a minute on 2 cores.
@@ -96,6 +136,7 @@ SMOKE: dict[str, dict] = {
     "kernel": {"ranges": [[1, 1], [2, 3]], "weights": [1, 2]},
     "stride": {"range": [1, 2]}, "dilation": {"range": [1, 2]},
     "pad": {"ranges": [[0, 0], [1, 2]], "weights": [1, 1]},
+    "stretch": {"choices": ["none"]},
 }
 
 TIERS = {"smoke": SMOKE, "nightly": NIGHTLY}
@@ -135,6 +176,13 @@ class Constraints:
         i = _pick(rng, len(spec["ranges"]), spec.get("weights"))
         lo, hi = spec["ranges"][i]
         return int(rng.integers(lo, hi + 1))
+
+    def stretched(self, kind: str) -> "Constraints":
+        """The knobs a layer of stretch `kind` draws with (STRETCH)."""
+        knobs = dict(self.knobs)
+        for name, spec in STRETCH[kind].items():
+            knobs[name] = self.knobs[spec] if isinstance(spec, str) else spec
+        return Constraints(self.tier, knobs, self.source)
 
     def fingerprint(self) -> str:
         """Canonical text of the knobs: two runs with equal fingerprints draw the same programs."""

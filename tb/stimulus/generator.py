@@ -39,6 +39,7 @@ FIXED_REGION = {"feature": 0x0, "weight": 0x0100_0000, "BS": 0x0200_0000, "BN": 
 # NVDLA's own traces leave only the SDP done bits unmasked; the testbenches wait for those.
 INTR_MASK = 0x3F03FC
 MAX_DRAWS = 500
+NEAR_GAP = 64  # the largest stride_gap of the tiers: larger ones only where no access steps over them
 # register limits (field width + 1) of the kernel size and the dilation
 MAX_KERNEL = 1 << REGMAP.reg("CSC", "D_WEIGHT_SIZE_EXT_0").field("WEIGHT_WIDTH_EXT").width
 MAX_DILATION = 1 << REGMAP.reg("CSC", "D_DILATION_EXT").field("X_DILATION_EXT").width
@@ -119,8 +120,22 @@ def generate(seed: int, constraints: Constraints) -> Generated:
         _check_legal(layer, seed, i)
         layers.append(layer)
         carried += layer.weight_entries
-    _check_sequence(layers, seed)
     back_to_back = [c.draw(rng, "back_to_back") for _ in layers]
+    # A stretched layer comes last, after the layers the tier drew, from a stream of its own (as
+    # the placer's): the program before it is the one drawn before stretching existed (the smoke
+    # tier, the seeds tests replay), and keeps the functional coverage it hit.
+    srng = np.random.default_rng([seed, 0x4E56444C, 3])
+    stretch = "none" if place.fixed else c.draw(srng, "stretch")
+    if stretch != "none":
+        sc = c.stretched(stretch)
+        place.layer = len(layers)
+        layer = _conv_layer(srng, sc, place, carried) if c.draw(srng, "layer_kind") == "conv" else None
+        layer = layer or _sdp_layer(srng, sc, place)
+        layer.summary += f" (stretch {stretch})"
+        _check_legal(layer, seed, len(layers))
+        layers.append(layer)
+        back_to_back.append(c.draw(srng, "back_to_back"))
+    _check_sequence(layers, seed)
     trace = assemble_checked(trace_name(seed, c.tier), layers, back_to_back)
     return Generated(seed, c.tier, trace, layers)
 
@@ -166,13 +181,25 @@ def _value(rng, c: Constraints, knob: str, bits: int) -> int:
     return int(np.clip(int(v), -(1 << (bits - 1)), (1 << (bits - 1)) - 1))
 
 
-def _gap(rng, c: Constraints) -> int:
-    return int(c.draw(rng, "stride_gap"))
+def _gaps(rng, c: Constraints, h: int, ch: int) -> tuple[int, int]:
+    """Bytes past the packed line and surface of an h-line, ch-channel cube. A gap larger than
+    NEAR_GAP (the far_strides stretch) stays only where the cube does not step over it (one line,
+    one surface), so the cube never spans more than a few lines of memory."""
+    line, surf = (int(c.draw(rng, "stride_gap")) // ATOM * ATOM for _ in range(2))
+    if ch > ATOM:
+        surf = min(surf, NEAR_GAP)
+    if ch > ATOM or h > 1:
+        line = min(line, NEAR_GAP)
+    return line, surf
 
 
 # -- shapes ------------------------------------------------------------------------------------
-def _shape(rng, c: Constraints) -> tuple[str, int, int, int]:
+def _shape(rng, c: Constraints, sdp: bool = False) -> tuple[str, int, int, int]:
     s = c.draw(rng, "shape")
+    if s == "tall":  # stand-alone SDP cubes have no RLS_SLICES limit: the whole 13-bit height
+        return s, c.draw(rng, "tall_w"), c.draw(rng, "tall_sdp_h" if sdp else "tall_h"), c.draw(rng, "tall_c")
+    if s == "far":
+        return s, c.draw(rng, "far_w"), 1, c.draw(rng, "far_c")
     if s == "small":
         return s, c.draw(rng, "small_w"), c.draw(rng, "small_h"), c.draw(rng, "small_c")
     if s == "medium":
@@ -286,7 +313,7 @@ def _conv_layer(rng, c: Constraints, place: _Placer, carried: int = 0) -> Layer 
         return None
     prog = RegisterProgram()
     regions = []
-    fsurf = _packed_surface(g["w"], g["h"], _gap(rng, c), _gap(rng, c))
+    fsurf = _packed_surface(g["w"], g["h"], *_gaps(rng, c, g["h"], g["c"]))
     fbytes = _cube_bytes(fsurf, g["c"], g["h"], g["w"])
     fsurf = _placed(place, fsurf, fbytes, "feature")
     regions.append((fsurf.base, _bytes(rng, c.draw(rng, "feature_data"), fbytes), "feature"))
@@ -325,9 +352,9 @@ def _conv_layer(rng, c: Constraints, place: _Placer, carried: int = 0) -> Layer 
 
 # -- SDP -----------------------------------------------------------------------------------------
 def _sdp_layer(rng, c: Constraints, place: _Placer) -> Layer:
-    shape, w, h, ch = _shape(rng, c)
+    shape, w, h, ch = _shape(rng, c, sdp=True)
     prog = RegisterProgram()
-    src = _packed_surface(w, h, _gap(rng, c), _gap(rng, c))
+    src = _packed_surface(w, h, *_gaps(rng, c, h, ch))
     size = _cube_bytes(src, ch, h, w)
     src = _placed(place, src, size, "feature")
     regions = [(src.base, _bytes(rng, c.draw(rng, "sdp_input_data"), size), "input")]
@@ -340,7 +367,7 @@ def _sdp_program(rng, c: Constraints, prog: RegisterProgram, place: _Placer, ch:
     """X1, X2 and the output converter for a (ch, h, w) cube, flying (after a conv) when `src` is
     None, else stand-alone reading `src`; returns (output footprint, operand regions, whether
     SDP_RDMA streams operands)."""
-    dst = _packed_surface(w, h, _gap(rng, c), _gap(rng, c))
+    dst = _packed_surface(w, h, *_gaps(rng, c, h, ch))
     lo, hi = dst.footprint(ch, h, w)
     dst = _placed(place, dst, hi - lo, "dst")
     lanes = ATOM * ceil_div(ch, ATOM)
@@ -360,7 +387,7 @@ def _sdp_program(rng, c: Constraints, prog: RegisterProgram, place: _Placer, ch:
         use = USE_BOTH if (alu_mem and mul_mem) else (USE_ALU if alu_mem else USE_MUL)
         bpc = 2 if two_byte else 1
         bpe = bpc * (2 if use == USE_BOTH else 1)
-        surface = _packed_surface(w, h, _gap(rng, c), _gap(rng, c), elem=bpe)
+        surface = _packed_surface(w, h, *_gaps(rng, c, h, ch), elem=bpe)
         if not per_element:  # NVDLA's PER_KERNEL strides: with others its RTL computed differently (legality)
             surface = Surface(0, ATOM * bpe, ATOM * bpe)
         # operand image: whole atoms of every element (placed, streamed or not: the base

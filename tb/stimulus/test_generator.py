@@ -20,7 +20,7 @@ def test_many_seeds_are_legal_and_replay_on_golden(tier, tmp_path):
     kinds = set()
     for seed in range(40):
         g = generate(seed, c)  # raises GeneratorBug on an illegal layer
-        assert 1 <= len(g.layers) <= 3
+        assert 1 <= len(g.layers) <= 3 + (tier == "nightly")  # + a stretched layer
         path = g.save(tmp_path)
         outcome, player = replay_trace(Trace.load(path))  # from the files, as the RTL player reads them
         assert outcome.passed, outcome.message
@@ -193,3 +193,48 @@ def test_a_region_base_range_too_small_for_the_program_is_a_clear_generator_erro
     f.write_text(json.dumps({"knobs": {"region_base": {"range": [0x10000, 0x10100]}}}))
     with pytest.raises(GeneratorBug, match="no free .*region_base"):
         generate(1, Constraints.load("smoke", f))
+
+
+def test_stretched_layers_reach_every_extent_legally():
+    """Each stretch kind draws legal layers (generate raises GeneratorBug otherwise) that replay on
+    the golden model, and together they reach every extent bin of the coverage model: the sizes
+    whose high counter and stride bits the RTL's code coverage needs (docs/verification.md)."""
+    from tb.coverage.model import EXTENTS, _extent
+    from tb.stimulus.constraints import STRETCH
+    reached = set()
+    for kind in STRETCH:
+        c = Constraints.load("nightly")
+        c.knobs["stretch"] = {"choices": [kind]}
+        c.knobs["layers"] = {"choices": [1]}
+        for seed in range(4):
+            g = generate(seed, c)
+            assert len(g.layers) == 2 and g.layers[-1].summary.endswith(f"(stretch {kind})")
+            m = GoldenMachine()
+            player = GoldenPlayer(g.trace, m)
+            player.run()
+            assert all(want == got for want, got in player.crcs), (kind, seed)
+            reached |= _extent(m.layers[-1])
+    assert reached == set(EXTENTS)
+
+
+def test_a_stretched_layer_leaves_the_program_before_it_alone():
+    """The stretched layer comes last and draws from a stream of its own: the smoke tier never
+    stretches, and the layers before it are the program the seed drew before stretching existed
+    (the seeds tests replay: 835, and 1343 with stretching off)."""
+    assert Constraints.load("smoke").knobs["stretch"] == {"choices": ["none"]}
+    c = Constraints.load("nightly")
+    plain = Constraints.load("nightly")
+    plain.knobs["stretch"] = {"choices": ["none"]}
+    stretched = 0
+    for seed in (835, 1343, *range(1, 12)):
+        g, h = generate(seed, c), generate(seed, plain)
+        n = len(h.layers)
+        assert [la.summary for la in g.layers[:n]] == [la.summary for la in h.layers], seed
+        assert all("(stretch" not in la.summary for la in h.layers)
+        if len(g.layers) == n:
+            assert [repr(x) for x in g.trace.commands] == [repr(x) for x in h.trace.commands], seed
+            assert g.trace.dats == h.trace.dats
+        else:
+            stretched += 1
+            assert "(stretch" in g.layers[-1].summary
+    assert 3 <= stretched <= 10
