@@ -69,8 +69,6 @@ module nvdla_small_top (
   // ---------------- register files ----------------
   cdma_regs_t cdma_regs, cdma_hw;
   csc_regs_t csc_regs;
-  cmac_a_regs_t cmac_a_regs;
-  cmac_b_regs_t cmac_b_regs;
   cacc_regs_t cacc_regs, cacc_hw;
   sdp_rdma_regs_t rdma_regs;
   sdp_regs_t sdp_regs, sdp_hw;
@@ -104,7 +102,7 @@ module nvdla_small_top (
     .intr_o
   );
 
-`define NVDLA_UNIT_REGFILE(U, u, HW, DONE) \
+`define NVDLA_UNIT_REGFILE(U, u, HW, DONE, REGS) \
   nvdla_unit_regfile #( \
     .Words(U``_WORDS), .FirstDWord(U``_FIRST_D_WORD), .ResetValue(U``_RESET), \
     .Writable(U``_WRITABLE), .ReadOnly(U``_READ_ONLY) \
@@ -119,16 +117,18 @@ module nvdla_small_top (
     .done_i      (DONE), \
     .op_en_o     (u``_op_en), \
     .consumer_o  (u``_consumer), \
-    .regs_o      (u``_regs) \
+    .regs_o      (REGS) \
   );
 
-  `NVDLA_UNIT_REGFILE(CDMA, cdma, cdma_hw, cdma_done)
-  `NVDLA_UNIT_REGFILE(CSC, csc, '0, csc_done)
-  `NVDLA_UNIT_REGFILE(CMAC_A, cmac_a, '0, cmac_a_done)
-  `NVDLA_UNIT_REGFILE(CMAC_B, cmac_b, '0, cmac_b_done)
-  `NVDLA_UNIT_REGFILE(CACC, cacc, cacc_hw, cacc_done)
-  `NVDLA_UNIT_REGFILE(SDP_RDMA, rdma, '0, rdma_done)
-  `NVDLA_UNIT_REGFILE(SDP, sdp, sdp_hw, sdp_done)
+  `NVDLA_UNIT_REGFILE(CDMA, cdma, cdma_hw, cdma_done, cdma_regs)
+  `NVDLA_UNIT_REGFILE(CSC, csc, '0, csc_done, csc_regs)
+  // CMAC_A/B have no functional field (direct convolution, INT8 only): their registers are only
+  // stored and read back, so nothing takes regs_o.
+  `NVDLA_UNIT_REGFILE(CMAC_A, cmac_a, '0, cmac_a_done, )
+  `NVDLA_UNIT_REGFILE(CMAC_B, cmac_b, '0, cmac_b_done, )
+  `NVDLA_UNIT_REGFILE(CACC, cacc, cacc_hw, cacc_done, cacc_regs)
+  `NVDLA_UNIT_REGFILE(SDP_RDMA, rdma, '0, rdma_done, rdma_regs)
+  `NVDLA_UNIT_REGFILE(SDP, sdp, sdp_hw, sdp_done, sdp_regs)
 `undef NVDLA_UNIT_REGFILE
 
   always_comb begin

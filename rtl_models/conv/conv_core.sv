@@ -38,9 +38,10 @@ module conv_core
   // ---------------------------------------------------------------- CBUF bank program check
   // Banks are split DATA_BANK+1 / WEIGHT_BANK+1 out of 32. This model keeps the whole input
   // cube and at least one kernel group resident, so a split that cannot hold them is refused
-  // as well as one that overflows the 32 banks.
+  // as well as one that overflows the 32 banks. BYTE_PER_KERNEL must be R*S*C (the weight
+  // layout the CSC walks): with the group check it bounds the weight counters (conv_pkg).
   logic [6:0]  banks;
-  logic [31:0] cube_entries, group_entries;
+  logic [31:0] cube_entries, group_entries, kernel_bytes;
   logic [3:0]  kn0;
   logic        bank_bad;
   always_comb begin
@@ -50,7 +51,10 @@ module conv_core
     kn0 = (cfg_i.weight_kernel >= 13'd7) ? 4'd8 : 4'(cfg_i.weight_kernel) + 4'd1;
     // packed as in memory: kn*BPK bytes, 8 an entry (conv_cdma_wt)
     group_entries = (32'(kn0) * (32'(cfg_i.byte_per_kernel) + 32'd1) + 32'd7) >> 3;
+    kernel_bytes = (32'(cfg_i.datain_channel) + 32'd1) * (32'(cfg_i.weight_height) + 32'd1)
+                 * (32'(cfg_i.weight_width) + 32'd1);
     bank_bad = (banks > 7'(CbufBanks))
+            || (32'(cfg_i.byte_per_kernel) + 32'd1 != kernel_bytes)
             || (cube_entries > (32'(cfg_i.data_bank) + 32'd1) * BankEntries)
             || (group_entries > (32'(cfg_i.weight_bank) + 32'd1) * BankEntries);
   end

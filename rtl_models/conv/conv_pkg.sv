@@ -10,13 +10,20 @@ package conv_pkg;
   localparam int unsigned CbufEntries = CbufBanks * BankEntries;
   localparam int unsigned CbufAw      = $clog2(CbufEntries);
   localparam int unsigned CbufCntW    = CbufAw + 1;  // a count of entries, 0..CbufEntries
-  // Widths that follow from the register fields (conv_cfg_t), so no counter is wider than what
-  // it can hold: BPK = BYTE_PER_KERNEL+1 <= 2^18; a kernel group (8 kernels) is BPK entries and a
-  // layer at most 1024 groups; a group's operations number C/8 * S * R <= 1024 * 32 * 32.
-  localparam int unsigned BpkW        = 19;
-  localparam int unsigned WtEntW      = BpkW + 10;  // weight entries of a layer, 0..2^28
-  localparam int unsigned GrpByteW    = BpkW + 3;   // byte offset within a group, < 8 * BPK
-  localparam int unsigned OpsW        = 21;
+  // Widths of the weight counters, from what conv_core's program check lets compute (a program
+  // it refuses raises error_o and computes nothing): BPK = R*S*C, and the first kernel group,
+  // kn0 = min(8, K) kernels packed at ceil(kn0 * BPK / 8) entries, fits the weight banks, at
+  // most 31 of 32 (the data side keeps one): kn0 * BPK <= 8 * 31 * 512 = 126,976 bytes.
+  // - BPK <= 126,976 < 2^17 (kn0 = 1); a group's entries, <= 15,872, fit as well.
+  // - a byte offset within a group is at most kn * BPK <= 126,976 < 2^17.
+  // - a group's operations, ceil(C/8) * S * R <= (C*R*S + 7*R*S) / 8 <= (126,976 + 7 * 1024) / 8
+  //   = 16,768 < 2^15 (R, S <= 32).
+  // - a layer's weight entries: one group (K < 8, <= 15,872), or at most 1024 groups (K <= 8192)
+  //   of BPK <= 15,872 entries (kn0 = 8): 16,252,928 < 2^24.
+  localparam int unsigned BpkW        = 17;
+  localparam int unsigned GrpByteW    = 17;
+  localparam int unsigned OpsW        = 15;
+  localparam int unsigned WtEntW      = 24;
   // Output positions that share one weight load (weight-stationary stripe). A power of two
   // so the stripe count is a shift; >= 8 hides the 8-cycle weight load behind the MACs.
   localparam int unsigned Stripe      = 32;

@@ -130,18 +130,27 @@ def test_illegal_bank_program_raises_error():
     group = cc.directed(name="group_too_big", w=6, h=6, c=16, k=8, r=6, s=6, banks=(1, 2))
     group.cfg = _with_banks(group.cfg, 1, 1)
     group.expect_error = True
-    _check([over, ok, small, group])
+    # BYTE_PER_KERNEL other than R*S*C (here 8*3*3 = 72): the weight counters (conv_pkg) are
+    # sized for R*S*C, so a larger BPK that still fits the banks must be refused too
+    bpk = cc.directed(name="bpk_not_rsc", w=6, h=6, c=8, k=8, r=3, s=3, banks=(4, 4))
+    bpk.cfg = _with_field(bpk.cfg, "byte_per_kernel", 80 - 1)
+    bpk.expect_error = True
+    _check([over, ok, small, group, bpk])
 
 
 def _with_banks(cfg: int, data_banks: int, weight_banks: int) -> int:
     """Rewrite DATA_BANK/WEIGHT_BANK inside a packed conv_cfg_t."""
+    return _with_field(_with_field(cfg, "data_bank", data_banks - 1), "weight_bank", weight_banks - 1)
+
+
+def _with_field(cfg: int, field: str, value: int) -> int:
+    """Rewrite one raw register field inside a packed conv_cfg_t."""
     shift = sum(w for _, w, *_ in cc.CFG_FIELDS)
     for name, width, *_ in cc.CFG_FIELDS:
         shift -= width
-        if name in ("data_bank", "weight_bank"):
-            v = (data_banks if name == "data_bank" else weight_banks) - 1
-            cfg = (cfg & ~(((1 << width) - 1) << shift)) | (v << shift)
-    return cfg
+        if name == field:
+            return (cfg & ~(((1 << width) - 1) << shift)) | (value << shift)
+    raise KeyError(field)
 
 
 @pytest.mark.parametrize("fault", ["cacc_value", "sat_count", "atom_count"])
