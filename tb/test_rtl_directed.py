@@ -170,3 +170,19 @@ def test_conv_refuses_a_bank_split_past_the_32_banks(tmp_path):
     trace = with_golden_crcs("banks_33", g.layers)
     [o] = play([trace], tmp_path)
     assert not o.passed and "interrupt SDP_0 never arrived" in o.message, o.message
+
+
+def test_kernel_group_larger_than_64_kib(tmp_path):
+    """8 kernels of 3x3x1024 (BYTE_PER_KERNEL 9216): one kernel group is 73,728 bytes, so CSC's
+    byte offset within the group passes 2^16 (conv_pkg GrpByteW, narrowed to what the program
+    check allows; a 16-bit offset wraps into the group's first ops). No conformance trace or
+    seed has a group over 64 KiB. Random data, so weights read from the wrong entries give other
+    outputs."""
+    g = generated(3, small_c={"range": [1024, 1024]}, small_h={"range": [3, 3]}, small_w={"range": [3, 3]},
+                  kernel={"range": [3, 3]}, kernels={"range": [8, 8]}, clip_truncate={"range": [12, 12]},
+                  feature_data={"choices": ["random"]}, weight_data={"choices": ["random"]})
+    prog = g.layers[0].prog
+    field = lambda unit, reg, f: REGMAP.reg(unit, reg).field(f).get(prog.value(unit, reg))  # noqa: E731
+    kn = min(field("CSC", "D_WEIGHT_SIZE_EXT_1", "WEIGHT_KERNEL") + 1, NV_SMALL.atomic_k)
+    assert kn * (field("CDMA", "D_WEIGHT_SIZE_0", "BYTE_PER_KERNEL") + 1) > 1 << 16
+    assert_passed(play([g.trace], tmp_path))

@@ -186,8 +186,16 @@ def _points(node) -> list[tuple[object, str, str]]:
     return []
 
 
-def _range(x) -> tuple[int, int]:
+def _range(x, sm, buffer) -> tuple[int, int] | None:
+    """The byte range of x in the parsed file. A token of a macro expansion has offsets in
+    pyslang's expansion buffer, not in the file: it is mapped back to where its text is written
+    (a macro argument at the use site, a token of the body in the `define, which every expansion
+    shares). None if that is not in this file."""
     r = x.range if hasattr(x, "range") else x.sourceRange
+    if sm.isMacroLoc(r.start) or sm.isMacroLoc(r.end):
+        r = sm.getFullyOriginalRange(r)
+    if r.start.buffer != buffer or r.end.buffer != buffer or r.end.offset <= r.start.offset:
+        return None
     return r.start.offset, r.end.offset
 
 
@@ -202,9 +210,13 @@ def file_mutants(rtl: Path, name: str) -> list[Mutant]:
             found.extend(_points(node))
 
     tree.root.visit(visit)
+    buffer = tree.root.sourceRange.start.buffer
     out = {}
     for target, replacement, cls in found:
-        start, end = _range(target)
+        where = _range(target, tree.sourceManager, buffer)
+        if where is None:
+            continue
+        start, end = where
         original = text[start:end].decode()
         if original == replacement:
             continue

@@ -82,6 +82,34 @@ def test_every_rtl_mutant_is_one_real_edit_and_ids_are_stable():
     assert [m.id for m in generate()] == [m.id for m in ms]
 
 
+MACRO = """// a header comment long enough to hold the macro buffer's offsets: && '0 + 1
+module toy (input logic a_i, input logic b_i, output logic [1:0] q_o, output logic [1:0] r_o);
+`define PAIR(X) {a_i && b_i, X}
+  assign q_o = `PAIR('0);
+  assign r_o = `PAIR(1'b1);
+endmodule
+"""
+
+
+def test_macro_tokens_are_mutated_where_their_text_is_written(tmp_path):
+    # pyslang gives a token of a macro expansion offsets in its expansion buffer; taken as file
+    # offsets they landed in the header comment (line 1) and the two uses' arguments merged.
+    got = {(m.line, m.cls, m.original, m.replacement) for m in file_mutants(_toy(tmp_path, MACRO), "toy.sv")}
+    assert got == {
+        (3, "operator", "&&", "||"),  # the body, once: every expansion shares that text
+        (4, "constant", "'0", "'1"),  # each argument at its own use site
+        (5, "constant", "1", "0"),  # 1'b1 - 1 (its +1 leaves the width)
+    }
+
+
+def test_no_rtl_mutant_edits_a_comment():
+    for m in generate():
+        before, after = m.diff()
+        assert not before.startswith("//"), m.id
+        code = lambda line: line.split("//")[0]
+        assert code(before) != code(after), m.id
+
+
 def test_sample_is_reproducible():
     ms = generate()
     a, b = sample(ms, 20, 3), sample(ms, 20, 3)
