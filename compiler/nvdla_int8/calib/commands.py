@@ -138,7 +138,8 @@ def _bias_corrections(model_path: str, cal: Calibration, acts, modes) -> dict:
     BIAS_JUDGE_EVERY-th): a heavily clipped table (entropy-trt) has large mean errors whose
     correction shifts every unclipped value too."""
     from . import bias_correction
-    from .network_choice import _scale, compiled_inputs
+    from .network_choice import compiled_inputs
+    from .nvdla_table import stored_scale
 
     graph, why_not = _compiler_graph(model_path)
     if graph is None:
@@ -160,7 +161,7 @@ def _bias_corrections(model_path: str, cal: Calibration, acts, modes) -> dict:
     fit = {n: a[~held] for n, a in fp32.items()}
     pixels = compiled_inputs(graph, fp32[graph.input])
     ref = {n: fp32[n][held].reshape(int(held.sum()), -1) for n in graph.outputs}
-    scales = {n: _scale(t) for n, t in cal.thresholds.items()}
+    scales = {n: stored_scale(t) for n, t in cal.thresholds.items()}
     per_mode, judged = {}, {}
     for m in modes:
         delta = bias_correction.measure(graph, scales, m, pixels[~held], fit)
