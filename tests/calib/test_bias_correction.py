@@ -140,3 +140,44 @@ def test_set_bias_delta_is_quantize_with_that_delta(tmp_path, mode, which):
         assert any(op.residual for op in convs[:-1])
     else:
         assert qnet.layers[convs[0].name].cvt is not None
+
+
+def test_first_samples_keeps_the_first_n_across_batches_and_passes_the_stream_on():
+    from nvdla_int8.calib.collect import FirstSamples
+
+    rng = np.random.default_rng(0)
+    stream = [{"x": rng.normal(size=(b, 3)), "y_src": rng.normal(size=(b, 2, 2))} for b in (4, 4, 4, 2)]
+    fs = FirstSamples({"x": "x", "y": "y_src"}, 10, "x")
+    seen = list(fs.watch(iter(stream)))
+    assert all(a is b for a, b in zip(seen, stream)) and len(seen) == len(stream)   # nothing dropped or changed
+    got = fs.result()
+    assert np.array_equal(got["x"], np.concatenate([s["x"] for s in stream])[:10])
+    assert np.array_equal(got["y"], np.concatenate([s["y_src"] for s in stream])[:10])
+    stream[0]["x"][:] = 0                                    # a batch buffer reused later does not change them
+    assert not np.array_equal(fs.result()["x"][:4], stream[0]["x"])
+    short = FirstSamples({"x": "x"}, 100, "x")
+    list(short.watch(iter(stream)))
+    assert len(short.result()["x"]) == 14                    # fewer samples than asked: all of them
+
+
+@pytest.mark.parametrize("method, two_pass", [("max", False), ("max", True), ("auto", False)])
+def test_bias_correction_adds_no_fp32_pass(cnn, tmp_path, monkeypatch, method, two_pass):
+    """--bias-correction takes its FP32 samples from the histogram pass: as many FP32 runs with it
+    as without it (it used to run the first calibration batches a second time)."""
+    from nvdla_int8.calib.fp32_runner import Fp32Runner
+    from nvdla_int8.cli import main
+
+    calls = []
+    real = Fp32Runner.run
+    monkeypatch.setattr(Fp32Runner, "run", lambda self, feeds: calls.append(1) or real(self, feeds))
+
+    def runs(*extra):
+        calls.clear()
+        assert main(["calibrate", str(cnn), "--data", "digits", "--method", method, "--batches", "6",
+                     *(["--two-pass"] if two_pass else []), *extra, "-o", str(tmp_path / "t.json"), "-q"]) == 0
+        return len(calls)
+
+    without = runs()
+    assert without == 6 * (2 if two_pass else 1)
+    assert runs("--bias-correction") == without
+    assert "bias_correction" in read_metadata(tmp_path / "t.json")
