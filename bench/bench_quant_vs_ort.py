@@ -149,12 +149,22 @@ def accepted(model: Path) -> str | None:
     return None
 
 
-def bench_model(model: Path, methods, limit: int, d: Path, bias_correction: bool = True) -> list[dict]:
+def test_digits(extra: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The test split, and with `extra` mnist:test-extra after it (1000 + 5000 digits)."""
+    test, labels = load_split("test")
+    if extra:
+        more, more_labels = load_split("test-extra")
+        test, labels = np.concatenate([test, more]), np.concatenate([labels, more_labels])
+    return test, labels
+
+
+def bench_model(model: Path, methods, limit: int, d: Path, bias_correction: bool = True,
+                extra_test: bool = False) -> list[dict]:
     t0 = time.perf_counter()
     g = load_graph(model)
     prep = preprocess_for(g)
     cal, _ = load_split("calib")
-    test, labels = load_split("test")
+    test, labels = test_digits(extra_test)
     if limit:
         test, labels = test[:limit], labels[:limit]
     fp32 = ort_outputs(model, prep(test))
@@ -183,7 +193,7 @@ def bench_model(model: Path, methods, limit: int, d: Path, bias_correction: bool
             ref = theirs[ref_name, mode]
             out = d / model.stem / m / mode
             row = {"model": model.name, "method": m, "mode": mode, "ort": ref, "twin": ref_name, "ours": None,
-                   "ok": False, "bias_correction": bias_correction}
+                   "ok": False, "bias_correction": bias_correction, "test_images": len(labels)}
             rows.append(row)
             try:
                 compile_model(str(model), str(table), str(out), mode, 1, None)
@@ -244,7 +254,9 @@ def summary(rows: list[dict]) -> str:
     noise = [r for r in lost if r["ours"] and "flips" in r
              and all(o["mean"] <= 1.1 * r["ort"][h]["mean"] for h, o in r["ours"].items())
              and all(within_noise(f) for f in r["flips"].values())]
-    return (f"\n{len(rows) - len(lost)}/{len(rows)} (model, method, mode) meet the bar on every head: accuracy >= "
+    n = sorted({r.get("test_images", 1000) for r in rows})
+    return (f"\non {'/'.join(map(str, n))} test images: "
+            f"{len(rows) - len(lost)}/{len(rows)} (model, method, mode) meet the bar on every head: accuracy >= "
             f"onnxruntime's and mean abs output error <= 1.1x; {len(noise)} more lose on accuracy alone, by a paired "
             "difference within 2 standard errors" + ("" if not lost else "; below the bar: " + ", ".join(
                 f"{r['model']} {r['method']} {r['mode']}" + (" (noise)" if r in noise else "") for r in lost)))
@@ -254,7 +266,9 @@ def main() -> None:
     logging.getLogger().setLevel(logging.ERROR)  # quantize_static's pre-processing advice, per call
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="*", type=Path, default=None, help="default: every models/*.onnx accepted")
-    ap.add_argument("--limit", type=int, default=0, help="first N test images only (0 = all 1000)")
+    ap.add_argument("--limit", type=int, default=0, help="first N test images only (0 = all 1000, or 6000)")
+    ap.add_argument("--extra-test", action="store_true",
+                    help="score on the 1000 test digits and mnist:test-extra's 5000 (`make mnist-extra` first)")
     ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated, default all")
     ap.add_argument("--no-bias-correction", action="store_true",
                     help="calibrate without --bias-correction (default: with it, as make sim)")
@@ -277,6 +291,11 @@ def main() -> None:
     if unknown:
         ap.error(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(METHODS)}")
     models = a.models if a.models is not None else sorted(Path("models").glob("*.onnx"))
+    if a.extra_test:
+        try:
+            test_digits(True)
+        except InputError as e:   # before any model is run
+            ap.error(str(e))
     rows = []
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as d:
@@ -285,7 +304,7 @@ def main() -> None:
             if why:
                 print(f"\n{model}: skipped: {why}")
                 continue
-            rows += bench_model(model, methods, a.limit, Path(d), not a.no_bias_correction)
+            rows += bench_model(model, methods, a.limit, Path(d), not a.no_bias_correction, a.extra_test)
     print(summary(rows))
     print(f"total {time.perf_counter() - t0:.0f} s")
     if a.save:
