@@ -32,6 +32,8 @@ unless --no-bias-correction. The whole run (5 models x 6 methods x 2 modes) took
 shared cores without bias correction (prelu_two_heads 275 s, dw_separable 270 s, fire_concat 218 s,
 digits_cnn 89 s, digits_prelu 78 s) and 18.5 minutes with it at load average 4-7 (dw_separable
 352 s, fire_concat 339 s, prelu_two_heads 175 s, digits_cnn 119 s, digits_prelu 119 s);
+With --extra-test (6,000 images), one model per run: 37 minutes at load 2-4 (fire_concat 628 s,
+dw_separable 607 s, prelu_two_heads 428 s, digits_cnn 308 s, digits_prelu 268 s).
 --models and --methods run it in parts, --save and --table join the parts into one table. Each
 row also counts, per head, the images only ours and only onnxruntime's classify right.
 """
