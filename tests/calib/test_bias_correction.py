@@ -15,6 +15,7 @@ from nvdla_int8.calib.nvdla_table import entries_from_scales, read_metadata, wri
 from nvdla_int8.commands.compile import compile_model
 from nvdla_int8.errors import InputError
 from nvdla_int8.graph.fold import load_graph
+from nvdla_int8.graph.ir import ConvLayer
 from nvdla_int8.run.compiled import CompiledNetwork
 
 S_IN, S_OUT = 0.01, 0.001
@@ -97,3 +98,86 @@ def test_a_correction_that_raises_the_held_out_error_is_not_stored(cnn, tmp_path
     refused, err = run("wrong.json")
     assert "per-kernel" not in refused and "per-filter" not in refused
     assert "rises from" in err and "not stored for per-kernel" in err
+
+
+def _same_qlayer(a, b) -> bool:
+    """Every array and number of two QLayers' SDP plans and weights, bit for bit, and their reports."""
+    if not (np.array_equal(a.weight, b.weight) and np.array_equal(a.w_scale, b.w_scale)
+            and (a.in_scale, a.out_scale, a.cvt) == (b.in_scale, b.out_scale, b.cvt) and a.report == b.report):
+        return False
+    pa, pb = a.sdp.__dict__, b.sdp.__dict__
+    return pa.keys() == pb.keys() and all(np.array_equal(pa[k], pb[k]) if pa[k] is not None else pb[k] is None
+                                          for k in pa)
+
+
+@pytest.mark.parametrize("mode", ["per-kernel", "per-filter"])
+@pytest.mark.parametrize("which", ["residual", "prelu_image"])
+def test_set_bias_delta_is_quantize_with_that_delta(tmp_path, mode, which):
+    """measure re-quantizes one layer at a time with set_bias_delta: after it, the network must be
+    the one quantize(..., bias_delta) makes, including a residual layer (its X2 alignment) and an
+    image input's first layer (the CDMA converter), and a layer without a delta is untouched."""
+    from nvdla_int8.quantize.network import quantize, set_bias_delta
+    from nvdla_int8.run.reference import calibrated_scales, fp32_activations
+    from tests.compile.test_graph import _residual_model
+    from tests.suite import REPO
+
+    model = _residual_model(tmp_path / "res.onnx") if which == "residual" else REPO / "models/digits_prelu.onnx"
+    g = load_graph(model)
+    x = np.random.default_rng(1).normal(0, 1, (4,) + g.input_shape)
+    scales = calibrated_scales(fp32_activations(model, x, g.calibrated_tensors() + list(g.outputs)), "max")
+    convs = [op for op in g.ops if isinstance(op, ConvLayer)]
+    rng = np.random.default_rng(2)
+    delta = {op.name: rng.normal(0, 0.05, op.out_shape[0]) for op in convs[:-1]}   # the last one keeps its bias
+    qnet = quantize(g, scales, mode)
+    for name, d in delta.items():
+        set_bias_delta(qnet, name, d)
+    want = quantize(g, scales, mode, bias_delta=delta)
+    assert qnet.layers.keys() == want.layers.keys()
+    assert all(_same_qlayer(qnet.layers[op.name], want.layers[op.name]) for op in convs)
+    assert qnet.report == want.report
+    assert not _same_qlayer(qnet.layers[convs[0].name], quantize(g, scales, mode).layers[convs[0].name])
+    if which == "residual":
+        assert any(op.residual for op in convs[:-1])
+    else:
+        assert qnet.layers[convs[0].name].cvt is not None
+
+
+def test_first_samples_keeps_the_first_n_across_batches_and_passes_the_stream_on():
+    from nvdla_int8.calib.collect import FirstSamples
+
+    rng = np.random.default_rng(0)
+    stream = [{"x": rng.normal(size=(b, 3)), "y_src": rng.normal(size=(b, 2, 2))} for b in (4, 4, 4, 2)]
+    fs = FirstSamples({"x": "x", "y": "y_src"}, 10, "x")
+    seen = list(fs.watch(iter(stream)))
+    assert all(a is b for a, b in zip(seen, stream)) and len(seen) == len(stream)   # nothing dropped or changed
+    got = fs.result()
+    assert np.array_equal(got["x"], np.concatenate([s["x"] for s in stream])[:10])
+    assert np.array_equal(got["y"], np.concatenate([s["y_src"] for s in stream])[:10])
+    stream[0]["x"][:] = 0                                    # a batch buffer reused later does not change them
+    assert not np.array_equal(fs.result()["x"][:4], stream[0]["x"])
+    short = FirstSamples({"x": "x"}, 100, "x")
+    list(short.watch(iter(stream)))
+    assert len(short.result()["x"]) == 14                    # fewer samples than asked: all of them
+
+
+@pytest.mark.parametrize("method, two_pass", [("max", False), ("max", True), ("auto", False)])
+def test_bias_correction_adds_no_fp32_pass(cnn, tmp_path, monkeypatch, method, two_pass):
+    """--bias-correction takes its FP32 samples from the histogram pass: as many FP32 runs with it
+    as without it (it used to run the first calibration batches a second time)."""
+    from nvdla_int8.calib.fp32_runner import Fp32Runner
+    from nvdla_int8.cli import main
+
+    calls = []
+    real = Fp32Runner.run
+    monkeypatch.setattr(Fp32Runner, "run", lambda self, feeds: calls.append(1) or real(self, feeds))
+
+    def runs(*extra):
+        calls.clear()
+        assert main(["calibrate", str(cnn), "--data", "digits", "--method", method, "--batches", "6",
+                     *(["--two-pass"] if two_pass else []), *extra, "-o", str(tmp_path / "t.json"), "-q"]) == 0
+        return len(calls)
+
+    without = runs()
+    assert without == 6 * (2 if two_pass else 1)
+    assert runs("--bias-correction") == without
+    assert "bias_correction" in read_metadata(tmp_path / "t.json")

@@ -8,7 +8,8 @@ import pytest
 
 from nvdla_int8.calib.legacy_converter import convert_compat
 from nvdla_int8.calib.name_mapping import load_model_names, map_names
-from nvdla_int8.calib.nvdla_table import TableEntry, format_table, parse_table, read_table
+from nvdla_int8.calib.nvdla_table import (TableEntry, entries_from_scales, format_table, parse_table, read_table,
+                                         stored_scale, write_table)
 from nvdla_int8.calib.trt_cache import format_cache, parse_cache, read_cache
 from nvdla_int8.cli import main
 from nvdla_int8.errors import InputError
@@ -217,3 +218,14 @@ def test_cli_bad_table_is_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{bad}:2" in err and "'b'" in err and "Traceback" not in err
     assert not (tmp_path / "o.cache").exists()
+
+
+def test_stored_scale_is_what_a_written_table_reads_back(tmp_path):
+    """network_choice and bias correction judge scales in memory with stored_scale: they must be
+    the float32 values `calibrate` writes, or the judged network is not the compiled one."""
+    thresholds = {"a": 1.0, "b": 0.123456789, "c": 6.57, "d": 1e-3 / 3}
+    table = tmp_path / "t.json"
+    write_table(table, entries_from_scales({n: t / 127.0 for n, t in thresholds.items()}))
+    back = read_table(table)
+    assert {n: stored_scale(t) for n, t in thresholds.items()} == {n: e.scale for n, e in back.items()}
+    assert stored_scale(0.123456789) != 0.123456789 / 127.0       # the float32 rounding is there

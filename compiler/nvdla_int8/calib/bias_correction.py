@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import InputError
 from ..graph.ir import ConvLayer
 from ..golden.conv import cdma_convert
-from ..quantize.network import MODES, quantize
+from ..quantize.network import MODES, quantize, set_bias_delta
 from ..run.in_memory import InMemoryNetwork
 
 METADATA_FIELD = "bias_correction"
@@ -76,7 +76,8 @@ def measure(graph, scales: dict[str, float], mode: str, pixels, fp32: dict[str, 
     ops = graph.ops
     convs = [i for i, op in enumerate(ops) if isinstance(op, ConvLayer)]
     delta: dict[str, np.ndarray] = {}
-    net = InMemoryNetwork(quantize(graph, scales, mode))
+    qnet = quantize(graph, scales, mode)
+    net = InMemoryNetwork(qnet)
     runs = [net.run(x, stop=convs[0] if convs else 0) for x in pixels]
     n = len(runs)
     for pos, i in enumerate(convs):
@@ -89,7 +90,8 @@ def measure(graph, scales: dict[str, float], mode: str, pixels, fp32: dict[str, 
         if op.residual:
             yf = yf + fp32[op.residual].reshape((n, *op.out_shape))
         delta[op.name] = -(yq - yf).mean(axis=(0, 2, 3))
-        net = InMemoryNetwork(quantize(graph, scales, mode, bias_delta=delta))
+        set_bias_delta(qnet, op.name, delta[op.name])
+        net.forget(op.name)
         stop = convs[pos + 1] if pos + 1 < len(convs) else len(ops)
         runs = [net.run(x, i, r, stop) for x, r in zip(pixels, runs)]
     return delta

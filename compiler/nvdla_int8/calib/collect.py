@@ -84,6 +84,34 @@ def collect_split_histograms(activations: Iterable[dict[str, np.ndarray]], every
     return cal.result(), val.result(), {k: np.concatenate(v) for k, v in kept.items() if v}
 
 
+class FirstSamples:
+    """The first `n` samples (axis 0) of some tensors, copied out of a stream of activations while
+    something else consumes it: bias correction needs a few hundred samples of FP32 tensors, and a
+    second FP32 pass over the data only to get them cost as much as the histogram pass.
+
+    `names` maps each wanted tensor to the stream's key holding its values (an alias's source);
+    `count_by` is the key whose axis 0 counts samples (the network input)."""
+
+    def __init__(self, names: dict[str, str], n: int, count_by: str):
+        self.names, self.n, self.count_by = dict(names), n, count_by
+        self.got: dict[str, list[np.ndarray]] = {k: [] for k in self.names}
+        self.have = 0
+
+    def watch(self, activations: Iterable[dict[str, np.ndarray]]) -> Iterable[dict[str, np.ndarray]]:
+        """`activations` unchanged, batch by batch, keeping the first n samples on the way."""
+        for acts in activations:
+            if self.have < self.n:
+                take = self.n - self.have
+                for k, src in self.names.items():
+                    self.got[k].append(np.array(acts[src][:take]))   # a copy: the batch may be reused
+                self.have += min(take, len(acts[self.count_by]))
+            yield acts
+
+    def result(self) -> dict[str, np.ndarray]:
+        """{tensor: (at most n, ...)}; empty when the stream gave no batch."""
+        return {k: np.concatenate(v) for k, v in self.got.items() if v}
+
+
 def collect_ranges(activations: Iterable[dict[str, np.ndarray]]) -> dict[str, float]:
     """max |x| per tensor (the first pass of two-pass calibration)."""
     out: dict[str, float] = {}

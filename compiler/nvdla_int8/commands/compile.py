@@ -210,7 +210,8 @@ def register(sub) -> None:
     r.add_argument("--backend", default="golden", choices=backends.names())
     r.add_argument("--input", help=".npy of inputs (N, ...)")
     r.add_argument("--labels", help=".npy of labels (N,)")
-    r.add_argument("--dataset", help="digits split instead of --input: train, calib or test")
+    r.add_argument("--dataset", help="digits split instead of --input: train, calib, test, or test-extra "
+                                      "(after `make mnist-extra`)")
     r.add_argument("--model", help="the ONNX model, for SQNR and FP32 accuracy")
     r.add_argument("--limit", type=int, default=0, help="only the first N inputs")
     r.add_argument("--work-dir", default="build/run-rtl", help="traces and simulation of --backend rtl")

@@ -322,6 +322,19 @@ def quantize_layer(layer: ConvLayer, s_in: float, s_out: float, mode: str, cvt: 
     return QLayer(layer, mode, s_in, s_out, w_scale, qw, plan, cvt, rep)
 
 
+def set_bias_delta(qnet: QNetwork, name: str, bias_delta: np.ndarray) -> None:
+    """Re-quantize one conv layer of `qnet` in place with `bias_delta` (quantize_layer), from the
+    scales `quantize` gave it: the same QLayer that quantize(..., bias_delta={name: ...}) makes,
+    for one layer's work instead of the whole network's (bias correction changes one layer at a
+    time)."""
+    old = qnet.layers[name]
+    op = old.layer
+    new = quantize_layer(op, old.in_scale, old.out_scale, qnet.mode, old.cvt,
+                         qnet.scales[op.residual] if op.residual else None, bias_delta)
+    qnet.layers[name] = new
+    qnet.report[next(i for i, r in enumerate(qnet.report) if r is old.report)] = new.report
+
+
 def _sole_concat_reader(graph: Graph, tensor: str):
     """The Concat that is the only reader of `tensor` (not a graph output), else None."""
     readers = graph.readers(tensor)

@@ -29,6 +29,10 @@ class InMemoryNetwork:
             self.images[op.name] = layer_image(lower_op(self.qnet, op))
         return self.images[op.name]
 
+    def forget(self, name: str) -> None:
+        """Drop op `name`'s lowered passes, after its QLayer was replaced (quantize.set_bias_delta)."""
+        self.images.pop(name, None)
+
     def run(self, x: np.ndarray, start: int = 0, known: dict[str, np.ndarray] | None = None,
             stop: int | None = None) -> dict[str, np.ndarray]:
         """Every tensor of one input x (uint8 pixels in image mode, else the float input): int8
