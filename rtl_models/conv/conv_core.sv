@@ -41,13 +41,14 @@ module conv_core
   // as well as one that overflows the 32 banks. BYTE_PER_KERNEL must be R*S*C (the weight
   // layout the CSC walks): with the group check it bounds the weight counters (conv_pkg).
   logic [6:0]  banks;
-  logic [31:0] cube_entries, group_entries, kernel_bytes;
+  logic [36:0] cube_entries;  // ceil(C/8) * H * W <= 2^10 * 2^13 * 2^13 = 2^36: 32 bits would wrap
+  logic [31:0] group_entries, kernel_bytes;
   logic [3:0]  kn0;
   logic        bank_bad;
   always_comb begin
     banks = 7'(cfg_i.data_bank) + 7'(cfg_i.weight_bank) + 7'd2;
-    cube_entries = (32'(cfg_i.datain_channel >> 3) + 32'd1) * (32'(cfg_i.datain_height) + 32'd1)
-                 * (32'(cfg_i.datain_width) + 32'd1);
+    cube_entries = (37'(cfg_i.datain_channel >> 3) + 37'd1) * (37'(cfg_i.datain_height) + 37'd1)
+                 * (37'(cfg_i.datain_width) + 37'd1);
     kn0 = (cfg_i.weight_kernel >= 13'd7) ? 4'd8 : 4'(cfg_i.weight_kernel) + 4'd1;
     // packed as in memory: kn*BPK bytes, 8 an entry (conv_cdma_wt)
     group_entries = (32'(kn0) * (32'(cfg_i.byte_per_kernel) + 32'd1) + 32'd7) >> 3;
@@ -55,7 +56,7 @@ module conv_core
                  * (32'(cfg_i.weight_width) + 32'd1);
     bank_bad = (banks > 7'(CbufBanks))
             || (32'(cfg_i.byte_per_kernel) + 32'd1 != kernel_bytes)
-            || (cube_entries > (32'(cfg_i.data_bank) + 32'd1) * BankEntries)
+            || (cube_entries > (37'(cfg_i.data_bank) + 37'd1) * 37'(BankEntries))
             || (group_entries > (32'(cfg_i.weight_bank) + 32'd1) * BankEntries);
   end
 

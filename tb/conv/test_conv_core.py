@@ -135,7 +135,13 @@ def test_illegal_bank_program_raises_error():
     bpk = cc.directed(name="bpk_not_rsc", w=6, h=6, c=8, k=8, r=3, s=3, banks=(4, 4))
     bpk.cfg = _with_field(bpk.cfg, "byte_per_kernel", 80 - 1)
     bpk.expect_error = True
-    _check([over, ok, small, group, bpk])
+    # An input cube of 1024 channel blocks x 8192 x 8192 is 2^36 entries, 0 in 32 bits: it must
+    # be refused like any cube the data banks cannot hold, not wrap past the check
+    huge = cc.directed(name="cube_wraps", w=6, h=6, c=8, k=1, r=1, s=1, banks=(4, 4))
+    for field in ("datain_channel", "datain_height", "datain_width", "byte_per_kernel"):
+        huge.cfg = _with_field(huge.cfg, field, 8191)
+    huge.expect_error = True
+    _check([over, ok, small, group, bpk, huge])
 
 
 def _with_banks(cfg: int, data_banks: int, weight_banks: int) -> int:
