@@ -112,11 +112,7 @@ def generate(seed: int, constraints: Constraints) -> Generated:
     place = _Placer(seed, c)
     carried = 0  # weight entries of the conv layers so far: NVDLA may not count their release
     for i in range(n):
-        kind = c.draw(rng, "layer_kind")
-        place.layer = i
-        layer = _conv_layer(rng, c, place, carried) if kind == "conv" else None
-        # a conv layer the CBUF cannot hold beside the weights before it becomes an SDP layer
-        layer = layer or _sdp_layer(rng, c, place)
+        layer = _layer(rng, c, place, i, carried)
         _check_legal(layer, seed, i)
         layers.append(layer)
         carried += layer.weight_entries
@@ -127,10 +123,7 @@ def generate(seed: int, constraints: Constraints) -> Generated:
     srng = np.random.default_rng([seed, 0x4E56444C, 3])
     stretch = "none" if place.fixed else c.draw(srng, "stretch")
     if stretch != "none":
-        sc = c.stretched(stretch)
-        place.layer = len(layers)
-        layer = _conv_layer(srng, sc, place, carried) if c.draw(srng, "layer_kind") == "conv" else None
-        layer = layer or _sdp_layer(srng, sc, place)
+        layer = _layer(srng, c.stretched(stretch), place, len(layers), carried)
         layer.summary += f" (stretch {stretch})"
         _check_legal(layer, seed, len(layers))
         layers.append(layer)
@@ -138,6 +131,15 @@ def generate(seed: int, constraints: Constraints) -> Generated:
     _check_sequence(layers, seed)
     trace = assemble_checked(trace_name(seed, c.tier), layers, back_to_back)
     return Generated(seed, c.tier, trace, layers)
+
+
+def _layer(rng, c: Constraints, place: _Placer, index: int, carried: int) -> Layer:
+    """Layer `index` of the program: its kind, then the layer, drawn from `rng` with knobs `c`."""
+    kind = c.draw(rng, "layer_kind")
+    place.layer = index
+    layer = _conv_layer(rng, c, place, carried) if kind == "conv" else None
+    # a conv layer the CBUF cannot hold beside the weights before it becomes an SDP layer
+    return layer or _sdp_layer(rng, c, place)
 
 
 def _check_sequence(layers: list[Layer], seed: int) -> None:
