@@ -13,6 +13,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from .nvdla_table import stored_scale
+
 
 def _constants(model: onnx.ModelProto) -> dict[str, np.ndarray]:
     consts = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
@@ -49,7 +51,7 @@ def bounded_threshold(threshold: float, bound: float | None) -> float:
     if bound is None or bound <= 0:
         return threshold
     t = min(threshold, bound)
-    s = np.float32(t / 127.0)
+    s = np.float32(stored_scale(t))
     if float(s) * 127.0 <= bound:
         return t
     while float(s) * 127.0 > bound:

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import InputError
 from .choose import DEFAULT_FLAG_DB
+from .nvdla_table import stored_scale
 
 METHODS = ("entropy", "entropy-trt", "max", "percentile", "mse", "auto")
 TRT_ALGORITHMS = {"entropy": "EntropyCalibration2", "entropy-trt": "EntropyCalibration2", "max": "MinMaxCalibration"}
@@ -152,7 +153,6 @@ def _bias_corrections(graph, cal: Calibration, fp32: dict[str, np.ndarray], mode
     mean errors whose correction shifts every unclipped value too."""
     from . import bias_correction
     from .network_choice import compiled_inputs
-    from .nvdla_table import stored_scale
 
     held = np.arange(len(fp32[graph.input])) % BIAS_JUDGE_EVERY == BIAS_JUDGE_EVERY - 1
     fit = {n: a[~held] for n, a in fp32.items()}
@@ -364,7 +364,7 @@ def calibration_report(cal: Calibration, method: str, flag_db: float) -> dict:
     tensors = []
     for n, st in cal.stats.items():
         h = cal.hists[n]
-        tensors.append({"tensor": n, "threshold": st.threshold, "scale": float(np.float32(st.threshold / 127.0)),
+        tensors.append({"tensor": n, "threshold": st.threshold, "scale": stored_scale(st.threshold),
                         "method": cal.methods[n], "amax": h.amax, "signed": h.signed,
                         "clipped_fraction": st.clipped, "sqnr_db": st.sqnr_db if np.isfinite(st.sqnr_db) else None,
                         "flagged": bool(st.sqnr_db < flag_db), "candidates": cal.candidates[n]})
