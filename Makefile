@@ -17,7 +17,7 @@ MEM ?= sv
 TRACE ?=
 JOBS ?= 2
 
-.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl rtl-mutation nvdla-check nvdla-tiers resnet50-caffemodel resnet50 resnet50-onnx resnet50-onnx-run models fuzz mnist-extra
+.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl rtl-mutation nvdla-check nvdla-tiers resnet50-caffemodel resnet50 resnet50-onnx resnet50-onnx-run models fuzz mnist-extra bench-seeds
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -153,6 +153,20 @@ TRAINED_MODELS := prelu_two_heads dw_separable fire_concat
 models: setup ## retrain the small MNIST models in models/ (tools/models/; installs requirements-train.txt: PyTorch)
 	$(VENV)/bin/pip install --quiet -r requirements-train.txt
 	set -e; for m in $(TRAINED_MODELS); do $(PY) -m tools.models.$$m -o models/$$m.onnx; done
+
+# bench-seeds: is a loss to onnxruntime the method's, or one trained model's? The two numpy-trained
+# models (a minute each to train) retrained with other seeds, scored as the README table is.
+TRAIN_SEEDS ?= 2 3 4 5
+bench-seeds: mnist-extra ## retrain digits_cnn and digits_prelu with TRAIN_SEEDS (default 2 3 4 5) into build/models/seeds/ and score every method against onnxruntime on 6,000 digits (bench_quant_vs_ort --extra-test), with the committed seed 1 if build/bench6000/ has it; pooled flips per method (README); about 6 min a model on 2 cores
+	mkdir -p build/models/seeds build/bench-seeds
+	set -e; for s in $(TRAIN_SEEDS); do \
+	  $(PY) tools/train_digits.py --seed $$s -o build/models/seeds/digits_cnn_s$$s.onnx; \
+	  $(PY) tools/train_digits_prelu.py --seed $$s -o build/models/seeds/digits_prelu_s$$s.onnx; \
+	  for m in digits_cnn digits_prelu; do \
+	    $(PY) bench/bench_quant_vs_ort.py --extra-test --models build/models/seeds/$${m}_s$$s.onnx \
+	      --save build/bench-seeds/$${m}_s$$s.json; done; done
+	$(PY) bench/bench_quant_vs_ort.py --table $(wildcard build/bench6000/digits_cnn.json build/bench6000/digits_prelu.json) \
+	  $(foreach s,$(TRAIN_SEEDS),build/bench-seeds/digits_cnn_s$(s).json build/bench-seeds/digits_prelu_s$(s).json)
 
 RTL_FILES := $(addprefix rtl_models/,$(shell cat rtl_models/rtl_models.f))
 

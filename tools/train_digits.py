@@ -181,9 +181,15 @@ def export(p, x_train) -> onnx.ModelProto:
         n("Gemm", ["flat_out", "fc.weight", "fc.bias"], ["logits"], name="fc", transB=1),
         n("Softmax", ["logits"], ["prob"], name="softmax", axis=1),
     ]
-    graph = helper.make_graph(nodes, "digits_cnn", [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 28, 28])],
+    return digits_model("digits_cnn", nodes, inits, "tools/train_digits.py")
+
+
+def digits_model(name: str, nodes, inits, producer: str) -> onnx.ModelProto:
+    """A checked opset-13 model of `nodes`: image (1, 1, 28, 28) in, prob (1, 10) out, with the
+    pixel preprocessing in its metadata (folded by the compiler into the input converter)."""
+    graph = helper.make_graph(nodes, name, [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 28, 28])],
                               [helper.make_tensor_value_info("prob", TensorProto.FLOAT, [1, 10])], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="tools/train_digits.py")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name=producer)
     model.ir_version = 8
     helper.set_model_props(model, {"nvdla_int8.image_mean": repr(MEAN), "nvdla_int8.image_scale": repr(SCALE)})
     onnx.checker.check_model(model)

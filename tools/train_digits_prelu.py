@@ -12,9 +12,9 @@ import argparse
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
-from train_digits import MEAN, SCALE, adam_fit, conv_bwd, conv_fwd, pool_bwd, pool_fwd  # noqa: E402
+from train_digits import adam_fit, conv_bwd, conv_fwd, digits_model, pool_bwd, pool_fwd  # noqa: E402
 
 from nvdla_int8.fileio import write_atomic  # noqa: E402
 
@@ -82,15 +82,7 @@ def export(p) -> onnx.ModelProto:
         n("Gemm", ["flat_out", "fc.weight", "fc.bias"], ["logits"], name="fc", transB=1),
         n("Softmax", ["logits"], ["prob"], name="softmax", axis=1),
     ]
-    graph = helper.make_graph(nodes, "digits_prelu",
-                              [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 28, 28])],
-                              [helper.make_tensor_value_info("prob", TensorProto.FLOAT, [1, 10])], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
-                              producer_name="tools/train_digits_prelu.py")
-    model.ir_version = 8
-    helper.set_model_props(model, {"nvdla_int8.image_mean": repr(MEAN), "nvdla_int8.image_scale": repr(SCALE)})
-    onnx.checker.check_model(model)
-    return model
+    return digits_model("digits_prelu", nodes, inits, "tools/train_digits_prelu.py")
 
 
 def main() -> None:
