@@ -69,3 +69,14 @@ def test_pooled_flips_sum_over_models_and_heads(bench):
     text = bench.pooled(rows)
     assert "max          per-kernel  3 heads: 6.5 / 6, +0.5 images, 2 SE 7.1" in text
     assert "mse" not in text
+
+
+def test_summary_counts_rows_where_fp32_itself_would_miss(bench):
+    def row(method, ort_acc, ours_acc):
+        head = lambda a: {"acc": a, "mean": 1.0}   # noqa: E731
+        return {"model": "m.onnx", "method": method, "mode": "per-kernel", "ort": {"digit": head(ort_acc)},
+                "ours": {"digit": head(ours_acc)}, "fp32_acc": {"digit": 0.95}, "flips": {"digit": [0, 1]},
+                "ok": ours_acc >= ort_acc}
+    text = bench.summary([row("max", 0.951, 0.950), row("mse", 0.949, 0.950), row("entropy-trt", 0.96, 0.5)])
+    assert "1/3 (model, method, mode) meet the bar" in text
+    assert "above its FP32 accuracy on some head in 1 of the 2 rows other than entropy-trt" in text
