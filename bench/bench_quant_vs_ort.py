@@ -140,8 +140,8 @@ def flips(ours: dict[str, np.ndarray], theirs: dict[str, np.ndarray]) -> dict[st
     its share): the paired view of an accuracy difference. Their difference is the accuracy
     difference in images; with n flips in all, its standard error under "neither is better" is
     sqrt(n) (McNemar)."""
-    return {h: [float(np.sum(np.clip(ours[h] - theirs[h], 0, None))), float(np.sum(np.clip(theirs[h] - ours[h], 0, None)))]
-            for h in theirs}
+    gain = {h: ours[h] - theirs[h] for h in theirs}
+    return {h: [float(np.sum(np.clip(g, 0, None))), float(np.sum(np.clip(-g, 0, None)))] for h, g in gain.items()}
 
 
 def images(n: float) -> str:
@@ -256,7 +256,7 @@ def bench_model(model: Path, methods, limit: int, d: Path, bias_correction: bool
                       f"{100 * o['agree']:13.1f}%|{100 * r['agree']:.1f}% "
                       f"{o['mean']:9.5f}|{o['max']:.4f} {r['mean']:9.5f}|{r['max']:.4f} "
                       f"{ratio:10.2f}  {ref_name}{'' if m in TWIN else ' (ORT best)'}{'' if ok else '  LOSES'}"
-                      f"  (images only ours / only ORT right: {images(row['flips'][h][0])}/{images(row['flips'][h][1])})",
+                      f"  (images only ours / only ORT right: {'/'.join(map(images, row['flips'][h]))})",
                       flush=True)
     print(f"  ({model.name}: {time.perf_counter() - t0:.0f} s)", flush=True)
     return rows
@@ -329,15 +329,18 @@ def pooled(rows: list[dict]) -> str:
     """Per method and mode, the paired flips summed over every model and head in `rows`: whether
     ours loses to onnxruntime across the benchmark (or across retrained copies of one model, make
     bench-seeds), where one row's few images are noise."""
-    sums: dict[tuple[str, str], list[float]] = {}
+    sums: dict[tuple[str, str], np.ndarray] = {}
     for r in rows:
         for a, b in (r.get("flips") or {}).values():
-            s = sums.setdefault((r["method"], r["mode"]), [0.0, 0.0, 0])
-            s[0], s[1], s[2] = s[0] + a, s[1] + b, s[2] + 1
+            key = r["method"], r["mode"]
+            sums[key] = sums.get(key, np.zeros(3)) + (a, b, 1)
     lines = ["\npaired flips summed over models and heads (images only ours right / only onnxruntime's; "
              "difference; 2 SE):"]
     for (method, mode), (a, b, n) in sums.items():
-        lines.append(f"  {method:12} {mode:10} {n:2} head{'s' if n != 1 else ''}: {images(a)} / {images(b)}, {'+' if a >= b else '-'}{images(abs(a - b))} images, 2 SE {2 * np.sqrt(a + b):.1f}")
+        heads = f"{int(n):2} head{'s' if n != 1 else ''}"
+        diff = f"{'+' if a >= b else '-'}{images(abs(a - b))}"
+        lines.append(f"  {method:12} {mode:10} {heads}: {images(a)} / {images(b)}, {diff} images, "
+                     f"2 SE {2 * np.sqrt(a + b):.1f}")
     return "\n".join(lines)
 
 
