@@ -339,8 +339,9 @@ def pooled(rows: list[dict]) -> str:
     for (method, mode), (a, b, n) in sums.items():
         heads = f"{int(n):2} head{'s' if n != 1 else ''}"
         diff = f"{'+' if a >= b else '-'}{images(abs(a - b))}"
+        behind = b - a > 2 * np.sqrt(a + b)
         lines.append(f"  {method:12} {mode:10} {heads}: {images(a)} / {images(b)}, {diff} images, "
-                     f"2 SE {2 * np.sqrt(a + b):.1f}")
+                     f"2 SE {2 * np.sqrt(a + b):.1f}" + ("  BEHIND by more than 2 SE" if behind else ""))
     return "\n".join(lines)
 
 

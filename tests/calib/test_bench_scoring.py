@@ -68,7 +68,8 @@ def test_pooled_flips_sum_over_models_and_heads(bench):
             {"method": "mse", "mode": "per-filter", "flips": None}]       # a refused table has none
     text = bench.pooled(rows)
     assert "max          per-kernel  3 heads: 6.5 / 6, +0.5 images, 2 SE 7.1" in text
-    assert "mse" not in text
+    assert "mse" not in text and "BEHIND" not in text
+    assert "BEHIND by more than 2 SE" in bench.pooled([{"method": "max", "mode": "per-kernel", "flips": {"d": [2, 12]}}])
 
 
 def test_summary_counts_rows_where_fp32_itself_would_miss(bench):
