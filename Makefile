@@ -157,7 +157,7 @@ models: setup ## retrain the small MNIST models in models/ (tools/models/; insta
 # bench-seeds: is a loss to onnxruntime the method's, or one trained model's? The two numpy-trained
 # models (a minute each to train) retrained with other seeds, scored as the README table is.
 TRAIN_SEEDS ?= 2 3 4 5
-bench-seeds: mnist-extra ## retrain digits_cnn and digits_prelu with TRAIN_SEEDS (default 2 3 4 5) into build/models/seeds/ and score every method against onnxruntime on 6,000 digits (bench_quant_vs_ort --extra-test), with the committed seed 1 if build/bench6000/ has it; pooled flips per method (README); about 6 min a model on 2 cores
+bench-seeds: mnist-extra ## retrain digits_cnn and digits_prelu with TRAIN_SEEDS (default 2 3 4 5) into build/models/seeds/ and score every method against onnxruntime on 6,000 digits (bench_quant_vs_ort --extra-test), with the committed seed 1 if build/bench6000/ has it; pooled flips per method (README); about 11 min a seed on 2 cores (two trainings, two bench runs)
 	mkdir -p build/models/seeds build/bench-seeds
 	set -e; for s in $(TRAIN_SEEDS); do \
 	  $(PY) tools/train_digits.py --seed $$s -o build/models/seeds/digits_cnn_s$$s.onnx; \
