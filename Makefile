@@ -46,13 +46,14 @@ conformance: setup ## replay every trace under TRACES (default vectors/conforman
 	NVDLA_TB_MEM=$(MEM) $(PY) -m nvdla_int8.cli replay --backend $(BACKEND) \
 	  --report build/conformance-$(BACKEND)$(if $(filter axiram,$(MEM)),-axiram).json $(TRACES)
 
-sim: setup ## end to end on the default model: FP32 vs INT8 (golden, RTL on RTL_IMAGES=60 images; METHOD=auto; bias correction on, BIAS_CORRECTION=0 off); TRACE=file.cfg replays one trace on the RTL (WAVES=1)
+sim: setup ## end to end on the default model: FP32 vs INT8 (golden, RTL on RTL_IMAGES=60 images; METHOD=auto; bias correction on, BIAS_CORRECTION=0 off; EXTRA_TEST=1 scores on 6,000 digits after make mnist-extra); TRACE=file.cfg replays one trace on the RTL (WAVES=1)
 	@if [ -n "$(TRACE)" ]; then \
 	  NVDLA_TB_MEM=$(MEM) NVDLA_TB_WAVES=$(if $(WAVES),1,0) $(PY) -m nvdla_int8.cli replay --backend rtl \
 	    --report build/sim-rtl.json $(TRACE); \
 	else \
 	  $(PY) -m nvdla_int8.commands.sim sim $(if $(LIMIT),--limit $(LIMIT)) $(if $(RTL_IMAGES),--rtl-images $(RTL_IMAGES)) \
-	    $(if $(METHOD),--method $(METHOD)) $(if $(filter 0,$(BIAS_CORRECTION)),--no-bias-correction); \
+	    $(if $(METHOD),--method $(METHOD)) $(if $(filter 0,$(BIAS_CORRECTION)),--no-bias-correction) \
+	    $(if $(filter 1,$(EXTRA_TEST)),--extra-test); \
 	fi
 
 N ?= 500

@@ -56,7 +56,7 @@ from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, Q
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from nvdla_int8.commands.compile import compile_model
-from nvdla_int8.calib.digits import load_split
+from nvdla_int8.calib.digits import held_out_digits, load_split
 from nvdla_int8.commands.sim import mode_tables, preprocess_for
 from nvdla_int8.graph.fold import load_graph
 from nvdla_int8.run.compiled import CompiledNetwork
@@ -171,12 +171,8 @@ def accepted(model: Path) -> str | None:
 
 
 def scored_digits(extra: bool, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(images, labels): the test split, with `extra` mnist:test-extra after it (1000 + 5000
-    digits), its first `limit`."""
-    test, labels = load_split("test")
-    if extra:
-        more, more_labels = load_split("test-extra")
-        test, labels = np.concatenate([test, more]), np.concatenate([labels, more_labels])
+    """(images, labels): held_out_digits(extra), its first `limit`."""
+    test, labels = held_out_digits(extra)
     if limit:
         test, labels = test[:limit], labels[:limit]
     return test, labels

