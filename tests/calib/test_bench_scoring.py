@@ -1,7 +1,7 @@
 """bench/bench_quant_vs_ort.py's scoring: a tie between int8 outputs counts as a shared guess, not
 as the lowest class (argmax's rule), so the score does not depend on how classes are numbered;
 the paired flips add up to the accuracy difference; --table keeps the latest row of a key and
-refuses a file that is not saved rows in one line."""
+refuses a file that is not saved rows in one line; onnxruntime's int8 is run as its fake-quant."""
 from __future__ import annotations
 
 import importlib.util
@@ -81,3 +81,38 @@ def test_summary_counts_rows_where_fp32_itself_would_miss(bench):
     text = bench.summary([row("max", 0.951, 0.950), row("mse", 0.949, 0.950), row("entropy-trt", 0.96, 0.5)])
     assert "1/3 (model, method, mode) meet the bar" in text
     assert "above its FP32 accuracy on some head in 1 of the 2 rows other than entropy-trt" in text
+
+
+def _qdq_conv(tmp_path, channels: int):
+    """x -> Q/DQ -> 1x1 Conv (every weight int8 127) -> Q/DQ, symmetric, in quantize_static's QDQ
+    form; returns the model path and the output scale."""
+    from onnx import TensorProto, helper as oh, numpy_helper as nh, save
+
+    sx, sw, sy = 1 / 127, 1 / 127, channels / 127
+    nodes = [oh.make_node("QuantizeLinear", ["x", "sx", "z"], ["xq"]),
+             oh.make_node("DequantizeLinear", ["xq", "sx", "z"], ["xd"]),
+             oh.make_node("DequantizeLinear", ["w", "sw", "z"], ["wd"]),
+             oh.make_node("Conv", ["xd", "wd"], ["y"]),
+             oh.make_node("QuantizeLinear", ["y", "sy", "z"], ["yq"]),
+             oh.make_node("DequantizeLinear", ["yq", "sy", "z"], ["out"])]
+    inits = [nh.from_array(np.float32(sx), "sx"), nh.from_array(np.float32(sw), "sw"),
+             nh.from_array(np.float32(sy), "sy"), nh.from_array(np.int8(0), "z"),
+             nh.from_array(np.full((1, channels, 1, 1), 127, np.int8), "w")]
+    graph = oh.make_graph(nodes, "qdq", [oh.make_tensor_value_info("x", TensorProto.FLOAT, [1, channels, 4, 4])],
+                          [oh.make_tensor_value_info("out", TensorProto.FLOAT, [1, 1, 4, 4])], inits)
+    path = tmp_path / "qdq.onnx"
+    save(oh.make_model(graph, opset_imports=[oh.make_opsetid("", 13)]), path)
+    return path, sy
+
+
+def test_onnxruntime_int8_is_scored_as_its_fake_quant(bench, tmp_path):
+    """onnxruntime's QDQ model is the peer as quantize_static wrote it: on an AVX2 CPU without VNNI
+    its fused int8 kernels saturate 16-bit pair sums of 127 x 127 products (on this test's data
+    they missed by up to 6 output steps on an AMD EPYC), which would score the CPU, not the
+    calibration. The fake-quant here is exact: every product is 1/127^2 x an integer."""
+    channels = 16
+    path, sy = _qdq_conv(tmp_path, channels)
+    x = np.random.default_rng(0).choice([-1.0, 1.0], (3, channels, 4, 4))
+    want = np.round(x.sum(1) / sy) * sy           # x quantizes to +-127, weights are 127: sum(x) exactly
+    got = bench.ort_outputs(path, x, as_written=True)["out"]
+    np.testing.assert_array_equal(got, want.reshape(3, -1).astype(np.float32))
