@@ -103,7 +103,8 @@ def test_a_correction_that_raises_the_held_out_error_is_not_stored(cnn, tmp_path
 def _same_qlayer(a, b) -> bool:
     """Every array and number of two QLayers' SDP plans and weights, bit for bit, and their reports."""
     if not (np.array_equal(a.weight, b.weight) and np.array_equal(a.w_scale, b.w_scale)
-            and (a.in_scale, a.out_scale, a.cvt) == (b.in_scale, b.out_scale, b.cvt) and a.report == b.report):
+            and (a.in_scale, a.out_scale, a.cvt, a.res_scale) == (b.in_scale, b.out_scale, b.cvt, b.res_scale)
+            and a.report == b.report):
         return False
     pa, pb = a.sdp.__dict__, b.sdp.__dict__
     return pa.keys() == pb.keys() and all(np.array_equal(pa[k], pb[k]) if pa[k] is not None else pb[k] is None

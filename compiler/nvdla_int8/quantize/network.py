@@ -121,6 +121,7 @@ class QLayer:
     weight: np.ndarray  # int8 (K, C, R, S)
     sdp: SdpPlan
     cvt: InputPlan | None  # CDMA input converter (first layer on image input)
+    res_scale: float | None = None  # scale of the residual added to the output (layer.residual)
     report: dict = field(default_factory=dict)
 
 
@@ -319,7 +320,7 @@ def quantize_layer(layer: ConvLayer, s_in: float, s_out: float, mode: str, cvt: 
     deq = qw * w_scale[:, None, None, None]
     noise = float(np.sum((deq - w) ** 2))
     rep["weight_sqnr_db"] = float(10 * np.log10(np.sum(w ** 2) / noise)) if noise > 0 else float("inf")
-    return QLayer(layer, mode, s_in, s_out, w_scale, qw, plan, cvt, rep)
+    return QLayer(layer, mode, s_in, s_out, w_scale, qw, plan, cvt, s_res, rep)
 
 
 def set_bias_delta(qnet: QNetwork, name: str, bias_delta: np.ndarray) -> None:
@@ -329,8 +330,7 @@ def set_bias_delta(qnet: QNetwork, name: str, bias_delta: np.ndarray) -> None:
     time)."""
     old = qnet.layers[name]
     op = old.layer
-    new = quantize_layer(op, old.in_scale, old.out_scale, qnet.mode, old.cvt,
-                         qnet.scales[op.residual] if op.residual else None, bias_delta)
+    new = quantize_layer(op, old.in_scale, old.out_scale, qnet.mode, old.cvt, old.res_scale, bias_delta)
     qnet.layers[name] = new
     qnet.report[next(i for i, r in enumerate(qnet.report) if r is old.report)] = new.report
 
