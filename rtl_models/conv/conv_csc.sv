@@ -130,7 +130,7 @@ module conv_csc
   logic [10:0] g_q, g_d, b_q, b_d;
   logic [5:0]  r_q, r_d, s_q, s_d;
   logic [10:0] rdy_q, rdy_d, sdx_q, sdx_d;       // r*dy, s*dx
-  logic [13:0] x_q, x_d, y_q, y_d, x0_q, x0_d, y0_q, y0_d;
+  logic [13:0] x_q, x_d, x0_q, x0_d;             // output column; the row lives in ys (y*sy)
   logic [16:0] xs_q, xs_d, ys_q, ys_d, xs0_q, xs0_d, ys0_q, ys0_d;  // x*sx, y*sy
   logic [27:0] left_q, left_d;                   // output positions from the stripe start
   logic [StripeAw:0] p_q, p_d, n;
@@ -168,7 +168,7 @@ module conv_csc
   always_comb begin
     run_d = run_q;
     {g_d, b_d, r_d, s_d, rdy_d, sdx_d} = {g_q, b_q, r_q, s_q, rdy_q, sdx_q};
-    {x_d, y_d, x0_d, y0_d} = {x_q, y_q, x0_q, y0_q};
+    {x_d, x0_d} = {x_q, x0_q};
     {xs_d, ys_d, xs0_d, ys0_d} = {xs_q, ys_q, xs0_q, ys0_q};
     left_d = left_q;
     p_d = p_q;
@@ -176,7 +176,7 @@ module conv_csc
     if (start_i) begin
       run_d = 1'b1;
       {g_d, b_d, r_d, s_d, rdy_d, sdx_d} = '0;
-      {x_d, y_d, x0_d, y0_d, xs_d, ys_d, xs0_d, ys0_d} = '0;
+      {x_d, x0_d, xs_d, ys_d, xs0_d, ys0_d} = '0;
       left_d = npos;
       p_d = '0;
       resv_d = '0;
@@ -187,7 +187,6 @@ module conv_csc
       if (x_d == wo) begin
         x_d = '0;
         xs_d = '0;
-        y_d = y_q + 14'd1;
         ys_d = ys_q + 17'(sy);
       end
       if (op_end) begin
@@ -208,16 +207,16 @@ module conv_csc
         end
         if (stripe_end) begin
           // the next stripe starts where this pass ended
-          {x0_d, y0_d, xs0_d, ys0_d} = {x_d, y_d, xs_d, ys_d};
+          {x0_d, xs0_d, ys0_d} = {x_d, xs_d, ys_d};
           left_d = left_q - 28'(n);
           if (left_d == '0) begin
-            {x0_d, y0_d, xs0_d, ys0_d} = '0;
+            {x0_d, xs0_d, ys0_d} = '0;
             left_d = npos;
             g_d = g_q + 11'd1;
             if (g_d == ngroups) run_d = 1'b0;
           end
         end
-        {x_d, y_d, xs_d, ys_d} = {x0_d, y0_d, xs0_d, ys0_d};
+        {x_d, xs_d, ys_d} = {x0_d, xs0_d, ys0_d};
       end
     end
   end
@@ -264,7 +263,7 @@ module conv_csc
     if (!rst_ni) begin
       run_q <= 1'b0;
       {g_q, b_q, r_q, s_q, rdy_q, sdx_q} <= '0;
-      {x_q, y_q, x0_q, y0_q, xs_q, ys_q, xs0_q, ys0_q} <= '0;
+      {x_q, x0_q, xs_q, ys_q, xs0_q, ys0_q} <= '0;
       left_q <= '0;
       p_q <= '0;
       resv_q <= '0;
@@ -279,8 +278,7 @@ module conv_csc
     end else begin
       run_q <= run_d;
       {g_q, b_q, r_q, s_q, rdy_q, sdx_q} <= {g_d, b_d, r_d, s_d, rdy_d, sdx_d};
-      {x_q, y_q, x0_q, y0_q, xs_q, ys_q, xs0_q, ys0_q} <=
-          {x_d, y_d, x0_d, y0_d, xs_d, ys_d, xs0_d, ys0_d};
+      {x_q, x0_q, xs_q, ys_q, xs0_q, ys0_q} <= {x_d, x0_d, xs_d, ys_d, xs0_d, ys0_d};
       left_q <= left_d;
       p_q <= p_d;
       resv_q <= resv_d;
