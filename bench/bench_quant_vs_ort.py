@@ -181,14 +181,6 @@ def accepted(model: Path) -> str | None:
     return None
 
 
-def scored_digits(extra: bool, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(images, labels): held_out_digits(extra), its first `limit`."""
-    test, labels = held_out_digits(extra)
-    if limit:
-        test, labels = test[:limit], labels[:limit]
-    return test, labels
-
-
 def ort_best(stats: dict[str, dict]) -> str:
     """onnxruntime's best method among {method: score()}: best accuracy summed over heads, then
     least mean error; what entropy-trt, mse and auto face."""
@@ -215,14 +207,16 @@ def fill_row(row: dict, outs: dict[str, np.ndarray], fp32: dict[str, np.ndarray]
     row["ok"] = meets_bar(row["ours"], row["ort"])
 
 
-def bench_model(model: Path, methods, limit: int, d: Path, bias_correction: bool = True,
-                extra_test: bool = False) -> list[dict]:
+def bench_model(model: Path, methods, held_out: tuple[np.ndarray, np.ndarray], d: Path,
+                bias_correction: bool = True) -> list[dict]:
+    """Rows of every method and mode on `model`, scored on `held_out` (images, labels)."""
     t0 = time.perf_counter()
     g = load_graph(model)
     prep = preprocess_for(g)
     cal, _ = load_split("calib")
-    test, labels = scored_digits(extra_test, limit)
-    fp32 = ort_outputs(model, prep(test))
+    test, labels = held_out
+    x_cal, x_test = prep(cal), prep(test)
+    fp32 = ort_outputs(model, x_test)
     fp32_acc = {h: v["acc"] for h, v in score(fp32, fp32, labels).items()}
     print(f"\n{model}: {len(labels)} test images, {len(cal)} calibration images; FP32 accuracy "
           + ", ".join(f"{h} {100 * v:.2f}%" for h, v in fp32_acc.items()), flush=True)
@@ -232,8 +226,8 @@ def bench_model(model: Path, methods, limit: int, d: Path, bias_correction: bool
     for mode in MODES:
         for m in ORT_METHODS:   # all three: mse and auto face the best of them
             with contextlib.redirect_stdout(io.StringIO()):  # its histogram progress prints
-                qm = ort_int8(pre, d / f"{model.stem}_ort_{m}_{mode}.onnx", prep(cal), g.input, m, mode)
-            outs = ort_outputs(qm, prep(test), as_written=True)
+                qm = ort_int8(pre, d / f"{model.stem}_ort_{m}_{mode}.onnx", x_cal, g.input, m, mode)
+            outs = ort_outputs(qm, x_test, as_written=True)
             theirs[m, mode], theirs_right[m, mode] = score(outs, fp32, labels), right(outs, labels)
     rows = []
     print(f"  {'method':12} {'mode':10} {'head':7} {'ours acc':>9} {'ORT acc':>9} {'ours|ORT top-1 = FP32':>22} "
@@ -383,7 +377,7 @@ def main() -> None:
         ap.error(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(METHODS)}")
     models = a.models if a.models is not None else sorted(Path("models").glob("*.onnx"))
     try:
-        scored_digits(a.extra_test, a.limit)   # a missing download: before any model runs
+        held_out = held_out_digits(a.extra_test, a.limit)   # a missing download: before any model runs
     except InputError as e:
         ap.error(str(e))
     rows = []
@@ -394,7 +388,7 @@ def main() -> None:
             if why:
                 print(f"\n{model}: skipped: {why}")
                 continue
-            rows += bench_model(model, methods, a.limit, Path(d), not a.no_bias_correction, a.extra_test)
+            rows += bench_model(model, methods, held_out, Path(d), not a.no_bias_correction)
     print(summary(rows))
     print(pooled(rows))
     print(f"total {time.perf_counter() - t0:.0f} s")

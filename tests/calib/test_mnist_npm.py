@@ -129,6 +129,7 @@ def test_held_out_digits_put_test_extra_after_the_test_split(monkeypatch):
     tx, ty = load_split("test")
     assert np.array_equal(x, np.concatenate([tx, extra[0]])) and np.array_equal(y, np.concatenate([ty, extra[1]]))
     assert np.array_equal(held_out_digits(False)[1], ty)
+    assert np.array_equal(held_out_digits(True, 1002)[1], y[:1002])
 
 
 def test_sim_extra_test_without_download_stops_before_calibrating(tmp_path, monkeypatch, capsys):

@@ -86,7 +86,7 @@ def main(argv=None) -> int:
     try:
         t0 = time.perf_counter()
         if a.what == "sim":   # before calibrating: a missing mnist-extra download stops it at once
-            images, labels = held_out_digits(a.extra_test)
+            images, labels = held_out_digits(a.extra_test, a.limit)
         tables = mode_tables(model, build, a.method, not a.no_bias_correction)
         print(f"calibration table ({a.method}{'' if a.no_bias_correction else ', bias correction'}, "
               f"{len(load_split('calib')[1])} calibration images): "
@@ -96,8 +96,6 @@ def main(argv=None) -> int:
                 compile_model(str(model), str(tables[mode]), f"{a.vectors}/{mode}", mode, 1, None)
                 print(f"vectors: {a.vectors}/{mode}")
             return 0
-        if a.limit:
-            images, labels = images[:a.limit], labels[:a.limit]
         g = load_graph(model)
         results, rtl = {}, {}
         n_rtl = min(a.rtl_images, len(labels))
