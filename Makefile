@@ -17,7 +17,7 @@ MEM ?= sv
 TRACE ?=
 JOBS ?= 2
 
-.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl rtl-mutation nvdla-check nvdla-tiers resnet50-caffemodel resnet50 resnet50-onnx resnet50-onnx-run models fuzz mnist-extra bench-seeds
+.PHONY: help setup test test-python test-rtl conformance sim vectors lint bench clean regress regress-replay regress-broken-rtl rtl-mutation nvdla-player nvdla-check nvdla-tiers resnet50-caffemodel resnet50 resnet50-onnx resnet50-onnx-run models fuzz mnist-extra bench-seeds
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -25,7 +25,8 @@ help: ## list the targets
 	@echo "  regress:   SEEDS=N SEED_START=1 TIER=smoke|nightly SHARD=k/n CONSTRAINTS=file.json|yaml BACKEND=rtl|golden|nvdla BATCH=8 SEED=n"
 	@echo "             CODE_COVERAGE=1 (Verilator line/branch/toggle coverage of rtl_models/, raw and waived figures (tb/coverage/waivers.yaml), holes in code-coverage.txt)"
 	@echo "             EXECUTOR=local|dask (dask: a LocalCluster, one worker per core or JOBS=n; or SCHEDULER=tcp://host:port)"
-	@echo "  nvdla:     NVDLA_PLAYER=built player (tb/nvdla/player.cpp + NVDLA's RTL; README) for nvdla-check and BACKEND=nvdla"
+	@echo "  nvdla:     NVDLA_PLAYER=built player (make nvdla-player: tb/nvdla/player.cpp + NVDLA's RTL; README) for nvdla-check and BACKEND=nvdla"
+	@echo "             NVDLA_HW=nvdla/hw git dir or URL, NVDLA_BUILD=build/nvdla (make nvdla-player)"
 
 setup: $(STAMP) ## create .venv and install every pinned dependency (requirements.txt) and the package
 
@@ -131,6 +132,11 @@ rtl-mutation: setup ## RTL mutation campaign: mutants of rtl_models/ (SAMPLE=n S
 # NVDLA's own nv_small RTL (tb/nvdla): never part of `make test`, it needs a checkout of nvdla/hw.
 NVDLA_PLAYER ?=
 export NVDLA_PLAYER
+NVDLA_BUILD ?= build/nvdla
+
+nvdla-player: setup ## build NVDLA's nv_small RTL from your nvdla/hw (NVDLA_HW=git dir or URL) with our trace player into NVDLA_BUILD/player (about 3 min; tools/build_nvdla_player.sh)
+	@test -n "$(NVDLA_HW)" || { echo "make nvdla-player: set NVDLA_HW to a git dir or URL of nvdla/hw" >&2; exit 2; }
+	tools/build_nvdla_player.sh "$(NVDLA_HW)" "$(NVDLA_BUILD)"
 
 nvdla-check: setup ## replay TRACES on NVDLA's own nv_small RTL (NVDLA_PLAYER=built player) beside our RTL's cycles; report in build/nvdla-check.json
 	nice $(PY) -m tb.nvdla $(TRACES)
