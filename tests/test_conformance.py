@@ -138,3 +138,25 @@ def test_a_conv_layer_nvdla_would_compute_differently_passes_and_says_so(tmp_pat
     assert "[NVDLA's RTL: layer 0 (conv)" in format_line(o)
     assert closing_line([clean, o]).endswith("2 passed, 0 failed; 1 that NVDLA's own RTL may compute "
                                              "differently or hang on")
+
+
+def test_a_byte_per_kernel_nvdla_hangs_on_passes_and_says_so(tmp_path):
+    """BYTE_PER_KERNEL paces NVDLA's CDMA reports to the CSC but not the layout (docs/nvdla-rules.md
+    §7): per_kernel_s1 (K 19, R*S*C 60, D_WEIGHT_BYTES 1144) with BPK 68 ran on NVDLA's RTL with the
+    BPK-60 CRC, with BPK 120 it hung. The golden model computes both (same CRC) and says so of 120 only."""
+    from pathlib import Path
+    from nvdla_int8.trace.trace import Trace
+    from tests.trace_edits import rewrite_writes
+    cfg = Path(__file__).resolve().parents[1] / "vectors/nvdla-rules/per_kernel/per_kernel_s1/per_kernel_s1.cfg"
+    [clean] = replay_traces([cfg])
+    outcomes = {}
+    for bpk in (68, 120):
+        t = Trace.load(cfg)
+        assert rewrite_writes(t, "NVDLA_CDMA.D_WEIGHT_SIZE_0_0", lambda _, v: bpk - 1) == 1
+        (tmp_path / str(bpk)).mkdir()
+        [outcomes[bpk]] = replay_traces([t.save(tmp_path / str(bpk))])
+    assert all(o.passed and o.crc == clean.crc for o in outcomes.values())
+    assert outcomes[68].nvdla_warning == ""
+    assert outcomes[120].nvdla_warning == (
+        "layer 0 (conv): NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = 119: NVDLA's CDMA hands the CSC its "
+        "last-but-one kernel group after 1920 bytes, but fetches 1144 (D_WEIGHT_BYTES); NVDLA's RTL hangs")

@@ -1,7 +1,8 @@
 """What a conv layer leaves in NVDLA's CDMA weight bookkeeping for the next conv layer of the same
 program (no reset between them); docs/nvdla-rules.md §5.
 
-Two facts of NVDLA's RTL, neither of which changes a result of ours:
+Two facts of NVDLA's RTL, neither of which changes a result of ours (and a third, BYTE_PER_KERNEL's
+pacing of the weight reports, §7):
 - the CDMA fetches D_WEIGHT_BYTES / 8 CBUF entries and the CSC releases only those it reads, so
   entries fetched past the weights are read by the next conv layer as the start of its weights,
   unless that layer's D_BANK differs: a bank change sends both through their "pending" path
@@ -55,6 +56,15 @@ class WeightLedger:
         banks = (get("CDMA", "D_BANK", "DATA_BANK"), wbanks)
         entries = ceil_div(wbytes, NV_SMALL.cbuf_entry_bytes)
         problems = []
+        # BYTE_PER_KERNEL only paces the CDMA's reports to the CSC (docs/nvdla-rules.md §7): report g
+        # of the ceil(K/8) waits for g * 8 * BPK fetched bytes, the last for D_WEIGHT_BYTES, so a
+        # BPK whose next-to-last report asks for more than the fetch brings leaves the CSC waiting
+        paced = (ceil_div(k, NV_SMALL.atomic_k) - 1) * NV_SMALL.atomic_k * bpk
+        if paced > entries * NV_SMALL.cbuf_entry_bytes:
+            problems.append(
+                f"{name}: NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = {bpk - 1}: NVDLA's CDMA hands the CSC its "
+                f"last-but-one kernel group after {paced} bytes, but fetches {entries * NV_SMALL.cbuf_entry_bytes} "
+                f"(D_WEIGHT_BYTES); NVDLA's RTL hangs")
         if self._previous is not None:
             prev, prev_bytes, fetched, used, prev_banks = self._previous
             exact = ceil_div(used, NV_SMALL.cbuf_entry_bytes)
