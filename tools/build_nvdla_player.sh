@@ -7,7 +7,8 @@
 #   make nvdla-player NVDLA_HW=<nvdla/hw git dir or URL> [NVDLA_BUILD=build/nvdla]
 #   tools/build_nvdla_player.sh <nvdla/hw git dir or URL> [OUT]
 #
-# Steps already done are skipped (delete OUT/hw or OUT/obj to redo them). Debian; installs the
+# The checkout and NVDLA's tmake build are skipped when OUT/hw has them (delete OUT/hw to redo
+# them); Verilator and the compile always run, so the player follows tb/. Debian; installs the
 # Perl modules NVDLA's tmake needs when missing (as root). About 3 min on 2 cores. The facts
 # behind each step: docs/nvdla-rtl-findings.md section 6.
 set -euo pipefail
@@ -71,16 +72,12 @@ V=$OUT/hw/outdir/nv_small/vmod
   echo "$V/nvdla/top/NV_nvdla.v"
 } > nv_small.f
 
-# 4. our player, same relative layout (player.cpp includes ../raw/digest.hpp).
-mkdir -p src/nvdla src/raw
-cp "$TB/nvdla/player.cpp" src/nvdla/player.cpp
-cp "$TB/raw/digest.hpp" src/raw/digest.hpp
-
-# 5. Verilate and compile.  The wheel's verilated.mk names its build machine's compiler and
+# 4. Verilate our player (tb/nvdla/player.cpp; its ../raw/digest.hpp is found beside it) with
+#    NVDLA's RTL and compile.  The wheel's verilated.mk names its build machine's compiler and
 #    leaves the C++ standard, thread library and PCH include flag empty: set them here.
 log "verilating"
 rm -rf obj
-"$VERILATOR" --cc --exe "$OUT/src/nvdla/player.cpp" --top-module NV_nvdla -f nv_small.f \
+"$VERILATOR" --cc --exe "$TB/nvdla/player.cpp" --top-module NV_nvdla -f nv_small.f \
   --no-timing -O3 --Mdir obj -Wno-fatal -Wno-lint -Wno-style -Wno-moddup -Wno-TIMESCALEMOD \
   -Wno-DEFOVERRIDE -Wno-ALWNEVER -LDFLAGS -lz
 log "compiling (make -j$JOBS)"

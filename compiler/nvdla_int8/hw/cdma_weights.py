@@ -1,8 +1,7 @@
-"""What a conv layer leaves in NVDLA's CDMA weight bookkeeping for the next conv layer of the same
-program (no reset between them); docs/nvdla-rules.md §5.
+"""What NVDLA's CDMA weight bookkeeping makes of a conv layer, and what the layer leaves in it for
+the next conv layer of the same program (no reset between them); docs/nvdla-rules.md §5 and §7.
 
-Two facts of NVDLA's RTL, neither of which changes a result of ours (and a third, BYTE_PER_KERNEL's
-pacing of the weight reports, §7):
+Facts of NVDLA's RTL, none of which changes a result of ours (the first two §5, the last §7):
 - the CDMA fetches D_WEIGHT_BYTES / 8 CBUF entries and the CSC releases only those it reads, so
   entries fetched past the weights are read by the next conv layer as the start of its weights,
   unless that layer's D_BANK differs: a bank change sends both through their "pending" path
@@ -15,9 +14,11 @@ pacing of the weight reports, §7):
   after it finished are lost until reset, and the count stops weight reads once it reaches the
   layer's weight-bank entries. A bank change does not clear that count. Which releases come late
   depends on timing; the bound used here, every earlier layer's entries, is the most they can add
-  up to.
-NVDLA's own testbench ties the clock-gating disable input low, so its trace players hang where
-a chip with clock gating disabled would not.
+  up to. NVDLA's own testbench ties the clock-gating disable input low, so its trace players hang
+  where a chip with clock gating disabled would not;
+- BYTE_PER_KERNEL only paces the CDMA's reports to the CSC, not the layout: a layer whose
+  next-to-last report waits for more bytes than the CDMA fetches hangs (NV_NVDLA_CDMA_wt.v,
+  `normal_bpg`, `wt_required_bytes`); measured on NVDLA's RTL with BPK 59..120.
 
 The legality checker refuses what this finds; the golden model, which computes every such layer
 as if its bookkeeping were clean, says where NVDLA's RTL would differ or hang.
@@ -56,14 +57,13 @@ class WeightLedger:
         banks = (get("CDMA", "D_BANK", "DATA_BANK"), wbanks)
         entries = ceil_div(wbytes, NV_SMALL.cbuf_entry_bytes)
         problems = []
-        # BYTE_PER_KERNEL only paces the CDMA's reports to the CSC (docs/nvdla-rules.md §7): report g
-        # of the ceil(K/8) waits for g * 8 * BPK fetched bytes, the last for D_WEIGHT_BYTES, so a
-        # BPK whose next-to-last report asks for more than the fetch brings leaves the CSC waiting
+        # report g of the ceil(K/8) waits for g * 8 * BPK fetched bytes, the last for D_WEIGHT_BYTES
         paced = (ceil_div(k, NV_SMALL.atomic_k) - 1) * NV_SMALL.atomic_k * bpk
-        if paced > entries * NV_SMALL.cbuf_entry_bytes:
+        fetched_bytes = entries * NV_SMALL.cbuf_entry_bytes
+        if paced > fetched_bytes:
             problems.append(
                 f"{name}: NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = {bpk - 1}: NVDLA's CDMA hands the CSC its "
-                f"last-but-one kernel group after {paced} bytes, but fetches {entries * NV_SMALL.cbuf_entry_bytes} "
+                f"last-but-one kernel group after {paced} bytes, but fetches {fetched_bytes} "
                 f"(D_WEIGHT_BYTES); NVDLA's RTL hangs")
         if self._previous is not None:
             prev, prev_bytes, fetched, used, prev_banks = self._previous
