@@ -209,6 +209,7 @@ module nvdla_small_top (
     conv_cfg.surf_stride     = cdma_regs.d_surf_stride.surf_stride;
     conv_cfg.weight_addr     = cdma_regs.d_weight_addr_low.weight_addr_low;
     conv_cfg.byte_per_kernel = cdma_regs.d_weight_size_0.byte_per_kernel;
+    conv_cfg.weight_bytes    = cdma_regs.d_weight_bytes.weight_bytes;
     conv_cfg.cvt_en          = cdma_regs.d_cvt_cfg.cvt_en;
     conv_cfg.cvt_truncate    = cdma_regs.d_cvt_cfg.cvt_truncate;
     conv_cfg.cvt_offset      = cdma_regs.d_cvt_offset.cvt_offset;

@@ -10,7 +10,7 @@ import pytest
 from nvdla_int8.conformance import find_traces
 from nvdla_int8.trace.trace import Trace
 from tests.suite import CONFORMANCE, require
-from tests.trace_edits import pad_first_weight_bytes, rewrite_writes
+from tests.trace_edits import pad_first_weight_bytes
 
 pytestmark = pytest.mark.rtl
 
@@ -23,9 +23,9 @@ def play(paths, work_dir):
 
 
 def test_nvdla_rules_vectors_pass(tmp_path):
-    from tools.gen_nvdla_rules import KINDS, SEEDS
+    from tools.gen_nvdla_rules import BPK_VARIANTS, KINDS, SEEDS
     paths = find_traces([ROOT / "vectors" / "nvdla-rules"])
-    assert len(paths) == len(KINDS) * len(SEEDS)  # every kind the generator writes, every seed
+    assert len(paths) == len(KINDS) * len(SEEDS) + len(BPK_VARIANTS)  # every trace the tool writes
     bad = [f"{o.name}: {o.message}" for o in play(paths, tmp_path) if not o.passed]
     assert not bad, "\n".join(bad)
 
@@ -41,7 +41,7 @@ def test_a_dma_on_cvif_hangs_and_the_testbench_says_why(tmp_path, trace, registe
     NVDLA's DMA interface never accepts the request) and the hang message names the field."""
     [path] = [p for p in find_traces([require(CONFORMANCE)]) if p.parent.name == trace]
     t = Trace.load(path)
-    assert rewrite_writes(t, register, lambda reg, v: reg.field(field).put(v, 0)) == 1
+    assert t.rewrite_writes(register, lambda reg, v: reg.field(field).put(v, 0)) == 1
     [o] = play([t.save(tmp_path / "trace")], tmp_path / "run")
     assert not o.passed
     assert "hang: interrupt SDP_0 never arrived" in o.message and "watchdog" in o.message, o.message

@@ -6,7 +6,9 @@ random generator (tb/stimulus) under narrowed constraints into vectors/nvdla-rul
 - conv_1x1_out: conv layers with a 1x1xK output (K > 8), unpacked output and operand strides;
 - per_kernel: PER_KERNEL operand streams (NVDLA's strides, 8 x bytes per element) on small cubes;
 - conv_after_conv: three conv layers in one program (weights seldom a multiple of 128 bytes): what a
-  conv layer leaves in NVDLA's CBUF bookkeeping for the next (lower.legality.check_sequence).
+  conv layer leaves in NVDLA's CBUF bookkeeping for the next (lower.legality.check_sequence);
+- bpk: per_kernel s1 with BYTE_PER_KERNEL other than R*S*C (BPK_VARIANTS), which NVDLA's RTL ran
+  with the trace's own CRC: the layout is R*S*C, BPK only paces the CDMA (docs/nvdla-rules.md §7).
 
 Same seeds, same files. Usage: python tools/gen_nvdla_rules.py [OUT_DIR] (default vectors/nvdla-rules).
 """
@@ -46,6 +48,12 @@ KINDS = {
 }
 
 
+# (BPK, D_WEIGHT_BYTES or None to keep 1144) over per_kernel s1: K 19 in 3 kernel groups, R*S*C 60.
+# 59 is below R*S*C; 71 the largest whose last-but-one report, 2 * 8 * BPK bytes, comes within the
+# 1144 fetched (72 hangs NVDLA's RTL); the last two fetch K * BPK bytes, rounded up to 8.
+BPK_VARIANTS = ((59, None), (61, None), (68, None), (71, None), (68, 1296), (120, 2280))
+
+
 def constraints(kind: str) -> Constraints:
     knobs = copy.deepcopy(NIGHTLY)
     knobs.update(copy.deepcopy(KINDS[kind]))
@@ -63,7 +71,26 @@ def _rename(trace: Trace, name: str) -> None:
                                           for a in c.args)) for c in trace.commands]
 
 
+def bpk_variant(base: Trace, bpk: int, wbytes: int | None) -> Trace:
+    """`base` with CDMA's BYTE_PER_KERNEL = bpk - 1 and, when given, D_WEIGHT_BYTES (CDMA and CSC)
+    = wbytes, its weight region zero-filled that far so that any player reads defined bytes."""
+    t = copy.deepcopy(base)
+    assert t.rewrite_writes("NVDLA_CDMA.D_WEIGHT_SIZE_0_0", lambda _, v: bpk - 1) == 1
+    name = f"bpk_{bpk}"
+    if wbytes is not None:
+        for unit in ("CDMA", "CSC"):
+            assert t.rewrite_writes(f"NVDLA_{unit}.D_WEIGHT_BYTES_0", lambda _, v: wbytes) == 1
+        [addr] = [c.args[1] for c in t.commands if c.op == "reg_write"
+                  and c.args[0].trace_name == "NVDLA_CDMA.D_WEIGHT_ADDR_LOW_0"]
+        t.commands = [Command(c.op, (*c.args[:2], max(c.args[2], wbytes), *c.args[3:]), c.line)
+                      if c.op == "mem_init" and c.args[1] == addr else c for c in t.commands]
+        name += f"_wb{wbytes}"
+    _rename(t, name)
+    return t
+
+
 def main(out: Path) -> None:
+    made = {}
     for kind in KINDS:
         folder = out / kind
         shutil.rmtree(folder, ignore_errors=True)
@@ -73,7 +100,18 @@ def main(out: Path) -> None:
             head = (f"{g.trace.name}: directed nv_small program ({kind}), generator seed {seed}; written by "
                     "tools/gen_nvdla_rules.py\n" + "\n".join(f"layer {i}: {la.summary}" for i, la in enumerate(g.layers)))
             g.trace.save(folder / g.trace.name, header=head)
+            made[g.trace.name] = (g.trace, head)
             print(f"{folder / g.trace.name}: " + "; ".join(la.summary for la in g.layers))
+    folder = out / "bpk"
+    shutil.rmtree(folder, ignore_errors=True)
+    base, base_head = made["per_kernel_s1"]
+    for bpk, wbytes in BPK_VARIANTS:
+        t = bpk_variant(base, bpk, wbytes)
+        head = (f"{t.name}: per_kernel_s1 with BYTE_PER_KERNEL {bpk} (R*S*C 60)"
+                + (f" and D_WEIGHT_BYTES {wbytes}" if wbytes else "") + "; written by tools/gen_nvdla_rules.py\n"
+                + base_head.split("\n", 1)[1])
+        t.save(folder / t.name, header=head)
+        print(f"{folder / t.name}")
 
 
 if __name__ == "__main__":

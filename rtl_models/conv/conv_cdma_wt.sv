@@ -1,9 +1,10 @@
 // CDMA weight fetch: one kernel group at a time, once the group fits in the free part of the
 // weight ring (the WEIGHT_BANK region of CBUF). CBUF holds the packed byte stream of
 // shared/spec/memory-layouts.md §2 as it is in memory, one 8-byte beat per entry, so a group
-// takes ceil(kn*BPK/8) entries: NVDLA's packed rule, and no more banks than NVDLA needs. Every
-// group starts on an entry boundary because its memory offset 8*BPK*g is a multiple of 8; only
-// the last group's last entry carries bytes past the weights, which CSC never selects.
+// takes ceil(kn*BPK/8) entries, BPK being a kernel's R*S*C bytes (conv_pkg::kernel_bytes_of):
+// NVDLA's packed rule, and no more banks than NVDLA needs. Every group starts on an entry
+// boundary because its memory offset 8*BPK*g is a multiple of 8; only the last group's last
+// entry carries bytes past the weights, which CSC never selects.
 module conv_cdma_wt
   import conv_pkg::*;
 (
@@ -30,7 +31,7 @@ module conv_cdma_wt
   logic [BpkW-1:0] bpk;
   logic [CbufCntW-1:0] wcap, wbase;
   assign ngroups = 11'(cfg_i.weight_kernel >> 3) + 11'd1;
-  assign bpk     = BpkW'(cfg_i.byte_per_kernel) + BpkW'(1);
+  assign bpk     = BpkW'(kernel_bytes_of(cfg_i));
   assign wcap    = CbufCntW'((32'(cfg_i.weight_bank) + 32'd1) * BankEntries);
   assign wbase   = CbufCntW'((32'(cfg_i.data_bank) + 32'd1) * BankEntries);
 

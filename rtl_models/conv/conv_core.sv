@@ -38,11 +38,17 @@ module conv_core
   // ---------------------------------------------------------------- CBUF bank program check
   // Banks are split DATA_BANK+1 / WEIGHT_BANK+1 out of 32. This model keeps the whole input
   // cube and at least one kernel group resident, so a split that cannot hold them is refused
-  // as well as one that overflows the 32 banks. BYTE_PER_KERNEL must be R*S*C (the weight
-  // layout the CSC walks): with the group check it bounds the weight counters (conv_pkg).
+  // as well as one that overflows the 32 banks; the group check bounds the weight counters
+  // (conv_pkg). Weight counts on which NVDLA's RTL hangs are refused too (docs/nvdla-rules.md
+  // §7): NVDLA's CDMA fetches D_WEIGHT_BYTES / 8 whole entries and hands the CSC kernel group g
+  // (all but the last) once it has (g+1)*8*BPK bytes, the last once it has D_WEIGHT_BYTES, so
+  // the CSC waits forever when a count is not a whole number of entries or the last-but-one
+  // group's is more than the fetch. Any other BPK leaves the result as it is: the layout is
+  // R*S*C (kernel_bytes_of).
   logic [6:0]  banks;
   logic [36:0] cube_entries;  // ceil(C/8) * H * W <= 2^10 * 2^13 * 2^13 = 2^36: 32 bits would wrap
   logic [31:0] group_entries, kernel_bytes;
+  logic [31:0] paced_bytes;  // (ceil(K/8)-1) * 8 * BPK < 2^10 * 2^3 * 2^18 = 2^31
   logic [3:0]  kn0;
   logic        bank_bad;
   always_comb begin
@@ -50,12 +56,12 @@ module conv_core
     cube_entries = (37'(cfg_i.datain_channel >> 3) + 37'd1) * (37'(cfg_i.datain_height) + 37'd1)
                  * (37'(cfg_i.datain_width) + 37'd1);
     kn0 = (cfg_i.weight_kernel >= 13'd7) ? 4'd8 : 4'(cfg_i.weight_kernel) + 4'd1;
-    // packed as in memory: kn*BPK bytes, 8 an entry (conv_cdma_wt)
-    group_entries = (32'(kn0) * (32'(cfg_i.byte_per_kernel) + 32'd1) + 32'd7) >> 3;
-    kernel_bytes = (32'(cfg_i.datain_channel) + 32'd1) * (32'(cfg_i.weight_height) + 32'd1)
-                 * (32'(cfg_i.weight_width) + 32'd1);
+    kernel_bytes = kernel_bytes_of(cfg_i);
+    // packed as in memory: kn*R*S*C bytes, 8 an entry (conv_cdma_wt)
+    group_entries = (32'(kn0) * kernel_bytes + 32'd7) >> 3;
+    paced_bytes = (32'(cfg_i.weight_kernel >> 3) * (32'(cfg_i.byte_per_kernel) + 32'd1)) << 3;
     bank_bad = (banks > 7'(CbufBanks))
-            || (32'(cfg_i.byte_per_kernel) + 32'd1 != kernel_bytes)
+            || (cfg_i.weight_bytes[2:0] != 3'd0) || (paced_bytes > cfg_i.weight_bytes)
             || (cube_entries > (37'(cfg_i.data_bank) + 37'd1) * 37'(BankEntries))
             || (group_entries > (32'(cfg_i.weight_bank) + 32'd1) * BankEntries);
   end

@@ -66,7 +66,7 @@ module conv_csc
   assign wcap  = CbufCntW'((32'(cfg_i.weight_bank) + 32'd1) * BankEntries);
   assign wbase = CbufCntW'((32'(cfg_i.data_bank) + 32'd1) * BankEntries);
   assign ops   = OpsW'(32'(cb) * 32'(sk) * 32'(rk));
-  assign bpk   = BpkW'(cfg_i.byte_per_kernel) + BpkW'(1);
+  assign bpk   = BpkW'(kernel_bytes_of(cfg_i));
   assign cn_last = 4'(cfg_i.datain_channel[2:0]) + 4'd1;
   assign rsn   = 12'(sk) * 12'(rk);
 

@@ -11,7 +11,8 @@ package conv_pkg;
   localparam int unsigned CbufAw      = $clog2(CbufEntries);
   localparam int unsigned CbufCntW    = CbufAw + 1;  // a count of entries, 0..CbufEntries
   // Widths of the weight counters, from what conv_core's program check lets compute (a program
-  // it refuses raises error_o and computes nothing): BPK = R*S*C, and the first kernel group,
+  // it refuses raises error_o and computes nothing). BPK here is a kernel's bytes in memory,
+  // R*S*C (kernel_bytes_of), not the BYTE_PER_KERNEL register. The first kernel group,
   // kn0 = min(8, K) kernels packed at ceil(kn0 * BPK / 8) entries, fits the weight banks, at
   // most 31 of 32 (the data side keeps one): kn0 * BPK <= 8 * 31 * 512 = 126,976 bytes.
   // - BPK <= 126,976 < 2^17 (kn0 = 1); a group's entries, <= 15,872, fit as well.
@@ -48,7 +49,8 @@ package conv_pkg;
     logic [31:0] line_stride;       // CDMA.D_LINE_STRIDE
     logic [31:0] surf_stride;       // CDMA.D_SURF_STRIDE
     logic [31:0] weight_addr;       // CDMA.D_WEIGHT_ADDR_LOW
-    logic [17:0] byte_per_kernel;   // CDMA.D_WEIGHT_SIZE_0.BYTE_PER_KERNEL (BPK-1)
+    logic [17:0] byte_per_kernel;   // CDMA.D_WEIGHT_SIZE_0.BYTE_PER_KERNEL (BPK-1): paces the fetch only
+    logic [31:0] weight_bytes;      // CDMA.D_WEIGHT_BYTES
     logic        cvt_en;            // CDMA.D_CVT_CFG.CVT_EN
     logic [5:0]  cvt_truncate;      // CDMA.D_CVT_CFG.CVT_TRUNCATE
     logic [15:0] cvt_offset;        // CDMA.D_CVT_OFFSET
@@ -74,6 +76,14 @@ package conv_pkg;
     // CACC
     logic [4:0]  clip_truncate;     // CACC.D_CLIP_CFG.CLIP_TRUNCATE
   } conv_cfg_t;
+
+  // A kernel's bytes in memory, R*S*C from the CSC's sizes: the layout NVDLA's CSC walks.
+  // BYTE_PER_KERNEL does not move it; NVDLA's CDMA only paces its reports to the CSC by it
+  // (docs/nvdla-rules.md §7), which conv_core checks.
+  function automatic logic [31:0] kernel_bytes_of(input conv_cfg_t cfg);
+    return (32'(cfg.datain_channel) + 32'd1) * (32'(cfg.weight_height) + 32'd1)
+         * (32'(cfg.weight_width) + 32'd1);
+  endfunction
 
   // Kernels in group g (8 except the last group): min(8, K - 8g), with kmax = K-1.
   function automatic logic [3:0] kn_of(input logic [9:0] g, input logic [12:0] kmax);

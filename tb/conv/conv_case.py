@@ -30,6 +30,7 @@ CFG_FIELDS = (
     ("surf_stride", 32, "CDMA", "D_SURF_STRIDE", "SURF_STRIDE"),
     ("weight_addr", 32, "CDMA", "D_WEIGHT_ADDR_LOW", "WEIGHT_ADDR_LOW"),
     ("byte_per_kernel", 18, "CDMA", "D_WEIGHT_SIZE_0", "BYTE_PER_KERNEL"),
+    ("weight_bytes", 32, "CDMA", "D_WEIGHT_BYTES", "WEIGHT_BYTES"),
     ("cvt_en", 1, "CDMA", "D_CVT_CFG", "CVT_EN"),
     ("cvt_truncate", 6, "CDMA", "D_CVT_CFG", "CVT_TRUNCATE"),
     ("cvt_offset", 16, "CDMA", "D_CVT_OFFSET", "CVT_OFFSET"),

@@ -130,18 +130,36 @@ def test_illegal_bank_program_raises_error():
     group = cc.directed(name="group_too_big", w=6, h=6, c=16, k=8, r=6, s=6, banks=(1, 2))
     group.cfg = _with_banks(group.cfg, 1, 1)
     group.expect_error = True
-    # BYTE_PER_KERNEL other than R*S*C (here 8*3*3 = 72): the weight counters (conv_pkg) are
-    # sized for R*S*C, so a larger BPK that still fits the banks must be refused too
-    bpk = cc.directed(name="bpk_not_rsc", w=6, h=6, c=8, k=8, r=3, s=3, banks=(4, 4))
-    bpk.cfg = _with_field(bpk.cfg, "byte_per_kernel", 80 - 1)
-    bpk.expect_error = True
+    # BYTE_PER_KERNEL only paces NVDLA's CDMA (docs/nvdla-rules.md §7): with R*S*C = 8*3*3 = 72,
+    # two kernel groups and 16*72 = 1152 weight bytes, NVDLA hangs once the first group waits
+    # for 8*BPK > 1152 bytes (from BPK 145), so that is refused like a bad bank split
+    hang = cc.directed(name="bpk_nvdla_hangs", w=6, h=6, c=8, k=16, r=3, s=3, banks=(4, 4))
+    hang.cfg = _with_field(hang.cfg, "byte_per_kernel", 145 - 1)
+    hang.expect_error = True
+    # ... and so is a weight count that is not a whole number of 8-byte entries (1152 + 4)
+    ragged = cc.directed(name="weight_bytes_ragged", w=6, h=6, c=8, k=16, r=3, s=3, banks=(4, 4))
+    ragged.cfg = _with_field(ragged.cfg, "weight_bytes", 1156)
+    ragged.expect_error = True
     # An input cube of 1024 channel blocks x 8192 x 8192 is 2^36 entries, 0 in 32 bits: it must
     # be refused like any cube the data banks cannot hold, not wrap past the check
     huge = cc.directed(name="cube_wraps", w=6, h=6, c=8, k=1, r=1, s=1, banks=(4, 4))
     for field in ("datain_channel", "datain_height", "datain_width", "byte_per_kernel"):
         huge.cfg = _with_field(huge.cfg, field, 8191)
     huge.expect_error = True
-    _check([over, ok, small, group, bpk, huge])
+    _check([over, ok, small, group, hang, ragged, huge])
+
+
+def test_byte_per_kernel_leaves_the_layout_to_r_s_c():
+    """BPK 59, 80 and 144 (8*144 = the 1152 bytes fetched: the largest BPK NVDLA does not hang on)
+    with R*S*C 72 and two kernel groups: NVDLA's RTL
+    computes the R*S*C layout whatever BPK says (docs/nvdla-rules.md §7), so the golden atoms of the
+    untouched program are expected; a layout taken from BPK would fetch the second group elsewhere."""
+    cases = []
+    for bpk in (59, 80, 144):
+        case = cc.directed(name=f"bpk_{bpk}", w=6, h=6, c=8, k=16, r=3, s=3, banks=(4, 4), seed=bpk)
+        case.cfg = _with_field(case.cfg, "byte_per_kernel", bpk - 1)
+        cases.append(case)
+    _check(cases)
 
 
 def _with_banks(cfg: int, data_banks: int, weight_banks: int) -> int:

@@ -306,3 +306,36 @@ def test_a_flagged_layer_also_gets_one_trace_per_pass_that_computes_its_window(t
         got = surf.read_cube(player.m.memory, *shape).view(np.int8)
         win = window_slices(prog.window, prog.output_shape)
         assert np.array_equal(got[win], y[win])
+
+
+def test_byte_per_kernel_is_judged_as_nvdla_paces_its_cdma_by_it():
+    """BYTE_PER_KERNEL leaves the layout to R*S*C and only paces NVDLA's CDMA reports to the CSC
+    (docs/nvdla-rules.md §7): a larger one is legal until the last-but-one report waits for more
+    than D_WEIGHT_BYTES (NVDLA hangs), a smaller one races the fetch; a weight count that is not
+    whole entries hangs NVDLA, one below K*R*S*C misses weights."""
+    from nvdla_int8.lower.legality import check_sequence
+    prog = lower_layer(_qlayer(c=8, h=6, w=5, k=10, mode="per-filter"))[0]
+    field = lambda reg, f: [REGMAP.reg("CDMA", reg).field(f).get(v)  # noqa: E731
+                            for r, v in prog.writes if r is REGMAP.reg("CDMA", reg)][-1]
+    rsc = field("D_WEIGHT_SIZE_0", "BYTE_PER_KERNEL") + 1
+    wbytes = field("D_WEIGHT_BYTES", "WEIGHT_BYTES")
+    assert wbytes == 10 * rsc  # two kernel groups: one report before the last
+
+    def judged(**fields):
+        writes = prog.writes
+        for reg, values in fields.items():
+            for unit in ("CDMA", "CSC") if reg == "D_WEIGHT_BYTES" else ("CDMA",):
+                writes = _mutate(writes, unit, reg, **values)
+        return check_program(writes), check_sequence([("layer 0", writes)])
+
+    largest = wbytes // 8  # 8 * BPK bytes before the second group's report
+    assert judged(D_WEIGHT_SIZE_0={"BYTE_PER_KERNEL": largest - 1}) == ([], [])
+    _, seq = judged(D_WEIGHT_SIZE_0={"BYTE_PER_KERNEL": largest})
+    assert len(seq) == 1 and seq[0].endswith(f"after {8 * (largest + 1)} bytes, but fetches {wbytes} "
+                                             "(D_WEIGHT_BYTES); NVDLA's RTL hangs"), seq
+    _, seq = judged(D_WEIGHT_SIZE_0={"BYTE_PER_KERNEL": rsc - 2})
+    assert len(seq) == 1 and f"below R*S*C - 1 = {rsc - 1}" in seq[0], seq
+    _, seq = judged(D_WEIGHT_BYTES={"WEIGHT_BYTES": wbytes + 4})
+    assert len(seq) == 1 and "not a multiple of the 8-byte CBUF entry" in seq[0], seq
+    single, _ = judged(D_WEIGHT_BYTES={"WEIGHT_BYTES": wbytes - 8})
+    assert any(f"less than the {wbytes} weight bytes of K*R*S*C" in v for v in single), single

@@ -16,9 +16,13 @@ Facts of NVDLA's RTL, none of which changes a result of ours (the first two §5,
   depends on timing; the bound used here, every earlier layer's entries, is the most they can add
   up to. NVDLA's own testbench ties the clock-gating disable input low, so its trace players hang
   where a chip with clock gating disabled would not;
-- BYTE_PER_KERNEL only paces the CDMA's reports to the CSC, not the layout: a layer whose
-  next-to-last report waits for more bytes than the CDMA fetches hangs (NV_NVDLA_CDMA_wt.v,
-  `normal_bpg`, `wt_required_bytes`); measured on NVDLA's RTL with BPK 59..120.
+- BYTE_PER_KERNEL only paces the CDMA's reports to the CSC, not the layout (NV_NVDLA_CDMA_wt.v,
+  `normal_bpg`, `wt_required_bytes`): a layer whose next-to-last report waits for more bytes than
+  the CDMA fetches hangs (measured: BPK 72 and 120 hang where 71 runs). A BPK below R*S*C hands the CSC a kernel group
+  before all of it is fetched: a race, which NVDLA won on the one trace replayed (BPK 1, 30 and 59
+  ran right) and which a CSC reading faster than the fetch would lose (not replayed). The CDMA
+  fetches D_WEIGHT_BYTES / 8 whole entries (`reg2dp_weight_bytes[31:3]`) and its last report
+  waits for D_WEIGHT_BYTES itself, so a count that is not a multiple of 8 hangs too (measured).
 
 The legality checker refuses what this finds; the golden model, which computes every such layer
 as if its bookkeeping were clean, says where NVDLA's RTL would differ or hang.
@@ -52,10 +56,13 @@ class WeightLedger:
     def conv_layer(self, name: str, get: Getter) -> list[str]:
         k = get("CDMA", "D_WEIGHT_SIZE_1", "WEIGHT_KERNEL") + 1
         bpk = get("CDMA", "D_WEIGHT_SIZE_0", "BYTE_PER_KERNEL") + 1
+        rsc = ((get("CSC", "D_DATAIN_SIZE_EXT_1", "DATAIN_CHANNEL_EXT") + 1)
+               * (get("CSC", "D_WEIGHT_SIZE_EXT_0", "WEIGHT_WIDTH_EXT") + 1)
+               * (get("CSC", "D_WEIGHT_SIZE_EXT_0", "WEIGHT_HEIGHT_EXT") + 1))
         wbytes = get("CDMA", "D_WEIGHT_BYTES", "WEIGHT_BYTES")
         wbanks = get("CDMA", "D_BANK", "WEIGHT_BANK") + 1
         banks = (get("CDMA", "D_BANK", "DATA_BANK"), wbanks)
-        entries = ceil_div(wbytes, NV_SMALL.cbuf_entry_bytes)
+        entries = wbytes // NV_SMALL.cbuf_entry_bytes
         problems = []
         # report g of the ceil(K/8) waits for g * 8 * BPK fetched bytes, the last for D_WEIGHT_BYTES
         paced = (ceil_div(k, NV_SMALL.atomic_k) - 1) * NV_SMALL.atomic_k * bpk
@@ -65,6 +72,16 @@ class WeightLedger:
                 f"{name}: NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = {bpk - 1}: NVDLA's CDMA hands the CSC its "
                 f"last-but-one kernel group after {paced} bytes, but fetches {fetched_bytes} "
                 f"(D_WEIGHT_BYTES); NVDLA's RTL hangs")
+        if bpk < rsc and k > NV_SMALL.atomic_k:
+            problems.append(
+                f"{name}: NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = {bpk - 1}: below R*S*C - 1 = {rsc - 1}, so "
+                "NVDLA's CDMA hands the CSC kernel groups before all their weights are fetched; NVDLA's RTL "
+                "computes differently where the CSC reads them first")
+        if fetched_bytes != wbytes:
+            problems.append(
+                f"{name}: NVDLA_CDMA.D_WEIGHT_BYTES_0 = {wbytes}: not a multiple of the "
+                f"{NV_SMALL.cbuf_entry_bytes}-byte CBUF entry; NVDLA's CDMA fetches {fetched_bytes} bytes and "
+                f"waits for {wbytes}: NVDLA's RTL hangs")
         if self._previous is not None:
             prev, prev_bytes, fetched, used, prev_banks = self._previous
             exact = ceil_div(used, NV_SMALL.cbuf_entry_bytes)

@@ -58,6 +58,16 @@ class Trace:
                 want[lo:hi] = np.frombuffer(e.data[:hi - lo], dtype=np.uint8)
         return want
 
+    def rewrite_writes(self, register: str, new_value, first: int | None = None) -> int:
+        """Give the `reg_write`s of `register` (its trace name, e.g. NVDLA_CDMA.D_WEIGHT_BYTES_0) the
+        value `new_value(register, old)`; only the first `first` of them when given. Returns how many changed."""
+        hit = 0
+        for i, c in enumerate(self.commands):
+            if c.op == "reg_write" and c.args[0].trace_name == register and (first is None or hit < first):
+                self.commands[i] = Command("reg_write", (c.args[0], new_value(c.args[0], c.args[1])), c.line)
+                hit += 1
+        return hit
+
     def where(self, c: Command) -> str:
         return f"{self.source or self.name}:{c.line}" if c.line else str(self.source or self.name)
 
