@@ -105,7 +105,7 @@ def test_nvdla_rules_vectors_pass_on_golden_and_regenerate_identically(tmp_path)
     root = Path(__file__).resolve().parents[1]
     committed = root / "vectors" / "nvdla-rules"
     paths = find_traces([committed])
-    assert len(paths) == 22
+    assert len(paths) == 23
     outcomes = list(replay_traces(paths))
     failed = [f"{o.name}: {o.message}" for o in outcomes if not o.passed]
     assert not failed, "\n".join(failed)
@@ -165,3 +165,22 @@ def test_a_byte_per_kernel_nvdla_hangs_on_passes_and_says_so(tmp_path):
     assert outcomes[120].nvdla_warning == (
         "layer 0 (conv): NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = 119: NVDLA's CDMA hands the CSC its "
         "last-but-one kernel group after 1920 bytes, but fetches 1144 (D_WEIGHT_BYTES); NVDLA's RTL hangs")
+
+
+def test_a_byte_per_kernel_past_the_weight_banks_passes_and_says_nvdla_hangs(tmp_path):
+    """vectors/nvdla-rules/bpk/bpk_528_wb14400 (K 32 in 4 groups of 2240 bytes through 2 weight banks,
+    14400 weight bytes): NVDLA's RTL ran BPK 528 and hung on 529, whose last-but-one report waits for
+    3 * 8 * 529 bytes while the banks hold 8192 beyond the 2 groups released (docs/nvdla-rules.md §7)."""
+    from pathlib import Path
+    from nvdla_int8.trace.trace import Trace
+    cfg = Path(__file__).resolve().parents[1] / "vectors/nvdla-rules/bpk/bpk_528_wb14400/bpk_528_wb14400.cfg"
+    [clean] = replay_traces([cfg])
+    assert clean.passed and clean.nvdla_warning == ""
+    t = Trace.load(cfg)
+    assert t.rewrite_writes("NVDLA_CDMA.D_WEIGHT_SIZE_0_0", lambda _, v: v + 1) == 1
+    [o] = replay_traces([t.save(tmp_path)])
+    assert o.passed and o.crc == clean.crc, o.message
+    assert o.nvdla_warning == (
+        "layer 0 (conv): NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = 528: NVDLA's CDMA hands the CSC its "
+        "last-but-one kernel group after 12696 bytes, but its 2 weight banks hold 8192 bytes beyond the 4480 of "
+        "the groups released before; NVDLA's RTL hangs")

@@ -7,8 +7,9 @@ random generator (tb/stimulus) under narrowed constraints into vectors/nvdla-rul
 - per_kernel: PER_KERNEL operand streams (NVDLA's strides, 8 x bytes per element) on small cubes;
 - conv_after_conv: three conv layers in one program (weights seldom a multiple of 128 bytes): what a
   conv layer leaves in NVDLA's CBUF bookkeeping for the next (lower.legality.check_sequence);
-- bpk: per_kernel s1 with BYTE_PER_KERNEL other than R*S*C (BPK_VARIANTS), which NVDLA's RTL ran
-  with the trace's own CRC: the layout is R*S*C, BPK only paces the CDMA (docs/nvdla-rules.md §7).
+- bpk: per_kernel s1 and one conformance trace with BYTE_PER_KERNEL other than R*S*C
+  (BPK_VARIANTS), which NVDLA's RTL ran with the trace's own CRC: the layout is R*S*C, BPK only
+  paces the CDMA (docs/nvdla-rules.md §7).
 
 Same seeds, same files. Usage: python tools/gen_nvdla_rules.py [OUT_DIR] (default vectors/nvdla-rules).
 """
@@ -19,12 +20,14 @@ import shutil
 import sys
 from pathlib import Path
 
+from nvdla_int8.conformance import find_traces
 from nvdla_int8.trace.cfg import Command, Quoted
 from nvdla_int8.trace.trace import Trace
 from tb.stimulus.constraints import NIGHTLY, Constraints
 from tb.stimulus.generator import generate
 
 SEEDS = range(1, 5)
+CONFORMANCE = Path(__file__).resolve().parents[1] / "vectors" / "conformance"
 _MEM_OPERANDS = {"operand_src": {"choices": ["MEM", "REG"], "weights": [3, 1]}, "x_bypass": {"choices": [False]},
                  "alu": {"choices": ["SUM", "MAX", "MIN"]}, "mul": {"choices": ["MUL", "PRELU"]}}
 _ONE_LAYER = {"layers": {"choices": [1]}, "stride_gap": {"choices": [8, 64]}}
@@ -48,10 +51,16 @@ KINDS = {
 }
 
 
-# (BPK, D_WEIGHT_BYTES or None to keep 1144) over per_kernel s1: K 19 in 3 kernel groups, R*S*C 60.
-# 59 is below R*S*C; 71 the largest whose last-but-one report, 2 * 8 * BPK bytes, comes within the
-# 1144 fetched (72 hangs NVDLA's RTL); the last two fetch K * BPK bytes, rounded up to 8.
-BPK_VARIANTS = ((59, None), (61, None), (68, None), (71, None), (68, 1296), (120, 2280))
+# (base trace, BPK, D_WEIGHT_BYTES or None to keep it). per_kernel_s1: K 19 in 3 kernel groups,
+# R*S*C 60, 1144 weight bytes; 59 is below R*S*C; 71 the largest whose last-but-one report, 2 * 8
+# * BPK bytes, comes within the 1144 fetched (72 hangs NVDLA's RTL); two fetch K * BPK bytes,
+# rounded up to 8. STREAMED: K 32 in 4 groups of 8 * 280 bytes through 2 weight banks (8192
+# bytes); 528 is the largest whose last-but-one report, 3 * 8 * BPK, fits the banks beside the
+# 2 groups released before it (529 hangs NVDLA's RTL).
+STREAMED = "dc_11x21x40_1x7x40x32_int8_1_58"
+BPK_VARIANTS = (("per_kernel_s1", 59, None), ("per_kernel_s1", 61, None), ("per_kernel_s1", 68, None),
+                ("per_kernel_s1", 71, None), ("per_kernel_s1", 68, 1296), ("per_kernel_s1", 120, 2280),
+                (STREAMED, 528, 14400))
 
 
 def constraints(kind: str) -> Constraints:
@@ -102,14 +111,15 @@ def main(out: Path) -> None:
             g.trace.save(folder / g.trace.name, header=head)
             made[g.trace.name] = (g.trace, head)
             print(f"{folder / g.trace.name}: " + "; ".join(la.summary for la in g.layers))
+    [streamed] = find_traces([CONFORMANCE / "generated" / STREAMED])
+    made[STREAMED] = (Trace.load(streamed), f"{STREAMED}: vectors/conformance/generated")
     folder = out / "bpk"
     shutil.rmtree(folder, ignore_errors=True)
-    base, base_head = made["per_kernel_s1"]
-    for bpk, wbytes in BPK_VARIANTS:
+    for base_name, bpk, wbytes in BPK_VARIANTS:
+        base, base_head = made[base_name]
         t = bpk_variant(base, bpk, wbytes)
-        head = (f"{t.name}: per_kernel_s1 with BYTE_PER_KERNEL {bpk} (R*S*C 60)"
-                + (f" and D_WEIGHT_BYTES {wbytes}" if wbytes else "") + "; written by tools/gen_nvdla_rules.py\n"
-                + base_head.split("\n", 1)[1])
+        head = (f"{t.name}: {base_name} with BYTE_PER_KERNEL {bpk}" + (f" and D_WEIGHT_BYTES {wbytes}" if wbytes else "")
+                + "; written by tools/gen_nvdla_rules.py\n" + base_head.split("\n", 1)[-1])
         t.save(folder / t.name, header=head)
         print(f"{folder / t.name}")
 

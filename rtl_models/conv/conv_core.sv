@@ -42,13 +42,18 @@ module conv_core
   // (conv_pkg). Weight counts on which NVDLA's RTL hangs are refused too (docs/nvdla-rules.md
   // §7): NVDLA's CDMA fetches D_WEIGHT_BYTES / 8 whole entries and hands the CSC kernel group g
   // (all but the last) once it has (g+1)*8*BPK bytes, the last once it has D_WEIGHT_BYTES, so
-  // the CSC waits forever when a count is not a whole number of entries or the last-but-one
-  // group's is more than the fetch. Any other BPK leaves the result as it is: the layout is
-  // R*S*C (kernel_bytes_of).
+  // the CSC waits forever when a count is not a whole number of entries or a group's is more
+  // than the fetch brings: all of D_WEIGHT_BYTES, or the weight banks' bytes beyond the groups
+  // the CSC released before it (with the group check, only the last-but-one group can wait for
+  // more, hw/cdma_weights.py). Any other BPK leaves the result as it is: the layout is R*S*C
+  // (kernel_bytes_of).
   logic [6:0]  banks;
   logic [36:0] cube_entries;  // ceil(C/8) * H * W <= 2^10 * 2^13 * 2^13 = 2^36: 32 bits would wrap
   logic [31:0] group_entries, kernel_bytes;
   logic [31:0] paced_bytes;  // (ceil(K/8)-1) * 8 * BPK < 2^10 * 2^3 * 2^18 = 2^31
+  logic [42:0] ring_limit;   // (ceil(K/8)-2) * 8 * R*S*C + ring < 2^10 * 2^3 * 2^23 * 2 + 2^17
+  logic [17:0] ring_bytes;   // the weight banks' bytes, <= 32 * 4096
+  logic        paced_bad;
   logic [3:0]  kn0;
   logic        bank_bad;
   always_comb begin
@@ -60,8 +65,12 @@ module conv_core
     // packed as in memory: kn*R*S*C bytes, 8 an entry (conv_cdma_wt)
     group_entries = (32'(kn0) * kernel_bytes + 32'd7) >> 3;
     paced_bytes = (32'(cfg_i.weight_kernel >> 3) * (32'(cfg_i.byte_per_kernel) + 32'd1)) << 3;
+    ring_bytes = (18'(cfg_i.weight_bank) + 18'd1) * 18'(BankEntries * AtomBytes);
+    ring_limit = ((43'(cfg_i.weight_kernel >> 3) - 43'd1) * 43'(kernel_bytes) << 3) + 43'(ring_bytes);
+    paced_bad = (cfg_i.weight_kernel >> 3) != 13'd0  // a report before the last
+             && (paced_bytes > cfg_i.weight_bytes || 43'(paced_bytes) > ring_limit);
     bank_bad = (banks > 7'(CbufBanks))
-            || (cfg_i.weight_bytes[2:0] != 3'd0) || (paced_bytes > cfg_i.weight_bytes)
+            || (cfg_i.weight_bytes[2:0] != 3'd0) || paced_bad
             || (cube_entries > (37'(cfg_i.data_bank) + 37'd1) * 37'(BankEntries))
             || (group_entries > (32'(cfg_i.weight_bank) + 32'd1) * BankEntries);
   end

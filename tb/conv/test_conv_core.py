@@ -136,6 +136,12 @@ def test_illegal_bank_program_raises_error():
     hang = cc.directed(name="bpk_nvdla_hangs", w=6, h=6, c=8, k=16, r=3, s=3, banks=(4, 4))
     hang.cfg = _with_field(hang.cfg, "byte_per_kernel", 145 - 1)
     hang.expect_error = True
+    # ... as is one whose second of 3 groups waits for 2 * 8 * BPK bytes, more than the one weight
+    # bank holds beyond the first group's 576 once that is released (4672: BPK 293), though the
+    # 8000 weight bytes the CDMA is told to fetch would bring them
+    ring = cc.directed(name="bpk_past_the_banks", w=6, h=6, c=8, k=24, r=3, s=3, banks=(4, 1))
+    ring.cfg = _with_field(_with_field(ring.cfg, "weight_bytes", 8000), "byte_per_kernel", 293 - 1)
+    ring.expect_error = True
     # ... and so is a weight count that is not a whole number of 8-byte entries (1152 + 4)
     ragged = cc.directed(name="weight_bytes_ragged", w=6, h=6, c=8, k=16, r=3, s=3, banks=(4, 4))
     ragged.cfg = _with_field(ragged.cfg, "weight_bytes", 1156)
@@ -146,12 +152,12 @@ def test_illegal_bank_program_raises_error():
     for field in ("datain_channel", "datain_height", "datain_width", "byte_per_kernel"):
         huge.cfg = _with_field(huge.cfg, field, 8191)
     huge.expect_error = True
-    _check([over, ok, small, group, hang, ragged, huge])
+    _check([over, ok, small, group, hang, ring, ragged, huge])
 
 
 def test_byte_per_kernel_leaves_the_layout_to_r_s_c():
     """BPK 59, 80 and 144 (8*144 = the 1152 bytes fetched: the largest BPK NVDLA does not hang on)
-    with R*S*C 72 and two kernel groups: NVDLA's RTL
+    with R*S*C 72 and two kernel groups, and 292 with three through one bank: NVDLA's RTL
     computes the R*S*C layout whatever BPK says (docs/nvdla-rules.md §7), so the golden atoms of the
     untouched program are expected; a layout taken from BPK would fetch the second group elsewhere."""
     cases = []
@@ -159,7 +165,11 @@ def test_byte_per_kernel_leaves_the_layout_to_r_s_c():
         case = cc.directed(name=f"bpk_{bpk}", w=6, h=6, c=8, k=16, r=3, s=3, banks=(4, 4), seed=bpk)
         case.cfg = _with_field(case.cfg, "byte_per_kernel", bpk - 1)
         cases.append(case)
-    _check(cases)
+    # 3 groups through one weight bank, 8000 weight bytes: 292 is the largest BPK whose second
+    # report, 2 * 8 * BPK = 4672 bytes, fits the bank beside the released first group
+    ring = cc.directed(name="bpk_292_one_bank", w=6, h=6, c=8, k=24, r=3, s=3, banks=(4, 1))
+    ring.cfg = _with_field(_with_field(ring.cfg, "weight_bytes", 8000), "byte_per_kernel", 292 - 1)
+    _check(cases + [ring])
 
 
 def _with_banks(cfg: int, data_banks: int, weight_banks: int) -> int:

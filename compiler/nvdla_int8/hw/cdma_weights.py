@@ -20,9 +20,12 @@ Facts of NVDLA's RTL, none of which changes a result of ours (the first two §5,
   `normal_bpg`, `wt_required_bytes`): a layer whose next-to-last report waits for more bytes than
   the CDMA fetches hangs (measured: BPK 72 and 120 hang where 71 runs). A BPK below R*S*C hands the CSC a kernel group
   before all of it is fetched: a race, which NVDLA won on the one trace replayed (BPK 1, 30 and 59
-  ran right) and which a CSC reading faster than the fetch would lose (not replayed). The CDMA
-  fetches D_WEIGHT_BYTES / 8 whole entries (`reg2dp_weight_bytes[31:3]`) and its last report
-  waits for D_WEIGHT_BYTES itself, so a count that is not a multiple of 8 hangs too (measured).
+  ran right) and which a CSC reading faster than the fetch would lose (not replayed). The fetch
+  can also stall on full weight banks before a report's bytes arrive: the CSC frees a group only
+  after computing it (measured: BPK 528 runs, 529 hangs where 3 * 8 * BPK passes 2 groups of
+  2240 bytes plus 2 banks). The CDMA fetches D_WEIGHT_BYTES / 8 whole entries
+  (`reg2dp_weight_bytes[31:3]`) and its last report waits for D_WEIGHT_BYTES itself, so a count
+  that is not a multiple of 8 hangs too (measured).
 
 The legality checker refuses what this finds; the golden model, which computes every such layer
 as if its bookkeeping were clean, says where NVDLA's RTL would differ or hang.
@@ -64,14 +67,27 @@ class WeightLedger:
         banks = (get("CDMA", "D_BANK", "DATA_BANK"), wbanks)
         entries = wbytes // NV_SMALL.cbuf_entry_bytes
         problems = []
-        # report g of the ceil(K/8) waits for g * 8 * BPK fetched bytes, the last for D_WEIGHT_BYTES
-        paced = (ceil_div(k, NV_SMALL.atomic_k) - 1) * NV_SMALL.atomic_k * bpk
+        # the report of kernel group g < ceil(K/8) - 1 waits for (g+1) * 8 * BPK fetched bytes, the
+        # last one for D_WEIGHT_BYTES; the fetch stops at D_WEIGHT_BYTES, and at the weight banks'
+        # bytes beyond the g groups of 8 * R*S*C bytes the CSC has released before report g
+        groups = ceil_div(k, NV_SMALL.atomic_k)
+        group_bytes = NV_SMALL.atomic_k * rsc
+        paced = (groups - 1) * NV_SMALL.atomic_k * bpk
         fetched_bytes = entries * NV_SMALL.cbuf_entry_bytes
+        ring = wbanks * NV_SMALL.cbuf_bank_bytes
+        # (g+1) * 8 * BPK - g * group_bytes grows with g when BPK > R*S*C, and with BPK <= R*S*C
+        # it stays within one group, which fits the banks: the last-but-one report is the one to check
+        ring_short = groups >= 2 and paced > (groups - 2) * group_bytes + ring
         if paced > fetched_bytes:
             problems.append(
                 f"{name}: NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = {bpk - 1}: NVDLA's CDMA hands the CSC its "
                 f"last-but-one kernel group after {paced} bytes, but fetches {fetched_bytes} "
                 f"(D_WEIGHT_BYTES); NVDLA's RTL hangs")
+        elif ring_short:
+            problems.append(
+                f"{name}: NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = {bpk - 1}: NVDLA's CDMA hands the CSC its "
+                f"last-but-one kernel group after {paced} bytes, but its {wbanks} weight banks hold {ring} bytes "
+                f"beyond the {(groups - 2) * group_bytes} of the groups released before; NVDLA's RTL hangs")
         if bpk < rsc and k > NV_SMALL.atomic_k:
             problems.append(
                 f"{name}: NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = {bpk - 1}: below R*S*C - 1 = {rsc - 1}, so "
@@ -97,5 +113,5 @@ class WeightLedger:
                 f"{self.carried} of the conv layers before it (whose release NVDLA's CDMA may not count) exceed "
                 f"the {room} entries of {wbanks} weight banks; NVDLA's RTL may hang")
         self.carried += entries
-        self._previous = (name, wbytes, entries, k * bpk, banks)
+        self._previous = (name, wbytes, entries, k * rsc, banks)
         return problems
