@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tb.nvdla.run import FAIL, HANG, PASS, Result
-from tb.nvdla.tiers import markdown, player_traces, row
+from tb.nvdla.tiers import markdown, player_traces, row, stretch_note
 
 
 def test_a_flagged_layer_goes_to_the_player_as_its_pass_traces(tmp_path):
@@ -26,3 +26,10 @@ def test_a_tier_row_counts_passes_and_names_what_did_not_pass():
     assert r["not_passing"] == ["c HANG", "d FAIL"]
     line = markdown([r]).splitlines()[-1]
     assert line.startswith("| tier x | **2/4 (1 hang)**: c HANG, d FAIL | 4/4 | 0.500 |")
+
+
+def test_a_random_tier_row_counts_its_stretched_programs_by_kind():
+    last = ["conv small 6x6x8 * 3x3x8", "conv small 9x9x64 * 3x3x300 (stretch many_kernels)",
+            "sdp 1x1x20", "conv tall 4x200x8 * 1x1x8 (stretch tall)", "conv 2x2x8 (stretch many_kernels)"]
+    assert stretch_note(last) == ", 3 stretched (2 many_kernels, 1 tall)"
+    assert stretch_note(last[:1]) == ""

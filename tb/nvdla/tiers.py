@@ -7,7 +7,8 @@ item 4, `make nvdla-tiers`), to run once per change of the generator or the comp
 - every model of models/ calibrated (max, MNIST calibration split) and compiled in both modes,
   as NVDLA's trace players should get it: a layer flagged `nvdla_rtl_may_hang` by its pass
   traces, every other layer by its layer trace;
-- fresh random programs of each generator tier (seeds from --seed-start).
+- fresh random programs of each generator tier (seeds from --seed-start), the row naming how many
+  end with a stretched layer, of which kind.
 
 Prints one Markdown row per tier (the table of docs/verification.md, "Replayed on NVDLA's own
 RTL") and writes DIR/tiers.json; exit status 1 when any trace fails or hangs on NVDLA's RTL.
@@ -16,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from nvdla_int8.conformance import find_traces
@@ -33,10 +36,21 @@ ROOT = Path(__file__).resolve().parents[2]
 MODES = ("per-kernel", "per-filter")
 
 
-def random_traces(tier: str, seeds: range, out: Path) -> list[Path]:
-    """Fresh programs of a generator tier, as `make regress BACKEND=golden` writes them."""
+def random_traces(tier: str, seeds: range, out: Path) -> tuple[list[Path], str]:
+    """Fresh programs of a generator tier, as `make regress BACKEND=golden` writes them, and what
+    the row says of their stretched last layers (stretch_note)."""
     c = Constraints.load(tier)
-    return [generate(seed, c).trace.save(out) for seed in seeds]
+    programs = [generate(seed, c) for seed in seeds]
+    return [g.trace.save(out) for g in programs], stretch_note([g.layers[-1].summary for g in programs])
+
+
+def stretch_note(last_layers: list[str]) -> str:
+    """', 106 stretched (28 many_kernels, 23 deep, ...)' from the summaries of the programs' last
+    layers, where the generator marks a stretched one '(stretch KIND)'; '' when none is."""
+    kinds = Counter(m.group(1) for s in last_layers if (m := re.search(r"\(stretch (\w+)\)$", s)))
+    if not kinds:
+        return ""
+    return f", {sum(kinds.values())} stretched ({', '.join(f'{n} {k}' for k, n in kinds.most_common())})"
 
 
 def make_vectors(out: Path) -> list[Path]:
@@ -105,12 +119,13 @@ def main(argv=None) -> int:
         exe = player_binary(a.player)
         a.out.mkdir(parents=True, exist_ok=True)
         seeds = lambda n: range(a.seed_start, a.seed_start + n)  # noqa: E731
-        sets = [("`vectors/conformance`", lambda: find_traces([ROOT / "vectors" / "conformance"])),
-                ("`vectors/nvdla-rules`", lambda: find_traces([ROOT / "vectors" / "nvdla-rules"])),
+        # each set gives its traces and what to add to its row's name
+        sets = [("`vectors/conformance`", lambda: (find_traces([ROOT / "vectors" / "conformance"]), "")),
+                ("`vectors/nvdla-rules`", lambda: (find_traces([ROOT / "vectors" / "nvdla-rules"]), "")),
                 ("`make vectors` (the default model, `make sim`'s tables, both modes)",
-                 lambda: make_vectors(a.out / "make-vectors"))]
+                 lambda: (make_vectors(a.out / "make-vectors"), ""))]
         sets += [(f"`models/{m.name}` compiled (max table) in both modes",
-                  lambda m=m: compiled_traces(m, a.out / "compiled"))
+                  lambda m=m: (compiled_traces(m, a.out / "compiled"), ""))
                  for m in sorted((ROOT / "models").glob("*.onnx"))]
         sets += [(f"fresh {tier} programs, seeds {seeds(n).start}-{seeds(n).stop - 1}",
                   lambda tier=tier, n=n: random_traces(tier, seeds(n), a.out / tier))
@@ -118,8 +133,8 @@ def main(argv=None) -> int:
         rows = []
         for name, traces in sets:
             t0 = time.perf_counter()
-            cfgs = traces()
-            rows.append(row(name, check(exe, cfgs), time.perf_counter() - t0))
+            cfgs, note = traces()
+            rows.append(row(name + note, check(exe, cfgs), time.perf_counter() - t0))
             print(f"{name}: NVDLA {rows[-1]['nvdla_pass']}/{rows[-1]['traces']}", file=sys.stderr, flush=True)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -10,7 +10,7 @@ Every tier is a part of what `make test` runs, on the mutated RTL (NVDLA_RTL_DIR
 - smoke:       the smoke regression seeds of tb/test_regress_smoke.py through the cocotb flow,
                bit-exact with the golden model stage by stage;
 - unit:        the RTL unit tests of UNIT_TESTS (register files, directed conv traces, CACC alone,
-               groups, stress, NVDLA rules).
+               groups, stress, NVDLA rules, conv_core's program check).
 Each tier is bounded in time; a mutant still running at its bound is killed (a hang).
 """
 from __future__ import annotations
@@ -43,7 +43,9 @@ SUBSET = ["dc_1x1x8_1x1x8x1_int8_0", "dc_14x7x49_3x4x49x32_int8_0", "dc_8x8x36_4
           "sdp_23x13x42_bs_int8_mem_0", "sdp_3x3x33_bn_int8_reg_0", "sdp_11x20x41_bs_bn_int8_mix_1_59"]
 UNIT_TESTS = ["tb/test_rtl_sdp.py::test_widest_x_product_is_bit_exact", "tb/test_rtl_sdp.py::test_register_files",
               "tb/test_rtl_directed.py", "tb/conv/test_conv_cacc.py", "tb/test_rtl_group_reuse.py", "tb/test_rtl_stress.py",
-              "tb/test_rtl_nvdla_rules.py::test_nvdla_rules_vectors_pass"]
+              "tb/test_rtl_nvdla_rules.py::test_nvdla_rules_vectors_pass",
+              "tb/conv/test_conv_core.py::test_illegal_bank_program_raises_error",
+              "tb/conv/test_conv_core.py::test_byte_per_kernel_leaves_the_layout_to_r_s_c"]
 # A mutant is built once and simulated briefly: C++ at -O1 builds in about 60% of the time of
 # make test's -O2 and simulates at 80% of its speed (measured on the 151 conformance traces).
 # Only the C++ compiler's optimisation differs; Verilator's options are make test's.
