@@ -184,3 +184,23 @@ def test_a_byte_per_kernel_past_the_weight_banks_passes_and_says_nvdla_hangs(tmp
         "layer 0 (conv): NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = 528: NVDLA's CDMA hands the CSC its "
         "last-but-one kernel group after 12696 bytes, but its 2 weight banks hold 8192 bytes beyond the 4480 of "
         "the groups released before; NVDLA's RTL hangs")
+
+
+def test_an_input_cube_its_data_banks_cannot_hold_passes_and_says_nvdla_hangs(tmp_path):
+    """NVDLA's dc_35x22x54 (input 5390 CBUF entries) ran on NVDLA's RTL with 11 data banks and hung
+    with 10 (docs/nvdla-rules.md §8); the golden model computes both and says so of 10 only."""
+    from nvdla_int8.trace.trace import Trace
+    from tests.suite import CONFORMANCE, require
+    [cfg] = find_traces([require(CONFORMANCE) / "nv_small" / "dc_35x22x54_6x8x54x29_int8_0"])
+    outcomes = {}
+    for banks in (11, 10):
+        t = Trace.load(cfg)
+        for unit in ("CDMA", "CSC"):
+            assert t.rewrite_writes(f"NVDLA_{unit}.D_BANK_0", lambda r, v: r.field("DATA_BANK").put(v, banks - 1)) == 1
+        (tmp_path / str(banks)).mkdir()
+        [outcomes[banks]] = replay_traces([t.save(tmp_path / str(banks))])
+    assert all(o.passed for o in outcomes.values()), [o.message for o in outcomes.values()]
+    assert outcomes[11].nvdla_warning == ""
+    assert outcomes[10].nvdla_warning == (
+        "layer 0 (conv): NVDLA_CDMA.D_BANK_0.DATA_BANK = 9: the 35x22x54 input cube is 5390 CBUF entries, more "
+        "than the 5120 of 10 data banks; NVDLA's RTL hangs")

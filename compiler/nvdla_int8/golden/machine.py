@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..hw.cdma_data import input_overflow
 from ..hw.cdma_weights import WeightLedger
 from ..hw.layouts import Surface
 from ..hw.memif import cvif_selections
@@ -81,8 +82,9 @@ class GoldenMachine:
         self.regs = RegisterFile()
         self.layers: list[LayerResult] = []
         self.stalls: list[str] = []  # why a layer never ends, as on NVDLA (a DMA on the absent CVIF)
-        # where NVDLA's RTL would differ or hang while this model (and our RTL) run on: what earlier
-        # conv layers leave in its CDMA weight bookkeeping (hw.cdma_weights)
+        # where NVDLA's RTL would differ or hang while this model runs on: an input cube its data
+        # banks cannot hold (hw.cdma_data), what its CDMA weight bookkeeping makes of a conv layer
+        # and what earlier ones leave in it (hw.cdma_weights)
         self.nvdla_differs: list[str] = []
         self._weights = WeightLedger()
 
@@ -150,7 +152,8 @@ class GoldenMachine:
         if (cp.out_w, cp.out_h) != (sp.width, sp.height) or sp.channels != cp.kernels:
             raise InputError(f"illegal register program: SDP cube {sp.width}x{sp.height}x{sp.channels} "
                              f"differs from the convolution output {cp.out_w}x{cp.out_h}x{cp.kernels}")
-        self.nvdla_differs += self._weights.conv_layer(f"layer {len(self.layers)} (conv)", self._field)
+        name = f"layer {len(self.layers)} (conv)"
+        self.nvdla_differs += input_overflow(name, self._field) + self._weights.conv_layer(name, self._field)
         if self.probe is not None:
             self.probe.conv(self.memory, cp)
         cacc, cacc_sat = convolve(self.memory, cp)

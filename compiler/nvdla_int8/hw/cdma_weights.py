@@ -18,14 +18,14 @@ Facts of NVDLA's RTL, none of which changes a result of ours (the first two §5,
   where a chip with clock gating disabled would not;
 - BYTE_PER_KERNEL only paces the CDMA's reports to the CSC, not the layout (NV_NVDLA_CDMA_wt.v,
   `normal_bpg`, `wt_required_bytes`): a layer whose next-to-last report waits for more bytes than
-  the CDMA fetches hangs (measured: BPK 72 and 120 hang where 71 runs). A BPK below R*S*C hands the CSC a kernel group
-  before all of it is fetched: a race, which NVDLA won on the one trace replayed (BPK 1, 30 and 59
-  ran right) and which a CSC reading faster than the fetch would lose (not replayed). The fetch
-  can also stall on full weight banks before a report's bytes arrive: the CSC frees a group only
-  after computing it (measured: BPK 528 runs, 529 hangs where 3 * 8 * BPK passes 2 groups of
-  2240 bytes plus 2 banks). The CDMA fetches D_WEIGHT_BYTES / 8 whole entries
-  (`reg2dp_weight_bytes[31:3]`) and its last report waits for D_WEIGHT_BYTES itself, so a count
-  that is not a multiple of 8 hangs too (measured).
+  the CDMA fetches hangs (measured: BPK 72 and 120 hang where 71 runs). So does one whose fetch
+  stalls on full weight banks first, since the CSC frees a kernel group only once it has computed
+  it (measured: BPK 528 runs, 529 hangs, where 3 * 8 * BPK passes the 2 groups of 2240 bytes
+  released plus 2 banks). A BPK below R*S*C hands the CSC a group before all of it is fetched: a
+  race, which NVDLA won on the one trace replayed (BPK 1, 30 and 59 ran right) and which a CSC
+  reading faster than the fetch would lose (not replayed). The CDMA fetches D_WEIGHT_BYTES / 8
+  whole entries (`reg2dp_weight_bytes[31:3]`) and its last report waits for D_WEIGHT_BYTES
+  itself, so a count that is not a multiple of 8 hangs too (measured).
 
 The legality checker refuses what this finds; the golden model, which computes every such layer
 as if its bookkeeping were clean, says where NVDLA's RTL would differ or hang.

@@ -23,6 +23,7 @@ conv layers of one program together: what one leaves in NVDLA's CBUF bookkeeping
 """
 from __future__ import annotations
 
+from ..hw.cdma_data import input_entries
 from ..hw.cdma_weights import WeightLedger
 from ..hw.config import NV_SMALL
 from ..hw.layouts import ceil_div
@@ -306,7 +307,7 @@ def _cbuf_checks(s: _State, c: int, wi: int, hi: int, k: int, rsc: int) -> list[
     wbanks = s.get("CDMA", "D_BANK", "WEIGHT_BANK") + 1
     if dbanks + wbanks > NV_SMALL.cbuf_banks:
         v.append(f"CBUF: {dbanks} data + {wbanks} weight banks exceed the {NV_SMALL.cbuf_banks} banks")
-    if want * hi > dbanks * NV_SMALL.cbuf_bank_entries:
+    if input_entries(c, wi, hi) > dbanks * NV_SMALL.cbuf_bank_entries:  # NVDLA's RTL hangs (hw.cdma_data)
         v.append(f"CBUF: the input ({want} entries x {hi} rows) does not fit {dbanks} data banks "
                  f"({dbanks * NV_SMALL.cbuf_bank_entries} entries); split the layer")
     group = min(NV_SMALL.atomic_k, k) * rsc  # weights stream through the banks one kernel group at a time
