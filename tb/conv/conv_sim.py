@@ -8,27 +8,30 @@ import pickle
 import tempfile
 from pathlib import Path
 
-from tb.rtl_build import verilator_on_path
+from tb.rtl_build import build_root, rtl_dir, verilator_on_path
 
 REPO = Path(__file__).resolve().parents[2]
-RTL = REPO / "rtl_models"
-BUILD = REPO / "build" / "conv_core_sim"
 # Packages first; the rest in dependency order does not matter to Verilator.
-SOURCES = [RTL / "nvdla_pkg.sv"] + [RTL / "conv" / f"{m}.sv" for m in (
-    "conv_pkg", "conv_cdma_cvt", "conv_cdma_dat", "conv_cdma_wt", "conv_cbuf", "conv_csc",
-    "conv_cmac", "conv_cacc", "conv_core")]
+MODULES = ("conv_pkg", "conv_cdma_cvt", "conv_cdma_dat", "conv_cdma_wt", "conv_cbuf", "conv_csc",
+           "conv_cmac", "conv_cacc", "conv_core")
+
+
+def build_dir() -> Path:
+    """Where conv_core of the RTL under test (rtl_models/, or $NVDLA_RTL_DIR's copy) is built."""
+    return build_root() / "conv_core_sim"
 
 
 def runner():
     """The built simulator (built once; concurrent pytest workers wait on a lock)."""
     from cocotb_tools.runner import get_runner
     verilator_on_path()
-    BUILD.mkdir(parents=True, exist_ok=True)
+    rtl, build = rtl_dir(), build_dir()
+    build.mkdir(parents=True, exist_ok=True)
     r = get_runner("verilator")
-    with open(BUILD / ".lock", "w") as lock:
+    with open(build / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        r.build(sources=SOURCES, hdl_toplevel="conv_core", build_dir=BUILD,
-                build_args=["-j", "2", "-Wno-fatal", "-O3"], timescale=("1ns", "1ps"))
+        r.build(sources=[rtl / "nvdla_pkg.sv"] + [rtl / "conv" / f"{m}.sv" for m in MODULES], hdl_toplevel="conv_core",
+                build_dir=build, build_args=["-j", "2", "-Wno-fatal", "-O3"], timescale=("1ns", "1ps"))
     return r
 
 
@@ -49,7 +52,7 @@ def run_cases(cases, knobs: dict | None = None, results: Path | None = None) -> 
             env["CONV_RESULTS"] = str(results)
         xml = Path(tmp) / "results.xml"
         try:
-            r.test(test_module="tb.conv.conv_core_tb", hdl_toplevel="conv_core", build_dir=BUILD,
+            r.test(test_module="tb.conv.conv_core_tb", hdl_toplevel="conv_core", build_dir=build_dir(),
                    test_dir=tmp, extra_env=env, results_xml=str(xml))
         except SystemExit:  # the runner exits when a test failed; the results file says which
             pass

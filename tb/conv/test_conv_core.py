@@ -126,6 +126,11 @@ def test_illegal_bank_program_raises_error():
     small = cc.directed(name="cube_too_big", w=64, h=16, c=16, k=8, banks=(4, 4))
     small.cfg = _with_banks(small.cfg, 3, 4)  # 2048 entries needed, 1536 given
     small.expect_error = True
+    # 9 x 57 positions of one channel block: 513 entries, one more than a data bank holds (NVDLA
+    # hangs, docs/nvdla-rules.md §8); one row or column fewer would fit
+    row_over = cc.directed(name="cube_one_entry_over", w=9, h=57, c=8, k=8, banks=(2, 2))
+    row_over.cfg = _with_banks(row_over.cfg, 1, 2)
+    row_over.expect_error = True
     # one kernel group of 8 x 576 packed bytes = 576 entries > 1 bank
     group = cc.directed(name="group_too_big", w=6, h=6, c=16, k=8, r=6, s=6, banks=(1, 2))
     group.cfg = _with_banks(group.cfg, 1, 1)
@@ -152,7 +157,7 @@ def test_illegal_bank_program_raises_error():
     for field in ("datain_channel", "datain_height", "datain_width", "byte_per_kernel"):
         huge.cfg = _with_field(huge.cfg, field, 8191)
     huge.expect_error = True
-    _check([over, ok, small, group, hang, ring, ragged, huge])
+    _check([over, ok, small, row_over, group, hang, ring, ragged, huge])
 
 
 def test_byte_per_kernel_leaves_the_layout_to_r_s_c():
