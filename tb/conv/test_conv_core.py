@@ -135,6 +135,10 @@ def test_illegal_bank_program_raises_error():
     group = cc.directed(name="group_too_big", w=6, h=6, c=16, k=8, r=6, s=6, banks=(1, 2))
     group.cfg = _with_banks(group.cfg, 1, 1)
     group.expect_error = True
+    # a group of fewer than 8 kernels counts each of them: 7 x 648 bytes = 567 entries > 1 bank
+    group7 = cc.directed(name="group_of_7_too_big", w=10, h=10, c=8, k=7, r=9, s=9, banks=(2, 2))
+    group7.cfg = _with_banks(group7.cfg, 2, 1)
+    group7.expect_error = True
     # BYTE_PER_KERNEL only paces NVDLA's CDMA (docs/nvdla-rules.md §7): with R*S*C = 8*3*3 = 72,
     # two kernel groups and 16*72 = 1152 weight bytes, NVDLA hangs once the first group waits
     # for 8*BPK > 1152 bytes (from BPK 145), so that is refused like a bad bank split
@@ -157,7 +161,7 @@ def test_illegal_bank_program_raises_error():
     for field in ("datain_channel", "datain_height", "datain_width", "byte_per_kernel"):
         huge.cfg = _with_field(huge.cfg, field, 8191)
     huge.expect_error = True
-    _check([over, ok, small, row_over, group, hang, ring, ragged, huge])
+    _check([over, ok, small, row_over, group, group7, hang, ring, ragged, huge])
 
 
 def test_byte_per_kernel_leaves_the_layout_to_r_s_c():
