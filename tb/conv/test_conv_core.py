@@ -139,6 +139,12 @@ def test_illegal_bank_program_raises_error():
     group7 = cc.directed(name="group_of_7_too_big", w=10, h=10, c=8, k=7, r=9, s=9, banks=(2, 2))
     group7.cfg = _with_banks(group7.cfg, 2, 1)
     group7.expect_error = True
+    # ... while 7 x 576 = 4032 bytes fit one bank (8 kernels' 4608 would not)
+    fits7 = cc.directed(name="group_of_7_fills_a_bank", w=4, h=4, c=64, k=7, r=3, s=3, banks=(2, 1))
+    # a group 13 bytes past its bank is refused: 7 x 587 bytes, 514 entries of which 2 partly
+    past = cc.directed(name="group_13_bytes_over", w=2, h=2, c=587, k=7, banks=(2, 2))
+    past.cfg = _with_banks(past.cfg, 2, 1)
+    past.expect_error = True
     # BYTE_PER_KERNEL only paces NVDLA's CDMA (docs/nvdla-rules.md §7): with R*S*C = 8*3*3 = 72,
     # two kernel groups and 16*72 = 1152 weight bytes, NVDLA hangs once the first group waits
     # for 8*BPK > 1152 bytes (from BPK 145), so that is refused like a bad bank split
@@ -161,7 +167,7 @@ def test_illegal_bank_program_raises_error():
     for field in ("datain_channel", "datain_height", "datain_width", "byte_per_kernel"):
         huge.cfg = _with_field(huge.cfg, field, 8191)
     huge.expect_error = True
-    _check([over, ok, small, row_over, group, group7, hang, ring, ragged, huge])
+    _check([over, ok, small, row_over, group, group7, fits7, past, hang, ring, ragged, huge])
 
 
 def test_byte_per_kernel_leaves_the_layout_to_r_s_c():
