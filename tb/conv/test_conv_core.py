@@ -145,6 +145,10 @@ def test_illegal_bank_program_raises_error():
     past = cc.directed(name="group_13_bytes_over", w=2, h=2, c=587, k=7, banks=(2, 2))
     past.cfg = _with_banks(past.cfg, 2, 1)
     past.expect_error = True
+    # and one a single byte past it: one kernel of 1x1x4097 is 513 entries, the last holding 1 byte
+    byte_over = cc.directed(name="group_1_byte_over", w=1, h=1, c=4097, k=1, banks=(2, 2))
+    byte_over.cfg = _with_banks(byte_over.cfg, 2, 1)
+    byte_over.expect_error = True
     # BYTE_PER_KERNEL only paces NVDLA's CDMA (docs/nvdla-rules.md §7): with R*S*C = 8*3*3 = 72,
     # two kernel groups and 16*72 = 1152 weight bytes, NVDLA hangs once the first group waits
     # for 8*BPK > 1152 bytes (from BPK 145), so that is refused like a bad bank split
@@ -167,7 +171,7 @@ def test_illegal_bank_program_raises_error():
     for field in ("datain_channel", "datain_height", "datain_width", "byte_per_kernel"):
         huge.cfg = _with_field(huge.cfg, field, 8191)
     huge.expect_error = True
-    _check([over, ok, small, row_over, group, group7, fits7, past, hang, ring, ragged, huge])
+    _check([over, ok, small, row_over, group, group7, fits7, past, byte_over, hang, ring, ragged, huge])
 
 
 def test_byte_per_kernel_leaves_the_layout_to_r_s_c():
