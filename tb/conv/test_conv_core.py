@@ -165,13 +165,16 @@ def test_illegal_bank_program_raises_error():
     ragged = cc.directed(name="weight_bytes_ragged", w=6, h=6, c=8, k=16, r=3, s=3, banks=(4, 4))
     ragged.cfg = _with_field(ragged.cfg, "weight_bytes", 1156)
     ragged.expect_error = True
+    ragged1 = cc.directed(name="weight_bytes_one_past", w=6, h=6, c=8, k=16, r=3, s=3, banks=(4, 4))
+    ragged1.cfg = _with_field(ragged1.cfg, "weight_bytes", 1153)
+    ragged1.expect_error = True
     # An input cube of 1024 channel blocks x 8192 x 8192 is 2^36 entries, 0 in 32 bits: it must
     # be refused like any cube the data banks cannot hold, not wrap past the check
     huge = cc.directed(name="cube_wraps", w=6, h=6, c=8, k=1, r=1, s=1, banks=(4, 4))
     for field in ("datain_channel", "datain_height", "datain_width", "byte_per_kernel"):
         huge.cfg = _with_field(huge.cfg, field, 8191)
     huge.expect_error = True
-    _check([over, ok, small, row_over, group, group7, fits7, past, byte_over, hang, ring, ragged, huge])
+    _check([over, ok, small, row_over, group, group7, fits7, past, byte_over, hang, ring, ragged, ragged1, huge])
 
 
 def test_byte_per_kernel_leaves_the_layout_to_r_s_c():
