@@ -161,7 +161,7 @@ def test_illegal_bank_program_raises_error():
     ring = cc.directed(name="bpk_past_the_banks", w=6, h=6, c=8, k=24, r=3, s=3, banks=(4, 1))
     ring.cfg = _with_field(_with_field(ring.cfg, "weight_bytes", 8000), "byte_per_kernel", 293 - 1)
     ring.expect_error = True
-    # ... and so is a weight count that is not a whole number of 8-byte entries (1152 + 4)
+    # ... and so is a weight count that is not a whole number of 8-byte entries (1152 + 4, + 1)
     ragged = cc.directed(name="weight_bytes_ragged", w=6, h=6, c=8, k=16, r=3, s=3, banks=(4, 4))
     ragged.cfg = _with_field(ragged.cfg, "weight_bytes", 1156)
     ragged.expect_error = True

@@ -41,8 +41,8 @@ SUBSET = ["dc_1x1x8_1x1x8x1_int8_0", "dc_14x7x49_3x4x49x32_int8_0", "dc_8x8x36_4
           "dc_13x15x64_5x3x64x16_int8_0", "dc_2x4x2_2x4x2x16_int8_1_14", "dc_13x6x7_6x6x7x3_int8_1_36",
           "sdp_1x1x1_pass_through_int8", "sdp_8x8x32_bypass_int8_0", "sdp_3x3x33_bs_bn_int8_0",
           "sdp_23x13x42_bs_int8_mem_0", "sdp_3x3x33_bn_int8_reg_0", "sdp_11x20x41_bs_bn_int8_mix_1_59"]
-# conv_core's own program-check tests first: they build conv_core alone, so a mutant of the check
-# dies in seconds instead of after the top-level tests
+# conv_core's own program-check tests first: a mutant of the check dies on them, before the
+# top-level tests run
 UNIT_TESTS = ["tb/conv/test_conv_core.py::test_illegal_bank_program_raises_error",
               "tb/conv/test_conv_core.py::test_byte_per_kernel_leaves_the_layout_to_r_s_c",
               "tb/test_rtl_sdp.py::test_widest_x_product_is_bit_exact", "tb/test_rtl_sdp.py::test_register_files",
