@@ -2,7 +2,6 @@
 (datapath.md §7), which a layer small enough for CBUF cannot reach through conv_core."""
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import tempfile
@@ -10,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tb.conv.conv_sim import REPO
-from tb.rtl_build import build_root, rtl_dir, verilator_on_path
+from tb.conv.conv_sim import REPO, build_unit
 
 pytestmark = pytest.mark.rtl
 
@@ -33,16 +31,7 @@ pytestmark = pytest.mark.rtl
      + (f"_sat_from_{d['sat_from']:#x}" if "sat_from" in d else ""))
 def test_cacc_saturation(spec):
     from cocotb_tools.check_results import get_results
-    from cocotb_tools.runner import get_runner
-    verilator_on_path()
-    build = build_root() / "conv_cacc_sim"  # beside the RTL under test: `make rtl-mutation` runs this on mutants
-    build.mkdir(parents=True, exist_ok=True)
-    r = get_runner("verilator")
-    with open(build / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        r.build(sources=[rtl_dir() / f"{f}.sv" for f in ("nvdla_pkg", "conv/conv_pkg", "conv/conv_cacc")],
-                hdl_toplevel="conv_cacc", build_dir=build, build_args=["-j", "2", "-Wno-fatal"],
-                timescale=("1ns", "1ps"))
+    r, build = build_unit("conv_cacc", ("nvdla_pkg", "conv/conv_pkg", "conv/conv_cacc"))
     with tempfile.TemporaryDirectory(prefix="cacc_") as tmp:
         env = {"CACC_SPEC": json.dumps(spec),
                "PYTHONPATH": os.pathsep.join([str(REPO / "compiler"), str(REPO)])}

@@ -37,15 +37,16 @@ from .layouts import ceil_div
 from .memif import Getter
 
 
-def carried_weight_entries(k: int, bpk: int) -> int:
-    """The weight entries a conv layer adds to what the conv layers after it must leave room for."""
-    return ceil_div(k * bpk, NV_SMALL.cbuf_entry_bytes)
+def carried_weight_entries(k: int, rsc: int) -> int:
+    """The weight entries a conv layer of K kernels of R*S*C bytes adds to what the conv layers
+    after it must leave room for."""
+    return ceil_div(k * rsc, NV_SMALL.cbuf_entry_bytes)
 
 
-def weight_banks_with_carried(carried: int, k: int, bpk: int) -> int:
+def weight_banks_with_carried(carried: int, k: int, rsc: int) -> int:
     """The weight banks a conv layer needs to hold its own weight entries and the `carried` ones
     of the conv layers before it (what WeightLedger checks)."""
-    return ceil_div(carried + carried_weight_entries(k, bpk), NV_SMALL.cbuf_bank_entries)
+    return ceil_div(carried + carried_weight_entries(k, rsc), NV_SMALL.cbuf_bank_entries)
 
 
 class WeightLedger:
