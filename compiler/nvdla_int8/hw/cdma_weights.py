@@ -49,6 +49,26 @@ def weight_banks_with_carried(carried: int, k: int, rsc: int) -> int:
     return ceil_div(carried + carried_weight_entries(k, rsc), NV_SMALL.cbuf_bank_entries)
 
 
+def paced_bpk_limits(k: int, rsc: int, weight_bytes: int, weight_banks: int) -> tuple[int, int] | None:
+    """The largest BYTE_PER_KERNEL (the count, not the field) on which NVDLA's CDMA runs a layer of
+    K kernels of R*S*C bytes: (what its fetch of D_WEIGHT_BYTES allows, what its weight banks
+    allow). None for one kernel group, whose only report waits for D_WEIGHT_BYTES whatever
+    BYTE_PER_KERNEL says.
+
+    The report of kernel group g < ceil(K/8) - 1 waits for (g+1) * 8 * BPK fetched bytes; the
+    fetch stops at D_WEIGHT_BYTES rounded down to an entry, and at the weight banks' bytes beyond
+    the g groups of 8 * R*S*C bytes the CSC has released before report g. (g+1) * 8 * BPK - g * 8 *
+    R*S*C grows with g when BPK > R*S*C, and with BPK <= R*S*C it stays within one group, which
+    fits the banks: the last-but-one report is the one that bounds BPK."""
+    groups = ceil_div(k, NV_SMALL.atomic_k)
+    if groups < 2:
+        return None
+    paced_per_bpk = (groups - 1) * NV_SMALL.atomic_k
+    fetched = weight_bytes // NV_SMALL.cbuf_entry_bytes * NV_SMALL.cbuf_entry_bytes
+    ring = (groups - 2) * NV_SMALL.atomic_k * rsc + weight_banks * NV_SMALL.cbuf_bank_bytes
+    return fetched // paced_per_bpk, ring // paced_per_bpk
+
+
 class WeightLedger:
     """Feed it the conv layers of one program in order; each call returns what NVDLA's CDMA
     bookkeeping makes of that layer, one line per problem (empty: NVDLA runs it as we do)."""
@@ -68,27 +88,21 @@ class WeightLedger:
         banks = (get("CDMA", "D_BANK", "DATA_BANK"), wbanks)
         entries = wbytes // NV_SMALL.cbuf_entry_bytes
         problems = []
-        # the report of kernel group g < ceil(K/8) - 1 waits for (g+1) * 8 * BPK fetched bytes, the
-        # last one for D_WEIGHT_BYTES; the fetch stops at D_WEIGHT_BYTES, and at the weight banks'
-        # bytes beyond the g groups of 8 * R*S*C bytes the CSC has released before report g
+        limits = paced_bpk_limits(k, rsc, wbytes, wbanks)
         groups = ceil_div(k, NV_SMALL.atomic_k)
-        group_bytes = NV_SMALL.atomic_k * rsc
         paced = (groups - 1) * NV_SMALL.atomic_k * bpk
         fetched_bytes = entries * NV_SMALL.cbuf_entry_bytes
-        ring = wbanks * NV_SMALL.cbuf_bank_bytes
-        # (g+1) * 8 * BPK - g * group_bytes grows with g when BPK > R*S*C, and with BPK <= R*S*C
-        # it stays within one group, which fits the banks: the last-but-one report is the one to check
-        ring_short = groups >= 2 and paced > (groups - 2) * group_bytes + ring
-        if paced > fetched_bytes:
+        if limits and bpk > limits[0]:
             problems.append(
                 f"{name}: NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = {bpk - 1}: NVDLA's CDMA hands the CSC its "
                 f"last-but-one kernel group after {paced} bytes, but fetches {fetched_bytes} "
                 f"(D_WEIGHT_BYTES); NVDLA's RTL hangs")
-        elif ring_short:
+        elif limits and bpk > limits[1]:
             problems.append(
                 f"{name}: NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = {bpk - 1}: NVDLA's CDMA hands the CSC its "
-                f"last-but-one kernel group after {paced} bytes, but its {wbanks} weight banks hold {ring} bytes "
-                f"beyond the {(groups - 2) * group_bytes} of the groups released before; NVDLA's RTL hangs")
+                f"last-but-one kernel group after {paced} bytes, but its {wbanks} weight banks hold "
+                f"{wbanks * NV_SMALL.cbuf_bank_bytes} bytes beyond the {(groups - 2) * NV_SMALL.atomic_k * rsc} of "
+                f"the groups released before; NVDLA's RTL hangs")
         if bpk < rsc and k > NV_SMALL.atomic_k:
             problems.append(
                 f"{name}: NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = {bpk - 1}: below R*S*C - 1 = {rsc - 1}, so "
