@@ -11,6 +11,7 @@ from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 from nvdla_int8.golden import GoldenMachine
 from nvdla_int8.golden.program import ALGO_MAX, ALGO_MIN, USE_ALU, USE_BOTH, USE_MUL
 from nvdla_int8.golden.replay import GoldenPlayer
+from nvdla_int8.hw.cdma_weights import paced_bpk_limits
 from nvdla_int8.hw.config import NV_SMALL
 from nvdla_int8.hw.regmap import REGMAP
 from nvdla_int8.trace.trace import Trace
@@ -91,6 +92,8 @@ _STRIDE = [(1, 1, "1"), (2, 3, "2-3"), (4, 7, "4-7"), (8, 8, "8 (max)")]
 _DIL = [(1, 1, "1"), (2, 4, "2-4"), (5, 31, "5-31"), (32, 32, "32 (max)")]
 _PAD = [(0, 0, "0"), (1, 2, "1-2"), (3, 31, "3-31")]
 _SHIFT = [(0, 0, "0"), (1, 15, "1-15"), (16, 31, "16-31"), (32, 63, "32-63")]
+# CDMA BYTE_PER_KERNEL against R*S*C (_pacing)
+BYTE_PER_KERNEL = ["R*S*C", "other, one kernel group", "above R*S*C", "at NVDLA's limit"]
 
 
 def _i16(v: int) -> str:
@@ -154,6 +157,7 @@ def _sample_layer(d):
 @_cp("conv.clip_truncate", lambda d: d["conv"].clip_truncate, list(range(NV_SMALL.clip_truncate_max + 1)))
 @_cp("conv.cacc_group", lambda d: d["cacc_group"], [0, 1])
 @_cp("conv.weights", lambda d: d["weights"], ["resident", "streamed"])
+@_cp("conv.byte_per_kernel", lambda d: d["byte_per_kernel"], BYTE_PER_KERNEL)
 @CoverCross(f"{TOP}.cross.kernel_x_dilation", items=[f"{TOP}.conv.kernel_w", f"{TOP}.conv.dilation_x"],
             ign_bins=[("1", "2-4"), ("1", "5-31"), ("1", "32 (max)")])
 @CoverCross(f"{TOP}.cross.cvt_x_clip", items=[f"{TOP}.conv.cdma_cvt", f"{TOP}.conv.clip_truncate"])
@@ -263,7 +267,8 @@ def sample_trace(trace: Trace) -> DatapathEvents:
             d.update(shape=_shape(p.width, p.height), c=p.channels, conv=p, cacc_group=next(cacc_groups, None),
                      pad_right=_cdma_field(trace, i, "D_ZERO_PADDING", "PAD_RIGHT"),
                      pad_bottom=_cdma_field(trace, i, "D_ZERO_PADDING", "PAD_BOTTOM"),
-                     weights=_weight_residency(p, _cdma_field(trace, i, "D_BANK", "WEIGHT_BANK") + 1))
+                     weights=_weight_residency(p, _cdma_field(trace, i, "D_BANK", "WEIGHT_BANK") + 1),
+                     byte_per_kernel=_pacing(p, trace, i))
             _sample_conv(d)
         else:
             d.update(shape=_shape(sp.width, sp.height), c=sp.channels)
@@ -306,6 +311,22 @@ def _weight_residency(p, weight_banks: int) -> str:
     """All kernels' weights in the weight banks at once, or streamed through them by kernel group."""
     return "resident" if p.kernels * p.channels * p.kernel_h * p.kernel_w <= weight_banks * NV_SMALL.cbuf_bank_bytes \
         else "streamed"
+
+
+def _pacing(p, trace: Trace, layer: int) -> str:
+    """CDMA BYTE_PER_KERNEL against R*S*C (docs/nvdla-rules.md §7): the compilers' value, any
+    other where one kernel group makes it moot, or paced above it, up to the largest NVDLA runs."""
+    bpk = _cdma_field(trace, layer, "D_WEIGHT_SIZE_0", "BYTE_PER_KERNEL") + 1
+    rsc = p.kernel_h * p.kernel_w * p.channels
+    limits = paced_bpk_limits(p.kernels, rsc, _cdma_field(trace, layer, "D_WEIGHT_BYTES", "WEIGHT_BYTES"),
+                              _cdma_field(trace, layer, "D_BANK", "WEIGHT_BANK") + 1)
+    if bpk == rsc:
+        return BYTE_PER_KERNEL[0]
+    if limits is None:
+        return BYTE_PER_KERNEL[1]
+    if bpk < rsc:
+        return "below R*S*C"  # NVDLA races (no bin: the generator never draws it)
+    return BYTE_PER_KERNEL[3] if bpk == min(limits) else BYTE_PER_KERNEL[2]
 
 
 def export(path: str) -> None:

@@ -108,3 +108,29 @@ def test_extent_bins_name_the_limits_a_layer_reaches(tmp_path):
     after = _hits("nvdla.layer.extent")
     assert after["height 257+"] == before["height 257+"] + 1
     assert all(after[b] == before[b] for b in after if b != "height 257+")
+
+
+def test_byte_per_kernel_bins_follow_the_pacing_drawn():
+    """conv.byte_per_kernel: R*S*C for the compilers' value; under the "paced" knob, the bin of
+    each conv layer's draw, every bin reached over a few seeds."""
+    from tb.coverage.model import BYTE_PER_KERNEL
+
+    one = {"layers": {"choices": [1]}, "layer_kind": {"choices": ["conv"]}}
+    plain, paced = Constraints.load("nightly"), Constraints.load("nightly")
+    plain.knobs.update(one, stretch={"choices": ["none"]}, byte_per_kernel={"choices": ["rsc"]})
+    paced.knobs.update(one, stretch={"choices": ["none"]}, byte_per_kernel={"choices": ["paced"]})
+    before = _hits("nvdla.conv.byte_per_kernel")
+    sample_trace(generate(5, plain).trace)
+    after = _hits("nvdla.conv.byte_per_kernel")
+    assert after == {**before, "R*S*C": before["R*S*C"] + 1}
+    reached = set()
+    for seed in range(30):
+        g = generate(seed, paced)
+        before = _hits("nvdla.conv.byte_per_kernel")
+        sample_trace(g.trace)
+        after = _hits("nvdla.conv.byte_per_kernel")
+        hit = [b for b in after if after[b] != before[b]]
+        assert len(hit) == 1 and after[hit[0]] == before[hit[0]] + 1
+        assert (hit[0] == "R*S*C") == ("byte_per_kernel" not in g.layers[0].summary), (seed, g.layers[0].summary)
+        reached.add(hit[0])
+    assert reached >= set(BYTE_PER_KERNEL[1:])

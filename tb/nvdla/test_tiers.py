@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tb.nvdla.run import FAIL, HANG, PASS, Result
-from tb.nvdla.tiers import markdown, player_traces, row, stretch_note
+from tb.nvdla.tiers import markdown, paced_note, player_traces, row, stretch_note
 
 
 def test_a_flagged_layer_goes_to_the_player_as_its_pass_traces(tmp_path):
@@ -33,3 +33,12 @@ def test_a_random_tier_row_counts_its_stretched_programs_by_kind():
             "sdp 1x1x20", "conv tall 4x200x8 * 1x1x8 (stretch tall)", "conv 2x2x8 (stretch many_kernels)"]
     assert stretch_note(last) == ", 3 stretched (2 many_kernels, 1 tall)"
     assert stretch_note(last[:1]) == ""
+
+
+def test_a_random_tier_row_counts_its_paced_conv_layers():
+    layers = ["conv small 6x6x8 * 3x3x20 stride 1,1 dilation 1,1 pads (0, 0, 0, 0) -> 4x4x20 byte_per_kernel 90",
+              "sdp 1x1x20", "conv 1x1xC 1x1x9 * 1x1x3 stride 1,1 dilation 1,1 pads (0, 0, 0, 0) -> 1x1x3 cvt",
+              "conv 1x1xC 1x1x9 * 1x1x3 stride 1,1 dilation 1,1 pads (0, 0, 0, 0) -> 1x1x3 byte_per_kernel 7 "
+              "(stretch big_kernel)"]
+    assert paced_note(layers) == ", 2 conv layers with BYTE_PER_KERNEL != R*S*C"
+    assert paced_note(layers[1:3]) == ""

@@ -8,7 +8,7 @@ item 4, `make nvdla-tiers`), to run once per change of the generator or the comp
   as NVDLA's trace players should get it: a layer flagged `nvdla_rtl_may_hang` by its pass
   traces, every other layer by its layer trace;
 - fresh random programs of each generator tier (seeds from --seed-start), the row naming how many
-  end with a stretched layer, of which kind.
+  end with a stretched layer, of which kind, and how many conv layers pace BYTE_PER_KERNEL.
 
 Prints one Markdown row per tier (the table of docs/verification.md, "Replayed on NVDLA's own
 RTL") and writes DIR/tiers.json; exit status 1 when any trace fails or hangs on NVDLA's RTL.
@@ -38,10 +38,12 @@ MODES = ("per-kernel", "per-filter")
 
 def random_traces(tier: str, seeds: range, out: Path) -> tuple[list[Path], str]:
     """Fresh programs of a generator tier, as `make regress BACKEND=golden` writes them, and what
-    the row says of their stretched last layers (stretch_note)."""
+    the row says of their stretched last layers (stretch_note) and paced layers (paced_note)."""
     c = Constraints.load(tier)
     programs = [generate(seed, c) for seed in seeds]
-    return [g.trace.save(out) for g in programs], stretch_note([g.layers[-1].summary for g in programs])
+    note = (stretch_note([g.layers[-1].summary for g in programs])
+            + paced_note([la.summary for g in programs for la in g.layers]))
+    return [g.trace.save(out) for g in programs], note
 
 
 def stretch_note(last_layers: list[str]) -> str:
@@ -51,6 +53,13 @@ def stretch_note(last_layers: list[str]) -> str:
     if not kinds:
         return ""
     return f", {sum(kinds.values())} stretched ({', '.join(f'{n} {k}' for k, n in kinds.most_common())})"
+
+
+def paced_note(layers: list[str]) -> str:
+    """', 58 conv layers with BYTE_PER_KERNEL != R*S*C' from the layer summaries, where the
+    generator names a paced one's 'byte_per_kernel N'; '' when none is."""
+    n = sum(" byte_per_kernel " in s for s in layers)
+    return f", {n} conv layers with BYTE_PER_KERNEL != R*S*C" if n else ""
 
 
 def make_vectors(out: Path) -> list[Path]:

@@ -57,6 +57,11 @@ NIGHTLY: dict[str, dict] = {
     "data_banks_extra": {"choices": [0, 1, 4], "weights": [4, 1, 1]},  # banks beyond the minimum
     # weight banks for all the weights, or for one kernel group (the rest streams through them)
     "weight_banks": {"choices": ["all", "one_group"], "weights": [1, 1]},
+    # CDMA BYTE_PER_KERNEL: R*S*C, as every compiler writes it, or "paced": any other value
+    # NVDLA's CDMA runs (docs/nvdla-rules.md §7): with one kernel group anything in the 18-bit
+    # field, with more R*S*C+1 up to hw.cdma_weights.paced_bpk_limits, that limit itself half
+    # the time. Drawn from a stream of its own, so the rest of every program stays as it was.
+    "byte_per_kernel": {"choices": ["rsc", "paced"], "weights": [3, 1]},
     "cycle_budget": {"choices": [400_000]},  # ideal MAC cycles of one conv layer: bounds simulation time
     # SDP: each X stage (X1 = BS, X2 = BN)
     "x_bypass": {"choices": [True, False], "weights": [1, 3]},
@@ -137,6 +142,7 @@ SMOKE: dict[str, dict] = {
     "stride": {"range": [1, 2]}, "dilation": {"range": [1, 2]},
     "pad": {"ranges": [[0, 0], [1, 2]], "weights": [1, 1]},
     "stretch": {"choices": ["none"]},
+    "byte_per_kernel": {"choices": ["rsc"]},
 }
 
 TIERS = {"smoke": SMOKE, "nightly": NIGHTLY}

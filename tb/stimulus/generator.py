@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from nvdla_int8.hw.cdma_weights import carried_weight_entries, weight_banks_with_carried
+from nvdla_int8.hw.cdma_weights import carried_weight_entries, paced_bpk_limits, weight_banks_with_carried
 from nvdla_int8.lower.legality import check_program, check_sdp_program, check_sequence
 from nvdla_int8.golden.program import (ALGO_MAX, ALGO_MIN, ALGO_SUM, USE_ALU, USE_BOTH, USE_MUL, ConvParams,
                                       OperandStream, SdpParams, StageParams, encode_conv, encode_sdp)
 from nvdla_int8.golden.replay import GoldenPlayer
 from nvdla_int8.hw.config import NV_SMALL
-from nvdla_int8.hw.layouts import Surface, ceil_div
+from nvdla_int8.hw.layouts import Surface, ceil_div, weight_bytes_field
 from nvdla_int8.hw.regmap import REGMAP
 from nvdla_int8.trace.cfg import Command, Name, Quoted
 from nvdla_int8.trace.dat import entries_from_array
@@ -43,6 +43,7 @@ NEAR_GAP = 64  # the largest stride_gap of the tiers: larger ones only where no 
 # register limits (field width + 1) of the kernel size and the dilation
 MAX_KERNEL = 1 << REGMAP.reg("CSC", "D_WEIGHT_SIZE_EXT_0").field("WEIGHT_WIDTH_EXT").width
 MAX_DILATION = 1 << REGMAP.reg("CSC", "D_DILATION_EXT").field("X_DILATION_EXT").width
+MAX_BYTE_PER_KERNEL = 1 << REGMAP.reg("CDMA", "D_WEIGHT_SIZE_0").field("BYTE_PER_KERNEL").width
 
 
 class GeneratorBug(AssertionError):
@@ -110,9 +111,11 @@ def generate(seed: int, constraints: Constraints) -> Generated:
     n = c.draw(rng, "layers")
     layers = []
     place = _Placer(seed, c)
+    # BYTE_PER_KERNEL from a stream of its own, as the placer's: drawing it changes nothing else
+    pacing = np.random.default_rng([seed, 0x4E56444C, 4])
     carried = 0  # weight entries of the conv layers so far: NVDLA may not count their release
     for i in range(n):
-        layer = _layer(rng, c, place, i, carried)
+        layer = _layer(rng, c, place, pacing, i, carried)
         _check_legal(layer, seed, i)
         layers.append(layer)
         carried += layer.weight_entries
@@ -123,7 +126,7 @@ def generate(seed: int, constraints: Constraints) -> Generated:
     srng = np.random.default_rng([seed, 0x4E56444C, 3])
     stretch = "none" if place.fixed else c.draw(srng, "stretch")
     if stretch != "none":
-        layer = _layer(srng, c.stretched(stretch), place, len(layers), carried)
+        layer = _layer(srng, c.stretched(stretch), place, pacing, len(layers), carried)
         layer.summary += f" (stretch {stretch})"
         _check_legal(layer, seed, len(layers))
         layers.append(layer)
@@ -133,11 +136,12 @@ def generate(seed: int, constraints: Constraints) -> Generated:
     return Generated(seed, c.tier, trace, layers)
 
 
-def _layer(rng, c: Constraints, place: _Placer, index: int, carried: int) -> Layer:
-    """Layer `index` of the program: its kind, then the layer, drawn from `rng` with knobs `c`."""
+def _layer(rng, c: Constraints, place: _Placer, pacing, index: int, carried: int) -> Layer:
+    """Layer `index` of the program: its kind, then the layer, drawn from `rng` with knobs `c`
+    (a conv layer's BYTE_PER_KERNEL from `pacing`)."""
     kind = c.draw(rng, "layer_kind")
     place.layer = index
-    layer = _conv_layer(rng, c, place, carried) if kind == "conv" else None
+    layer = _conv_layer(rng, c, place, pacing, carried) if kind == "conv" else None
     # a conv layer the CBUF cannot hold beside the weights before it becomes an SDP layer
     return layer or _sdp_layer(rng, c, place)
 
@@ -309,7 +313,7 @@ def _fit_pads(rng, deficit: int, a: int, b: int, limit: int) -> tuple[int, int]:
     return a, deficit - a
 
 
-def _conv_layer(rng, c: Constraints, place: _Placer, carried: int = 0) -> Layer | None:
+def _conv_layer(rng, c: Constraints, place: _Placer, pacing, carried: int = 0) -> Layer | None:
     g = _conv_geometry(rng, c, carried)
     if g is None:
         return None
@@ -342,14 +346,34 @@ def _conv_layer(rng, c: Constraints, place: _Placer, carried: int = 0) -> Layer 
     # release every input slice, as the compiler does: the reset value releases 2, which NVDLA
     # acts on (and which over-releases a one-row input, docs/nvdla-rules.md)
     prog.set("CSC", "D_RELEASE", RLS_SLICES=g["h"] - 1)
+    rsc, bpk = g["r"] * g["s"] * g["c"], _byte_per_kernel(pacing, c, g)
+    prog.set("CDMA", "D_WEIGHT_SIZE_0", BYTE_PER_KERNEL=bpk - 1)
     out, sdp_regions, uses_rdma = _sdp_program(rng, c, prog, place, g["k"], g["ho"], g["wo"], src=None)
     regions += sdp_regions
     units = CONV_ENABLE_ORDER + (("SDP_RDMA",) if uses_rdma else ())
     summary = (f"conv {g['shape']} {g['w']}x{g['h']}x{g['c']} * {g['s']}x{g['r']}x{g['k']} stride {g['sx']},{g['sy']} "
                f"dilation {g['dx']},{g['dy']} pads {g['pads']} -> {g['wo']}x{g['ho']}x{g['k']}"
-               f"{' cvt' if cvt else ''}{' +operands' if uses_rdma else ''}")
-    return Layer("conv", prog, units, regions, out, summary,
-                 carried_weight_entries(g["k"], g["r"] * g["s"] * g["c"]))
+               f"{' cvt' if cvt else ''}{' +operands' if uses_rdma else ''}"
+               f"{f' byte_per_kernel {bpk}' if bpk != rsc else ''}")
+    return Layer("conv", prog, units, regions, out, summary, carried_weight_entries(g["k"], rsc))
+
+
+def _byte_per_kernel(rng, c: Constraints, g: dict) -> int:
+    """CDMA BYTE_PER_KERNEL (the count) of conv layer `g`: R*S*C, or with the knob's "paced" a
+    value NVDLA's CDMA runs the layer with (hw.cdma_weights.paced_bpk_limits): one kernel group
+    ignores it (below or above R*S*C, half the time each), more take R*S*C+1 up to the limit, the
+    limit itself half the time; below R*S*C they would race (docs/nvdla-rules.md §7)."""
+    rsc = g["r"] * g["s"] * g["c"]
+    if c.draw(rng, "byte_per_kernel") == "rsc":
+        return rsc
+    limits = paced_bpk_limits(g["k"], rsc, weight_bytes_field(g["k"], g["c"], g["r"], g["s"]), g["banks"][1])
+    if limits is None:
+        below = rsc > 1 and (rsc == MAX_BYTE_PER_KERNEL or rng.integers(0, 2))
+        return int(rng.integers(1, rsc) if below else rng.integers(rsc + 1, MAX_BYTE_PER_KERNEL + 1))
+    top = min(limits)
+    if top == rsc or rng.integers(0, 2):
+        return top
+    return int(rng.integers(rsc + 1, top + 1))
 
 
 # -- SDP -----------------------------------------------------------------------------------------

@@ -238,3 +238,50 @@ def test_a_stretched_layer_leaves_the_program_before_it_alone():
             stretched += 1
             assert "(stretch" in g.layers[-1].summary
     assert 3 <= stretched <= 10
+
+
+def test_paced_byte_per_kernel_moves_only_that_register_up_to_nvdlas_limit():
+    """The byte_per_kernel knob draws from a stream of its own: with "paced" a seed's program is
+    the R*S*C one but for CDMA BYTE_PER_KERNEL (and its check_crc values, since the layout comes
+    from R*S*C). Multi-group layers stay within hw.cdma_weights.paced_bpk_limits, and those at the
+    limit are one short of what the checker refuses: the generator's bound is NVDLA's, not a
+    narrower one."""
+    from nvdla_int8.hw.cdma_weights import WeightLedger, paced_bpk_limits
+    from nvdla_int8.hw.regmap import REGMAP
+
+    bpk_reg = REGMAP.reg("CDMA", "D_WEIGHT_SIZE_0")
+    assert Constraints.load("smoke").knobs["byte_per_kernel"] == {"choices": ["rsc"]}
+    paced, plain = Constraints.load("nightly"), Constraints.load("nightly")
+    paced.knobs["byte_per_kernel"] = {"choices": ["paced"]}
+    plain.knobs["byte_per_kernel"] = {"choices": ["rsc"]}
+    seen = set()
+    for seed in range(40):
+        g, h = generate(seed, paced), generate(seed, plain)
+        assert len(g.trace.commands) == len(h.trace.commands) and g.trace.dats == h.trace.dats
+        for a, b in zip(g.trace.commands, h.trace.commands):
+            assert a == b or (a.op == "reg_write" and a.args[0] is bpk_reg), (seed, a, b)
+        machine = GoldenMachine()
+        GoldenPlayer(g.trace, machine).run()
+        for la, ran in zip(g.layers, machine.layers):
+            if la.kind != "conv":
+                continue
+            regs = {(r.unit, r.name): v for r, v in la.prog.writes}
+            get = lambda u, r, f: REGMAP.reg(u, r).field(f).get(regs[(u, r)])  # noqa: E731
+            p = ran.conv
+            bpk, rsc = get("CDMA", "D_WEIGHT_SIZE_0", "BYTE_PER_KERNEL") + 1, p.kernel_h * p.kernel_w * p.channels
+            limits = paced_bpk_limits(p.kernels, rsc, get("CDMA", "D_WEIGHT_BYTES", "WEIGHT_BYTES"),
+                                      get("CDMA", "D_BANK", "WEIGHT_BANK") + 1)
+            if limits is None:
+                if bpk != rsc:
+                    seen.add("one group, below" if bpk < rsc else "one group, above")
+                continue
+            assert rsc <= bpk <= min(limits), (seed, la.summary)
+            if bpk == min(limits) > rsc:
+                seen.add("at the limit")
+                over = {**regs, ("CDMA", "D_WEIGHT_SIZE_0"): bpk_reg.encode(BYTE_PER_KERNEL=bpk)}
+                get_over = lambda u, r, f: REGMAP.reg(u, r).field(f).get(over[(u, r)])  # noqa: E731
+                assert WeightLedger().conv_layer("L", get) == []
+                assert "NVDLA's RTL hangs" in WeightLedger().conv_layer("L", get_over)[0]
+            elif bpk > rsc:
+                seen.add("between")
+    assert {"one group, below", "one group, above", "at the limit", "between"} <= seen
