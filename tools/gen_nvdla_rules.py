@@ -67,7 +67,9 @@ def constraints(kind: str) -> Constraints:
     knobs = copy.deepcopy(NIGHTLY)
     knobs.update(copy.deepcopy(KINDS[kind]))
     knobs["address_layout"] = {"choices": ["fixed"]}  # the addresses the committed vectors were run with
-    knobs["byte_per_kernel"] = {"choices": ["rsc"]}  # as they were run; BPK_VARIANTS edit it on purpose
+    # the draws the committed vectors were made with (BPK_VARIANTS edit BYTE_PER_KERNEL on purpose)
+    knobs["byte_per_kernel"] = {"choices": ["rsc"]}
+    knobs["old_hang_corners"] = {"choices": ["avoid"]}
     return Constraints("nightly", knobs, f"tools/gen_nvdla_rules.py:{kind}")
 
 

@@ -62,6 +62,13 @@ NIGHTLY: dict[str, dict] = {
     # field, with more R*S*C+1 up to hw.cdma_weights.paced_bpk_limits, that limit itself half
     # the time. Drawn from a stream of its own, so the rest of every program stays as it was.
     "byte_per_kernel": {"choices": ["rsc", "paced"], "weights": [3, 1]},
+    # The two corners of the old generator's programs that hung NVDLA's RTL (generator
+    # _old_hang_corner): an output row or column with every kernel tap in the padding, one output
+    # channel with a kernel larger than 1x1. Both run on NVDLA's RTL, alone and after a conv layer,
+    # since the conv-after-conv rules (docs/nvdla-rules.md §5, replayed 2026-12-06): "allow" draws
+    # them, "avoid" redraws the geometry (smoke, whose programs stay as they were). One choice
+    # unweighted draws nothing from the stream.
+    "old_hang_corners": {"choices": ["allow"]},
     "cycle_budget": {"choices": [400_000]},  # ideal MAC cycles of one conv layer: bounds simulation time
     # SDP: each X stage (X1 = BS, X2 = BN)
     "x_bypass": {"choices": [True, False], "weights": [1, 3]},
@@ -143,6 +150,7 @@ SMOKE: dict[str, dict] = {
     "pad": {"ranges": [[0, 0], [1, 2]], "weights": [1, 1]},
     "stretch": {"choices": ["none"]},
     "byte_per_kernel": {"choices": ["rsc"]},
+    "old_hang_corners": {"choices": ["avoid"]},
 }
 
 TIERS = {"smoke": SMOKE, "nightly": NIGHTLY}

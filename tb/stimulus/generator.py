@@ -263,7 +263,8 @@ def _conv_geometry(rng, c: Constraints, carried: int = 0):
         wo, ho = (w + pl + pr - span_w) // sx + 1, (h + pt + pb - span_h) // sy + 1
         if max(wo, ho) > NV_SMALL.max_cube_dim:  # the 13-bit output size fields
             continue
-        if _hang_corner(w, h, k, ks, kr, (sx, sy), (dx, dy), (pl, pt), (wo, ho)):
+        if (_old_hang_corner(w, h, k, ks, kr, (sx, sy), (dx, dy), (pl, pt), (wo, ho))
+                and c.draw(rng, "old_hang_corners") == "avoid"):
             continue
         # the smallest PAD_RIGHT/BOTTOM that gives this output: what the legality rule recomputes
         pr = min(pr, max(0, (wo - 1) * sx + span_w - w - pl))
@@ -291,13 +292,14 @@ def _conv_geometry(rng, c: Constraints, carried: int = 0):
     raise GeneratorBug(f"no conv geometry within {MAX_DRAWS} draws: the constraints are too narrow")
 
 
-def _hang_corner(w, h, k, ks, kr, strides, dilations, pads, outs) -> bool:
+def _old_hang_corner(w, h, k, ks, kr, strides, dilations, pads, outs) -> bool:
     """The classes of the old generator's two programs that hung NVDLA's RTL, both conv after conv
-    (probably legality.check_sequence's rules, docs/nvdla-rules.md §5; not replayed since):
-    (a) an output row or column none of whose kernel taps lands on the input (133x1x17, kernel
-    4x3, stride y 4, dilation y 5, pads top 2 / bottom 8: one output row on input rows -2, 3, 8);
-    (b) one output channel with a kernel larger than 1x1 (38x19x72, kernel 7x7; NVDLA's own K = 1
-    traces all use 1x1 kernels). Both are wider than what the checker refuses."""
+    (shared/nvdla-rtl-findings.md §4): (a) an output row or column none of whose kernel taps lands
+    on the input (133x1x17, kernel 4x3, stride y 4, dilation y 5, pads top 2 / bottom 8: one
+    output row on input rows -2, 3, 8); (b) one output channel with a kernel larger than 1x1
+    (38x19x72, kernel 7x7). Replayed on NVDLA's RTL under the conv-after-conv rules (§5), alone
+    and after a conv layer, both layers and their random neighbours run as the golden model
+    computes them (docs/nvdla-rules.md §5): the `old_hang_corners` knob says whether to draw them."""
     for size, kern, s, d, p, n in zip((w, h), (ks, kr), strides, dilations, pads, outs):
         taps = np.arange(n)[:, None] * s - p + np.arange(kern)[None, :] * d
         if not ((taps >= 0) & (taps < size)).any(axis=1).all():
@@ -414,7 +416,7 @@ def _sdp_program(rng, c: Constraints, prog: RegisterProgram, place: _Placer, ch:
         bpc = 2 if two_byte else 1
         bpe = bpc * (2 if use == USE_BOTH else 1)
         surface = _packed_surface(w, h, *_gaps(rng, c, h, ch), elem=bpe)
-        if not per_element:  # NVDLA's PER_KERNEL strides: with others its RTL computed differently (legality)
+        if not per_element:  # NVDLA's PER_KERNEL strides, as its compiler writes them (it reads the array straight)
             surface = Surface(0, ATOM * bpe, ATOM * bpe)
         # operand image: whole atoms of every element (placed, streamed or not: the base
         # registers are programmed either way)

@@ -153,19 +153,38 @@ def test_bad_constraint_file_is_one_line_naming_the_file(text, msg, tmp_path):
     assert str(f) in str(e.value) and "\n" not in str(e.value)
 
 
-def test_the_two_conv_programs_that_hang_nvdla_are_never_drawn():
-    """shared/nvdla-rtl-findings.md §4: both hang NVDLA's RTL (cause unknown); the generator avoids
-    their corners, and still draws their neighbours."""
-    from tb.stimulus.generator import _hang_corner
+def test_the_old_hang_corners_are_drawn_in_nightly_and_avoided_in_smoke():
+    """shared/nvdla-rtl-findings.md §4's two hanging programs, both conv after conv under the old
+    rules: their corners (an output row with every tap in the padding; one output channel with a
+    kernel larger than 1x1) run on NVDLA's RTL since check_sequence's rules (docs/nvdla-rules.md
+    §5), so the nightly tier draws them; smoke avoids them, so its programs stay as they were."""
+    from tb.stimulus.generator import _old_hang_corner
     # 133x1x17, kernel 4x3 (S x R), stride (1, 4), dilation (1, 5), pads left 3 top 2 (right 0,
     # bottom 8): one output row, whose taps are input rows -2, 3, 8
     wo = (133 + 3 + 0 - 4) // 1 + 1
-    assert _hang_corner(133, 1, 5, 4, 3, (1, 4), (1, 5), (3, 2), (wo, 1))
-    assert not _hang_corner(133, 1, 5, 4, 3, (1, 4), (1, 5), (3, 0), (wo, 1))  # pad top 0: taps on row 0
+    assert _old_hang_corner(133, 1, 5, 4, 3, (1, 4), (1, 5), (3, 2), (wo, 1))
+    assert not _old_hang_corner(133, 1, 5, 4, 3, (1, 4), (1, 5), (3, 0), (wo, 1))  # pad top 0: taps on row 0
     # 38x19x72, kernel 7x7, one output channel
-    assert _hang_corner(38, 19, 1, 7, 7, (1, 1), (1, 1), (0, 0), (32, 13))
-    assert not _hang_corner(38, 19, 2, 7, 7, (1, 1), (1, 1), (0, 0), (32, 13))
-    assert not _hang_corner(38, 19, 1, 1, 1, (1, 1), (1, 1), (0, 0), (38, 19))  # NVDLA runs K = 1 with 1x1 kernels
+    assert _old_hang_corner(38, 19, 1, 7, 7, (1, 1), (1, 1), (0, 0), (32, 13))
+    assert not _old_hang_corner(38, 19, 2, 7, 7, (1, 1), (1, 1), (0, 0), (32, 13))
+    assert not _old_hang_corner(38, 19, 1, 1, 1, (1, 1), (1, 1), (0, 0), (38, 19))
+
+    def corners(c, seeds):
+        found = set()
+        for seed in seeds:
+            m = GoldenMachine()
+            GoldenPlayer(generate(seed, c).trace, m).run()
+            for q in (la.conv for la in m.layers if la.kind == "conv"):
+                geometry = (q.width, q.height, 2, q.kernel_w, q.kernel_h, (q.stride_x, q.stride_y),
+                            (q.dilation_x, q.dilation_y), (q.pad_left, q.pad_top), (q.out_w, q.out_h))
+                found |= {"taps in padding"} if _old_hang_corner(*geometry) else set()
+                found |= {"one kernel"} if q.kernels == 1 and q.kernel_w * q.kernel_h > 1 else set()
+        return found
+    assert Constraints.load("smoke").knobs["old_hang_corners"] == {"choices": ["avoid"]}
+    avoid = Constraints.load("nightly")
+    avoid.knobs["old_hang_corners"] = {"choices": ["avoid"]}
+    assert corners(Constraints.load("nightly"), range(1, 41)) == {"taps in padding", "one kernel"}
+    assert corners(avoid, range(1, 41)) == set()
 
 
 def test_regions_spread_over_the_whole_address_space_without_overlap():

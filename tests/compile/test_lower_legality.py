@@ -97,8 +97,6 @@ def _mutate(writes, unit, reg, **fields):
     ("CDMA", "D_WEIGHT_RAM_TYPE", {"WEIGHT_RAM_TYPE": 0}, "WEIGHT_RAM_TYPE = 0 selects CVIF"),
     ("SDP", "D_DST_DMA_CFG", {"DST_RAM_TYPE": 0}, "DST_RAM_TYPE = 0 selects CVIF"),
     ("SDP_RDMA", "D_BRDMA_CFG", {"BRDMA_RAM_TYPE": 0}, "BRDMA_RAM_TYPE = 0 selects CVIF"),
-    ("SDP_RDMA", "D_BS_LINE_STRIDE", {"BS_LINE_STRIDE": 48}, "a PER_KERNEL operand stream needs"),
-    ("SDP_RDMA", "D_BS_SURFACE_STRIDE", {"BS_SURFACE_STRIDE": 0}, "a PER_KERNEL operand stream needs"),
     ("SDP", "D_DP_EW_CFG", {"EW_BYPASS": 0}, "no EW (X3) stage"),
     ("SDP_RDMA", "D_ERDMA_CFG", {"ERDMA_DISABLE": 0}, "no EW operand DMA"),
     ("CDMA", "D_LINE_STRIDE", {"LINE_STRIDE": 48}, "LINE_PACKED = 1 but the line stride 0x30"),
@@ -111,23 +109,31 @@ def test_checker_rejects_illegal_programs(unit, reg, fields, needle):
     assert any(needle in v for v in bad), bad
 
 
-def test_checker_rejects_one_output_channel_with_a_kernel_dilated_both_ways():
-    """The corner both NVDLA failures with K = 1 share (docs/nvdla-rules.md §5): 2x2 and 7x7
-    kernels dilated 2x2. Dilated one way only, or with two kernels, it stays legal."""
+def test_one_output_channel_dilated_both_ways_and_per_kernel_strides_are_legal():
+    """Two rules drawn from the findings' failures are gone (docs/nvdla-rules.md §4): replayed on
+    NVDLA's RTL under check_sequence's rules, one output channel with a 2x2 or 7x7 kernel dilated
+    2x2 and PER_KERNEL operand strides 48/112 (smoke seed 91's layer) compute as the golden model
+    does, alone and after a conv layer. The checker takes them; it still refuses a bad output size."""
     from nvdla_int8.golden.program import ConvParams, encode_conv
     from nvdla_int8.hw.layouts import Surface
     from nvdla_int8.trace.program import RegisterProgram
     prog = lower_layer(_qlayer(c=8, h=6, w=5, k=1, r=1, mode="per-filter"))[0]
 
-    def with_geometry(k, dx, dy):
+    def with_geometry(k, dx, dy, out_h=4):
         p = RegisterProgram(list(prog.writes))
-        encode_conv(p, ConvParams(width=5, height=6, channels=8, kernels=k, kernel_w=2, kernel_h=2, out_w=3,
-                                  out_h=4, stride_x=1, stride_y=1, dilation_x=dx, dilation_y=dy, pad_left=0,
+        encode_conv(p, ConvParams(width=5, height=6, channels=8, kernels=k, kernel_w=2, kernel_h=2, out_w=5 - dx,
+                                  out_h=out_h, stride_x=1, stride_y=1, dilation_x=dx, dilation_y=dy, pad_left=0,
                                   pad_top=0, pad_value=0, feature=Surface(0x1000, 40, 240), weight_base=0x8000,
                                   cvt_en=False, cvt_offset=0, cvt_scale=0, cvt_truncate=0, clip_truncate=0))
-        return [v for v in check_program(p.writes) if "dilated" in v]
-    assert with_geometry(1, 2, 2) and not with_geometry(1, 1, 2) and not with_geometry(1, 2, 1)
-    assert not with_geometry(2, 2, 2)
+        # encode_conv leaves the SDP's cube size to the layer's own SDP program: those copies differ
+        return [v for v in check_program(p.writes) if "NVDLA_SDP." not in v]
+    assert with_geometry(1, 2, 2) == [] and with_geometry(1, 1, 2) == [] and with_geometry(2, 2, 2) == []
+    assert any("output height 3 does not follow" in v for v in with_geometry(1, 2, 2, out_h=3))
+    strided = _mutate(_mutate(prog.writes, "SDP_RDMA", "D_BS_LINE_STRIDE", BS_LINE_STRIDE=48),
+                      "SDP_RDMA", "D_BS_SURFACE_STRIDE", BS_SURFACE_STRIDE=112)
+    assert REGMAP.reg("SDP_RDMA", "D_BRDMA_CFG").field("BRDMA_DATA_MODE").get(
+        dict(prog.writes)[REGMAP.reg("SDP_RDMA", "D_BRDMA_CFG")]) == 0  # PER_KERNEL
+    assert check_program(strided) == []
 
 
 def test_checker_rejects_an_unpacked_1x1_input_marked_surface_packed():
@@ -161,12 +167,12 @@ def test_checker_rejects_what_a_standalone_layer_cannot_run_on_nv_small():
             ("SDP_RDMA", "D_SRC_DMA_CFG", {"SRC_RAM_TYPE": 0}, "SRC_RAM_TYPE = 0 selects CVIF"),
             ("SDP", "D_DST_DMA_CFG", {"DST_RAM_TYPE": 0}, "DST_RAM_TYPE = 0 selects CVIF"),
             ("SDP_RDMA", "D_BRDMA_CFG", {"BRDMA_RAM_TYPE": 0}, "BRDMA_RAM_TYPE = 0 selects CVIF"),
-            ("SDP_RDMA", "D_BS_SURFACE_STRIDE", {"BS_SURFACE_STRIDE": 112}, "a PER_KERNEL operand stream needs"),
             ("SDP_RDMA", "D_FEATURE_MODE_CFG", {"IN_PRECISION": 1}, "IN_PRECISION = 1")]:
         bad = check_sdp_program(_mutate(writes, unit, reg, **fields))
         assert any(needle in v for v in bad), (reg, bad)
-    # a disabled stream's RAM type and strides are not used
+    # a disabled stream's RAM type is not used; a PER_KERNEL stream's strides are not either
     assert check_sdp_program(_mutate(writes, "SDP_RDMA", "D_NRDMA_CFG", NRDMA_RAM_TYPE=0)) == []
+    assert check_sdp_program(_mutate(writes, "SDP_RDMA", "D_BS_SURFACE_STRIDE", BS_SURFACE_STRIDE=112)) == []
 
 
 def test_checker_rejects_a_kernel_group_too_big_for_the_weight_banks():

@@ -15,11 +15,12 @@ layer and the field, as it does this checker's findings.
 It also refuses what nv_small itself cannot run or would compute differently from the golden
 model (shared/nvdla-rtl-findings.md; rules and sources in docs/nvdla-rules.md): a used DMA whose
 RAM type selects the absent CVIF (hw.memif; the reset value does), the absent EW stage and
-ERDMA, PER_KERNEL operand strides other than NVDLA's 8 x bytes per element, CDMA packing
-hints (D_DAIN_MAP) that the strides contradict, a CSC release of more input slices than there
-are (the reset value does it to a one-row input), and one output channel with a kernel dilated in
-both directions (NVDLA's RTL failed on both such layers it was given). `check_sequence` takes the
-conv layers of one program together: what one leaves in NVDLA's CBUF bookkeeping for the next.
+ERDMA, CDMA packing hints (D_DAIN_MAP) that the strides contradict, and a CSC release of more
+input slices than there are (the reset value does it to a one-row input). `check_sequence` takes
+the conv layers of one program together: what one leaves in NVDLA's CBUF bookkeeping for the next.
+Two rules drawn from the findings' failures (PER_KERNEL operand strides other than 8 x bytes per
+element, one output channel with a kernel dilated both ways) are gone: replayed on NVDLA's RTL
+under check_sequence's rules, those layers compute as the golden model does (docs/nvdla-rules.md §4).
 """
 from __future__ import annotations
 
@@ -152,13 +153,6 @@ def check_program(writes) -> list[str]:
     v.extend(_operand_checks(s))
     v.extend(_nv_small_checks(s, conv=True))
     v.extend(_dain_map_checks(s, wi, hi))
-    if k == 1 and sw > 1 and rh > 1 and dx > 1 and dy > 1:
-        # NVDLA's RTL hung on one such layer (7x7, dilation 2x2) and computed another one differently
-        # (2x2, dilation 2x2); the K = 1 layers that ran had a 1-wide kernel axis or dilation 1 on one
-        # axis, and NVDLA's own K = 1 traces use 1x1 kernels. Both followed a conv layer, so the
-        # cause was probably check_sequence's (docs/nvdla-rules.md §5); kept until replayed under it.
-        v.append(f"one output channel with a {sw}x{rh} kernel dilated {dx}x{dy}: NVDLA's RTL hangs or computes "
-                 "differently; use two kernels (a zero one) or no dilation on one axis")
     rls = s.get("CSC", "D_RELEASE", "RLS_SLICES") + 1
     if rls > hi and not s.get("CSC", "D_MISC_CFG", "SKIP_DATA_RLS"):
         # NVDLA's CSC keeps H - RLS_SLICES - 1 slices for the next layer in 14 bits
@@ -255,30 +249,13 @@ def _operand_checks(s: _State, flying: bool = True) -> list[str]:
 
 
 def _nv_small_checks(s: _State, conv: bool) -> list[str]:
-    """What nv_small lacks or reads differently: CVIF RAM types, the EW stage and its ERDMA,
-    PER_KERNEL operand strides."""
+    """What nv_small lacks: CVIF RAM types, the EW stage and its ERDMA."""
     rdma = not conv or s.get("SDP_RDMA", "D_OP_ENABLE", "OP_EN") == 1
     v = cvif_selections(s.get, conv, rdma)
     if not s.get("SDP", "D_DP_EW_CFG", "EW_BYPASS"):
         v.append("NVDLA_SDP.D_DP_EW_CFG_0.EW_BYPASS = 0: nv_small has no EW (X3) stage; it must be bypassed")
     if rdma and not s.get("SDP_RDMA", "D_ERDMA_CFG", "ERDMA_DISABLE"):
         v.append("NVDLA_SDP_RDMA.D_ERDMA_CFG_0.ERDMA_DISABLE = 0: nv_small has no EW operand DMA; it must be disabled")
-    for stage, letter in (("BS", "B"), ("BN", "N")):
-        cfg = f"D_{letter}RDMA_CFG"
-        if not rdma or s.get("SDP_RDMA", cfg, f"{letter}RDMA_DISABLE") or \
-                s.get("SDP_RDMA", cfg, f"{letter}RDMA_DATA_MODE"):  # off, or PER_ELEMENT
-            continue
-        # NVDLA reads a PER_KERNEL array as one straight request (NV_NVDLA_SDP_RDMA_ig), yet a layer
-        # with other strides differed on its RTL (findings §3, cause unknown): only NVDLA's own
-        # stride, the one every upstream PER_KERNEL trace programs, is known to be safe.
-        comp = 2 if s.get("SDP_RDMA", cfg, f"{letter}RDMA_DATA_SIZE") else 1
-        bpe = comp * (2 if s.get("SDP_RDMA", cfg, f"{letter}RDMA_DATA_USE") == 2 else 1)
-        for what in ("LINE", "SURFACE"):
-            reg = REGMAP.reg("SDP_RDMA", f"D_{stage}_{what}_STRIDE")
-            val = s.values.get(reg, reg.reset)
-            if val != NV_SMALL.memory_atom * bpe:
-                v.append(f"{reg.trace_name} = {val:#x}: a PER_KERNEL operand stream needs 8 x {bpe} bytes per "
-                         f"element = {NV_SMALL.memory_atom * bpe:#x} (NVDLA computed differently with other strides)")
     return v
 
 
