@@ -95,9 +95,10 @@ def test_check_file_compares_memory_with_a_dat(tmp_path):
 
 
 def test_nvdla_rules_vectors_pass_on_golden_and_regenerate_identically(tmp_path):
-    """vectors/nvdla-rules (1x1 cubes with unpacked strides, PER_KERNEL operands, conv after conv,
-    BYTE_PER_KERNEL other than R*S*C) replay on the golden model with nothing to say of NVDLA's
-    RTL, and tools/gen_nvdla_rules.py writes the same files again."""
+    """vectors/nvdla-rules (1x1 cubes with unpacked strides, PER_KERNEL operands with NVDLA's
+    strides and others, conv after conv, BYTE_PER_KERNEL other than R*S*C, the findings' two old
+    hang corners) replay on the golden model with nothing to say of NVDLA's RTL (but bpk_59's
+    race), and tools/gen_nvdla_rules.py writes the same files again."""
     import filecmp
     import subprocess
     import sys
@@ -105,7 +106,7 @@ def test_nvdla_rules_vectors_pass_on_golden_and_regenerate_identically(tmp_path)
     root = Path(__file__).resolve().parents[1]
     committed = root / "vectors" / "nvdla-rules"
     paths = find_traces([committed])
-    assert len(paths) == 23
+    assert len(paths) == 35
     outcomes = list(replay_traces(paths))
     failed = [f"{o.name}: {o.message}" for o in outcomes if not o.passed]
     assert not failed, "\n".join(failed)

@@ -9,7 +9,12 @@ random generator (tb/stimulus) under narrowed constraints into vectors/nvdla-rul
   conv layer leaves in NVDLA's CBUF bookkeeping for the next (lower.legality.check_sequence);
 - bpk: per_kernel s1 and one conformance trace with BYTE_PER_KERNEL other than R*S*C
   (BPK_VARIANTS), which NVDLA's RTL ran with the trace's own CRC: the layout is R*S*C, BPK only
-  paces the CDMA (docs/nvdla-rules.md §7).
+  paces the CDMA (docs/nvdla-rules.md §7);
+- one_kernel, taps_in_padding: the corners of the findings' two hanging programs (§4), one output
+  channel with a kernel larger than 1x1 and an output row with every kernel tap in the padding,
+  each after a conv layer of the same kind: NVDLA's RTL runs them under the conv-after-conv rules;
+- per_kernel_strides: the per_kernel traces with PER_KERNEL operand strides 48/112 (findings §3),
+  which NVDLA's RTL reads straight, with the same CRCs (docs/nvdla-rules.md §4).
 
 Same seeds, same files. Usage: python tools/gen_nvdla_rules.py [OUT_DIR] (default vectors/nvdla-rules).
 """
@@ -48,6 +53,20 @@ KINDS = {
     "conv_after_conv": {"layers": {"choices": [3]}, "layer_kind": {"choices": ["conv"]},
                         "shape": {"choices": ["small", "single_line"]}, "kernels": {"range": [3, 40]},
                         "geometry_corner": {"choices": ["none"]}, "cycle_budget": {"choices": [3_000]}},
+    # findings §4's corners, which ran on NVDLA's RTL under the conv-after-conv rules: one output
+    # channel with a kernel larger than 1x1 (dilated both ways mostly), after a conv layer of one
+    # channel too; and an output row whose kernel taps all fall in the padding (a one-row input,
+    # kernel height 3 dilated 5, top pad 3..9 past every tap's row)
+    "one_kernel": {"layers": {"choices": [2]}, "layer_kind": {"choices": ["conv"]}, "kernels": {"choices": [1]},
+                   "shape": {"choices": ["small", "single_line"]}, "kernel": {"range": [2, 7]},
+                   "dilation": {"ranges": [[1, 1], [2, 4]], "weights": [1, 3]},
+                   "geometry_corner": {"choices": ["none"]}, "cycle_budget": {"choices": [20_000]},
+                   "old_hang_corners": {"choices": ["allow"]}},
+    "taps_in_padding": {"layers": {"choices": [2]}, "layer_kind": {"choices": ["conv"]},
+                        "shape": {"choices": ["single_line"]}, "line_w": {"range": [12, 40]},
+                        "kernel": {"choices": [3]}, "dilation": {"choices": [5]}, "stride": {"range": [2, 4]},
+                        "pad": {"ranges": [[3, 4], [6, 9]]}, "geometry_corner": {"choices": ["none"]},
+                        "cycle_budget": {"choices": [20_000]}, "old_hang_corners": {"choices": ["allow"]}},
 }
 
 
@@ -65,11 +84,11 @@ BPK_VARIANTS = (("per_kernel_s1", 59, None), ("per_kernel_s1", 61, None), ("per_
 
 def constraints(kind: str) -> Constraints:
     knobs = copy.deepcopy(NIGHTLY)
-    knobs.update(copy.deepcopy(KINDS[kind]))
-    knobs["address_layout"] = {"choices": ["fixed"]}  # the addresses the committed vectors were run with
     # the draws the committed vectors were made with (BPK_VARIANTS edit BYTE_PER_KERNEL on purpose)
     knobs["byte_per_kernel"] = {"choices": ["rsc"]}
     knobs["old_hang_corners"] = {"choices": ["avoid"]}
+    knobs.update(copy.deepcopy(KINDS[kind]))
+    knobs["address_layout"] = {"choices": ["fixed"]}  # the addresses the committed vectors were run with
     return Constraints("nightly", knobs, f"tools/gen_nvdla_rules.py:{kind}")
 
 
@@ -101,6 +120,22 @@ def bpk_variant(base: Trace, bpk: int, wbytes: int | None) -> Trace:
     return t
 
 
+# PER_KERNEL operand strides other than NVDLA's 8 x bytes per element: the findings' 48 (line) and
+# 112 (surface), over the per_kernel traces, whose operand streams are all PER_KERNEL. NVDLA reads
+# the array straight whatever the strides, as the golden model does, so the CRCs stay.
+ODD_STRIDES = {"LINE": 48, "SURFACE": 112}
+
+
+def stride_variant(base: Trace) -> Trace:
+    """`base` with every BS/BN operand line and surface stride at ODD_STRIDES."""
+    t = copy.deepcopy(base)
+    changed = sum(t.rewrite_writes(f"NVDLA_SDP_RDMA.D_{stage}_{what}_STRIDE_0", lambda _, v, n=n: n)
+                  for stage in ("BS", "BN") for what, n in ODD_STRIDES.items())
+    assert changed, base.name
+    _rename(t, base.name.replace("per_kernel", "per_kernel_strides", 1))
+    return t
+
+
 def main(out: Path) -> None:
     made = {}
     for kind in KINDS:
@@ -123,6 +158,15 @@ def main(out: Path) -> None:
         t = bpk_variant(base, bpk, wbytes)
         head = (f"{t.name}: {base_name} with BYTE_PER_KERNEL {bpk}" + (f" and D_WEIGHT_BYTES {wbytes}" if wbytes else "")
                 + "; written by tools/gen_nvdla_rules.py\n" + base_head.split("\n", 1)[-1])
+        t.save(folder / t.name, header=head)
+        print(f"{folder / t.name}")
+    folder = out / "per_kernel_strides"
+    shutil.rmtree(folder, ignore_errors=True)
+    for seed in SEEDS:
+        base, base_head = made[f"per_kernel_s{seed}"]
+        t = stride_variant(base)
+        head = (f"{t.name}: per_kernel_s{seed} with PER_KERNEL operand strides 48 (line) and 112 (surface); written "
+                "by tools/gen_nvdla_rules.py\n" + base_head.split("\n", 1)[-1])
         t.save(folder / t.name, header=head)
         print(f"{folder / t.name}")
 
