@@ -136,6 +136,16 @@ def test_one_output_channel_dilated_both_ways_and_per_kernel_strides_are_legal()
     assert check_program(strided) == []
 
 
+def test_a_one_channel_dilated_layer_lowers_to_one_legal_pass():
+    """What the compiler makes of a 3x3 conv dilated 2x2 to one output channel (refused until the
+    rule went; NVDLA's RTL runs such layers, docs/nvdla-rules.md §5)."""
+    rng = np.random.default_rng(4)
+    layer = ConvLayer("d", "Conv", "x", "y", rng.normal(0, 0.2, (1, 8, 3, 3)), rng.normal(0, 0.1, 1), (8, 12, 10),
+                      (1, 12, 10), stride=(1, 1), pads=(2, 2, 2, 2), dilation=(2, 2))
+    progs = lower_layer(quantize_layer(layer, 0.02, 0.05, "per-filter", None))
+    assert [check_program(p.writes) for p in progs] == [[]]
+
+
 def test_checker_rejects_an_unpacked_1x1_input_marked_surface_packed():
     """NVDLA's CDMA reads a 1x1 input marked SURF_PACKED as one line of channel groups 8 bytes
     apart; with another surface stride the golden model would read other bytes."""
