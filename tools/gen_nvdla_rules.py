@@ -151,25 +151,22 @@ def main(out: Path) -> None:
             print(f"{folder / g.trace.name}: " + "; ".join(la.summary for la in g.layers))
     [streamed] = find_traces([CONFORMANCE / "generated" / STREAMED])
     made[STREAMED] = (Trace.load(streamed), f"{STREAMED}: vectors/conformance/generated")
-    folder = out / "bpk"
-    shutil.rmtree(folder, ignore_errors=True)
-    for base_name, bpk, wbytes in BPK_VARIANTS:
-        base, base_head = made[base_name]
-        t = bpk_variant(base, bpk, wbytes)
-        head = (f"{t.name}: {base_name} with BYTE_PER_KERNEL {bpk}" + (f" and D_WEIGHT_BYTES {wbytes}" if wbytes else "")
-                + "; written by tools/gen_nvdla_rules.py\n" + base_head.split("\n", 1)[-1])
-        t.save(folder / t.name, header=head)
-        print(f"{folder / t.name}")
-    folder = out / "per_kernel_strides"
-    shutil.rmtree(folder, ignore_errors=True)
-    for seed in SEEDS:
-        base, base_head = made[f"per_kernel_s{seed}"]
-        t = stride_variant(base)
-        head = (f"{t.name}: per_kernel_s{seed} with PER_KERNEL operand strides 48 (line) and 112 (surface); written "
-                "by tools/gen_nvdla_rules.py\n" + base_head.split("\n", 1)[-1])
-        t.save(folder / t.name, header=head)
-        print(f"{folder / t.name}")
+    _write_variants(out / "bpk", [
+        (bpk_variant(made[base][0], bpk, wbytes), made[base][1],
+         f"{base} with BYTE_PER_KERNEL {bpk}" + (f" and D_WEIGHT_BYTES {wbytes}" if wbytes else ""))
+        for base, bpk, wbytes in BPK_VARIANTS])
+    _write_variants(out / "per_kernel_strides", [
+        (stride_variant(made[f"per_kernel_s{seed}"][0]), made[f"per_kernel_s{seed}"][1],
+         f"per_kernel_s{seed} with PER_KERNEL operand strides 48 (line) and 112 (surface)") for seed in SEEDS])
 
+
+def _write_variants(folder: Path, variants: list[tuple[Trace, str, str]]) -> None:
+    """Write (trace, its base's header, what was changed) into `folder`, afresh."""
+    shutil.rmtree(folder, ignore_errors=True)
+    for t, base_head, how in variants:
+        head = f"{t.name}: {how}; written by tools/gen_nvdla_rules.py\n" + base_head.split("\n", 1)[-1]
+        t.save(folder / t.name, header=head)
+        print(f"{folder / t.name}")
 
 if __name__ == "__main__":
     main(Path(sys.argv[1] if len(sys.argv) > 1 else "vectors/nvdla-rules"))

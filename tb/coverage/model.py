@@ -11,7 +11,7 @@ from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 from nvdla_int8.golden import GoldenMachine
 from nvdla_int8.golden.program import ALGO_MAX, ALGO_MIN, USE_ALU, USE_BOTH, USE_MUL
 from nvdla_int8.golden.replay import GoldenPlayer
-from nvdla_int8.hw.cdma_weights import paced_bpk_limits
+from nvdla_int8.hw.cdma_weights import pacing
 from nvdla_int8.hw.config import NV_SMALL
 from nvdla_int8.hw.regmap import REGMAP
 from nvdla_int8.trace.trace import Trace
@@ -256,6 +256,7 @@ def sample_trace(trace: Trace) -> DatapathEvents:
     player = GoldenPlayer(trace, machine)
     player.run()
     cacc_groups = iter(_conv_groups(trace))
+    cdma_programs = _cdma_programs(trace)
     for i, layer in enumerate(machine.layers):
         ev = events.layers[i] if i < len(events.layers) else set()
         sp = layer.sdp
@@ -263,12 +264,12 @@ def sample_trace(trace: Trace) -> DatapathEvents:
              "cvt_scale": sp.cvt_scale, "cvt_offset": sp.cvt_offset, "pack_1x1": _pack_1x1(sp),
              "extent": _extent(layer)}
         if layer.kind == "conv":
-            p = layer.conv
+            p, cdma = layer.conv, cdma_programs[i]
             d.update(shape=_shape(p.width, p.height), c=p.channels, conv=p, cacc_group=next(cacc_groups, None),
-                     pad_right=_cdma_field(trace, i, "D_ZERO_PADDING", "PAD_RIGHT"),
-                     pad_bottom=_cdma_field(trace, i, "D_ZERO_PADDING", "PAD_BOTTOM"),
-                     weights=_weight_residency(p, _cdma_field(trace, i, "D_BANK", "WEIGHT_BANK") + 1),
-                     byte_per_kernel=_pacing(p, trace, i))
+                     pad_right=_cdma_field(cdma, "D_ZERO_PADDING", "PAD_RIGHT"),
+                     pad_bottom=_cdma_field(cdma, "D_ZERO_PADDING", "PAD_BOTTOM"),
+                     weights=_weight_residency(p, _cdma_field(cdma, "D_BANK", "WEIGHT_BANK") + 1),
+                     byte_per_kernel=_pacing(p, cdma))
             _sample_conv(d)
         else:
             d.update(shape=_shape(sp.width, sp.height), c=sp.channels)
@@ -292,19 +293,23 @@ def _conv_groups(trace: Trace) -> list[int]:
     return groups
 
 
-def _cdma_field(trace: Trace, layer: int, reg_name: str, field: str) -> int:
-    """A CDMA field the golden model does not keep (PAD_RIGHT/BOTTOM it derives, the bank split it
-    ignores): the value the `layer`-th layer's program wrote."""
-    reg = REGMAP.reg("CDMA", reg_name)
-    n, value = -1, reg.reset
+def _cdma_programs(trace: Trace) -> list[dict]:
+    """The CDMA register words in force at each layer's start (the SDP's OP_EN write), in one pass:
+    for the CDMA fields the golden model does not keep (PAD_RIGHT/BOTTOM it derives, the bank
+    split it ignores, BYTE_PER_KERNEL it does not need)."""
+    words, programs = {}, []
     for c in trace.commands:
-        if c.op == "reg_write" and c.args[0] is reg:
-            value = c.args[1]
+        if c.op == "reg_write" and c.args[0].unit == "CDMA":
+            words[c.args[0]] = c.args[1]
         if c.op == "reg_write" and c.args[0].unit == "SDP" and c.args[0].name == "D_OP_ENABLE":
-            n += 1
-            if n == layer:
-                break
-    return reg.field(field).get(value)
+            programs.append(dict(words))
+    return programs
+
+
+def _cdma_field(cdma: dict, reg_name: str, field: str) -> int:
+    """A field of one layer's CDMA words (_cdma_programs); the reset value where none was written."""
+    reg = REGMAP.reg("CDMA", reg_name)
+    return reg.field(field).get(cdma.get(reg, reg.reset))
 
 
 def _weight_residency(p, weight_banks: int) -> str:
@@ -313,20 +318,20 @@ def _weight_residency(p, weight_banks: int) -> str:
         else "streamed"
 
 
-def _pacing(p, trace: Trace, layer: int) -> str:
+def _pacing(p, cdma: dict) -> str:
     """CDMA BYTE_PER_KERNEL against R*S*C (docs/nvdla-rules.md §7): the compilers' value, any
     other where one kernel group makes it moot, or paced above it, up to the largest NVDLA runs."""
-    bpk = _cdma_field(trace, layer, "D_WEIGHT_SIZE_0", "BYTE_PER_KERNEL") + 1
+    bpk = _cdma_field(cdma, "D_WEIGHT_SIZE_0", "BYTE_PER_KERNEL") + 1
     rsc = p.kernel_h * p.kernel_w * p.channels
-    limits = paced_bpk_limits(p.kernels, rsc, _cdma_field(trace, layer, "D_WEIGHT_BYTES", "WEIGHT_BYTES"),
-                              _cdma_field(trace, layer, "D_BANK", "WEIGHT_BANK") + 1)
+    paced = pacing(p.kernels, rsc, _cdma_field(cdma, "D_WEIGHT_BYTES", "WEIGHT_BYTES"),
+                   _cdma_field(cdma, "D_BANK", "WEIGHT_BANK") + 1)
     if bpk == rsc:
         return BYTE_PER_KERNEL[0]
-    if limits is None:
+    if paced is None:
         return BYTE_PER_KERNEL[1]
     if bpk < rsc:
         return "below R*S*C"  # NVDLA races (no bin: the generator never draws it)
-    return BYTE_PER_KERNEL[3] if bpk == min(limits) else BYTE_PER_KERNEL[2]
+    return BYTE_PER_KERNEL[3] if bpk == paced.limit else BYTE_PER_KERNEL[2]
 
 
 def export(path: str) -> None:

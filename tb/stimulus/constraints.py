@@ -59,7 +59,7 @@ NIGHTLY: dict[str, dict] = {
     "weight_banks": {"choices": ["all", "one_group"], "weights": [1, 1]},
     # CDMA BYTE_PER_KERNEL: R*S*C, as every compiler writes it, or "paced": any other value
     # NVDLA's CDMA runs (docs/nvdla-rules.md §7): with one kernel group anything in the 18-bit
-    # field, with more R*S*C+1 up to hw.cdma_weights.paced_bpk_limits, that limit itself half
+    # field, with more R*S*C+1 up to hw.cdma_weights.pacing, that limit itself half
     # the time. Drawn from a stream of its own, so the rest of every program stays as it was.
     "byte_per_kernel": {"choices": ["rsc", "paced"], "weights": [3, 1]},
     # The two corners of the old generator's programs that hung NVDLA's RTL (generator

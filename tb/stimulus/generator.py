@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nvdla_int8.hw.cdma_weights import carried_weight_entries, paced_bpk_limits, weight_banks_with_carried
+from nvdla_int8.hw.cdma_weights import carried_weight_entries, pacing, weight_banks_with_carried
 from nvdla_int8.lower.legality import check_program, check_sdp_program, check_sequence
 from nvdla_int8.golden.program import (ALGO_MAX, ALGO_MIN, ALGO_SUM, USE_ALU, USE_BOTH, USE_MUL, ConvParams,
                                       OperandStream, SdpParams, StageParams, encode_conv, encode_sdp)
@@ -112,10 +112,10 @@ def generate(seed: int, constraints: Constraints) -> Generated:
     layers = []
     place = _Placer(seed, c)
     # BYTE_PER_KERNEL from a stream of its own, as the placer's: drawing it changes nothing else
-    pacing = np.random.default_rng([seed, 0x4E56444C, 4])
+    pacing_rng = np.random.default_rng([seed, 0x4E56444C, 4])
     carried = 0  # weight entries of the conv layers so far: NVDLA may not count their release
     for i in range(n):
-        layer = _layer(rng, c, place, pacing, i, carried)
+        layer = _layer(rng, c, place, pacing_rng, i, carried)
         _check_legal(layer, seed, i)
         layers.append(layer)
         carried += layer.weight_entries
@@ -126,7 +126,7 @@ def generate(seed: int, constraints: Constraints) -> Generated:
     srng = np.random.default_rng([seed, 0x4E56444C, 3])
     stretch = "none" if place.fixed else c.draw(srng, "stretch")
     if stretch != "none":
-        layer = _layer(srng, c.stretched(stretch), place, pacing, len(layers), carried)
+        layer = _layer(srng, c.stretched(stretch), place, pacing_rng, len(layers), carried)
         layer.summary += f" (stretch {stretch})"
         _check_legal(layer, seed, len(layers))
         layers.append(layer)
@@ -136,12 +136,12 @@ def generate(seed: int, constraints: Constraints) -> Generated:
     return Generated(seed, c.tier, trace, layers)
 
 
-def _layer(rng, c: Constraints, place: _Placer, pacing, index: int, carried: int) -> Layer:
+def _layer(rng, c: Constraints, place: _Placer, pacing_rng, index: int, carried: int) -> Layer:
     """Layer `index` of the program: its kind, then the layer, drawn from `rng` with knobs `c`
-    (a conv layer's BYTE_PER_KERNEL from `pacing`)."""
+    (a conv layer's BYTE_PER_KERNEL from `pacing_rng`)."""
     kind = c.draw(rng, "layer_kind")
     place.layer = index
-    layer = _conv_layer(rng, c, place, pacing, carried) if kind == "conv" else None
+    layer = _conv_layer(rng, c, place, pacing_rng, carried) if kind == "conv" else None
     # a conv layer the CBUF cannot hold beside the weights before it becomes an SDP layer
     return layer or _sdp_layer(rng, c, place)
 
@@ -300,11 +300,16 @@ def _old_hang_corner(w, h, k, ks, kr, strides, dilations, pads, outs) -> bool:
     (38x19x72, kernel 7x7). Replayed on NVDLA's RTL under the conv-after-conv rules (§5), alone
     and after a conv layer, both layers and their random neighbours run as the golden model
     computes them (docs/nvdla-rules.md §5): the `old_hang_corners` knob says whether to draw them."""
+    return _taps_in_padding(w, h, ks, kr, strides, dilations, pads, outs) or (k == 1 and ks * kr > 1)
+
+
+def _taps_in_padding(w, h, ks, kr, strides, dilations, pads, outs) -> bool:
+    """Corner (a) of _old_hang_corner: an output row or column with every kernel tap in the padding."""
     for size, kern, s, d, p, n in zip((w, h), (ks, kr), strides, dilations, pads, outs):
         taps = np.arange(n)[:, None] * s - p + np.arange(kern)[None, :] * d
         if not ((taps >= 0) & (taps < size)).any(axis=1).all():
             return True
-    return k == 1 and ks * kr > 1
+    return False
 
 
 def _fit_pads(rng, deficit: int, a: int, b: int, limit: int) -> tuple[int, int]:
@@ -315,7 +320,7 @@ def _fit_pads(rng, deficit: int, a: int, b: int, limit: int) -> tuple[int, int]:
     return a, deficit - a
 
 
-def _conv_layer(rng, c: Constraints, place: _Placer, pacing, carried: int = 0) -> Layer | None:
+def _conv_layer(rng, c: Constraints, place: _Placer, pacing_rng, carried: int = 0) -> Layer | None:
     g = _conv_geometry(rng, c, carried)
     if g is None:
         return None
@@ -348,7 +353,8 @@ def _conv_layer(rng, c: Constraints, place: _Placer, pacing, carried: int = 0) -
     # release every input slice, as the compiler does: the reset value releases 2, which NVDLA
     # acts on (and which over-releases a one-row input, docs/nvdla-rules.md)
     prog.set("CSC", "D_RELEASE", RLS_SLICES=g["h"] - 1)
-    rsc, bpk = g["r"] * g["s"] * g["c"], _byte_per_kernel(pacing, c, g)
+    rsc = g["r"] * g["s"] * g["c"]
+    bpk = _byte_per_kernel(pacing_rng, c, g, rsc)
     prog.set("CDMA", "D_WEIGHT_SIZE_0", BYTE_PER_KERNEL=bpk - 1)
     out, sdp_regions, uses_rdma = _sdp_program(rng, c, prog, place, g["k"], g["ho"], g["wo"], src=None)
     regions += sdp_regions
@@ -360,19 +366,18 @@ def _conv_layer(rng, c: Constraints, place: _Placer, pacing, carried: int = 0) -
     return Layer("conv", prog, units, regions, out, summary, carried_weight_entries(g["k"], rsc))
 
 
-def _byte_per_kernel(rng, c: Constraints, g: dict) -> int:
-    """CDMA BYTE_PER_KERNEL (the count) of conv layer `g`: R*S*C, or with the knob's "paced" a
-    value NVDLA's CDMA runs the layer with (hw.cdma_weights.paced_bpk_limits): one kernel group
-    ignores it (below or above R*S*C, half the time each), more take R*S*C+1 up to the limit, the
-    limit itself half the time; below R*S*C they would race (docs/nvdla-rules.md §7)."""
-    rsc = g["r"] * g["s"] * g["c"]
+def _byte_per_kernel(rng, c: Constraints, g: dict, rsc: int) -> int:
+    """CDMA BYTE_PER_KERNEL (the count) of conv layer `g` of R*S*C `rsc`: R*S*C, or with the
+    knob's "paced" a value NVDLA's CDMA runs the layer with (hw.cdma_weights.pacing): one kernel
+    group ignores it (below or above R*S*C, half the time each), more take R*S*C+1 up to the limit,
+    the limit itself half the time; below R*S*C they would race (docs/nvdla-rules.md §7)."""
     if c.draw(rng, "byte_per_kernel") == "rsc":
         return rsc
-    limits = paced_bpk_limits(g["k"], rsc, weight_bytes_field(g["k"], g["c"], g["r"], g["s"]), g["banks"][1])
-    if limits is None:
+    paced = pacing(g["k"], rsc, weight_bytes_field(g["k"], g["c"], g["r"], g["s"]), g["banks"][1])
+    if paced is None:
         below = rsc > 1 and (rsc == MAX_BYTE_PER_KERNEL or rng.integers(0, 2))
         return int(rng.integers(1, rsc) if below else rng.integers(rsc + 1, MAX_BYTE_PER_KERNEL + 1))
-    top = min(limits)
+    top = paced.limit
     if top == rsc or rng.integers(0, 2):
         return top
     return int(rng.integers(rsc + 1, top + 1))

@@ -158,7 +158,7 @@ def test_the_old_hang_corners_are_drawn_in_nightly_and_avoided_in_smoke():
     rules: their corners (an output row with every tap in the padding; one output channel with a
     kernel larger than 1x1) run on NVDLA's RTL since check_sequence's rules (docs/nvdla-rules.md
     §5), so the nightly tier draws them; smoke avoids them, so its programs stay as they were."""
-    from tb.stimulus.generator import _old_hang_corner
+    from tb.stimulus.generator import _old_hang_corner, _taps_in_padding
     # 133x1x17, kernel 4x3 (S x R), stride (1, 4), dilation (1, 5), pads left 3 top 2 (right 0,
     # bottom 8): one output row, whose taps are input rows -2, 3, 8
     wo = (133 + 3 + 0 - 4) // 1 + 1
@@ -175,9 +175,9 @@ def test_the_old_hang_corners_are_drawn_in_nightly_and_avoided_in_smoke():
             m = GoldenMachine()
             GoldenPlayer(generate(seed, c).trace, m).run()
             for q in (la.conv for la in m.layers if la.kind == "conv"):
-                geometry = (q.width, q.height, 2, q.kernel_w, q.kernel_h, (q.stride_x, q.stride_y),
+                geometry = (q.width, q.height, q.kernel_w, q.kernel_h, (q.stride_x, q.stride_y),
                             (q.dilation_x, q.dilation_y), (q.pad_left, q.pad_top), (q.out_w, q.out_h))
-                found |= {"taps in padding"} if _old_hang_corner(*geometry) else set()
+                found |= {"taps in padding"} if _taps_in_padding(*geometry) else set()
                 found |= {"one kernel"} if q.kernels == 1 and q.kernel_w * q.kernel_h > 1 else set()
         return found
     assert Constraints.load("smoke").knobs["old_hang_corners"] == {"choices": ["avoid"]}
@@ -262,10 +262,10 @@ def test_a_stretched_layer_leaves_the_program_before_it_alone():
 def test_paced_byte_per_kernel_moves_only_that_register_up_to_nvdlas_limit():
     """The byte_per_kernel knob draws from a stream of its own: with "paced" a seed's program is
     the R*S*C one but for CDMA BYTE_PER_KERNEL (and its check_crc values, since the layout comes
-    from R*S*C). Multi-group layers stay within hw.cdma_weights.paced_bpk_limits, and those at the
+    from R*S*C). Multi-group layers stay within hw.cdma_weights.pacing's limit, and those at the
     limit are one short of what the checker refuses: the generator's bound is NVDLA's, not a
     narrower one."""
-    from nvdla_int8.hw.cdma_weights import WeightLedger, paced_bpk_limits
+    from nvdla_int8.hw.cdma_weights import WeightLedger, pacing
     from nvdla_int8.hw.regmap import REGMAP
 
     bpk_reg = REGMAP.reg("CDMA", "D_WEIGHT_SIZE_0")
@@ -288,14 +288,14 @@ def test_paced_byte_per_kernel_moves_only_that_register_up_to_nvdlas_limit():
             get = lambda u, r, f: REGMAP.reg(u, r).field(f).get(regs[(u, r)])  # noqa: E731
             p = ran.conv
             bpk, rsc = get("CDMA", "D_WEIGHT_SIZE_0", "BYTE_PER_KERNEL") + 1, p.kernel_h * p.kernel_w * p.channels
-            limits = paced_bpk_limits(p.kernels, rsc, get("CDMA", "D_WEIGHT_BYTES", "WEIGHT_BYTES"),
-                                      get("CDMA", "D_BANK", "WEIGHT_BANK") + 1)
-            if limits is None:
+            pace = pacing(p.kernels, rsc, get("CDMA", "D_WEIGHT_BYTES", "WEIGHT_BYTES"),
+                          get("CDMA", "D_BANK", "WEIGHT_BANK") + 1)
+            if pace is None:
                 if bpk != rsc:
                     seen.add("one group, below" if bpk < rsc else "one group, above")
                 continue
-            assert rsc <= bpk <= min(limits), (seed, la.summary)
-            if bpk == min(limits) > rsc:
+            assert rsc <= bpk <= pace.limit, (seed, la.summary)
+            if bpk == pace.limit > rsc:
                 seen.add("at the limit")
                 over = {**regs, ("CDMA", "D_WEIGHT_SIZE_0"): bpk_reg.encode(BYTE_PER_KERNEL=bpk)}
                 get_over = lambda u, r, f: REGMAP.reg(u, r).field(f).get(over[(u, r)])  # noqa: E731

@@ -358,14 +358,14 @@ def test_byte_per_kernel_is_judged_as_nvdla_paces_its_cdma_by_it():
 
 
 def test_paced_limits_are_the_boundaries_measured_on_nvdlas_rtl():
-    """hw.cdma_weights.paced_bpk_limits against the two boundaries NVDLA's RTL showed
+    """hw.cdma_weights.pacing against the two boundaries NVDLA's RTL showed
     (docs/nvdla-rules.md §7): per_kernel_s1 (K 19, R*S*C 60, 1144 weight bytes, 1 weight bank)
     runs BPK 71 and hangs at 72 (the fetch bound); the streamed dc_11x21x40 (K 32, R*S*C 280,
     14400 weight bytes, 2 weight banks) runs 528 and hangs at 529 (the weight-bank bound). One
     kernel group has no bound: its only report waits for D_WEIGHT_BYTES."""
-    from nvdla_int8.hw.cdma_weights import paced_bpk_limits
-    fetch, banks = paced_bpk_limits(19, 60, 1144, 1)
-    assert fetch == 71 < banks
-    fetch, banks = paced_bpk_limits(32, 280, 14400, 2)
-    assert banks == 528 < fetch
-    assert paced_bpk_limits(8, 60, 480, 1) is None
+    from nvdla_int8.hw.cdma_weights import pacing
+    one = pacing(19, 60, 1144, 1)
+    assert one.fetch_limit == 71 < one.bank_limit
+    streamed = pacing(32, 280, 14400, 2)
+    assert streamed.bank_limit == 528 < streamed.fetch_limit
+    assert pacing(8, 60, 480, 1) is None

@@ -32,6 +32,8 @@ as if its bookkeeping were clean, says where NVDLA's RTL would differ or hang.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .config import NV_SMALL
 from .layouts import ceil_div
 from .memif import Getter
@@ -49,24 +51,46 @@ def weight_banks_with_carried(carried: int, k: int, rsc: int) -> int:
     return ceil_div(carried + carried_weight_entries(k, rsc), NV_SMALL.cbuf_bank_entries)
 
 
-def paced_bpk_limits(k: int, rsc: int, weight_bytes: int, weight_banks: int) -> tuple[int, int] | None:
-    """The largest BYTE_PER_KERNEL (the count, not the field) on which NVDLA's CDMA runs a layer of
-    K kernels of R*S*C bytes: (what its fetch of D_WEIGHT_BYTES allows, what its weight banks
-    allow). None for one kernel group, whose only report waits for D_WEIGHT_BYTES whatever
-    BYTE_PER_KERNEL says.
+@dataclass(frozen=True)
+class Pacing:
+    """How NVDLA's CDMA paces a conv layer of more than one kernel group (docs/nvdla-rules.md §7).
 
     The report of kernel group g < ceil(K/8) - 1 waits for (g+1) * 8 * BPK fetched bytes; the
     fetch stops at D_WEIGHT_BYTES rounded down to an entry, and at the weight banks' bytes beyond
     the g groups of 8 * R*S*C bytes the CSC has released before report g. (g+1) * 8 * BPK - g * 8 *
     R*S*C grows with g when BPK > R*S*C, and with BPK <= R*S*C it stays within one group, which
     fits the banks: the last-but-one report is the one that bounds BPK."""
+    per_bpk: int   # bytes the last-but-one report waits for, per unit of BPK: (ceil(K/8) - 1) * 8
+    fetched: int   # bytes the CDMA fetches: D_WEIGHT_BYTES rounded down to an entry
+    released: int  # bytes of the kernel groups the CSC has released before that report
+    banks: int     # bytes of the weight banks
+
+    @property
+    def fetch_limit(self) -> int:
+        """The largest BPK (the count, not the field) whose report comes within the fetch."""
+        return self.fetched // self.per_bpk
+
+    @property
+    def bank_limit(self) -> int:
+        """The largest BPK whose report comes before the fetch stalls on full weight banks."""
+        return (self.released + self.banks) // self.per_bpk
+
+    @property
+    def limit(self) -> int:
+        """The largest BPK on which NVDLA's CDMA runs the layer."""
+        return min(self.fetch_limit, self.bank_limit)
+
+
+def pacing(k: int, rsc: int, weight_bytes: int, weight_banks: int) -> Pacing | None:
+    """The pacing of a layer of K kernels of R*S*C bytes; None for one kernel group, whose only
+    report waits for D_WEIGHT_BYTES whatever BYTE_PER_KERNEL says."""
     groups = ceil_div(k, NV_SMALL.atomic_k)
     if groups < 2:
         return None
-    paced_per_bpk = (groups - 1) * NV_SMALL.atomic_k
-    fetched = weight_bytes // NV_SMALL.cbuf_entry_bytes * NV_SMALL.cbuf_entry_bytes
-    ring = (groups - 2) * NV_SMALL.atomic_k * rsc + weight_banks * NV_SMALL.cbuf_bank_bytes
-    return fetched // paced_per_bpk, ring // paced_per_bpk
+    return Pacing(per_bpk=(groups - 1) * NV_SMALL.atomic_k,
+                  fetched=weight_bytes // NV_SMALL.cbuf_entry_bytes * NV_SMALL.cbuf_entry_bytes,
+                  released=(groups - 2) * NV_SMALL.atomic_k * rsc,
+                  banks=weight_banks * NV_SMALL.cbuf_bank_bytes)
 
 
 class WeightLedger:
@@ -88,21 +112,18 @@ class WeightLedger:
         banks = (get("CDMA", "D_BANK", "DATA_BANK"), wbanks)
         entries = wbytes // NV_SMALL.cbuf_entry_bytes
         problems = []
-        limits = paced_bpk_limits(k, rsc, wbytes, wbanks)
-        groups = ceil_div(k, NV_SMALL.atomic_k)
-        paced = (groups - 1) * NV_SMALL.atomic_k * bpk
+        paced = pacing(k, rsc, wbytes, wbanks)
         fetched_bytes = entries * NV_SMALL.cbuf_entry_bytes
-        if limits and bpk > limits[0]:
+        if paced and bpk > paced.fetch_limit:
             problems.append(
                 f"{name}: NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = {bpk - 1}: NVDLA's CDMA hands the CSC its "
-                f"last-but-one kernel group after {paced} bytes, but fetches {fetched_bytes} "
+                f"last-but-one kernel group after {paced.per_bpk * bpk} bytes, but fetches {fetched_bytes} "
                 f"(D_WEIGHT_BYTES); NVDLA's RTL hangs")
-        elif limits and bpk > limits[1]:
+        elif paced and bpk > paced.bank_limit:
             problems.append(
                 f"{name}: NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = {bpk - 1}: NVDLA's CDMA hands the CSC its "
-                f"last-but-one kernel group after {paced} bytes, but its {wbanks} weight banks hold "
-                f"{wbanks * NV_SMALL.cbuf_bank_bytes} bytes beyond the {(groups - 2) * NV_SMALL.atomic_k * rsc} of "
-                f"the groups released before; NVDLA's RTL hangs")
+                f"last-but-one kernel group after {paced.per_bpk * bpk} bytes, but its {wbanks} weight banks hold "
+                f"{paced.banks} bytes beyond the {paced.released} of the groups released before; NVDLA's RTL hangs")
         if bpk < rsc and k > NV_SMALL.atomic_k:
             problems.append(
                 f"{name}: NVDLA_CDMA.D_WEIGHT_SIZE_0_0.BYTE_PER_KERNEL = {bpk - 1}: below R*S*C - 1 = {rsc - 1}, so "
